@@ -1,0 +1,500 @@
+/* mod_oauth2_federated: OAuth 2.0 bearer-token enforcement against
+ * federated authorization servers (see README.md and SPEC).
+ *
+ * This file is httpd glue only: the directive table with one set_*()
+ * handler per directive, server config create/merge, and hook and
+ * provider registration. The work happens in src/. Directive handlers
+ * validate and return a message naming the directive; httpd adds the
+ * file and line. */
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <apr_lib.h>
+#include <apr_file_info.h>
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "mod_oa2f_private.h"
+#include "oa2f_dialect.h"
+#include "oa2f_token.h"
+
+/* ---- helpers for the handlers ----------------------------------------- */
+
+static oa2f_dir_conf_t *provider_changed(cmd_parms *cmd, void *mconfig)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    c->provider_fields_set = 1;
+    return c;
+}
+
+static const char *finish_provider(cmd_parms *cmd, oa2f_dir_conf_t *c)
+{
+    oa2f_conf_refresh_provider(cmd->pool, c);
+    return NULL;
+}
+
+static const char *check_url(cmd_parms *cmd, const char *url,
+                             const char *const *schemes)
+{
+    apr_uri_t uri;
+    int i;
+
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname || !*uri.hostname) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL",
+                            cmd->cmd->name, url);
+    }
+    for (i = 0; schemes[i]; i++) {
+        if (strcasecmp(uri.scheme, schemes[i]) == 0) {
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' uses scheme '%s'; expected "
+                        "http or https", cmd->cmd->name, url, uri.scheme);
+}
+
+/* A whole number of seconds >= 0. */
+static const char *parse_seconds(cmd_parms *cmd, const char *arg, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < 0 || v > 100L * 365 * 86400) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+                            "(0 or more)", cmd->cmd->name, arg);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* Seconds, fractions allowed, > 0 and <= 600, into milliseconds. */
+static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (!*arg || *end || errno || !(v > 0) || v > 600) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a timeout in seconds "
+                            "(more than 0, at most 600)", cmd->cmd->name,
+                            arg);
+    }
+    *ms = (long)(v * 1000.0 + 0.5);
+    if (*ms < 1) {
+        *ms = 1;
+    }
+    return NULL;
+}
+
+/* ---- provider directives ---------------------------------------------- */
+
+static const char *set_provider(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const oa2f_dialect_t *d = oa2f_dialect_find(arg);
+
+    if (!d) {
+        return apr_psprintf(cmd->pool, "%s: unknown provider dialect '%s'; "
+                            "expected one of %s", cmd->cmd->name, arg,
+                            oa2f_dialect_names());
+    }
+    c->dialect_name = d->name;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    c->endpoint = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *mconfig,
+                                 const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->client_id = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->client_secret = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    if (!strcasecmp(arg, "basic")) {
+        c->client_auth = OA2F_AUTH_BASIC;
+    }
+    else if (!strcasecmp(arg, "post")) {
+        c->client_auth = OA2F_AUTH_POST;
+    }
+    else if (!strcasecmp(arg, "none")) {
+        c->client_auth = OA2F_AUTH_NONE;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not basic, post or none",
+                            cmd->cmd->name, arg);
+    }
+    return finish_provider(cmd, c);
+}
+
+static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    if (!strcasecmp(arg, "query")) {
+        c->send_token_in = OA2F_TOKEN_SEND_QUERY;
+    }
+    else if (!strcasecmp(arg, "header")) {
+        c->send_token_in = OA2F_TOKEN_SEND_HEADER;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not query or header",
+                            cmd->cmd->name, arg);
+    }
+    return finish_provider(cmd, c);
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *mconfig,
+                               const char *connect, const char *total)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err;
+    long cms, tms;
+
+    if ((err = parse_timeout(cmd, connect, &cms))
+        || (err = parse_timeout(cmd, total, &tms))) {
+        return err;
+    }
+    if (cms > tms) {
+        return apr_psprintf(cmd->pool, "%s: the connect timeout (%s) is "
+                            "longer than the total timeout (%s)",
+                            cmd->cmd->name, connect, total);
+    }
+    c->connect_timeout_ms = cms;
+    c->total_timeout_ms = tms;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_proxy(cmd_parms *cmd, void *mconfig,
+                             const char *url, const char *userpwd)
+{
+    static const char *const proxy_schemes[] = {
+        "http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL
+    };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err;
+
+    if (!strcasecmp(url, "none")) {
+        c->proxy = NULL;
+        c->proxy_userpwd = NULL;
+        c->proxy_set = 1;
+        return finish_provider(cmd, c);
+    }
+    if ((err = check_url(cmd, url, proxy_schemes))) {
+        return err;
+    }
+    if (userpwd && !strchr(userpwd, ':')) {
+        return apr_psprintf(cmd->pool, "%s: the credentials must be "
+                            "USER:PASSWORD", cmd->cmd->name);
+    }
+    c->proxy = url;
+    c->proxy_userpwd = userpwd;
+    c->proxy_set = 1;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->ssl_verify = on ? 1 : 0;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
+                               const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
+                 != APR_SUCCESS || fi.filetype != APR_REG) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
+                            cmd->cmd->name, arg);
+    }
+    c->ca_file = path;
+    return finish_provider(cmd, c);
+}
+
+/* ---- request-side directives ------------------------------------------ */
+
+static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
+                                       const char *arg)
+{
+    oa2f_dir_conf_t *c = mconfig;
+    int bit;
+
+    if (!strcasecmp(arg, "header")) {
+        bit = OA2F_TOKEN_IN_HEADER;
+    }
+    else if (!strcasecmp(arg, "query")) {
+        bit = OA2F_TOKEN_IN_QUERY;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not header or query",
+                            cmd->cmd->name, arg);
+    }
+    /* a directive line replaces what a parent said, it does not add */
+    if (c->token_in & 0x100) {
+        c->token_in |= bit;
+    }
+    else {
+        c->token_in = 0x100 | bit;
+    }
+    return NULL;
+}
+
+static const char *set_cache_max_ttl(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->cache_max_ttl);
+}
+
+static const char *set_negative_ttl(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
+}
+
+static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
+{
+    ((oa2f_dir_conf_t *)mconfig)->expose_headers = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    const char *s;
+
+    /* a prefix must itself be a valid start of a header name */
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name "
+                            "prefix", cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
+    return NULL;
+}
+
+static const char *set_env_prefix(cmd_parms *cmd, void *mconfig,
+                                  const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_') {
+            break;
+        }
+    }
+    if (*s || apr_isdigit(*arg) || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid environment "
+                            "variable prefix (letters, digits, _)",
+                            cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->env_prefix = arg;
+    return NULL;
+}
+
+static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
+                                         const char *arg)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    if (!c->remote_user_fields) {
+        c->remote_user_fields = apr_array_make(cmd->pool, 4,
+                                               sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->remote_user_fields, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    if (!strcasecmp(arg, "gateway")) {
+        c->status_profile = OA2F_PROFILE_GATEWAY;
+    }
+    else if (!strcasecmp(arg, "rfc6750")) {
+        c->status_profile = OA2F_PROFILE_RFC6750;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not gateway or rfc6750",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+/* ---- server directives ------------------------------------------------ */
+
+static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    sc->cache_spec = arg;
+    return NULL;
+}
+
+static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return apr_psprintf(cmd->pool, "%s: the secret is empty",
+                            cmd->cmd->name);
+    }
+    sc->cache_secret = arg;
+    return NULL;
+}
+
+static const command_rec oa2f_cmds[] = {
+    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, OR_AUTHCFG,
+        "validation dialect: introspection, pingfederate, openam or mule"),
+    AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, OR_AUTHCFG,
+        "the provider's validation endpoint URL (http or https)"),
+    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, OR_AUTHCFG,
+        "client id this resource server presents to the provider"),
+    AP_INIT_TAKE1("OAuth2FederatedClientSecret", set_client_secret, NULL,
+        OR_AUTHCFG, "client secret this resource server presents"),
+    AP_INIT_TAKE1("OAuth2FederatedClientAuth", set_client_auth, NULL,
+        OR_AUTHCFG, "client authentication: basic, post or none"),
+    AP_INIT_TAKE1("OAuth2FederatedSendTokenIn", set_send_token_in, NULL,
+        OR_AUTHCFG, "openam: send the token as query parameter or header"),
+    AP_INIT_ITERATE("OAuth2FederatedAcceptTokenIn", set_accept_token_in, NULL,
+        OR_AUTHCFG, "where a client may present the token: header, query"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheMaxTTL", set_cache_max_ttl, NULL,
+        OR_AUTHCFG, "seconds a validation may be reused at most (0: never)"),
+    AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
+        OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+    AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
+        OR_AUTHCFG, "send the provider's fields to the backend as headers"),
+    AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
+        OR_AUTHCFG, "prefix of the headers sent to the backend"),
+    AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,
+        OR_AUTHCFG, "prefix of the environment variables for subprocesses"),
+    AP_INIT_ITERATE("OAuth2FederatedRemoteUserField", set_remote_user_field,
+        NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
+    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, OR_AUTHCFG,
+        "connect and total timeout of one provider call, in seconds"),
+    AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, OR_AUTHCFG,
+        "outgoing proxy URL for provider calls [USER:PASSWORD]"),
+    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, OR_AUTHCFG,
+        "verify the provider's certificate and host name"),
+    AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, OR_AUTHCFG,
+        "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
+        OR_AUTHCFG, "status map: gateway or rfc6750"),
+    AP_INIT_TAKE1("OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
+        "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheSecret", set_cache_secret, NULL,
+        RSRC_CONF, "key of the HMAC that names cache entries"),
+    { NULL }
+};
+
+/* ---- server config ----------------------------------------------------- */
+
+static void *create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
+}
+
+/* ---- hooks -------------------------------------------------------------- */
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    if (!oa2f_http_global_init()) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10001)
+                     "libcurl could not be initialised");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void child_init(apr_pool_t *p, server_rec *s)
+{
+    oa2f_child_init_http(p, s);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    /* Drop client-sent X-AGW-* before anything else looks at headers. */
+    ap_hook_header_parser(oa2f_strip_client_headers, NULL, NULL,
+                          APR_HOOK_REALLY_FIRST);
+    /* Validate in the access phase so that an authenticated caller who
+     * fails a Require oauth2-* line gets 403 from mod_authz_core
+     * (see mod_oa2f_authn.c). */
+    ap_hook_check_access(oa2f_check_access, NULL, NULL, APR_HOOK_MIDDLE,
+                         AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(oa2f_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(oa2f_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_fixups(oa2f_enrich_fixup, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    oa2f_register_authz_providers(p);
+}
+
+/* Spelled out rather than AP_DECLARE_MODULE(): the private header already
+ * said APLOG_USE_MODULE for every file of the module. */
+module AP_MODULE_DECLARE_DATA oauth2_federated_module = {
+    STANDARD20_MODULE_STUFF,
+    oa2f_create_dir_conf,   /* per-directory config creator */
+    oa2f_merge_dir_conf,    /* per-directory config merger */
+    create_srv_conf,        /* server config creator */
+    NULL,                   /* server config merger: server-wide only */
+    oa2f_cmds,              /* directive table */
+    register_hooks          /* hook registration */
+};

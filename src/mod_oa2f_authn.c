@@ -1,0 +1,193 @@
+/* Authentication: token → validation → r->user and the claims.
+ *
+ * The check runs in an access_checker_ex hook (AP_AUTH_INTERNAL_PER_CONF)
+ * rather than only in check_authn: mod_authz_core's own userless pass
+ * (hooked LAST in the same phase) then already sees r->user, so a failed
+ * Require oauth2-* line is answered 403 (AH01630) whatever
+ * AuthzSendForbiddenOnFailure says, while check_authn alone would give
+ * 401 (authorize_user_core()). check_authn stays for paths that skip the
+ * access phase's result.
+ *
+ * Hooks return DECLINED when the AuthType is not ours, an HTTP status on
+ * failure, and DECLINED (access) / OK (authn) on success. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "mod_oa2f_private.h"
+#include "oa2f_sanitize.h"
+#include "oa2f_dialect.h"
+#include "oa2f_token.h"
+#include "oa2f_validate.h"
+
+/* Per child process: idle libcurl handles, kept-alive connections. */
+static oa2f_http_pool_t *http_pool;
+
+void oa2f_child_init_http(apr_pool_t *p, server_rec *s)
+{
+    http_pool = oa2f_http_pool_create(p);
+    if (!http_pool) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10002)
+                     "cannot create the provider connection pool");
+    }
+}
+
+static int is_ours(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && strcasecmp(type, OA2F_AUTH_TYPE) == 0;
+}
+
+const oa2f_request_state_t *oa2f_request_state(request_rec *r)
+{
+    request_rec *q;
+
+    for (q = r; q; q = q->main ? q->main : q->prev) {
+        const oa2f_request_state_t *st =
+            ap_get_module_config(q->request_config, &oauth2_federated_module);
+        if (st) {
+            return st;
+        }
+    }
+    return NULL;
+}
+
+/* r->user from the first configured field that has a non-empty value. */
+static const char *pick_user(request_rec *r, const oa2f_dir_conf_t *conf,
+                             const oa2f_claims_t *c, const char *token)
+{
+    const apr_array_header_t *names = oa2f_conf_remote_user_fields(conf);
+    int i;
+
+    for (i = 0; i < names->nelts; i++) {
+        const oa2f_field_t *f =
+            oa2f_claims_get(c, APR_ARRAY_IDX(names, i, const char *));
+        if (f && f->value_len > 0) {
+            const char *v = oa2f_clean_value(r->pool, f->value, f->value_len);
+            if (*v) {
+                return v;
+            }
+        }
+    }
+    /* Nothing to name the caller by: a pseudonym that is not the token. */
+    return apr_pstrcat(r->pool, "token:", oa2f_token_fingerprint(r->pool,
+                                                                 token),
+                       NULL);
+}
+
+static int log_level_for(oa2f_outcome_e o)
+{
+    switch (o) {
+    case OA2F_UNREACHABLE:
+    case OA2F_BAD_ANSWER:
+    case OA2F_REJECTED:
+    case OA2F_INTERNAL:
+        return APLOG_ERR;
+    case OA2F_INACTIVE:
+    case OA2F_EXPIRED:
+        return APLOG_INFO;
+    default:
+        return APLOG_DEBUG;
+    }
+}
+
+/* The whole check for one request; OK with r->user set, or a status. */
+static int authenticate(request_rec *r)
+{
+    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                 &oauth2_federated_module);
+    const oa2f_request_state_t *related;
+    oa2f_request_state_t *st;
+    const char *token = NULL, *why = NULL, *fp;
+    oa2f_outcome_e o;
+    oa2f_validation_t v;
+
+    /* Subrequests and internal redirects reuse the verdict they came
+     * from instead of asking the provider again. */
+    if ((r->main || r->prev) && (related = oa2f_request_state(r)) != NULL) {
+        r->user = (char *)related->user;
+        r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
+        ap_set_module_config(r->request_config, &oauth2_federated_module,
+                             (void *)related);
+        return OK;
+    }
+
+    if (!conf->provider || !conf->provider->endpoint
+        || !conf->provider->dialect) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OA2F_LOGNO(10003)
+                      "AuthType %s without OAuth2FederatedEndpoint for %s",
+                      OA2F_AUTH_TYPE, r->uri);
+        return oa2f_respond(r, conf, OA2F_INTERNAL, NULL, NULL);
+    }
+
+    o = oa2f_token_extract(r->pool,
+                           apr_table_get(r->headers_in, "Authorization"),
+                           r->args, oa2f_conf_token_in(conf), &token, &why);
+    if (o != OA2F_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10004)
+                      "token refused before validation: %s", why);
+        return oa2f_respond(r, conf, o, why, NULL);
+    }
+    fp = oa2f_token_fingerprint(r->pool, token);
+
+    oa2f_validate_remote(http_pool, r->pool, conf->provider, token, &v);
+    if (v.outcome != OA2F_OK) {
+        ap_log_rerror(APLOG_MARK, log_level_for(v.outcome), 0, r,
+                      OA2F_LOGNO(10005) "token %s: %s (%s)", fp,
+                      oa2f_outcome_name(v.outcome),
+                      v.why ? v.why : "no detail");
+        return oa2f_respond(r, conf, v.outcome, v.why, NULL);
+    }
+
+    st = apr_pcalloc(r->pool, sizeof(*st));
+    st->claims = v.claims;
+    st->user = pick_user(r, conf, v.claims, token);
+    r->user = (char *)st->user;
+    r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
+    ap_set_module_config(r->request_config, &oauth2_federated_module, st);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
+                  "token %s is active for user %s (provider %s, %.3f s)",
+                  fp, r->user, conf->provider->dialect->name, v.elapsed);
+    return OK;
+}
+
+int oa2f_check_access(request_rec *r)
+{
+    int rv;
+
+    if (!is_ours(r)) {
+        return DECLINED;
+    }
+    rv = authenticate(r);
+    /* DECLINED lets mod_authz_core's userless pass evaluate Require with
+     * r->user set: granted → OK, a failed line → 403. */
+    return rv == OK ? DECLINED : rv;
+}
+
+int oa2f_check_authn(request_rec *r)
+{
+    if (!is_ours(r)) {
+        return DECLINED;
+    }
+    if (ap_get_module_config(r->request_config, &oauth2_federated_module)) {
+        return OK;
+    }
+    return authenticate(r);
+}
+
+int oa2f_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    oa2f_dir_conf_t *conf;
+
+    if (strcasecmp(auth_type, OA2F_AUTH_TYPE) != 0) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
+    /* Reached when mod_authz_core answers 401 itself: the caller had a
+     * valid token that a Require line refused. */
+    if (!apr_table_get(r->err_headers_out, "WWW-Authenticate")) {
+        oa2f_respond(r, conf, OA2F_FORBIDDEN, NULL, NULL);
+    }
+    return OK;
+}

@@ -1,0 +1,161 @@
+/* Require oauth2-scope / oauth2-client-id / oauth2-claim, registered with
+ * mod_authz_core. Arguments are parsed once at configuration time; each
+ * request only compares. A provider answers AUTHZ_DENIED_NO_USER when we
+ * did not authenticate the request, AUTHZ_DENIED (→ 403 with an
+ * insufficient_scope challenge) when the token lacks what is required. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <mod_auth.h>
+
+#include "mod_oa2f_private.h"
+#include "oa2f_scope.h"
+
+/* The words of a Require line, parsed into cmd->pool. */
+typedef struct {
+    apr_array_header_t *words;   /* const char * */
+    const char *joined;          /* for the challenge's scope attribute */
+} oa2f_require_t;
+
+static const char *parse_words(cmd_parms *cmd, const char *line,
+                               const void **parsed, int min,
+                               const char *usage)
+{
+    oa2f_require_t *req = apr_pcalloc(cmd->pool, sizeof(*req));
+    const char *w;
+
+    req->words = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
+        APR_ARRAY_PUSH(req->words, const char *) = w;
+    }
+    if (req->words->nelts < min) {
+        return apr_psprintf(cmd->pool, "Require %s", usage);
+    }
+    req->joined = apr_array_pstrcat(cmd->pool, req->words, ' ');
+    *parsed = req;
+    return NULL;
+}
+
+static const char *scope_parse(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    return parse_words(cmd, line, parsed, 1,
+                       "oauth2-scope needs at least one scope");
+}
+
+static const char *client_id_parse(cmd_parms *cmd, const char *line,
+                                   const void **parsed)
+{
+    return parse_words(cmd, line, parsed, 1,
+                       "oauth2-client-id needs at least one client id");
+}
+
+static const char *claim_parse(cmd_parms *cmd, const char *line,
+                               const void **parsed)
+{
+    return parse_words(cmd, line, parsed, 2,
+                       "oauth2-claim needs a field name and at least one "
+                       "value");
+}
+
+static const oa2f_claims_t *claims_of(request_rec *r)
+{
+    const oa2f_request_state_t *st;
+
+    if (!r->user || !(st = oa2f_request_state(r))) {
+        return NULL;
+    }
+    return st->claims;
+}
+
+static authz_status deny(request_rec *r, const char *scope)
+{
+    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                 &oauth2_federated_module);
+
+    /* the challenge for the 403 that mod_authz_core will answer; removed
+     * again in fixups if another Require line lets the request through */
+    oa2f_respond(r, conf, OA2F_FORBIDDEN, NULL, scope);
+    return AUTHZ_DENIED;
+}
+
+/* Require oauth2-scope A B …: every listed scope. */
+static authz_status scope_check(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const oa2f_require_t *req = parsed;
+    const oa2f_claims_t *c = claims_of(r);
+
+    if (!c) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (oa2f_scope_has_all(c->scopes, req->words)) {
+        return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10101)
+                  "user %s lacks a scope of: %s", r->user, req->joined);
+    return deny(r, req->joined);
+}
+
+/* Require oauth2-client-id A B …: any listed client. */
+static authz_status client_id_check(request_rec *r, const char *line,
+                                    const void *parsed)
+{
+    const oa2f_require_t *req = parsed;
+    const oa2f_claims_t *c = claims_of(r);
+
+    if (!c) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (c->client_id && oa2f_scope_contains(req->words, c->client_id)) {
+        return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10102)
+                  "user %s: client id is not one of: %s", r->user,
+                  req->joined);
+    return deny(r, NULL);
+}
+
+/* Require oauth2-claim NAME V1 V2 …: the field equals (or, for an array,
+ * contains) one of the values. */
+static authz_status claim_check(request_rec *r, const char *line,
+                                const void *parsed)
+{
+    const oa2f_require_t *req = parsed;
+    const oa2f_claims_t *c = claims_of(r);
+    const char *name;
+    int i;
+
+    if (!c) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    name = APR_ARRAY_IDX(req->words, 0, const char *);
+    for (i = 1; i < req->words->nelts; i++) {
+        if (oa2f_claims_field_matches(c, name,
+                                      APR_ARRAY_IDX(req->words, i,
+                                                    const char *))) {
+            return AUTHZ_GRANTED;
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10103)
+                  "user %s: claim requirement not met: %s", r->user,
+                  req->joined);
+    return deny(r, NULL);
+}
+
+static const authz_provider scope_provider = { scope_check, scope_parse };
+static const authz_provider client_id_provider = { client_id_check,
+                                                   client_id_parse };
+static const authz_provider claim_provider = { claim_check, claim_parse };
+
+void oa2f_register_authz_providers(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "oauth2-scope",
+                              AUTHZ_PROVIDER_VERSION, &scope_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "oauth2-client-id",
+                              AUTHZ_PROVIDER_VERSION, &client_id_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "oauth2-claim",
+                              AUTHZ_PROVIDER_VERSION, &claim_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}

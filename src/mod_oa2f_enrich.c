@@ -1,0 +1,85 @@
+/* What the backend receives (SPEC §4): client-sent headers with our
+ * prefix are dropped first, on every request; after a successful check
+ * the provider's fields become request headers and subprocess variables.
+ * Nothing here touches the response sent to the client. */
+#include <apr_strings.h>
+#include <http_core.h>
+
+#include "mod_oa2f_private.h"
+#include "oa2f_sanitize.h"
+
+int oa2f_strip_client_headers(request_rec *r)
+{
+    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                 &oauth2_federated_module);
+    const char *prefix = oa2f_conf_header_prefix(conf);
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *doomed = NULL;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key && oa2f_has_prefix_folded(e[i].key, prefix)) {
+            if (!doomed) {
+                doomed = apr_array_make(r->pool, 4, sizeof(const char *));
+            }
+            APR_ARRAY_PUSH(doomed, const char *) = e[i].key;
+        }
+    }
+    if (doomed) {
+        for (i = 0; i < doomed->nelts; i++) {
+            apr_table_unset(r->headers_in,
+                            APR_ARRAY_IDX(doomed, i, const char *));
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10201)
+                      "dropped %d client-sent header(s) starting with %s",
+                      doomed->nelts, prefix);
+    }
+    return DECLINED;
+}
+
+int oa2f_enrich_fixup(request_rec *r)
+{
+    const oa2f_request_state_t *st;
+    oa2f_dir_conf_t *conf;
+    const char *hprefix, *eprefix, *chal;
+    int expose, i;
+
+    if (!r->user || !(st = ap_get_module_config(r->request_config,
+                                                &oauth2_federated_module))) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
+
+    /* A Require line that failed inside a <RequireAny> that passed left
+     * its challenge behind; the request is allowed, so drop it. */
+    chal = apr_table_get(r->err_headers_out, "WWW-Authenticate");
+    if (chal && strncmp(chal, "Bearer ", 7) == 0) {
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+    }
+
+    expose = oa2f_conf_expose_headers(conf);
+    hprefix = oa2f_conf_header_prefix(conf);
+    eprefix = oa2f_conf_env_prefix(conf);
+
+    for (i = 0; i < st->claims->fields->nelts; i++) {
+        const oa2f_field_t *f =
+            &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
+        const char *value = oa2f_clean_value(r->pool, f->value,
+                                             f->value_len);
+        if (expose) {
+            const char *name = oa2f_header_name(r->pool, hprefix, f->name);
+            if (name) {
+                apr_table_setn(r->headers_in, name, value);
+            }
+        }
+        apr_table_setn(r->subprocess_env,
+                       oa2f_env_name(r->pool, eprefix, f->name), value);
+    }
+    /* JSON outside strings only has insignificant whitespace controls, so
+     * dropping controls keeps the answer intact and one line long. */
+    apr_table_setn(r->subprocess_env, "OAUTH2_FEDERATED_RESPONSE",
+                   oa2f_clean_value(r->pool, st->claims->raw,
+                                    st->claims->raw_len));
+    return DECLINED;
+}

@@ -1,0 +1,260 @@
+/* Provider answers (json-c) into one normalised oa2f_claims_t. */
+#include <string.h>
+#include <math.h>
+#include <json-c/json.h>
+#include <apr_strings.h>
+
+#include "oa2f_claims.h"
+#include "oa2f_scope.h"
+
+/* Deeper nesting than this is a hostile or broken answer. */
+#define OA2F_JSON_MAX_DEPTH 32
+/* More fields than this are not turned into headers (answers are capped
+ * at 1 MiB, but a flood of tiny members must not cost quadratic time). */
+#define OA2F_MAX_FIELDS 256
+/* 9999-12-31T23:59:59Z */
+#define OA2F_MAX_EPOCH 253402300799LL
+
+oa2f_claims_t *oa2f_claims_make(apr_pool_t *p)
+{
+    oa2f_claims_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->scopes = apr_array_make(p, 4, sizeof(const char *));
+    c->fields = apr_array_make(p, 16, sizeof(oa2f_field_t));
+    c->raw = "";
+    return c;
+}
+
+oa2f_field_t *oa2f_claims_add(apr_pool_t *p, oa2f_claims_t *c,
+                              const char *name, const char *value,
+                              apr_size_t value_len)
+{
+    oa2f_field_t *f = apr_array_push(c->fields);
+
+    f->name = apr_pstrdup(p, name);
+    f->value = apr_pstrmemdup(p, value, value_len);
+    f->value_len = value_len;
+    f->items = NULL;
+    return f;
+}
+
+const oa2f_field_t *oa2f_claims_get(const oa2f_claims_t *c, const char *name)
+{
+    int i;
+
+    for (i = 0; i < c->fields->nelts; i++) {
+        const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        if (strcmp(f->name, name) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+int oa2f_claims_field_matches(const oa2f_claims_t *c, const char *name,
+                              const char *value)
+{
+    const oa2f_field_t *f = oa2f_claims_get(c, name);
+    int i;
+
+    if (!f) {
+        return 0;
+    }
+    if (f->items) {
+        for (i = 0; i < f->items->nelts; i++) {
+            if (strcmp(APR_ARRAY_IDX(f->items, i, const char *), value) == 0) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    /* value_len guards against a NUL inside the provider's string. */
+    return strlen(value) == f->value_len && strcmp(f->value, value) == 0;
+}
+
+struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
+                                           const char **why)
+{
+    struct json_tokener *tok;
+    struct json_object *obj;
+    apr_size_t used;
+
+    if (len == 0) {
+        *why = "the answer is empty";
+        return NULL;
+    }
+    if (len > (apr_size_t)INT32_MAX) {
+        *why = "the answer is too large";
+        return NULL;
+    }
+    tok = json_tokener_new_ex(OA2F_JSON_MAX_DEPTH);
+    if (!tok) {
+        *why = "out of memory";
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    obj = json_tokener_parse_ex(tok, json, (int)len);
+    if (!obj) {
+        enum json_tokener_error err = json_tokener_get_error(tok);
+        *why = (err == json_tokener_continue)
+               ? "the answer is truncated JSON"
+               : (err == json_tokener_error_depth)
+                 ? "the answer is nested too deeply"
+                 : "the answer is not JSON";
+        json_tokener_free(tok);
+        return NULL;
+    }
+    used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    while (used < len && json[used] && strchr(" \t\r\n", json[used])) {
+        used++;
+    }
+    if (used != len) {
+        *why = "the answer has data after its JSON value";
+        json_object_put(obj);
+        return NULL;
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        *why = "the answer is JSON but not an object";
+        json_object_put(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static const char *copy_json_text(apr_pool_t *p, struct json_object *v,
+                                  apr_size_t *len)
+{
+    size_t n = 0;
+    const char *s = json_object_to_json_string_length(
+        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+    *len = n;
+    return apr_pstrmemdup(p, s ? s : "", n);
+}
+
+const char *oa2f_json_render(apr_pool_t *p, struct json_object *v,
+                             apr_size_t *len, apr_array_header_t **items)
+{
+    *items = NULL;
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        *len = (apr_size_t)json_object_get_string_len(v);
+        return apr_pstrmemdup(p, json_object_get_string(v), *len);
+    case json_type_array: {
+        size_t i, n = json_object_array_length(v);
+        int all_strings = 1;
+        apr_array_header_t *arr = apr_array_make(p, (int)n + 1,
+                                                 sizeof(const char *));
+        for (i = 0; i < n; i++) {
+            struct json_object *e = json_object_array_get_idx(v, i);
+            apr_size_t elen;
+            apr_array_header_t *sub;
+            if (!json_object_is_type(e, json_type_string)) {
+                all_strings = 0;
+            }
+            APR_ARRAY_PUSH(arr, const char *) =
+                e ? oa2f_json_render(p, e, &elen, &sub) : "null";
+        }
+        *items = arr;
+        if (all_strings) {
+            const char *joined = apr_array_pstrcat(p, arr, ' ');
+            *len = strlen(joined);
+            return joined;
+        }
+        return copy_json_text(p, v, len);
+    }
+    default:
+        return copy_json_text(p, v, len);
+    }
+}
+
+int oa2f_json_seconds(struct json_object *v, long long *out)
+{
+    double d;
+
+    if (json_object_is_type(v, json_type_int)) {
+        d = (double)json_object_get_int64(v);
+    }
+    else if (json_object_is_type(v, json_type_double)) {
+        d = json_object_get_double(v);
+        if (isnan(d)) {
+            return 0;
+        }
+    }
+    else {
+        return 0;
+    }
+    if (d > 1e11) {
+        d /= 1000.0;   /* milliseconds */
+    }
+    if (d > (double)OA2F_MAX_EPOCH) {
+        d = (double)OA2F_MAX_EPOCH;
+    }
+    if (d < -1) {
+        d = -1;
+    }
+    *out = (long long)floor(d);
+    return 1;
+}
+
+static int is_skipped(const char *name, const char *const *skip)
+{
+    for (; skip && *skip; skip++) {
+        if (strcmp(name, *skip) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
+                              struct json_object *obj,
+                              const char *const *skip)
+{
+    struct json_object_iterator it = json_object_iter_begin(obj);
+    struct json_object_iterator end = json_object_iter_end(obj);
+
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        const char *name = json_object_iter_peek_name(&it);
+        struct json_object *v = json_object_iter_peek_value(&it);
+        oa2f_field_t *f;
+        apr_size_t len;
+        apr_array_header_t *items;
+        const char *value;
+
+        /* null means absent (PROVIDERS.md §10 item 11) */
+        if (!v || is_skipped(name, skip)) {
+            continue;
+        }
+        if (strcmp(name, "scope") == 0) {
+            if (json_object_is_type(v, json_type_string)) {
+                c->scopes = oa2f_scope_split(p, json_object_get_string(v));
+            }
+            else if (json_object_is_type(v, json_type_array)) {
+                size_t i, n = json_object_array_length(v);
+                for (i = 0; i < n; i++) {
+                    struct json_object *e = json_object_array_get_idx(v, i);
+                    if (json_object_is_type(e, json_type_string)
+                        && json_object_get_string_len(e) > 0) {
+                        APR_ARRAY_PUSH(c->scopes, const char *) =
+                            apr_pstrdup(p, json_object_get_string(e));
+                    }
+                }
+            }
+        }
+        else if (strcmp(name, "client_id") == 0
+                 && json_object_is_type(v, json_type_string)) {
+            c->client_id = apr_pstrdup(p, json_object_get_string(v));
+        }
+        if (c->fields->nelts >= OA2F_MAX_FIELDS || oa2f_claims_get(c, name)) {
+            continue;
+        }
+        value = oa2f_json_render(p, v, &len, &items);
+        f = apr_array_push(c->fields);
+        f->name = apr_pstrdup(p, name);
+        f->value = value;
+        f->value_len = len;
+        f->items = items;
+    }
+}

@@ -1,0 +1,53 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "oa2f_provider.h"
+#include "oa2f_dialect.h"
+#include "oa2f_http.h"
+
+int oa2f_provider_has_credentials(const oa2f_provider_t *p)
+{
+    return p->client_id && *p->client_id && p->auth != OA2F_AUTH_NONE;
+}
+
+static const char *sha256_hex(apr_pool_t *pool, const char *s)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    static const char hex[] = "0123456789abcdef";
+    char *out = apr_palloc(pool, 2 * SHA256_DIGEST_LENGTH + 1);
+    int i;
+
+    SHA256((const unsigned char *)s, strlen(s), md);
+    for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    out[2 * SHA256_DIGEST_LENGTH] = '\0';
+    return out;
+}
+
+void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
+{
+    p->identity = apr_psprintf(pool, "%s\n%s\n%s\n%s\n%d\n%d",
+                               p->dialect ? p->dialect->name : "",
+                               p->endpoint ? p->endpoint : "",
+                               p->client_id ? p->client_id : "",
+                               sha256_hex(pool, p->client_secret
+                                                ? p->client_secret : ""),
+                               (int)p->auth, (int)p->token_send);
+    p->basic_header = NULL;
+    if (oa2f_provider_has_credentials(p) && p->auth == OA2F_AUTH_BASIC) {
+        /* RFC 6749 §2.3.1: form-encode id and secret, then base64. */
+        const char *pair = apr_pstrcat(pool,
+            oa2f_form_encode(pool, p->client_id), ":",
+            oa2f_form_encode(pool, p->client_secret ? p->client_secret : ""),
+            NULL);
+        int len = (int)strlen(pair);
+        unsigned char *b64 = apr_palloc(pool, 4 * ((len + 2) / 3) + 1);
+        EVP_EncodeBlock(b64, (const unsigned char *)pair, len);
+        p->basic_header = apr_pstrcat(pool, "Authorization: Basic ",
+                                      (const char *)b64, NULL);
+    }
+}

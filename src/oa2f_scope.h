@@ -1,0 +1,21 @@
+/* Scope sets: parsing the provider's scope member and matching. */
+#ifndef OA2F_SCOPE_H
+#define OA2F_SCOPE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Split a space-separated scope string into an array of const char *
+ * (runs of spaces are one separator; empty string gives an empty array).
+ * Allocated in p. */
+apr_array_header_t *oa2f_scope_split(apr_pool_t *p, const char *s);
+
+/* 1 when `have` (array of const char *) holds every element of `need`,
+ * comparing case-sensitively. An empty `need` is always met. */
+int oa2f_scope_has_all(const apr_array_header_t *have,
+                       const apr_array_header_t *need);
+
+/* 1 when `have` contains the string s (case-sensitive). */
+int oa2f_scope_contains(const apr_array_header_t *have, const char *s);
+
+#endif

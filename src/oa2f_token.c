@@ -1,0 +1,224 @@
+/* Bearer token extraction, RFC 6750 §2.1 (header) and §2.3 (query). */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <openssl/sha.h>
+
+#include "oa2f_token.h"
+
+int oa2f_token_is_b64token(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    /* 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(apr_isalnum(c) || c == '-' || c == '.' || c == '_'
+              || c == '~' || c == '+' || c == '/')) {
+            break;
+        }
+        i++;
+    }
+    if (i == 0) {
+        return 0;
+    }
+    while (i < len && s[i] == '=') {
+        i++;
+    }
+    return i == len;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode one application/x-www-form-urlencoded value of length len.
+ * Returns NULL on a broken %-escape; *outlen is the decoded length
+ * (which may contain NUL bytes: callers check syntax by length). */
+static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len,
+                         apr_size_t *outlen)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        }
+        else if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= len) {
+                return NULL;
+            }
+            hi = hexval((unsigned char)s[i + 1]);
+            lo = hexval((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return NULL;
+            }
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+/* Find the access_token parameter(s) in a query string. Returns the
+ * number found (0, 1, or 2 meaning "more than one"); val and vlen point
+ * into query for the first. */
+static int find_query_token(const char *query, const char **val,
+                            apr_size_t *vlen)
+{
+    static const char name[] = "access_token";
+    const apr_size_t nlen = sizeof(name) - 1;
+    const char *s = query;
+    int found = 0;
+
+    while (s && *s) {
+        const char *end = strchr(s, '&');
+        apr_size_t plen = end ? (apr_size_t)(end - s) : strlen(s);
+
+        /* A parameter name may itself be percent-encoded in theory; we
+         * accept only the literal name, as every client sends it. */
+        if (plen >= nlen && strncmp(s, name, nlen) == 0
+            && (plen == nlen || s[nlen] == '=')) {
+            if (found++ == 0) {
+                *val = (plen == nlen) ? s + plen : s + nlen + 1;
+                *vlen = (plen == nlen) ? 0 : plen - nlen - 1;
+            }
+            else {
+                return 2;
+            }
+        }
+        s = end ? end + 1 : NULL;
+    }
+    return found;
+}
+
+oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
+                                  const char *query, int accept,
+                                  const char **token, const char **why)
+{
+    const char *from_header = NULL;
+    apr_size_t header_len = 0;
+    const char *qval = NULL;
+    apr_size_t qlen = 0;
+    int nquery = 0;
+
+    *token = NULL;
+    *why = NULL;
+
+    if ((accept & OA2F_TOKEN_IN_HEADER) && authorization) {
+        const char *s = authorization;
+        const char *end;
+
+        while (*s == ' ' || *s == '\t') {
+            s++;
+        }
+        /* The scheme is case-insensitive (RFC 9110 §11.1). */
+        if (strncasecmp(s, "Bearer", 6) != 0
+            || (s[6] != ' ' && s[6] != '\t' && s[6] != '\0')) {
+            *why = "the Authorization header does not use the Bearer scheme";
+            return OA2F_WRONG_SCHEME;
+        }
+        s += 6;
+        while (*s == ' ' || *s == '\t') {
+            s++;
+        }
+        end = s + strlen(s);
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+        from_header = s;
+        header_len = (apr_size_t)(end - s);
+    }
+
+    if ((accept & OA2F_TOKEN_IN_QUERY) && query) {
+        nquery = find_query_token(query, &qval, &qlen);
+    }
+
+    /* RFC 6750 §2: a client MUST NOT use more than one method. */
+    if (nquery > 1) {
+        *why = "the access_token parameter was given more than once";
+        return OA2F_BAD_REQUEST;
+    }
+    if (from_header && nquery) {
+        *why = "a token was sent both in the Authorization header and in "
+               "the query string";
+        return OA2F_BAD_REQUEST;
+    }
+
+    if (from_header) {
+        if (header_len == 0) {
+            *why = "the Bearer credentials are empty";
+            return OA2F_BAD_REQUEST;
+        }
+        if (header_len > OA2F_TOKEN_MAX_LEN) {
+            *why = "the token is longer than 4096 bytes";
+            return OA2F_BAD_REQUEST;
+        }
+        if (!oa2f_token_is_b64token(from_header, header_len)) {
+            *why = "the token is not RFC 6750 b64token syntax";
+            return OA2F_BAD_REQUEST;
+        }
+        *token = apr_pstrmemdup(p, from_header, header_len);
+        return OA2F_OK;
+    }
+
+    if (nquery == 1) {
+        apr_size_t dlen = 0;
+        const char *decoded;
+
+        /* Reject early on the encoded length, before decoding. */
+        if (qlen > 3 * OA2F_TOKEN_MAX_LEN) {
+            *why = "the token is longer than 4096 bytes";
+            return OA2F_BAD_REQUEST;
+        }
+        decoded = form_decode(p, qval, qlen, &dlen);
+        if (!decoded) {
+            *why = "the access_token parameter is not properly encoded";
+            return OA2F_BAD_REQUEST;
+        }
+        if (dlen == 0) {
+            *why = "the access_token parameter is empty";
+            return OA2F_BAD_REQUEST;
+        }
+        if (dlen > OA2F_TOKEN_MAX_LEN) {
+            *why = "the token is longer than 4096 bytes";
+            return OA2F_BAD_REQUEST;
+        }
+        if (!oa2f_token_is_b64token(decoded, dlen)) {
+            *why = "the token is not RFC 6750 b64token syntax";
+            return OA2F_BAD_REQUEST;
+        }
+        *token = decoded;
+        return OA2F_OK;
+    }
+
+    *why = "no access token was presented";
+    return OA2F_NO_TOKEN;
+}
+
+const char *oa2f_token_fingerprint(apr_pool_t *p, const char *token)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    static const char hex[] = "0123456789abcdef";
+    char *out = apr_palloc(p, 13);
+    int i;
+
+    SHA256((const unsigned char *)token, strlen(token), md);
+    for (i = 0; i < 6; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    out[12] = '\0';
+    return out;
+}

@@ -1,0 +1,74 @@
+#include <apr_strings.h>
+#include <apr_time.h>
+
+#include "oa2f_dialect.h"
+#include "oa2f_validate.h"
+
+oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
+                                          long long now)
+{
+    /* SPEC §6: an answer whose expiry has passed is a 401 even when the
+     * provider calls the token active (PROVIDERS.md §10 item 8). */
+    if (c->expires_at != 0 && c->expires_at <= now) {
+        return OA2F_EXPIRED;
+    }
+    return OA2F_OK;
+}
+
+void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
+                          const oa2f_provider_t *prov, const char *token,
+                          oa2f_validation_t *out)
+{
+    oa2f_http_req_t req;
+    oa2f_http_resp_t resp;
+    oa2f_http_result_e hr;
+
+    out->claims = NULL;
+    out->why = NULL;
+    out->http_status = 0;
+
+    prov->dialect->build(p, prov, token, &req);
+    hr = oa2f_http_perform(hp, p, prov, &req, &resp);
+    out->elapsed = resp.elapsed;
+    out->new_connection = resp.new_connection;
+    out->http_status = resp.status;
+
+    switch (hr) {
+    case OA2F_HTTP_DONE:
+        break;
+    case OA2F_HTTP_UNREACHABLE:
+        out->outcome = OA2F_UNREACHABLE;
+        out->why = apr_pstrcat(p, prov->dialect->name,
+                               ": provider unreachable: ", resp.error, NULL);
+        return;
+    case OA2F_HTTP_TOO_LARGE:
+        out->outcome = OA2F_BAD_ANSWER;
+        out->why = apr_psprintf(p, "%s: the answer is larger than %"
+                                APR_SIZE_T_FMT " bytes", prov->dialect->name,
+                                prov->max_answer);
+        return;
+    case OA2F_HTTP_BROKEN:
+        out->outcome = OA2F_BAD_ANSWER;
+        out->why = apr_pstrcat(p, prov->dialect->name,
+                               ": the answer was cut off or malformed: ",
+                               resp.error, NULL);
+        return;
+    case OA2F_HTTP_INTERNAL:
+    default:
+        out->outcome = OA2F_INTERNAL;
+        out->why = apr_pstrcat(p, prov->dialect->name, ": ", resp.error,
+                               NULL);
+        return;
+    }
+
+    out->outcome = prov->dialect->interpret(p, prov, &resp, &out->claims,
+                                            &out->why);
+    if (out->outcome == OA2F_OK) {
+        out->outcome = oa2f_validate_check_expiry(
+            out->claims, (long long)apr_time_sec(apr_time_now()));
+        if (out->outcome == OA2F_EXPIRED) {
+            out->why = apr_pstrcat(p, prov->dialect->name,
+                                   ": the token's expiry has passed", NULL);
+        }
+    }
+}
