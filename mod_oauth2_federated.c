@@ -377,6 +377,9 @@ static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     }
     sc->cache_spec = arg;
+    sc->cache_spec_where = apr_psprintf(cmd->pool, "%s:%d",
+                                        cmd->directive->filename,
+                                        cmd->directive->line_num);
     return NULL;
 }
 
@@ -451,6 +454,17 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 
 /* ---- hooks -------------------------------------------------------------- */
 
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    return oa2f_cache_pre_config(pconf);
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                        apr_pool_t *ptemp, server_rec *s)
+{
+    return oa2f_cache_check_config(pconf, s);
+}
+
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
@@ -459,12 +473,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "libcurl could not be initialised");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
+    return oa2f_cache_post_config(pconf, ptemp, s);
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)
 {
     oa2f_child_init_http(p, s);
+    oa2f_cache_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -482,7 +497,11 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_note_auth_failure(oa2f_note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
     ap_hook_fixups(oa2f_enrich_fixup, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(oa2f_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(oa2f_count_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     oa2f_register_authz_providers(p);
 }

@@ -18,7 +18,6 @@
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"
 #include "oa2f_token.h"
-#include "oa2f_validate.h"
 
 /* Per child process: idle libcurl handles, kept-alive connections. */
 static oa2f_http_pool_t *http_pool;
@@ -101,7 +100,7 @@ static int authenticate(request_rec *r)
     oa2f_request_state_t *st;
     const char *token = NULL, *why = NULL, *fp;
     oa2f_outcome_e o;
-    oa2f_validation_t v;
+    const oa2f_claims_t *claims = NULL;
 
     /* Subrequests and internal redirects reuse the verdict they came
      * from instead of asking the provider again. */
@@ -131,24 +130,23 @@ static int authenticate(request_rec *r)
     }
     fp = oa2f_token_fingerprint(r->pool, token);
 
-    oa2f_validate_remote(http_pool, r->pool, conf->provider, token, &v);
-    if (v.outcome != OA2F_OK) {
-        ap_log_rerror(APLOG_MARK, log_level_for(v.outcome), 0, r,
+    oa2f_validate(r, conf, http_pool, token, &o, &claims, &why);
+    if (o != OA2F_OK) {
+        ap_log_rerror(APLOG_MARK, log_level_for(o), 0, r,
                       OA2F_LOGNO(10005) "token %s: %s (%s)", fp,
-                      oa2f_outcome_name(v.outcome),
-                      v.why ? v.why : "no detail");
-        return oa2f_respond(r, conf, v.outcome, v.why, NULL);
+                      oa2f_outcome_name(o), why ? why : "no detail");
+        return oa2f_respond(r, conf, o, why, NULL);
     }
 
     st = apr_pcalloc(r->pool, sizeof(*st));
-    st->claims = v.claims;
-    st->user = pick_user(r, conf, v.claims, token);
+    st->claims = claims;
+    st->user = pick_user(r, conf, claims, token);
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
     ap_set_module_config(r->request_config, &oauth2_federated_module, st);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
-                  "token %s is active for user %s (provider %s, %.3f s)",
-                  fp, r->user, conf->provider->dialect->name, v.elapsed);
+                  "token %s is active for user %s (provider %s, %s)",
+                  fp, r->user, conf->provider->dialect->name, why);
     return OK;
 }
 

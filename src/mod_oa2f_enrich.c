@@ -50,6 +50,7 @@ int oa2f_enrich_fixup(request_rec *r)
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
+    apr_table_setn(r->notes, OA2F_NOTE_ALLOWED, "1");
 
     /* A Require line that failed inside a <RequireAny> that passed left
      * its challenge behind; the request is allowed, so drop it. */

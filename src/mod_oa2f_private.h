@@ -22,6 +22,8 @@ extern module AP_MODULE_DECLARE_DATA oauth2_federated_module;
 
 #define OA2F_AUTH_TYPE "oauth2-federated"
 #define OA2F_UNSET (-1)
+/* r->notes key set when a request passed our check and every Require */
+#define OA2F_NOTE_ALLOWED "oauth2-federated-allowed"
 
 typedef enum {
     OA2F_PROFILE_GATEWAY = 0,
@@ -63,6 +65,7 @@ typedef struct {
 /* Server configuration (SPEC §2 *server* directives). */
 typedef struct {
     const char *cache_spec;      /* NULL = default "shmcb"             */
+    const char *cache_spec_where;/* "file:line" of the directive       */
     const char *cache_secret;    /* NULL = plain SHA-256 keys          */
 } oa2f_srv_conf_t;
 
@@ -106,6 +109,40 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
 /* ---- mod_oa2f_authz.c ---------------------------------------------- */
 void oa2f_register_authz_providers(apr_pool_t *p);
 /* Hook that turns a failed Require oauth2-* into 403 (see file). */
+
+/* ---- mod_oa2f_cache.c: socache, shared memory, single-flight ------- */
+#include "oa2f_cache_entry.h"
+#include "oa2f_flight.h"
+#include "oa2f_stats.h"
+
+int oa2f_cache_pre_config(apr_pool_t *pconf);
+int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s);
+int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *s);
+void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
+/* NULL when OAuth2FederatedCache none. */
+int oa2f_cache_enabled(void);
+const char *oa2f_cache_secret(void);
+/* 1 and *c on a decodable entry; 0 on a miss, an error or corruption. */
+int oa2f_cache_get(request_rec *r, const unsigned char *key,
+                   oa2f_claims_t **c, long long *validated_at);
+/* Store until `until` (seconds since epoch); errors are logged once per
+ * incident and otherwise ignored. */
+void oa2f_cache_put(request_rec *r, const unsigned char *key,
+                    const oa2f_claims_t *c, long long validated_at,
+                    long long until);
+oa2f_stats_t *oa2f_stats(void);
+oa2f_flight_table_t *oa2f_flights(void);
+
+/* ---- mod_oa2f_validate.c: cache → single-flight → provider --------- */
+void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
+                   oa2f_http_pool_t *hp, const char *token,
+                   oa2f_outcome_e *outcome, const oa2f_claims_t **claims,
+                   const char **why);
+
+/* ---- mod_oa2f_status.c --------------------------------------------- */
+int oa2f_status_handler(request_rec *r);
+int oa2f_count_request(request_rec *r);
 
 /* ---- mod_oa2f_enrich.c --------------------------------------------- */
 int oa2f_strip_client_headers(request_rec *r);

@@ -53,7 +53,7 @@ function client(id, secret, scope, method = 'client_secret_basic') {
 
 // oidc-provider only accepts client secrets made of printable ASCII
 // (%x20-7E), so the "é" of the brief's rs-basic secret is left out.
-export const RS_BASIC_SECRET = 's3cr:t+/ %&';
+const RS_BASIC_SECRET = 's3cr:t+/ %&';
 
 const clients = [
   client('app-read', 'app-read-secret', 'read'),

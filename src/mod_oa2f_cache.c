@@ -1,0 +1,326 @@
+/* The validation cache on httpd's socache providers, and the shared
+ * memory for the single-flight table and the status counters.
+ *
+ * Both outlive `apachectl graceful`: they are created once in the
+ * process pool and found again through its userdata after the module
+ * is reloaded, so cached validations and counters survive a restart. */
+#include <apr_strings.h>
+#include <apr_shm.h>
+#include <apr_global_mutex.h>
+#include <ap_provider.h>
+#include <ap_socache.h>
+#include <http_core.h>
+#include <util_mutex.h>
+
+#include "mod_oa2f_private.h"
+
+#define DEFAULT_CACHE_SPEC   "shmcb"
+/* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
+#define DEFAULT_SHMCB_ARG    "(8388608)"
+#define MUTEX_TYPE           "oauth2-federated-cache"
+#define CACHE_NAMESPACE      "oauth2-federated"
+
+typedef struct {
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *instance;
+} socache_t;
+
+/* This generation's view; reset when the module is reloaded. */
+static socache_t *cache;
+static apr_global_mutex_t *cache_mutex;
+static const char *secret;
+static oa2f_stats_t *stats;
+static oa2f_flight_table_t *flights;
+/* 1 while this process sees the cache back end failing (log once). */
+static int cache_failing;
+
+int oa2f_cache_enabled(void)
+{
+    return cache != NULL;
+}
+
+const char *oa2f_cache_secret(void)
+{
+    return secret;
+}
+
+oa2f_stats_t *oa2f_stats(void)
+{
+    return stats;
+}
+
+oa2f_flight_table_t *oa2f_flights(void)
+{
+    return flights;
+}
+
+int oa2f_cache_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
+           == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static oa2f_srv_conf_t *main_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &oauth2_federated_module);
+}
+
+/* Split "name[:args]"; *args is NULL when there are none. */
+static const char *spec_name(apr_pool_t *p, const char *spec,
+                             const char **args)
+{
+    const char *colon = strchr(spec, ':');
+
+    *args = colon ? colon + 1 : NULL;
+    return colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec))
+                 : spec;
+}
+
+/* Runs for `apachectl -t` too: an unknown provider fails the test. */
+int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
+{
+    oa2f_srv_conf_t *sc = main_conf(s);
+    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
+    const char *args, *name = spec_name(pconf, spec, &args);
+
+    if (!strcasecmp(name, "none")) {
+        return OK;
+    }
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                            AP_SOCACHE_PROVIDER_VERSION)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10301)
+                     "OAuth2FederatedCache %s%s%s: socache provider '%s' "
+                     "is not available (is socache_%s_module loaded?)",
+                     spec, sc->cache_spec_where ? " at " : "",
+                     sc->cache_spec_where ? sc->cache_spec_where : "",
+                     name, name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Shared memory for counters and the flight table, once per parent. */
+static apr_status_t attach_shm(server_rec *s)
+{
+    static const char key[] = "oauth2-federated-shm";
+    apr_pool_t *pp = s->process->pool;
+    apr_shm_t *shm = NULL;
+    apr_size_t size = APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t))
+                      + oa2f_flight_size();
+    char *base;
+    apr_status_t rv;
+
+    apr_pool_userdata_get((void **)&shm, key, pp);
+    if (!shm) {
+        rv = apr_shm_create(&shm, size, NULL, pp);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10302)
+                         "cannot create %" APR_SIZE_T_FMT " bytes of shared "
+                         "memory for counters and single-flight", size);
+            return rv;
+        }
+        base = apr_shm_baseaddr_get(shm);
+        memset(base, 0, size);
+        ((oa2f_stats_t *)base)->started_at =
+            (apr_int64_t)apr_time_sec(apr_time_now());
+        oa2f_flight_init(base + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
+        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
+    }
+    base = apr_shm_baseaddr_get(shm);
+    stats = (oa2f_stats_t *)base;
+    flights = (oa2f_flight_table_t *)(base
+                                      + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
+    return APR_SUCCESS;
+}
+
+int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    oa2f_srv_conf_t *sc = main_conf(s);
+    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
+    const char *args, *name = spec_name(ptemp, spec, &args);
+    const char *ukey;
+    apr_pool_t *pp = s->process->pool;
+    socache_t *c = NULL;
+    apr_status_t rv;
+
+    cache = NULL;
+    cache_mutex = NULL;
+    secret = sc->cache_secret;
+    if (attach_shm(s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!strcasecmp(name, "none")) {
+        return OK;
+    }
+    if (!strcasecmp(name, "shmcb") && !args) {
+        args = DEFAULT_SHMCB_ARG;
+    }
+
+    ukey = apr_pstrcat(ptemp, "oauth2-federated-socache:", name, ":",
+                       args ? args : "", NULL);
+    apr_pool_userdata_get((void **)&c, ukey, pp);
+    if (!c) {
+        const char *err;
+        struct ap_socache_hints hints = { 64, 2048,
+                                          apr_time_from_sec(30) };
+        c = apr_pcalloc(pp, sizeof(*c));
+        c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                         AP_SOCACHE_PROVIDER_VERSION);
+        if (!c->provider) {
+            return oa2f_cache_check_config(pconf, s);
+        }
+        err = c->provider->create(&c->instance, args, ptemp, pp);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10303)
+                         "OAuth2FederatedCache %s: %s", spec, err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        rv = c->provider->init(c->instance, CACHE_NAMESPACE, &hints, s, pp);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10304)
+                         "OAuth2FederatedCache %s: cannot initialise the "
+                         "cache", spec);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_pool_userdata_set(c, ukey, apr_pool_cleanup_null, pp);
+    }
+    /* The provider's module may have been reloaded at a new address. */
+    c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                     AP_SOCACHE_PROVIDER_VERSION);
+    if (!c->provider) {
+        return oa2f_cache_check_config(pconf, s);
+    }
+    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s,
+                                    pconf, 0);
+        if (rv != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    cache = c;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, OA2F_LOGNO(10305)
+                 "validation cache: %s%s%s, keys %s", name,
+                 args ? " " : "", args ? args : "",
+                 secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret"
+                        : "SHA-256");
+    return OK;
+}
+
+void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (cache_mutex) {
+        apr_status_t rv = apr_global_mutex_child_init(
+            &cache_mutex, apr_global_mutex_lockfile(cache_mutex), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10306)
+                         "cannot attach the cache mutex; caching is off in "
+                         "this process");
+            cache = NULL;
+        }
+    }
+}
+
+static void incident(request_rec *r, apr_status_t rv, const char *what)
+{
+    oa2f_stats_count(stats, OA2F_C_CACHE_ERROR);
+    if (!__atomic_exchange_n(&cache_failing, 1, __ATOMIC_ACQ_REL)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OA2F_LOGNO(10307)
+                      "validation cache %s failed; asking the provider "
+                      "until it recovers (logged once)", what);
+    }
+}
+
+static void recovered(request_rec *r)
+{
+    if (__atomic_load_n(&cache_failing, __ATOMIC_ACQUIRE)
+        && __atomic_exchange_n(&cache_failing, 0, __ATOMIC_ACQ_REL)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, OA2F_LOGNO(10308)
+                      "validation cache works again");
+    }
+}
+
+static int lock(request_rec *r)
+{
+    if (cache_mutex) {
+        apr_status_t rv = apr_global_mutex_lock(cache_mutex);
+        if (rv != APR_SUCCESS) {
+            incident(r, rv, "lock");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void unlock(void)
+{
+    if (cache_mutex) {
+        apr_global_mutex_unlock(cache_mutex);
+    }
+}
+
+int oa2f_cache_get(request_rec *r, const unsigned char *key,
+                   oa2f_claims_t **c, long long *validated_at)
+{
+    unsigned char *buf;
+    unsigned int len = OA2F_CACHE_MAX_ENTRY;
+    apr_status_t rv;
+
+    if (!cache || !lock(r)) {
+        return 0;
+    }
+    buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
+    rv = cache->provider->retrieve(cache->instance, r->server, key,
+                                   OA2F_CACHE_KEY_LEN, buf, &len, r->pool);
+    unlock();
+    if (rv == APR_NOTFOUND) {
+        recovered(r);
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        incident(r, rv, "lookup");
+        return 0;
+    }
+    recovered(r);
+    if (!oa2f_entry_decode(r->pool, buf, len, c, validated_at)) {
+        oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10309)
+                      "ignoring a validation cache entry that does not "
+                      "decode (%u bytes)", len);
+        return 0;
+    }
+    return 1;
+}
+
+void oa2f_cache_put(request_rec *r, const unsigned char *key,
+                    const oa2f_claims_t *c, long long validated_at,
+                    long long until)
+{
+    unsigned char *buf;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (!cache) {
+        return;
+    }
+    if (!oa2f_entry_encode(r->pool, c, validated_at, &buf, &len)) {
+        oa2f_stats_count(stats, OA2F_C_CACHE_NOT_STORED);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10310)
+                      "answer too large for the validation cache; served "
+                      "but not stored");
+        return;
+    }
+    if (!lock(r)) {
+        return;
+    }
+    rv = cache->provider->store(cache->instance, r->server, key,
+                                OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
+                                buf, (unsigned int)len, r->pool);
+    unlock();
+    if (rv != APR_SUCCESS) {
+        incident(r, rv, "store");
+        return;
+    }
+    recovered(r);
+    oa2f_stats_count(stats, OA2F_C_CACHE_STORE);
+}

@@ -1,0 +1,373 @@
+#include <string.h>
+#include <apr_strings.h>
+#include <pthread.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "oa2f_cache_entry.h"
+
+/* Layout, all integers little-endian:
+ *   "OA2F" | u8 version=1 | u8 active | i64 validated_at | i64 expires_at
+ *   | str client_id (absent: len 0xFFFFFFFF) | u32 nscopes, str…
+ *   | u32 nfields, { str name, str value, u32 nitems (none: 0xFFFFFFFF),
+ *     str… } | str raw | u32 checksum (FNV-1a of everything before)
+ * where str = u32 len, bytes, '\0' (so decoded strings need no copy). */
+#define MAGIC "OA2F"
+#define VERSION 1
+#define ABSENT 0xFFFFFFFFu
+
+/* EVP_MAC_fetch() looks the algorithm up by name: do it once. */
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void fetch_hmac(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+void oa2f_cache_key(const char *secret, const char *identity,
+                    const char *token, unsigned char key[OA2F_CACHE_KEY_LEN])
+{
+    if (secret && *secret) {
+        EVP_MAC_CTX *ctx;
+        OSSL_PARAM params[2];
+        size_t outl = 0;
+        int ok;
+
+        pthread_once(&hmac_once, fetch_hmac);
+        ctx = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
+        params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
+        params[1] = OSSL_PARAM_construct_end();
+        ok = ctx
+             && EVP_MAC_init(ctx, (const unsigned char *)secret,
+                             strlen(secret), params)
+             && EVP_MAC_update(ctx, (const unsigned char *)identity,
+                               strlen(identity))
+             && EVP_MAC_update(ctx, (const unsigned char *)"\n", 1)
+             && EVP_MAC_update(ctx, (const unsigned char *)token,
+                               strlen(token))
+             && EVP_MAC_final(ctx, key, &outl, OA2F_CACHE_KEY_LEN);
+        EVP_MAC_CTX_free(ctx);
+        if (!ok) {
+            /* never fall back to a weaker key: an all-zero key is
+             * refused by the caller (oa2f_cache_key_ok) */
+            memset(key, 0, OA2F_CACHE_KEY_LEN);
+        }
+    }
+    else {
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned int outl = 0;
+        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+            || !EVP_DigestUpdate(md, identity, strlen(identity))
+            || !EVP_DigestUpdate(md, "\n", 1)
+            || !EVP_DigestUpdate(md, token, strlen(token))
+            || !EVP_DigestFinal_ex(md, key, &outl)) {
+            memset(key, 0, OA2F_CACHE_KEY_LEN);
+        }
+        EVP_MD_CTX_free(md);
+    }
+}
+
+int oa2f_cache_key_ok(const unsigned char key[OA2F_CACHE_KEY_LEN])
+{
+    int i;
+
+    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
+        if (key[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static apr_uint32_t fnv1a(const unsigned char *s, apr_size_t len)
+{
+    apr_uint32_t h = 2166136261u;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+typedef struct {
+    unsigned char *buf;
+    apr_size_t len, cap;
+    int overflow;
+} writer_t;
+
+static void put(writer_t *w, const void *data, apr_size_t n)
+{
+    if (w->overflow || n > w->cap - w->len) {
+        w->overflow = 1;
+        return;
+    }
+    memcpy(w->buf + w->len, data, n);
+    w->len += n;
+}
+
+static void put_u32(writer_t *w, apr_uint32_t v)
+{
+    unsigned char b[4] = { v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
+                           (v >> 24) & 0xff };
+    put(w, b, 4);
+}
+
+static void put_i64(writer_t *w, long long v)
+{
+    apr_uint64_t u = (apr_uint64_t)v;
+    put_u32(w, (apr_uint32_t)(u & 0xffffffffu));
+    put_u32(w, (apr_uint32_t)(u >> 32));
+}
+
+static void put_str(writer_t *w, const char *s, apr_size_t len)
+{
+    if (!s) {
+        put_u32(w, ABSENT);
+        return;
+    }
+    if (len >= ABSENT) {
+        w->overflow = 1;
+        return;
+    }
+    put_u32(w, (apr_uint32_t)len);
+    put(w, s, len);
+    put(w, "", 1);
+}
+
+static void put_strings(writer_t *w, const apr_array_header_t *a)
+{
+    int i;
+
+    if (!a) {
+        put_u32(w, ABSENT);
+        return;
+    }
+    put_u32(w, (apr_uint32_t)a->nelts);
+    for (i = 0; i < a->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(a, i, const char *);
+        put_str(w, s, strlen(s));
+    }
+}
+
+int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
+                      long long validated_at, unsigned char **out,
+                      apr_size_t *len)
+{
+    writer_t w;
+    apr_size_t need = 64 + c->raw_len;
+    int i;
+
+    for (i = 0; i < c->fields->nelts; i++) {
+        const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        need += 16 + strlen(f->name) + f->value_len;
+        if (f->items) {
+            int j;
+            for (j = 0; j < f->items->nelts; j++) {
+                need += 5 + strlen(APR_ARRAY_IDX(f->items, j, const char *));
+            }
+        }
+    }
+    for (i = 0; i < c->scopes->nelts; i++) {
+        need += 5 + strlen(APR_ARRAY_IDX(c->scopes, i, const char *));
+    }
+    need += c->client_id ? 5 + strlen(c->client_id) : 4;
+    if (need > OA2F_CACHE_MAX_ENTRY) {
+        return 0;
+    }
+    w.buf = apr_palloc(p, need);
+    w.len = 0;
+    w.cap = need;
+    w.overflow = 0;
+
+    put(&w, MAGIC, 4);
+    put(&w, (unsigned char[]){ VERSION, c->active ? 1 : 0 }, 2);
+    put_i64(&w, validated_at);
+    put_i64(&w, c->expires_at);
+    put_str(&w, c->client_id, c->client_id ? strlen(c->client_id) : 0);
+    put_strings(&w, c->scopes);
+    put_u32(&w, (apr_uint32_t)c->fields->nelts);
+    for (i = 0; i < c->fields->nelts; i++) {
+        const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        put_str(&w, f->name, strlen(f->name));
+        put_str(&w, f->value, f->value_len);
+        put_strings(&w, f->items);
+    }
+    put_str(&w, c->raw, c->raw_len);
+    put_u32(&w, fnv1a(w.buf, w.len));
+    if (w.overflow) {
+        return 0;
+    }
+    *out = w.buf;
+    *len = w.len;
+    return 1;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+typedef struct {
+    const unsigned char *buf;   /* our own copy: strings point into it */
+    apr_size_t len, pos;
+    int bad;
+} reader_t;
+
+static apr_uint32_t get_u32(reader_t *r)
+{
+    const unsigned char *b;
+
+    if (r->bad || r->len - r->pos < 4) {
+        r->bad = 1;
+        return 0;
+    }
+    b = r->buf + r->pos;
+    r->pos += 4;
+    return (apr_uint32_t)b[0] | ((apr_uint32_t)b[1] << 8)
+           | ((apr_uint32_t)b[2] << 16) | ((apr_uint32_t)b[3] << 24);
+}
+
+static long long get_i64(reader_t *r)
+{
+    apr_uint64_t lo = get_u32(r), hi = get_u32(r);
+    return (long long)(lo | (hi << 32));
+}
+
+/* A string pointing into the buffer; NULL for absent (or bad). */
+static const char *get_str(reader_t *r, apr_size_t *len, int *absent)
+{
+    apr_uint32_t n = get_u32(r);
+    const char *s;
+
+    *absent = 0;
+    if (r->bad) {
+        return NULL;
+    }
+    if (n == ABSENT) {
+        *absent = 1;
+        return NULL;
+    }
+    if ((apr_size_t)n >= r->len - r->pos || r->buf[r->pos + n] != '\0') {
+        r->bad = 1;
+        return NULL;
+    }
+    s = (const char *)r->buf + r->pos;
+    r->pos += (apr_size_t)n + 1;
+    *len = n;
+    return s;
+}
+
+static apr_array_header_t *get_strings(apr_pool_t *p, reader_t *r)
+{
+    apr_uint32_t n = get_u32(r), i;
+    apr_array_header_t *a;
+
+    if (r->bad || n == ABSENT) {
+        return NULL;
+    }
+    /* each string takes at least 5 bytes: a cheap bound before allocating */
+    if ((apr_size_t)n > (r->len - r->pos) / 5) {
+        r->bad = 1;
+        return NULL;
+    }
+    a = apr_array_make(p, (int)n + 1, sizeof(const char *));
+    for (i = 0; i < n && !r->bad; i++) {
+        apr_size_t len;
+        int absent;
+        const char *s = get_str(r, &len, &absent);
+        if (!s) {
+            r->bad = 1;
+            break;
+        }
+        APR_ARRAY_PUSH(a, const char *) = s;
+    }
+    return a;
+}
+
+int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
+                      apr_size_t len, oa2f_claims_t **out,
+                      long long *validated_at)
+{
+    reader_t r;
+    oa2f_claims_t *c;
+    apr_uint32_t nfields, i, sum;
+    apr_size_t slen;
+    int absent;
+    const char *s;
+
+    if (len < 4 + 2 + 16 + 4 || len > OA2F_CACHE_MAX_ENTRY
+        || memcmp(buf, MAGIC, 4) != 0 || buf[4] != VERSION || buf[5] > 1) {
+        return 0;
+    }
+    r.len = len - 4;                    /* the checksum is not content */
+    r.pos = 0;
+    r.bad = 0;
+    {
+        const unsigned char *t = buf + r.len;
+        sum = (apr_uint32_t)t[0] | ((apr_uint32_t)t[1] << 8)
+              | ((apr_uint32_t)t[2] << 16) | ((apr_uint32_t)t[3] << 24);
+    }
+    if (sum != fnv1a(buf, r.len)) {
+        return 0;
+    }
+    r.buf = apr_pmemdup(p, buf, r.len);
+    r.pos = 6;
+
+    c = oa2f_claims_make(p);
+    c->active = r.buf[5];
+    *validated_at = get_i64(&r);
+    c->expires_at = get_i64(&r);
+    s = get_str(&r, &slen, &absent);
+    c->client_id = s;
+    if (!s && !absent) {
+        return 0;
+    }
+    c->scopes = get_strings(p, &r);
+    if (!c->scopes) {
+        return 0;
+    }
+    nfields = get_u32(&r);
+    if (r.bad || (apr_size_t)nfields > (r.len - r.pos) / 14) {
+        return 0;
+    }
+    for (i = 0; i < nfields; i++) {
+        oa2f_field_t *f;
+        apr_size_t nlen, vlen;
+        const char *name = get_str(&r, &nlen, &absent);
+        const char *value = get_str(&r, &vlen, &absent);
+        apr_uint32_t peek;
+
+        if (!name || !value) {
+            return 0;
+        }
+        f = apr_array_push(c->fields);
+        f->name = name;
+        f->value = value;
+        f->value_len = vlen;
+        if (r.len - r.pos < 4) {
+            return 0;
+        }
+        peek = get_u32(&r);
+        if (peek == ABSENT) {
+            f->items = NULL;
+        }
+        else {
+            r.pos -= 4;
+            f->items = get_strings(p, &r);
+            if (!f->items) {
+                return 0;
+            }
+        }
+    }
+    s = get_str(&r, &slen, &absent);
+    if (!s || r.bad || r.pos != r.len) {
+        return 0;
+    }
+    c->raw = s;
+    c->raw_len = slen;
+    *out = c;
+    return 1;
+}

@@ -1,0 +1,109 @@
+#include <string.h>
+#include <apr_time.h>
+
+#include "oa2f_flight.h"
+
+#define SLOTS 4096   /* power of two */
+
+typedef struct {
+    apr_uint64_t busy;       /* tag of the key in flight, 0 = free    */
+    apr_int64_t since_us;    /* when the current leader began         */
+    apr_uint64_t landed;     /* (tag & ~0xff) | outcome of last call  */
+    apr_uint64_t pad;        /* one slot per 32 bytes                 */
+} slot_t;
+
+struct oa2f_flight_table_t {
+    slot_t slots[SLOTS];
+};
+
+/* A non-zero 64-bit tag and a slot index from the key (a hash already). */
+static apr_uint64_t tag_of(const unsigned char *key)
+{
+    apr_uint64_t t;
+
+    memcpy(&t, key, sizeof(t));
+    return t | 0x100;       /* never 0, and bit 8 survives the outcome mask */
+}
+
+static slot_t *slot_of(oa2f_flight_table_t *t, const unsigned char *key)
+{
+    apr_uint32_t i;
+
+    memcpy(&i, key + 8, sizeof(i));
+    return &t->slots[i & (SLOTS - 1)];
+}
+
+apr_size_t oa2f_flight_size(void)
+{
+    return sizeof(oa2f_flight_table_t);
+}
+
+oa2f_flight_table_t *oa2f_flight_init(void *mem)
+{
+    memset(mem, 0, sizeof(oa2f_flight_table_t));
+    return mem;
+}
+
+oa2f_flight_role_e oa2f_flight_begin(oa2f_flight_table_t *t,
+                                     const unsigned char *key,
+                                     long long now_us, long long stale_us)
+{
+    slot_t *s = slot_of(t, key);
+    apr_uint64_t tag = tag_of(key), expected = 0;
+    apr_int64_t since;
+
+    if (__atomic_compare_exchange_n(&s->busy, &expected, tag, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&s->since_us, (apr_int64_t)now_us, __ATOMIC_RELEASE);
+        return OA2F_FLIGHT_LEADER;
+    }
+    if (expected != tag) {
+        return OA2F_FLIGHT_ALONE;
+    }
+    /* Same key in flight: follow, unless its leader looks dead, in which
+     * case exactly one caller (the CAS winner) takes over. */
+    since = __atomic_load_n(&s->since_us, __ATOMIC_ACQUIRE);
+    if (since && now_us - since > stale_us
+        && __atomic_compare_exchange_n(&s->since_us, &since,
+                                       (apr_int64_t)now_us, 0,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        return OA2F_FLIGHT_LEADER;
+    }
+    return OA2F_FLIGHT_FOLLOWER;
+}
+
+void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
+                     int outcome)
+{
+    slot_t *s = slot_of(t, key);
+    apr_uint64_t tag = tag_of(key), expected = tag;
+
+    __atomic_store_n(&s->landed, (tag & ~(apr_uint64_t)0xff)
+                                 | (apr_uint64_t)(outcome & 0xff),
+                     __ATOMIC_RELEASE);
+    /* only free the slot if it is still ours (a take-over keeps it) */
+    __atomic_compare_exchange_n(&s->busy, &expected, 0, 0,
+                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
+                     long long deadline_us, int *outcome)
+{
+    slot_t *s = slot_of(t, key);
+    apr_uint64_t tag = tag_of(key), landed;
+    apr_interval_time_t nap = 500;
+
+    while (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == tag) {
+        if ((long long)apr_time_now() >= deadline_us) {
+            return 0;
+        }
+        apr_sleep(nap);
+        if (nap < 10000) {
+            nap *= 2;
+        }
+    }
+    landed = __atomic_load_n(&s->landed, __ATOMIC_ACQUIRE);
+    *outcome = ((landed & ~(apr_uint64_t)0xff) == (tag & ~(apr_uint64_t)0xff))
+               ? (int)(landed & 0xff) : -1;
+    return 1;
+}

@@ -1,0 +1,46 @@
+/* Single-flight: one provider call per not-yet-cached token, across the
+ * threads and processes that share one table in shared memory.
+ *
+ * The table is a fixed array of slots addressed by the cache key; a slot
+ * holds the key's tag while its leader calls the provider, and the tag
+ * plus outcome of the last call that landed. Everything is lock-free
+ * (atomic compare-and-swap), so a crashed leader cannot block anyone
+ * beyond the stale limit. Two keys that share a slot simply do not
+ * coalesce with each other. */
+#ifndef OA2F_FLIGHT_H
+#define OA2F_FLIGHT_H
+
+#include <apr.h>
+#include "oa2f_cache_entry.h"
+
+typedef struct oa2f_flight_table_t oa2f_flight_table_t;
+
+typedef enum {
+    OA2F_FLIGHT_LEADER,     /* call the provider, then oa2f_flight_end()  */
+    OA2F_FLIGHT_FOLLOWER,   /* another caller is on it: oa2f_flight_wait() */
+    OA2F_FLIGHT_ALONE       /* slot taken by another key: just call       */
+} oa2f_flight_role_e;
+
+/* Bytes of shared memory a table needs. */
+apr_size_t oa2f_flight_size(void);
+
+/* Lay a table out in mem (oa2f_flight_size() bytes, zeroed here). */
+oa2f_flight_table_t *oa2f_flight_init(void *mem);
+
+/* Join the flight for key. A leader older than stale_us (microseconds)
+ * is presumed dead and replaced. now_us is the current time. */
+oa2f_flight_role_e oa2f_flight_begin(oa2f_flight_table_t *t,
+                                     const unsigned char *key,
+                                     long long now_us, long long stale_us);
+
+/* Land the flight: record outcome (0-255) and free the slot. */
+void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
+                     int outcome);
+
+/* Wait until key's flight lands or deadline_us passes (polling with a
+ * short, growing sleep). Returns 1 when it landed; *outcome is then the
+ * leader's outcome, or -1 when another landing has overwritten it. */
+int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
+                     long long deadline_us, int *outcome);
+
+#endif

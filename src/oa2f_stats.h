@@ -1,0 +1,56 @@
+/* Counters for the status page, kept in shared memory and summed over
+ * all children since start-up. Updates are atomic adds; no locks. */
+#ifndef OA2F_STATS_H
+#define OA2F_STATS_H
+
+#include <apr_pools.h>
+#include "oa2f_outcome.h"
+
+/* How requests to protected locations ended. */
+typedef enum {
+    OA2F_REQ_ALLOWED = 0, OA2F_REQ_400, OA2F_REQ_401, OA2F_REQ_403,
+    OA2F_REQ_500, OA2F_REQ_502, OA2F_REQ_503, OA2F_REQ_OTHER,
+    OA2F_REQ_MAX
+} oa2f_req_kind_e;
+
+typedef enum {
+    OA2F_C_CACHE_HIT = 0,       /* positive verdict from the cache      */
+    OA2F_C_CACHE_NEG_HIT,       /* "not active" verdict from the cache  */
+    OA2F_C_CACHE_MISS,
+    OA2F_C_CACHE_STORE,
+    OA2F_C_CACHE_NOT_STORED,    /* too large for an entry               */
+    OA2F_C_CACHE_ERROR,         /* back end failed (down, full, …)      */
+    OA2F_C_CACHE_CORRUPT,       /* an entry that did not decode         */
+    OA2F_C_COALESCED,           /* waited for another caller's call     */
+    OA2F_C_COALESCED_TIMEOUT,   /* waited in vain, then called          */
+    OA2F_C_PROVIDER_NEW_CONN,   /* provider calls that opened a socket  */
+    OA2F_C_MAX
+} oa2f_counter_e;
+
+/* Provider call latency buckets, upper bounds in milliseconds. */
+#define OA2F_LAT_BUCKETS 13
+extern const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1];
+
+typedef struct {
+    apr_int64_t started_at;                      /* seconds since epoch */
+    apr_uint64_t requests[OA2F_REQ_MAX];
+    apr_uint64_t counters[OA2F_C_MAX];
+    apr_uint64_t provider_calls[OA2F_INTERNAL + 1];   /* by outcome */
+    apr_uint64_t latency[OA2F_LAT_BUCKETS];
+    apr_uint64_t latency_sum_us;
+} oa2f_stats_t;
+
+void oa2f_stats_count(oa2f_stats_t *st, oa2f_counter_e c);
+void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed);
+void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
+                              double seconds);
+
+/* A consistent-enough copy for rendering (each counter read atomically). */
+void oa2f_stats_snapshot(const oa2f_stats_t *st, oa2f_stats_t *copy);
+
+/* Plain text ("name: value" lines) or JSON of a snapshot, in p. The
+ * percentiles are estimated from the histogram (bucket upper bound). */
+const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *snap,
+                              long long now, int json);
+
+#endif
