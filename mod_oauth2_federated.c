@@ -462,6 +462,11 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
                         apr_pool_t *ptemp, server_rec *s)
 {
+    int rv = oa2f_check_protected_scopes(ptemp, s);
+
+    if (rv != OK) {
+        return rv;
+    }
     return oa2f_cache_check_config(pconf, s);
 }
 

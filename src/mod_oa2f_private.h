@@ -140,6 +140,9 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
                    oa2f_outcome_e *outcome, const oa2f_claims_t **claims,
                    const char **why);
 
+/* ---- mod_oa2f_check.c: start-up consistency checks ---------------- */
+int oa2f_check_protected_scopes(apr_pool_t *ptemp, server_rec *s);
+
 /* ---- mod_oa2f_status.c --------------------------------------------- */
 int oa2f_status_handler(request_rec *r);
 int oa2f_count_request(request_rec *r);

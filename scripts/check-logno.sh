@@ -1,0 +1,25 @@
+#!/bin/sh
+# Lint the log tags (STYLE.md §5): every ap_log_*error call carries an
+# OA2F_LOGNO(n) tag, and no number is used twice.
+set -eu
+cd "$(dirname "$0")/.."
+fail=0
+files=$(ls mod_oauth2_federated.c src/mod_oa2f_*.c)
+# calls without a tag: join each call to its next 2 lines, look for the tag
+untagged=$(awk '
+    /ap_log_(r|c|p)?error\(/ { buf = FILENAME ":" FNR ": " $0; n = 3 }
+    n > 0 { if (index($0, "OA2F_LOGNO(")) { n = 0; buf = ""; next }
+            if (--n == 0) print buf }' $files)
+if [ -n "$untagged" ]; then
+    echo "log calls without OA2F_LOGNO():"; echo "$untagged"; fail=1
+fi
+dups=$(grep -ho 'OA2F_LOGNO([0-9]*)' $files | sort | uniq -d)
+if [ -n "$dups" ]; then
+    echo "log tags used twice: $dups"; fail=1
+fi
+empty=$(grep -n 'OA2F_LOGNO()' $files || true)
+if [ -n "$empty" ]; then
+    echo "empty log tags:"; echo "$empty"; fail=1
+fi
+[ $fail = 0 ] && echo "log tags: $(grep -ho 'OA2F_LOGNO([0-9]*)' $files | wc -l) unique, all calls tagged"
+exit $fail

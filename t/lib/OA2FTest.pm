@@ -1,0 +1,190 @@
+package OA2FTest;
+# Helpers for the end-to-end suite: tokens from the loopback provider
+# (t/servers/provider.js), its request counters, and readers for what the
+# CGI and the echo backend report. Every token the suite sends is recorded
+# in t/logs/oa2f-tokens.txt so that the last test can check that none of
+# them reached a log file.
+use strict;
+use warnings;
+
+use Exporter 'import';
+use JSON::PP ();
+use LWP::UserAgent ();
+use HTTP::Request::Common qw(POST GET);
+use MIME::Base64 qw(encode_base64);
+use URI::Escape qw(uri_escape);
+use Time::HiRes ();
+use Apache::Test ();
+use Apache::TestRequest ();
+
+our @EXPORT = qw(
+    provider_url stub_url echo_url
+    mint_token revoke_token fake_token record_token
+    provider_count stub_count provider_mode
+    json_of cgi_env echo_headers echo_header_values
+    challenge_of timed
+);
+
+my %SECRET = (
+    'app-read'  => 'app-read-secret',
+    'app-rw'    => 'app-rw-secret',
+    'app-admin' => 'app-admin-secret',
+    'app-short' => 'app-short-secret',
+);
+my %SCOPE = (
+    'app-read'  => 'read',
+    'app-rw'    => 'read write',
+    'app-admin' => 'read write admin',
+    'app-short' => 'read',
+);
+
+sub provider_port { $ENV{OA2F_PROVIDER_PORT} || 18530 }
+sub stub_port     { $ENV{OA2F_STUB_PORT}     || 18531 }
+sub echo_port     { $ENV{OA2F_ECHO_PORT}     || 18532 }
+
+sub provider_url { 'http://127.0.0.1:' . provider_port() . ($_[0] // '') }
+sub stub_url     { 'http://127.0.0.1:' . stub_port()     . ($_[0] // '') }
+sub echo_url     { 'http://127.0.0.1:' . echo_port()     . ($_[0] // '') }
+
+# A separate user agent for the loopback servers (Apache::TestRequest's
+# one is bound to the httpd under test).
+my $ua = LWP::UserAgent->new(timeout => 10, keep_alive => 0);
+$ua->default_header(Accept => 'application/json');
+
+my $json = JSON::PP->new->utf8->canonical->allow_nonref;
+
+sub tokens_file {
+    my $dir = Apache::Test::vars('t_logs');
+    return "$dir/oa2f-tokens.txt";
+}
+
+# record_token(TOKEN, HOW): HOW is "header" (sent only in an Authorization
+# header) or "query" (also sent in a URL, so httpd's own access log line
+# "%r" may show it).
+sub record_token {
+    my ($token, $how) = @_;
+    open my $fh, '>>', tokens_file() or die "cannot append to " . tokens_file() . ": $!";
+    print $fh ($how // 'header'), "\t", $token, "\n";
+    close $fh;
+    return $token;
+}
+
+# RFC 6749 §2.3.1: form-encode id and secret before base64.
+sub basic_auth {
+    my ($id, $secret) = @_;
+    my $enc = sub { my $s = uri_escape($_[0], '^A-Za-z0-9\-._~ '); $s =~ tr/ /+/; $s };
+    return 'Basic ' . encode_base64($enc->($id) . ':' . $enc->($secret), '');
+}
+
+# mint_token(CLIENT [, SCOPE [, HOW]]): an opaque client_credentials token.
+sub mint_token {
+    my ($client, $scope, $how) = @_;
+    $scope //= $SCOPE{$client};
+    my $secret = $SECRET{$client} or die "unknown client $client";
+    my $res = $ua->request(POST provider_url('/token'),
+        Authorization => basic_auth($client, $secret),
+        Content => [ grant_type => 'client_credentials',
+                     (defined $scope && length $scope ? (scope => $scope) : ()) ]);
+    die "mint_token($client): " . $res->status_line . ' ' . $res->decoded_content
+        unless $res->is_success;
+    my $token = $json->decode($res->decoded_content)->{access_token}
+        or die "mint_token($client): no access_token";
+    return record_token($token, $how);
+}
+
+# revoke_token(CLIENT, TOKEN): RFC 7009 revocation by the owning client.
+sub revoke_token {
+    my ($client, $token) = @_;
+    my $res = $ua->request(POST provider_url('/token/revocation'),
+        Authorization => basic_auth($client, $SECRET{$client}),
+        Content => [ token => $token, token_type_hint => 'access_token' ]);
+    die "revoke_token: " . $res->status_line unless $res->is_success;
+    return 1;
+}
+
+# A syntactically valid token the provider never issued.
+sub fake_token {
+    my ($len, $how) = @_;
+    $len ||= 43;
+    my @c = ('A' .. 'Z', 'a' .. 'z', '0' .. '9', '-', '_');
+    my $t = 'fake' . join '', map { $c[rand @c] } 1 .. $len - 4;
+    return record_token($t, $how);
+}
+
+sub stats_of {
+    my ($url) = @_;
+    my $res = $ua->request(GET $url);
+    die "GET $url: " . $res->status_line unless $res->is_success;
+    return $json->decode($res->decoded_content);
+}
+
+# Requests the provider (or stub) has answered on PATH so far.
+sub provider_count {
+    my ($path) = @_;
+    $path //= '/token/introspection';
+    return stats_of(provider_url('/__stats'))->{requests}{$path} // 0;
+}
+
+sub stub_count {
+    my ($path) = @_;
+    return stats_of(stub_url('/__stats'))->{requests}{$path} // 0;
+}
+
+# provider_mode('ok'|'fail500'|'hang'|'down') switches /token/introspection.
+sub provider_mode {
+    my ($mode) = @_;
+    my $res = $ua->request(GET provider_url("/__mode?introspection=$mode"));
+    die "provider_mode($mode): " . $res->status_line unless $res->is_success;
+}
+
+sub json_of {
+    my ($res) = @_;
+    my $data = eval { $json->decode($res->content) };
+    return $data;
+}
+
+# The environment env.cgi printed, as a hash ref ({} when not JSON).
+sub cgi_env {
+    my ($res) = @_;
+    my $d = json_of($res);
+    return ref $d eq 'HASH' ? $d : {};
+}
+
+# The raw request headers echo.js saw: a list of [name, value].
+sub echo_headers {
+    my ($res) = @_;
+    my $d = json_of($res);
+    return ref $d eq 'HASH' && ref $d->{headers} eq 'ARRAY' ? @{ $d->{headers} } : ();
+}
+
+# Values of the header NAME (case-insensitive) that echo.js saw.
+sub echo_header_values {
+    my ($res, $name) = @_;
+    return map { $_->[1] } grep { lc $_->[0] eq lc $name } echo_headers($res);
+}
+
+# Parse "Bearer realm=\"x\", error=\"y\"" into { scheme => 'Bearer', realm => 'x', ... }.
+sub challenge_of {
+    my ($res) = @_;
+    my $h = $res->header('WWW-Authenticate');
+    return undef unless defined $h;
+    my %c;
+    ($c{scheme}, my $rest) = $h =~ /^\s*(\S+)\s*(.*)$/s;
+    $rest //= '';
+    while ($rest =~ /\G\s*,?\s*([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/gc) {
+        my ($k, $v) = (lc $1, defined $2 ? $2 : $3);
+        $v =~ s/\\(.)/$1/g;
+        $c{$k} = $v;
+    }
+    return \%c;
+}
+
+# timed(CODE): (result, seconds).
+sub timed {
+    my ($code) = @_;
+    my $t0 = Time::HiRes::time();
+    my $r = $code->();
+    return ($r, Time::HiRes::time() - $t0);
+}
+
+1;
