@@ -98,7 +98,7 @@ static int authenticate(request_rec *r)
                                                  &oauth2_federated_module);
     const oa2f_request_state_t *related;
     oa2f_request_state_t *st;
-    const char *token = NULL, *why = NULL, *fp;
+    const char *token = NULL, *why = NULL;
     oa2f_outcome_e o;
     const oa2f_claims_t *claims = NULL;
 
@@ -128,13 +128,15 @@ static int authenticate(request_rec *r)
                       "token refused before validation: %s", why);
         return oa2f_respond(r, conf, o, why, NULL);
     }
-    fp = oa2f_token_fingerprint(r->pool, token);
 
     oa2f_validate(r, conf, http_pool, token, &o, &claims, &why);
     if (o != OA2F_OK) {
-        ap_log_rerror(APLOG_MARK, log_level_for(o), 0, r,
-                      OA2F_LOGNO(10005) "token %s: %s (%s)", fp,
-                      oa2f_outcome_name(o), why ? why : "no detail");
+        if (APLOG_R_IS_LEVEL(r, log_level_for(o))) {
+            ap_log_rerror(APLOG_MARK, log_level_for(o), 0, r,
+                          OA2F_LOGNO(10005) "token %s: %s (%s)",
+                          oa2f_token_fingerprint(r->pool, token),
+                          oa2f_outcome_name(o), why ? why : "no detail");
+        }
         return oa2f_respond(r, conf, o, why, NULL);
     }
 
@@ -144,9 +146,12 @@ static int authenticate(request_rec *r)
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
     ap_set_module_config(r->request_config, &oauth2_federated_module, st);
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
-                  "token %s is active for user %s (provider %s, %s)",
-                  fp, r->user, conf->provider->dialect->name, why);
+    if (APLOGrdebug(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
+                      "token %s is active for user %s (provider %s, %s)",
+                      oa2f_token_fingerprint(r->pool, token), r->user,
+                      conf->provider->dialect->name, why);
+    }
     return OK;
 }
 

@@ -22,7 +22,7 @@ our @EXPORT = qw(
     mint_token revoke_token fake_token record_token
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
-    challenge_of timed
+    challenge_of timed bearer body_ok response_leaks
 );
 
 my %SECRET = (
@@ -177,6 +177,35 @@ sub challenge_of {
         $c{$k} = $v;
     }
     return \%c;
+}
+
+# Request headers for a bearer token.
+sub bearer { return (Authorization => "Bearer $_[0]") }
+
+# An error body: one line of text that does not contain any of TOKENS.
+sub body_ok {
+    my ($res, @tokens) = @_;
+    my $body = $res->content // '';
+    (my $trimmed = $body) =~ s/\r?\n\z//;
+    return 0 if $trimmed =~ /[\r\n]/;
+    return 0 if !length $trimmed;
+    for my $t (grep { defined && length } @tokens) {
+        return 0 if index($body, $t) >= 0;
+    }
+    return 1;
+}
+
+# Response headers that carry something from the provider's answer:
+# an X-AGW-*-like name, or a value containing one of VALUES.
+sub response_leaks {
+    my ($res, @values) = @_;
+    my @bad;
+    $res->headers->scan(sub {
+        my ($name, $value) = @_;
+        push @bad, "$name: $value" if $name =~ /^x[-_]agw|^x-tok-|^x-injected/i
+            || grep { index($value, $_) >= 0 } @values;
+    });
+    return @bad;
 }
 
 # timed(CODE): (result, seconds).

@@ -4,7 +4,9 @@
 // real provider (127.0.0.1:${OA2F_PROVIDER_PORT:-18530}) as client rs-other,
 // so the tokens they judge are real ones.
 
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 import {
   Counter, debug, envPort, logRequests, selfTerminate,
@@ -258,7 +260,56 @@ const BIG = (() => {
   return JSON.stringify({ ...activeAnswer({ exp: 0 }), ...claims });
 })();
 
+// ---- hostile answers (issue 6) ---------------------------------------------
+
+// 50 MB of a JSON string, streamed: the module must stop reading at 1 MiB.
+function huge(req, res) {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  const chunk = 'x'.repeat(64 * 1024);
+  let sent = 0;
+  res.write('{"active":true,"pad":"');
+  const pump = () => {
+    while (sent < 50 * 1024 * 1024) {
+      sent += chunk.length;
+      if (!res.write(chunk)) { res.once('drain', pump); return; }
+    }
+    res.end('"}');
+  };
+  res.on('error', () => {});
+  pump();
+}
+
+// Headers promise 200 bytes; 40 arrive, then the connection is closed.
+function closeMidAnswer(req, res) {
+  const body = `{"active":true,"scope":"read","exp":${now() + 3600},`;
+  res.socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n${body}`);
+  res.socket.destroy();
+}
+
+const DEEP = `${'{"a":'.repeat(100000)}1${'}'.repeat(100000)}`;
+
 const routes = {
+  '/huge': huge,
+  '/deep': (req, res) => send(res, 200, DEEP),
+  // invalid UTF-8 bytes and an escaped NUL inside strings
+  '/badutf8': (req, res) => {
+    const head = Buffer.from(`{"active":true,"exp":${now() + 3600},"scope":"read","client_id":"c1","username":"bad`);
+    const tail = Buffer.from('utf8","note":"nul\\u0000here"}');
+    const data = Buffer.concat([head, Buffer.from([0xff, 0xfe, 0xc3]), tail]);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': data.length });
+    res.end(data);
+  },
+  // "active" twice: the last one says true
+  '/dupkeys': (req, res) => send(res, 200,
+    `{"active":false,"scope":"read","exp":${now() + 3600},"active":true}`),
+  '/exp-ms': (req, res) => json(res, 200, activeAnswer({ exp: (now() + 3600) * 1000 })),
+  '/exp-far': (req, res) => json(res, 200, activeAnswer({ exp: 32503680000 })), // year 3000
+  '/exp-null': (req, res) => json(res, 200, activeAnswer({ active: null })),
+  '/redirect': (req, res) => send(res, 302, '', 'text/plain', { Location: '/active' }),
+  '/closemid': closeMidAnswer,
+  // relative-expiry dialect (mule) answers with hostile expires_in
+  '/mule-neg': (req, res) => json(res, 200, { expires_in: -5, scope: 'read', client_id: 'c1', username: 'neg' }),
+  '/mule-huge': (req, res) => json(res, 200, { expires_in: 1e15, scope: 'read', client_id: 'c1', username: 'huge' }),
   '/active': (req, res) => json(res, 200, activeAnswer()),
   '/garbage': (req, res) => send(res, 200, 'not json {'),
   '/html': (req, res) => send(res, 200,
@@ -368,6 +419,17 @@ const server = http.createServer(async (req, res) => {
 });
 server.on('connection', () => { connections += 1; });
 server.requestTimeout = 0; // /hang and /trickle must outlive node's default
+
+// Optional TLS listener (same routes) for certificate checks: the runner
+// passes a key and certificate; see t/run-e2e.sh.
+if (process.env.OA2F_STUB_TLS_KEY && process.env.OA2F_STUB_TLS_CERT) {
+  const tlsPort = envPort('OA2F_STUB_TLS_PORT', 18533);
+  const tls = https.createServer({
+    key: fs.readFileSync(process.env.OA2F_STUB_TLS_KEY),
+    cert: fs.readFileSync(process.env.OA2F_STUB_TLS_CERT),
+  }, (req, res) => server.emit('request', req, res));
+  tls.listen(tlsPort, '127.0.0.1');
+}
 
 server.listen(PORT, '127.0.0.1', () => {
   selfTerminate(NAME);

@@ -1,0 +1,214 @@
+# A fleet of two httpd servers sharing one cache (SPEC §6): a real Redis
+# and a real memcached on loopback, each shared by two extra httpd
+# instances this test starts next to the Apache::Test server. A token is
+# introspected once for the whole fleet; the raw token is stored nowhere;
+# a cache that goes away degrades to asking the provider, and comes back.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(:withtestmore);
+use Apache::TestConfig ();
+use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use OA2FTest;
+use LWP::UserAgent ();
+use IO::Socket::INET ();
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep);
+
+my $REDIS = '/usr/bin/redis-server';
+my $MEMCACHED = '/usr/bin/memcached';
+my $INTROSPECT = '/token/introspection';
+
+plan tests => 18, need({ 'redis-server is installed' => -x $REDIS,
+                         'memcached is installed'    => -x $MEMCACHED });
+
+my $cfg = Apache::Test::config();
+my $httpd = $cfg->{vars}{httpd};
+my $modules = $cfg->{vars}{libexecdir} || '/usr/lib/apache2/modules';
+my $module = "$FindBin::Bin/../.libs/mod_oauth2_federated.so";
+my $dir = tempdir('oa2f-fleet-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+my $pport = $ENV{OA2F_PROVIDER_PORT} || 18530;
+my @started;    # [kind, pid or pidfile]
+
+my $ua = LWP::UserAgent->new(timeout => 15, keep_alive => 0);
+
+sub wait_port {
+    my ($port) = @_;
+    for (1 .. 100) {
+        return 1 if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                          Timeout => 1);
+        sleep 0.1;
+    }
+    return 0;
+}
+
+sub start_redis {
+    my ($port) = @_;
+    system($REDIS, '--port', $port, '--bind', '127.0.0.1', '--save', '',
+           '--appendonly', 'no', '--daemonize', 'yes',
+           '--pidfile', "$dir/redis-$port.pid",
+           '--logfile', "$dir/redis-$port.log") == 0 or die "redis-server";
+    wait_port($port) or die "redis on $port did not start";
+    push @started, [ 'pidfile', "$dir/redis-$port.pid" ];
+}
+
+sub stop_redis {
+    my ($port) = @_;
+    system('redis-cli', '-p', $port, 'shutdown', 'nosave');
+    for (1 .. 50) {
+        last unless IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+        sleep 0.1;
+    }
+}
+
+sub start_memcached {
+    my ($port) = @_;
+    system($MEMCACHED, '-d', '-l', '127.0.0.1', '-p', $port, '-U', '0',
+           '-u', 'nobody', '-m', '16', '-P', "$dir/mc-$port.pid") == 0
+        or die "memcached";
+    wait_port($port) or die "memcached on $port did not start";
+    push @started, [ 'pidfile', "$dir/mc-$port.pid" ];
+}
+
+# An httpd instance protecting /api with the shared cache.
+sub start_httpd {
+    my ($name, $port, $cache, $socache_mod) = @_;
+    my $root = "$dir/$name";
+    mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
+    open my $ok, '>', "$root/htdocs/api" or die; print $ok "ok\n"; close $ok;
+    system('chmod', '-R', 'a+rX', $root);
+    open my $fh, '>', "$root/httpd.conf" or die;
+    print $fh <<"CONF";
+ServerRoot "$root"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$root/httpd.pid"
+ErrorLog "$root/logs/error_log"
+LogLevel warn oauth2_federated:info
+DocumentRoot "$root/htdocs"
+User www-data
+Group www-data
+LoadModule mpm_event_module $modules/mod_mpm_event.so
+LoadModule authn_core_module $modules/mod_authn_core.so
+LoadModule authz_core_module $modules/mod_authz_core.so
+LoadModule authz_user_module $modules/mod_authz_user.so
+LoadModule $socache_mod
+LoadModule oauth2_federated_module $module
+OAuth2FederatedCache $cache
+OAuth2FederatedCacheSecret fleet-shared-secret
+<Location /api>
+    AuthType oauth2-federated
+    AuthName "fleet"
+    OAuth2FederatedEndpoint http://127.0.0.1:$pport$INTROSPECT
+    OAuth2FederatedClientID rs-other
+    OAuth2FederatedClientSecret rs-other-secret
+    Require valid-user
+</Location>
+<Location /status>
+    SetHandler oauth2-federated-status
+</Location>
+CONF
+    close $fh;
+    system($httpd, '-f', "$root/httpd.conf", '-k', 'start') == 0
+        or die "httpd $name did not start: " . `cat $root/logs/error_log`;
+    wait_port($port) or die "httpd $name not listening";
+    push @started, [ 'httpd', "$root/httpd.pid" ];
+    return $root;
+}
+
+sub call {
+    my ($port, $token) = @_;
+    return $ua->get("http://127.0.0.1:$port/api",
+                    Authorization => "Bearer $token")->code;
+}
+
+sub crashes {
+    my ($root) = @_;
+    open my $fh, '<', "$root/logs/error_log" or return 0;
+    return scalar grep { /exit signal|Segmentation fault|AddressSanitizer/ } <$fh>;
+}
+
+END {
+    for my $s (reverse @started) {
+        my ($kind, $pidfile) = @$s;
+        next unless -f $pidfile;
+        open my $fh, '<', $pidfile or next;
+        chomp(my $pid = <$fh> // '');
+        kill 'TERM', $pid if $pid =~ /^\d+$/;
+    }
+    sleep 0.5;
+}
+
+# ---- Redis -----------------------------------------------------------------
+my $rport = 18540;
+start_redis($rport);
+my $a = start_httpd('redis-a', 18541, "redis:127.0.0.1:$rport",
+                    "socache_redis_module $modules/mod_socache_redis.so");
+my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
+                    "socache_redis_module $modules/mod_socache_redis.so");
+{
+    my $t = mint_token('app-read');
+    my $c0 = provider_count($INTROSPECT);
+    is(call(18541, $t), 200, 'redis fleet: server A lets the token through');
+    is(call(18542, $t), 200, 'redis fleet: server B too');
+    is(call(18541, $t), 200, 'redis fleet: A again');
+    is(provider_count($INTROSPECT) - $c0, 1,
+       'redis fleet: one provider call for the whole fleet');
+
+    # The raw token is in no key and no value.
+    my @keys = grep { length } split /\n/, `redis-cli -p $rport --raw keys '*'`;
+    ok(scalar @keys >= 1, 'redis holds the entry (' . scalar(@keys) . ' keys)');
+    my $leak = 0;
+    for my $k (@keys) {
+        $leak++ if index($k, $t) >= 0;
+        my $v = `redis-cli -p $rport --raw get '$k'`;
+        $leak++ if index($v, $t) >= 0;
+    }
+    is($leak, 0, 'the raw token appears in no redis key or value');
+}
+{
+    # Redis goes away mid-run: correct answers from the provider, no crash.
+    stop_redis($rport);
+    my $t = mint_token('app-read');
+    my $bad = fake_token();
+    my $c0 = provider_count($INTROSPECT);
+    is(call(18541, $t), 200, 'redis down: a good token still passes (asked the provider)');
+    is(call(18541, $bad), 401, 'redis down: a bad token is still refused');
+    is(call(18542, $t), 200, 'redis down: server B asks the provider too');
+    is(provider_count($INTROSPECT) - $c0, 3, 'redis down: every request asked');
+
+    start_redis($rport);
+    my $t2 = mint_token('app-read');
+    my $c1 = provider_count($INTROSPECT);
+    my @codes = (call(18541, $t2), call(18542, $t2));
+    # the first request after a restart may still find the old connection
+    # dead; what counts is that sharing resumes
+    @codes = (call(18541, $t2), call(18542, $t2)) unless "@codes" eq '200 200';
+    my $t3 = mint_token('app-read');
+    my $c2 = provider_count($INTROSPECT);
+    push @codes, call(18541, $t3), call(18542, $t3);
+    is("@codes", '200 200 200 200', 'redis back: tokens pass');
+    is(provider_count($INTROSPECT) - $c2, 1, 'redis back: the fleet shares again');
+}
+is(crashes($a) + crashes($b), 0, 'redis fleet: no child crashed');
+
+# ---- memcached --------------------------------------------------------------
+my $mport = 18543;
+start_memcached($mport);
+my $ma = start_httpd('mc-a', 18544, "memcache:127.0.0.1:$mport",
+                     "socache_memcache_module $modules/mod_socache_memcache.so");
+my $mb = start_httpd('mc-b', 18545, "memcache:127.0.0.1:$mport",
+                     "socache_memcache_module $modules/mod_socache_memcache.so");
+{
+    my $t = mint_token('app-read');
+    my $c0 = provider_count($INTROSPECT);
+    is(call(18544, $t), 200, 'memcached fleet: server A lets the token through');
+    is(call(18545, $t), 200, 'memcached fleet: server B too');
+    is(call(18545, $t), 200, 'memcached fleet: B again');
+    is(provider_count($INTROSPECT) - $c0, 1,
+       'memcached fleet: one provider call for the whole fleet');
+}
+is(crashes($ma) + crashes($mb), 0, 'memcached fleet: no child crashed');
