@@ -19,6 +19,53 @@ static apr_status_t json_cleanup(void *obj)
     return APR_SUCCESS;
 }
 
+/* Members of the top-level object in the raw text of a JSON object that
+ * json-c has already accepted. json-c keeps only the last of duplicate
+ * members, so a difference from its count means duplicates: an answer
+ * saying "active" twice is hostile or broken (PROVIDERS.md §10 item 12). */
+static apr_size_t raw_member_count(const char *s, apr_size_t len)
+{
+    apr_size_t i, n = 0;
+    int depth = 0, in_string = 0, expect_key = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            }
+            else if (c == '"') {
+                in_string = 0;
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string = 1;
+            if (depth == 1 && expect_key) {
+                n++;
+                expect_key = 0;
+            }
+            break;
+        case '{':
+        case '[':
+            depth++;
+            expect_key = (depth == 1 && c == '{');
+            break;
+        case '}':
+        case ']':
+            depth--;
+            break;
+        case ',':
+            expect_key = (depth == 1);
+            break;
+        default:
+            break;
+        }
+    }
+    return n;
+}
+
 /* Parse the body as one JSON object owned by p, or NULL with *why. */
 static struct json_object *body_object(apr_pool_t *p, const char *dialect,
                                        const oa2f_http_resp_t *resp,
@@ -33,6 +80,11 @@ static struct json_object *body_object(apr_pool_t *p, const char *dialect,
         return NULL;
     }
     apr_pool_cleanup_register(p, obj, json_cleanup, apr_pool_cleanup_null);
+    if ((apr_size_t)json_object_object_length(obj)
+        != raw_member_count(resp->body, resp->body_len)) {
+        *why = apr_psprintf(p, "%s: the answer repeats a member", dialect);
+        return NULL;
+    }
     return obj;
 }
 
@@ -53,6 +105,16 @@ static const char *oauth_error(apr_pool_t *p, const oa2f_http_resp_t *resp)
     }
     json_object_put(obj);
     return out;
+}
+
+/* SPEC §5: invalid_client / unauthorized_client mean our credentials
+ * were refused (403), whatever the dialect. */
+static int refused_client(apr_pool_t *p, const oa2f_http_resp_t *resp)
+{
+    const char *err = oauth_error(p, resp);
+
+    return strcmp(err, "invalid_client") == 0
+           || strcmp(err, "unauthorized_client") == 0;
 }
 
 static void add_header(apr_pool_t *p, oa2f_http_req_t *req, const char *h)
@@ -316,6 +378,12 @@ static oa2f_outcome_e openam_interpret(apr_pool_t *p,
     struct json_object *obj;
     oa2f_claims_t *c;
 
+    if (resp->status >= 400 && resp->status < 500
+        && refused_client(p, resp)) {
+        *why = apr_psprintf(p, "openam: the provider refused our client "
+                            "credentials (HTTP %ld)", resp->status);
+        return OA2F_REJECTED;
+    }
     if (resp->status == 400 || resp->status == 401 || resp->status == 404) {
         *why = apr_psprintf(p, "openam: HTTP %ld: the token is not valid",
                             resp->status);
@@ -364,6 +432,11 @@ static oa2f_outcome_e mule_interpret(apr_pool_t *p,
     oa2f_claims_t *c;
 
     if (resp->status >= 400 && resp->status < 500) {
+        if (refused_client(p, resp)) {
+            *why = apr_psprintf(p, "mule: the provider refused our client "
+                                "credentials (HTTP %ld)", resp->status);
+            return OA2F_REJECTED;
+        }
         *why = apr_psprintf(p, "mule: HTTP %ld: the token is not valid",
                             resp->status);
         *claims = claims_for(p, resp);

@@ -422,14 +422,16 @@ server.requestTimeout = 0; // /hang and /trickle must outlive node's default
 
 // Optional TLS listener (same routes) for certificate checks: the runner
 // passes a key and certificate; see t/run-e2e.sh.
-if (process.env.OA2F_STUB_TLS_KEY && process.env.OA2F_STUB_TLS_CERT) {
-  const tlsPort = envPort('OA2F_STUB_TLS_PORT', 18533);
-  const tls = https.createServer({
-    key: fs.readFileSync(process.env.OA2F_STUB_TLS_KEY),
-    cert: fs.readFileSync(process.env.OA2F_STUB_TLS_CERT),
-  }, (req, res) => server.emit('request', req, res));
-  tls.listen(tlsPort, '127.0.0.1');
+function listenTls(prefix, defaultPort) {
+  const key = process.env[`${prefix}_KEY`];
+  const cert = process.env[`${prefix}_CERT`];
+  if (!key || !cert) return;
+  const tls = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+    (req, res) => server.emit('request', req, res));
+  tls.listen(envPort(`${prefix}_PORT`, defaultPort), '127.0.0.1');
 }
+listenTls('OA2F_STUB_TLS', 18533);   // a certificate for another host name
+listenTls('OA2F_STUB_TLS2', 18534);  // a certificate for 127.0.0.1
 
 server.listen(PORT, '127.0.0.1', () => {
   selfTerminate(NAME);
