@@ -103,8 +103,11 @@ static int authenticate(request_rec *r)
     const oa2f_claims_t *claims = NULL;
 
     /* Subrequests and internal redirects reuse the verdict they came
-     * from instead of asking the provider again. */
-    if ((r->main || r->prev) && (related = oa2f_request_state(r)) != NULL) {
+     * from instead of asking again, when it came from the same provider
+     * configuration; their own Require lines are still applied. */
+    if ((r->main || r->prev) && (related = oa2f_request_state(r)) != NULL
+        && conf->provider && related->identity
+        && strcmp(related->identity, conf->provider->identity) == 0) {
         r->user = (char *)related->user;
         r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
         ap_set_module_config(r->request_config, &oauth2_federated_module,
@@ -142,6 +145,7 @@ static int authenticate(request_rec *r)
 
     st = apr_pcalloc(r->pool, sizeof(*st));
     st->claims = claims;
+    st->identity = conf->provider->identity;
     st->user = pick_user(r, conf, claims, token);
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;

@@ -88,6 +88,7 @@ int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c);
 typedef struct {
     const oa2f_claims_t *claims;
     const char *user;
+    const char *identity;        /* provider it was validated against */
 } oa2f_request_state_t;
 
 int oa2f_check_access(request_rec *r);

@@ -72,6 +72,33 @@ int oa2f_claims_field_matches(const oa2f_claims_t *c, const char *name,
     return strlen(value) == f->value_len && strcmp(f->value, value) == 0;
 }
 
+/* 1 when s[0..len) has a single quote outside a double-quoted string.
+ * json-c's strict mode still accepts 'single-quoted' member names, which
+ * JSON does not have; no valid JSON text has a ' outside a string. */
+static int has_single_quote(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string) {
+            if (s[i] == '\\') {
+                i++;
+            }
+            else if (s[i] == '"') {
+                in_string = 0;
+            }
+        }
+        else if (s[i] == '"') {
+            in_string = 1;
+        }
+        else if (s[i] == '\'') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
                                            const char **why)
 {
@@ -114,6 +141,11 @@ struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
         json_object_put(obj);
         return NULL;
     }
+    if (has_single_quote(json, len)) {
+        *why = "the answer is not JSON";
+        json_object_put(obj);
+        return NULL;
+    }
     if (!json_object_is_type(obj, json_type_object)) {
         *why = "the answer is JSON but not an object";
         json_object_put(obj);
@@ -150,11 +182,18 @@ const char *oa2f_json_render(apr_pool_t *p, struct json_object *v,
             struct json_object *e = json_object_array_get_idx(v, i);
             apr_size_t elen;
             apr_array_header_t *sub;
+            const char *item = e ? oa2f_json_render(p, e, &elen, &sub)
+                                 : "null";
             if (!json_object_is_type(e, json_type_string)) {
                 all_strings = 0;
             }
-            APR_ARRAY_PUSH(arr, const char *) =
-                e ? oa2f_json_render(p, e, &elen, &sub) : "null";
+            else if (strlen(item) != elen) {
+                /* a NUL inside: as JSON text, so that neither the joined
+                 * value nor an item can pass for the part before it */
+                all_strings = 0;
+                item = copy_json_text(p, e, &elen);
+            }
+            APR_ARRAY_PUSH(arr, const char *) = item;
         }
         *items = arr;
         if (all_strings) {

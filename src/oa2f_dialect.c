@@ -230,8 +230,11 @@ static oa2f_outcome_e introspection_interpret(apr_pool_t *p,
     oa2f_claims_t *c;
     long long secs;
 
-    if (resp->status == 401 || resp->status == 403) {
-        /* §2.3: our credentials were refused */
+    if (resp->status == 401 || resp->status == 403
+        || (resp->status >= 400 && resp->status < 500
+            && refused_client(p, resp))) {
+        /* §2.3: our credentials were refused; RFC 6749 §5.2 answers
+         * invalid_client with 400 when they came in the form */
         *why = apr_psprintf(p, "introspection: the provider refused our "
                             "client credentials (HTTP %ld)", resp->status);
         return OA2F_REJECTED;
@@ -300,8 +303,11 @@ static oa2f_outcome_e pingfederate_interpret(apr_pool_t *p,
 
     if (resp->status >= 400 && resp->status < 500) {
         const char *err = oauth_error(p, resp);
-        if (strcmp(err, "invalid_grant") == 0) {
-            *why = "pingfederate: invalid_grant: the token is not valid";
+        /* SPEC §5: invalid_grant or invalid_token say the token is bad */
+        if (strcmp(err, "invalid_grant") == 0
+            || strcmp(err, "invalid_token") == 0) {
+            *why = apr_psprintf(p, "pingfederate: %s: the token is not "
+                                "valid", err);
             *claims = claims_for(p, resp);
             return OA2F_INACTIVE;
         }
