@@ -62,11 +62,8 @@ static const char *pick_user(request_rec *r, const oa2f_dir_conf_t *conf,
     for (i = 0; i < names->nelts; i++) {
         const oa2f_field_t *f =
             oa2f_claims_get(c, APR_ARRAY_IDX(names, i, const char *));
-        if (f && f->value_len > 0) {
-            const char *v = oa2f_clean_value(r->pool, f->value, f->value_len);
-            if (*v) {
-                return v;
-            }
+        if (f && f->shown && *f->shown) {
+            return f->shown;
         }
     }
     /* Nothing to name the caller by: a pseudonym that is not the token. */
@@ -89,6 +86,42 @@ static int log_level_for(oa2f_outcome_e o)
     default:
         return APLOG_DEBUG;
     }
+}
+
+/* httpd logs the request line (%r) as it came, query included: mask
+ * every access_token parameter in it, so that a token sent in the query
+ * reaches no access or error log (SPEC §4). The query itself (r->args)
+ * is left alone for the handler. */
+static void mask_request_line(request_rec *r)
+{
+    static const char name[] = "access_token=";
+    const char *q, *p;
+    char *line, *out;
+
+    if (!r->the_request || !(q = strchr(r->the_request, '?'))
+        || !strstr(q, name)) {
+        return;
+    }
+    line = apr_pstrdup(r->pool, r->the_request);
+    out = line + (q - r->the_request);
+    for (p = out; (p = strstr(p, name)) != NULL; ) {
+        char *v = (char *)p + sizeof(name) - 1;
+        char *end = v;
+        if (p[-1] != '?' && p[-1] != '&') {
+            p = v;
+            continue;
+        }
+        while (*end && *end != '&' && *end != ' ' && *end != '#') {
+            end++;
+        }
+        if (end > v) {
+            /* keep the line's shape: the value becomes "*" */
+            *v = '*';
+            memmove(v + 1, end, strlen(end) + 1);
+        }
+        p = v + 1;
+    }
+    r->the_request = line;
 }
 
 /* The whole check for one request; OK with r->user set, or a status. */
@@ -123,6 +156,9 @@ static int authenticate(request_rec *r)
         return oa2f_respond(r, conf, OA2F_INTERNAL, NULL, NULL);
     }
 
+    if (r->args) {
+        mask_request_line(r);   /* also where query tokens are refused */
+    }
     o = oa2f_token_extract(r->pool,
                            apr_table_get(r->headers_in, "Authorization"),
                            r->args, oa2f_conf_token_in(conf), &token, &why);

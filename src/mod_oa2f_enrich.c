@@ -63,24 +63,24 @@ int oa2f_enrich_fixup(request_rec *r)
     hprefix = oa2f_conf_header_prefix(conf);
     eprefix = oa2f_conf_env_prefix(conf);
 
+    /* Values and names were made safe once per validation
+     * (oa2f_claims_prepare); client-sent headers with our prefix are gone
+     * (oa2f_strip_client_headers), so adding cannot duplicate. */
     for (i = 0; i < st->claims->fields->nelts; i++) {
         const oa2f_field_t *f =
             &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
-        const char *value = oa2f_clean_value(r->pool, f->value,
-                                             f->value_len);
-        if (expose) {
-            const char *name = oa2f_header_name(r->pool, hprefix, f->name);
-            if (name) {
-                apr_table_setn(r->headers_in, name, value);
-            }
+        if (expose && f->is_token && strlen(f->name) <= OA2F_FIELD_NAME_MAX) {
+            apr_table_addn(r->headers_in,
+                           apr_pstrcat(r->pool, hprefix, f->name, NULL),
+                           f->shown);
         }
-        apr_table_setn(r->subprocess_env,
-                       oa2f_env_name(r->pool, eprefix, f->name), value);
+        apr_table_addn(r->subprocess_env,
+                       apr_pstrcat(r->pool, eprefix, f->env_suffix, NULL),
+                       f->shown);
     }
     /* JSON outside strings only has insignificant whitespace controls, so
-     * dropping controls keeps the answer intact and one line long. */
+     * without them the answer stays intact and one line long. */
     apr_table_setn(r->subprocess_env, "OAUTH2_FEDERATED_RESPONSE",
-                   oa2f_clean_value(r->pool, st->claims->raw,
-                                    st->claims->raw_len));
+                   st->claims->shown_raw ? st->claims->shown_raw : "");
     return DECLINED;
 }

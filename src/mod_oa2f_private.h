@@ -22,6 +22,8 @@ extern module AP_MODULE_DECLARE_DATA oauth2_federated_module;
 
 #define OA2F_AUTH_TYPE "oauth2-federated"
 #define OA2F_UNSET (-1)
+/* Longer field names are not sent as headers. */
+#define OA2F_FIELD_NAME_MAX 256
 /* r->notes key set when a request passed our check and every Require */
 #define OA2F_NOTE_ALLOWED "oauth2-federated-allowed"
 

@@ -6,15 +6,19 @@
 #include <openssl/params.h>
 
 #include "oa2f_cache_entry.h"
+#include "oa2f_sanitize.h"
 
 /* Layout, all integers little-endian:
- *   "OA2F" | u8 version=1 | u8 active | i64 validated_at | i64 expires_at
+ *   "OA2F" | u8 version=2 | u8 active | i64 validated_at | i64 expires_at
  *   | str client_id (absent: len 0xFFFFFFFF) | u32 nscopes, str…
- *   | u32 nfields, { str name, str value, u32 nitems (none: 0xFFFFFFFF),
- *     str… } | str raw | u32 checksum (FNV-1a of everything before)
- * where str = u32 len, bytes, '\0' (so decoded strings need no copy). */
+ *   | u32 nfields, { str name, str value, str shown (absent: same as
+ *     value), str env_suffix, u8 is_token, u32 nitems (none: 0xFFFFFFFF),
+ *     str… } | str shown_raw | u32 check (entry_check of all before)
+ * where str = u32 len, bytes, '\0' (so decoded strings need no copy).
+ * What the backend is shown is stored ready (oa2f_claims_prepare), so a
+ * hit needs no per-byte work. */
 #define MAGIC "OA2F"
-#define VERSION 1
+#define VERSION 2
 #define ABSENT 0xFFFFFFFFu
 
 /* EVP_MAC_fetch() looks the algorithm up by name: do it once. */
@@ -81,16 +85,24 @@ int oa2f_cache_key_ok(const unsigned char key[OA2F_CACHE_KEY_LEN])
     return 0;
 }
 
-static apr_uint32_t fnv1a(const unsigned char *s, apr_size_t len)
+/* A fast non-cryptographic check over 8-byte words: it catches torn or
+ * corrupted entries, not forgery (whoever can write the cache can do
+ * worse). Words are read in host order; an entry written by a host of
+ * the other byte order simply fails the check and is a miss. */
+static apr_uint32_t entry_check(const unsigned char *s, apr_size_t len)
 {
-    apr_uint32_t h = 2166136261u;
-    apr_size_t i;
+    apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ (apr_uint64_t)len, w;
+    apr_size_t i = 0;
 
-    for (i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 16777619u;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
     }
-    return h;
+    for (; i < len; i++) {
+        h = (h ^ s[i]) * 0x100000001b3ULL;
+    }
+    return (apr_uint32_t)(h ^ (h >> 32));
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -160,12 +172,20 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
                       apr_size_t *len)
 {
     writer_t w;
-    apr_size_t need = 64 + c->raw_len;
+    const char *raw = c->shown_raw;
+    apr_size_t raw_len, need;
     int i;
+
+    if (!raw) {
+        raw = oa2f_clean_value(p, c->raw ? c->raw : "", c->raw_len);
+    }
+    raw_len = strlen(raw);
+    need = 64 + raw_len;
 
     for (i = 0; i < c->fields->nelts; i++) {
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
-        need += 16 + strlen(f->name) + f->value_len;
+        need += 32 + 2 * strlen(f->name) + f->value_len
+                + (f->shown && f->shown != f->value ? strlen(f->shown) : 0);
         if (f->items) {
             int j;
             for (j = 0; j < f->items->nelts; j++) {
@@ -196,10 +216,18 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
         put_str(&w, f->name, strlen(f->name));
         put_str(&w, f->value, f->value_len);
+        if (f->shown && f->shown != f->value) {
+            put_str(&w, f->shown, strlen(f->shown));
+        }
+        else {
+            put_str(&w, NULL, 0);
+        }
+        put_str(&w, f->env_suffix, f->env_suffix ? strlen(f->env_suffix) : 0);
+        put(&w, (unsigned char[]){ f->is_token ? 1 : 0 }, 1);
         put_strings(&w, f->items);
     }
-    put_str(&w, c->raw, c->raw_len);
-    put_u32(&w, fnv1a(w.buf, w.len));
+    put_str(&w, raw, raw_len);
+    put_u32(&w, entry_check(w.buf, w.len));
     if (w.overflow) {
         return 0;
     }
@@ -310,7 +338,7 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         sum = (apr_uint32_t)t[0] | ((apr_uint32_t)t[1] << 8)
               | ((apr_uint32_t)t[2] << 16) | ((apr_uint32_t)t[3] << 24);
     }
-    if (sum != fnv1a(buf, r.len)) {
+    if (sum != entry_check(buf, r.len)) {
         return 0;
     }
     r.buf = apr_pmemdup(p, buf, r.len);
@@ -330,7 +358,8 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         return 0;
     }
     nfields = get_u32(&r);
-    if (r.bad || (apr_size_t)nfields > (r.len - r.pos) / 14) {
+    /* a field takes at least 23 bytes (strings, flag, item count) */
+    if (r.bad || (apr_size_t)nfields > (r.len - r.pos) / 23) {
         return 0;
     }
     for (i = 0; i < nfields; i++) {
@@ -338,15 +367,27 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         apr_size_t nlen, vlen;
         const char *name = get_str(&r, &nlen, &absent);
         const char *value = get_str(&r, &vlen, &absent);
+        const char *shown, *env;
+        apr_size_t shlen, elen;
+        int shown_absent, env_absent;
         apr_uint32_t peek;
 
         if (!name || !value) {
+            return 0;
+        }
+        shown = get_str(&r, &shlen, &shown_absent);
+        env = get_str(&r, &elen, &env_absent);
+        if ((!shown && !shown_absent) || (!env && !env_absent)
+            || r.bad || r.pos >= r.len || r.buf[r.pos] > 1) {
             return 0;
         }
         f = apr_array_push(c->fields);
         f->name = name;
         f->value = value;
         f->value_len = vlen;
+        f->shown = shown ? shown : value;
+        f->env_suffix = env;
+        f->is_token = r.buf[r.pos++];
         if (r.len - r.pos < 4) {
             return 0;
         }
@@ -368,6 +409,8 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
     }
     c->raw = s;
     c->raw_len = slen;
+    c->shown_raw = s;           /* stored already without controls */
+    oa2f_claims_prepare(p, c);  /* only fills what an entry lacked */
     *out = c;
     return 1;
 }

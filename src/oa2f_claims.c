@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "oa2f_claims.h"
+#include "oa2f_sanitize.h"
 #include "oa2f_scope.h"
 
 /* Deeper nesting than this is a hostile or broken answer. */
@@ -35,7 +36,45 @@ oa2f_field_t *oa2f_claims_add(apr_pool_t *p, oa2f_claims_t *c,
     f->value = apr_pstrmemdup(p, value, value_len);
     f->value_len = value_len;
     f->items = NULL;
+    f->shown = NULL;
+    f->env_suffix = NULL;
+    f->is_token = 0;
     return f;
+}
+
+/* value[0..len) without control characters; the same pointer when it has
+ * none, which is the common case. */
+static const char *shown_value(apr_pool_t *p, const char *value,
+                               apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)value[i];
+        if (ch < 0x20 || ch == 0x7f) {
+            return oa2f_clean_value(p, value, len);
+        }
+    }
+    return value;
+}
+
+void oa2f_claims_prepare(apr_pool_t *p, oa2f_claims_t *c)
+{
+    int i;
+
+    for (i = 0; i < c->fields->nelts; i++) {
+        oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        if (!f->shown) {
+            f->shown = shown_value(p, f->value, f->value_len);
+        }
+        if (!f->env_suffix) {
+            f->env_suffix = oa2f_env_name(p, "", f->name);
+            f->is_token = oa2f_is_http_token(f->name);
+        }
+    }
+    if (!c->shown_raw) {
+        c->shown_raw = shown_value(p, c->raw ? c->raw : "", c->raw_len);
+    }
 }
 
 const oa2f_field_t *oa2f_claims_get(const oa2f_claims_t *c, const char *name)
@@ -295,5 +334,8 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
         f->value = value;
         f->value_len = len;
         f->items = items;
+        f->shown = NULL;
+        f->env_suffix = NULL;
+        f->is_token = 0;
     }
 }

@@ -16,6 +16,14 @@ typedef struct {
     const char *value;
     apr_size_t value_len;
     apr_array_header_t *items;
+    /* Filled by oa2f_claims_prepare(), once per validation, so that a
+     * cached verdict is handed on without per-byte work: the value with
+     * control characters dropped (the same pointer when it had none), the
+     * environment suffix (FIELD upper-cased, [^A-Z0-9_] → '_'), and
+     * whether the name is an HTTP token (headers are only sent then). */
+    const char *shown;
+    const char *env_suffix;
+    int is_token;
 } oa2f_field_t;
 
 typedef struct {
@@ -26,6 +34,8 @@ typedef struct {
     apr_array_header_t *fields;  /* oa2f_field_t, ordered                  */
     const char *raw;             /* the provider's unparsed answer         */
     apr_size_t raw_len;
+    const char *shown_raw;       /* raw without control characters; set by
+                                    oa2f_claims_prepare()                 */
 } oa2f_claims_t;
 
 /* An empty claims struct in p. */
@@ -35,6 +45,10 @@ oa2f_claims_t *oa2f_claims_make(apr_pool_t *p);
 oa2f_field_t *oa2f_claims_add(apr_pool_t *p, oa2f_claims_t *c,
                               const char *name, const char *value,
                               apr_size_t value_len);
+
+/* Compute what the backend is shown (see oa2f_field_t) for every field
+ * that lacks it, and shown_raw. Idempotent; allocations in p. */
+void oa2f_claims_prepare(apr_pool_t *p, oa2f_claims_t *c);
 
 /* The first field called `name`, or NULL. */
 const oa2f_field_t *oa2f_claims_get(const oa2f_claims_t *c, const char *name);

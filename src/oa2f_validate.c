@@ -63,6 +63,9 @@ void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
 
     out->outcome = prov->dialect->interpret(p, prov, &resp, &out->claims,
                                             &out->why);
+    if (out->claims) {
+        oa2f_claims_prepare(p, out->claims);
+    }
     if (out->outcome == OA2F_OK) {
         out->outcome = oa2f_validate_check_expiry(
             out->claims, (long long)apr_time_sec(apr_time_now()));

@@ -12,6 +12,8 @@ use Apache::TestRequest qw(GET);
 use OA2FTest;
 
 plan tests => 17, need_module('cgid');
+# show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
+Test::More->builder->failure_output(\*STDERR);
 
 my $tok = fake_token();
 

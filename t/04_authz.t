@@ -12,6 +12,8 @@ use Apache::TestRequest qw(GET);
 use OA2FTest;
 
 plan tests => 73, need_module('cgid');
+# show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
+Test::More->builder->failure_output(\*STDERR);
 
 # app-read: scope "read"; app-rw: "read write"; app-admin: "read write admin".
 # dept: "ops" for app-admin, "eng" otherwise; groups: ["staff", <client>].

@@ -14,7 +14,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 25, need_module('mod_alias.c');
+plan tests => 26, need_module('mod_alias.c');
 
 my $INTROSPECT = '/token/introspection';
 

@@ -181,17 +181,19 @@ my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
     is(provider_count($INTROSPECT) - $c0, 3, 'redis down: every request asked');
 
     start_redis($rport);
-    my $t2 = mint_token('app-read');
-    my $c1 = provider_count($INTROSPECT);
-    my @codes = (call(18541, $t2), call(18542, $t2));
-    # the first request after a restart may still find the old connection
-    # dead; what counts is that sharing resumes
-    @codes = (call(18541, $t2), call(18542, $t2)) unless "@codes" eq '200 200';
-    my $t3 = mint_token('app-read');
-    my $c2 = provider_count($INTROSPECT);
-    push @codes, call(18541, $t3), call(18542, $t3);
-    is("@codes", '200 200 200 200', 'redis back: tokens pass');
-    is(provider_count($INTROSPECT) - $c2, 1, 'redis back: the fleet shares again');
+    # apr_redis retries a server it marked dead after 5 s; recovery means
+    # that, within seconds, the fleet shares verdicts again.
+    my ($codes_ok, $shared, $tries) = (1, 0, 0);
+    while (!$shared && $tries++ < 40) {
+        my $t2 = mint_token('app-read');
+        my $c = provider_count($INTROSPECT);
+        my @codes = (call(18541, $t2), call(18542, $t2));
+        $codes_ok = 0 if "@codes" ne '200 200';
+        $shared = (provider_count($INTROSPECT) - $c) == 1;
+        sleep 0.4 unless $shared;
+    }
+    ok($codes_ok, 'redis back: every token passes while it reconnects');
+    ok($shared, "redis back: the fleet shares again (after $tries tokens)");
 }
 is(crashes($a) + crashes($b), 0, 'redis fleet: no child crashed');
 

@@ -138,10 +138,10 @@ is(get_with('/cgi/hostile/tls-noverify', fake_token())->code, 200,
     my @badq;
     for my $b (0x00 .. 0xff) {
         my $ch = chr $b;
-        next if $ch =~ m{[A-Za-z0-9\-._~]};
+        # b64token characters ('+' and '/' too, once decoded) are valid
+        next if $ch =~ m{[A-Za-z0-9\-._~+/]};
         my $code = GET(sprintf('/px/hostile/active?access_token=abc%%%02Xdef', $b))->code;
-        my $ok = ($ch eq '+' || $ch eq '/' || $ch eq '=') ? undef : 400;
-        push @badq, sprintf('%%%02X:%s', $b, $code) if defined $ok && $code != $ok;
+        push @badq, sprintf('%%%02X:%s', $b, $code) if $code != 400;
     }
     is("@badq", '', 'every percent-encoded non-b64token byte in the query: 400');
     is(stub_count('/active') - $c0, 0, '... none of them asked the provider');

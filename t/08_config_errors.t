@@ -1,0 +1,144 @@
+# Configuration errors (SPEC §2): `apache2 -t -f FILE` on small configs with
+# one bad directive each must exit non-zero with a message that names the
+# directive, the file and the line. A good config with every directive is
+# the control: it must say "Syntax OK".
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use OA2FTest;
+
+my $cfg   = Apache::Test::config();
+my $httpd = Apache::Test::vars('httpd');
+my $so    = $cfg->{modules}{'mod_oauth2_federated.c'}
+            || "$FindBin::Bin/../.libs/mod_oauth2_federated.so";
+my $moddir = dirname($cfg->{modules}{'mod_authz_core.c'} || '/usr/lib/apache2/modules/x');
+my $mpm = (grep { -e "$moddir/mod_mpm_$_.so" } qw(event worker prefork))[0] || 'event';
+
+# [ name, server-level lines, lines inside <Location /api>, directive the
+#   message must name, 1 = the error is about the snippet's first line ]
+my @bad = (
+    [ 'unknown dialect',           '', 'OAuth2FederatedProvider keycloak', 'OAuth2FederatedProvider', 1 ],
+    [ 'endpoint not a URL',        '', 'OAuth2FederatedEndpoint not-a-url', 'OAuth2FederatedEndpoint', 1 ],
+    [ 'endpoint with ftp scheme',  '', 'OAuth2FederatedEndpoint ftp://idp.example.com/introspect', 'OAuth2FederatedEndpoint', 1 ],
+    [ 'negative CacheMaxTTL',      '', 'OAuth2FederatedCacheMaxTTL -5', 'OAuth2FederatedCacheMaxTTL', 1 ],
+    [ 'CacheMaxTTL not a number',  '', 'OAuth2FederatedCacheMaxTTL soon', 'OAuth2FederatedCacheMaxTTL', 1 ],
+    [ 'negative NegativeCacheTTL', '', 'OAuth2FederatedNegativeCacheTTL -1', 'OAuth2FederatedNegativeCacheTTL', 1 ],
+    [ 'unknown ClientAuth',        '', 'OAuth2FederatedClientAuth digest', 'OAuth2FederatedClientAuth', 1 ],
+    [ 'zero timeout',              '', 'OAuth2FederatedTimeout 0 5', 'OAuth2FederatedTimeout', 1 ],
+    [ 'negative timeout',          '', 'OAuth2FederatedTimeout 2 -5', 'OAuth2FederatedTimeout', 1 ],
+    [ 'timeout not a number',      '', 'OAuth2FederatedTimeout two five', 'OAuth2FederatedTimeout', 1 ],
+    [ 'timeout with one argument', '', 'OAuth2FederatedTimeout 2', 'OAuth2FederatedTimeout', 1 ],
+    [ 'unknown status profile',    '', 'OAuth2FederatedStatusProfile strict', 'OAuth2FederatedStatusProfile', 1 ],
+    [ 'unknown AcceptTokenIn',     '', 'OAuth2FederatedAcceptTokenIn cookie', 'OAuth2FederatedAcceptTokenIn', 1 ],
+    [ 'ExposeHeaders not On/Off',  '', 'OAuth2FederatedExposeHeaders maybe', 'OAuth2FederatedExposeHeaders', 1 ],
+    [ 'unknown SendTokenIn',       '', 'OAuth2FederatedSendTokenIn body', 'OAuth2FederatedSendTokenIn', 1 ],
+    [ 'missing CAFile',            '', 'OAuth2FederatedCAFile /nonexistent/ca.pem', 'OAuth2FederatedCAFile', 1 ],
+    [ 'proxy not a URL',           '', 'OAuth2FederatedProxy not-a-url', 'OAuth2FederatedProxy', 1 ],
+    [ 'SSLVerify not On/Off',      '', 'OAuth2FederatedSSLVerify sometimes', 'OAuth2FederatedSSLVerify', 1 ],
+    [ 'Cache inside <Location>',   '', 'OAuth2FederatedCache shmcb', 'OAuth2FederatedCache', 1 ],
+    [ 'unknown socache provider',  'OAuth2FederatedCache nosuchcache', '', 'OAuth2FederatedCache', 2 ],
+    [ 'protected scope without endpoint', '', '', 'OAuth2FederatedEndpoint', 0, 'no endpoint' ],
+);
+
+plan tests => 2 + 3 * @bad, need_module('authz_core');
+# show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
+Test::More->builder->failure_output(\*STDERR);
+
+my $dir = tempdir('oa2f-conf-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $n = 0;
+
+# write_conf(SERVER_LINES, LOCATION_LINES, NO_ENDPOINT) → (file, line of
+# the first location line, line of the first server line)
+sub write_conf {
+    my ($server, $loc, $no_endpoint) = @_;
+    my @lines = (
+        "ServerRoot \"$dir\"",
+        'ServerName localhost',
+        'Listen 127.0.0.1:65009',
+        "PidFile \"$dir/httpd.pid\"",
+        "ErrorLog \"$dir/error_log\"",
+        "LoadModule mpm_${mpm}_module \"$moddir/mod_mpm_$mpm.so\"",
+        "LoadModule authn_core_module \"$moddir/mod_authn_core.so\"",
+        "LoadModule authz_core_module \"$moddir/mod_authz_core.so\"",
+        "LoadModule authz_user_module \"$moddir/mod_authz_user.so\"",
+        "LoadModule socache_shmcb_module \"$moddir/mod_socache_shmcb.so\"",
+        "LoadModule oauth2_federated_module \"$so\"",
+    );
+    my $server_line = @lines + 1;
+    push @lines, split /\n/, $server if length $server;
+    push @lines, '<Location /api>', '    AuthType oauth2-federated', '    AuthName "api"';
+    push @lines, '    OAuth2FederatedEndpoint http://127.0.0.1:18530/token/introspection'
+        unless $no_endpoint;
+    my $loc_line = @lines + 1;
+    push @lines, map { "    $_" } split /\n/, $loc if length $loc;
+    push @lines, '    Require valid-user', '</Location>';
+    my $file = sprintf '%s/bad%02d.conf', $dir, ++$n;
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh map { "$_\n" } @lines;
+    close $fh;
+    return ($file, $loc_line, $server_line);
+}
+
+sub config_test {
+    my ($file) = @_;
+    my $out = `'$httpd' -t -f '$file' 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# ---- the control: every directive, valid --------------------------------------
+{
+    my ($file) = write_conf(
+        "OAuth2FederatedCache shmcb\nOAuth2FederatedCacheSecret s3cret",
+        join "\n",
+        'OAuth2FederatedProvider introspection',
+        'OAuth2FederatedClientID gateway',
+        'OAuth2FederatedClientSecret "s3cr:t+/ %&"',
+        'OAuth2FederatedClientAuth post',
+        'OAuth2FederatedAcceptTokenIn header query',
+        'OAuth2FederatedCacheMaxTTL 300',
+        'OAuth2FederatedNegativeCacheTTL 10',
+        'OAuth2FederatedExposeHeaders Off',
+        'OAuth2FederatedHeaderPrefix X-Auth-',
+        'OAuth2FederatedEnvPrefix AUTH_',
+        'OAuth2FederatedRemoteUserField sub client_id',
+        'OAuth2FederatedTimeout 1 3',
+        'OAuth2FederatedProxy http://127.0.0.1:3128 user:pass',
+        'OAuth2FederatedSSLVerify On',
+        'OAuth2FederatedCAFile /etc/ssl/certs/ca-certificates.crt',
+        'OAuth2FederatedStatusProfile rfc6750',
+        'Require oauth2-scope read write',
+        'Require oauth2-client-id a b',
+        'Require oauth2-claim dept eng ops',
+    );
+    # a second, openam location for SendTokenIn
+    open my $fh, '>>', $file or die;
+    print $fh "<Location /am>\n    AuthType oauth2-federated\n    AuthName am\n",
+              "    OAuth2FederatedProvider openam\n",
+              "    OAuth2FederatedEndpoint https://am.example.com/oauth2/tokeninfo\n",
+              "    OAuth2FederatedSendTokenIn header\n    Require valid-user\n</Location>\n";
+    close $fh;
+    my ($rc, $out) = config_test($file);
+    is($rc, 0, 'control: a config with every directive passes apache2 -t') or diag($out);
+    like($out, qr/Syntax OK/, 'control: Syntax OK');
+}
+
+# ---- one error each ----------------------------------------------------------------
+for my $b (@bad) {
+    my ($name, $server, $loc, $directive, $which, $flag) = @$b;
+    my ($file, $loc_line, $server_line) = write_conf($server, $loc, ($flag // '') eq 'no endpoint');
+    my ($rc, $out) = config_test($file);
+    isnt($rc, 0, "$name: apache2 -t fails") or diag($out);
+    like($out, qr/\Q$directive\E/, "$name: the message names $directive") or diag($out);
+    my $line = $which == 1 ? $loc_line : $which == 2 ? $server_line : undef;
+    my $where = defined $line
+        ? qr/(?:line \Q$line\E of \Q$file\E|\Q$file\E:\Q$line\E\b)/
+        : qr/(?:line \d+ of \Q$file\E|\Q$file\E:\d+)/;
+    like($out, $where, "$name: the message gives the file and line"
+                       . (defined $line ? " ($line)" : '')) or diag($out);
+}
