@@ -456,6 +456,7 @@ static void *create_srv_conf(apr_pool_t *p, server_rec *s)
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
+    oa2f_conf_reset_providers(pconf);
     return oa2f_cache_pre_config(pconf);
 }
 
@@ -478,6 +479,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "libcurl could not be initialised");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    oa2f_conf_key_providers(pconf, ((oa2f_srv_conf_t *)ap_get_module_config(
+                                s->module_config,
+                                &oauth2_federated_module))->cache_secret);
     return oa2f_cache_post_config(pconf, ptemp, s);
 }
 

@@ -3,6 +3,7 @@
 
 #include "mod_oa2f_private.h"
 #include "oa2f_dialect.h"
+#include "oa2f_keyer.h"
 #include "oa2f_token.h"
 
 /* Defaults of SPEC §2, in one place. */
@@ -67,10 +68,43 @@ static void fill_provider(apr_pool_t *p, const oa2f_dir_conf_t *c,
     oa2f_provider_finish(p, prov);
 }
 
+/* The providers this configuration built, for oa2f_conf_key_providers();
+ * NULL outside the directive-reading phase of a generation. */
+static apr_array_header_t *known_providers;
+
+static apr_status_t forget_providers(void *unused)
+{
+    known_providers = NULL;
+    return APR_SUCCESS;
+}
+
+void oa2f_conf_reset_providers(apr_pool_t *pconf)
+{
+    known_providers = apr_array_make(pconf, 16, sizeof(oa2f_provider_t *));
+    apr_pool_cleanup_register(pconf, NULL, forget_providers,
+                              apr_pool_cleanup_null);
+}
+
+void oa2f_conf_key_providers(apr_pool_t *pconf, const char *secret)
+{
+    int i;
+
+    for (i = 0; known_providers && i < known_providers->nelts; i++) {
+        oa2f_provider_t *prov = APR_ARRAY_IDX(known_providers, i,
+                                              oa2f_provider_t *);
+        oa2f_keyer_t *k = apr_palloc(pconf, sizeof(*k));
+        oa2f_keyer_init(k, secret, prov->identity);
+        prov->keyer = k;
+    }
+}
+
 void oa2f_conf_refresh_provider(apr_pool_t *p, oa2f_dir_conf_t *c)
 {
     c->provider = apr_pcalloc(p, sizeof(*c->provider));
     fill_provider(p, c, c->provider);
+    if (known_providers && p == known_providers->pool) {
+        APR_ARRAY_PUSH(known_providers, oa2f_provider_t *) = c->provider;
+    }
 }
 
 void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)

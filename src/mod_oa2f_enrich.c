@@ -38,11 +38,23 @@ int oa2f_strip_client_headers(request_rec *r)
     return DECLINED;
 }
 
+/* a then b, in one allocation (hot path: cheaper than apr_pstrcat) */
+static const char *join(apr_pool_t *p, const char *a, apr_size_t alen,
+                        const char *b, apr_size_t blen)
+{
+    char *s = apr_palloc(p, alen + blen + 1);
+
+    memcpy(s, a, alen);
+    memcpy(s + alen, b, blen + 1);
+    return s;
+}
+
 int oa2f_enrich_fixup(request_rec *r)
 {
     const oa2f_request_state_t *st;
     oa2f_dir_conf_t *conf;
     const char *hprefix, *eprefix, *chal;
+    apr_size_t hlen, elen;
     int expose, i;
 
     if (!r->user || !(st = ap_get_module_config(r->request_config,
@@ -66,16 +78,20 @@ int oa2f_enrich_fixup(request_rec *r)
     /* Values and names were made safe once per validation
      * (oa2f_claims_prepare); client-sent headers with our prefix are gone
      * (oa2f_strip_client_headers), so adding cannot duplicate. */
+    hlen = strlen(hprefix);
+    elen = strlen(eprefix);
     for (i = 0; i < st->claims->fields->nelts; i++) {
         const oa2f_field_t *f =
             &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
-        if (expose && f->is_token && strlen(f->name) <= OA2F_FIELD_NAME_MAX) {
+        apr_size_t nlen = strlen(f->name);
+        if (expose && f->is_token && nlen <= OA2F_FIELD_NAME_MAX) {
             apr_table_addn(r->headers_in,
-                           apr_pstrcat(r->pool, hprefix, f->name, NULL),
+                           join(r->pool, hprefix, hlen, f->name, nlen),
                            f->shown);
         }
         apr_table_addn(r->subprocess_env,
-                       apr_pstrcat(r->pool, eprefix, f->env_suffix, NULL),
+                       join(r->pool, eprefix, elen, f->env_suffix,
+                            strlen(f->env_suffix)),
                        f->shown);
     }
     /* JSON outside strings only has insignificant whitespace controls, so

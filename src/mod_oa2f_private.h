@@ -76,6 +76,10 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir);
 void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 /* Rebuild conf->provider from conf's own members (config time). */
 void oa2f_conf_refresh_provider(apr_pool_t *p, oa2f_dir_conf_t *conf);
+/* pre_config: start collecting this generation's providers. */
+void oa2f_conf_reset_providers(apr_pool_t *pconf);
+/* post_config: give each collected provider its cache keyer. */
+void oa2f_conf_key_providers(apr_pool_t *pconf, const char *secret);
 int oa2f_conf_token_in(const oa2f_dir_conf_t *c);
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c);
 const char *oa2f_conf_header_prefix(const oa2f_dir_conf_t *c);

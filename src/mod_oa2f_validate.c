@@ -9,6 +9,7 @@
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
+#include "oa2f_keyer.h"
 #include "oa2f_validate.h"
 
 typedef enum { LOOKUP_MISS, LOOKUP_HIT, LOOKUP_NEGATIVE } lookup_e;
@@ -108,8 +109,13 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
 
     *claims = NULL;
     if (use_cache) {
-        oa2f_cache_key(oa2f_cache_secret(), conf->provider->identity, token,
-                       key);
+        if (conf->provider->keyer) {
+            oa2f_keyer_derive(conf->provider->keyer, token, key);
+        }
+        else {
+            oa2f_cache_key(oa2f_cache_secret(), conf->provider->identity,
+                           token, key);
+        }
         use_cache = oa2f_cache_key_ok(key);
     }
     if (!use_cache) {

@@ -185,7 +185,8 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
     for (i = 0; i < c->fields->nelts; i++) {
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
         need += 32 + 2 * strlen(f->name) + f->value_len
-                + (f->shown && f->shown != f->value ? strlen(f->shown) : 0);
+                + (!f->shown ? f->value_len
+                   : f->shown != f->value ? strlen(f->shown) : 0);
         if (f->items) {
             int j;
             for (j = 0; j < f->items->nelts; j++) {
@@ -214,10 +215,19 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
     put_u32(&w, (apr_uint32_t)c->fields->nelts);
     for (i = 0; i < c->fields->nelts; i++) {
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        const char *shown = f->shown;
+        if (!shown) {
+            /* not prepared: "absent" would make a hit show the value with
+             * its control characters; store what prepare would show */
+            shown = oa2f_clean_value(p, f->value, f->value_len);
+            if (strlen(shown) == f->value_len) {
+                shown = f->value;
+            }
+        }
         put_str(&w, f->name, strlen(f->name));
         put_str(&w, f->value, f->value_len);
-        if (f->shown && f->shown != f->value) {
-            put_str(&w, f->shown, strlen(f->shown));
+        if (shown != f->value) {
+            put_str(&w, shown, strlen(shown));
         }
         else {
             put_str(&w, NULL, 0);
@@ -239,7 +249,7 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
 /* ---- reader ------------------------------------------------------------ */
 
 typedef struct {
-    const unsigned char *buf;   /* our own copy: strings point into it */
+    const unsigned char *buf;   /* the caller's: strings point into it */
     apr_size_t len, pos;
     int bad;
 } reader_t;
@@ -341,7 +351,7 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
     if (sum != entry_check(buf, r.len)) {
         return 0;
     }
-    r.buf = apr_pmemdup(p, buf, r.len);
+    r.buf = buf;                /* no copy: see the header */
     r.pos = 6;
 
     c = oa2f_claims_make(p);

@@ -29,9 +29,9 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
                       long long validated_at, unsigned char **out,
                       apr_size_t *len);
 
-/* Decode buf[0..len) into claims allocated in p (strings point into one
- * copy of buf). Returns 0 for anything truncated, corrupt, or of another
- * version. */
+/* Decode buf[0..len) into claims allocated in p. Strings point into buf,
+ * which must live as long as the claims (a buffer from p, typically).
+ * Returns 0 for anything truncated, corrupt, or of another version. */
 int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
                       apr_size_t len, oa2f_claims_t **c,
                       long long *validated_at);

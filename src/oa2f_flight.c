@@ -81,6 +81,12 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
     __atomic_store_n(&s->landed, (tag & ~(apr_uint64_t)0xff)
                                  | (apr_uint64_t)(outcome & 0xff),
                      __ATOMIC_RELEASE);
+    /* Clear our start time before freeing the slot: the next leader
+     * stores its own only after winning the slot, and its followers must
+     * not judge it by ours (an old time would make it look dead). */
+    if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == tag) {
+        __atomic_store_n(&s->since_us, 0, __ATOMIC_RELEASE);
+    }
     /* only free the slot if it is still ours (a take-over keeps it) */
     __atomic_compare_exchange_n(&s->busy, &expected, 0, 0,
                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);

@@ -37,6 +37,9 @@ typedef struct {
      * ready-made "Authorization: Basic …" line when Basic is used. */
     const char *identity;
     const char *basic_header;
+    /* Set in post_config for providers built at configuration time (the
+     * cache secret is known only then); NULL otherwise. */
+    void *keyer;
 } oa2f_provider_t;
 
 /* Default cap on a provider answer (SPEC §3: over 1 MiB is unusable). */

@@ -37,8 +37,7 @@ void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed)
     if (!st) {
         return;
     }
-    switch (allowed ? 0 : http_status) {
-    case 0:   k = OA2F_REQ_ALLOWED; break;
+    switch (http_status) {
     case 400: k = OA2F_REQ_400; break;
     case 401: k = OA2F_REQ_401; break;
     case 403: k = OA2F_REQ_403; break;
@@ -46,6 +45,11 @@ void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed)
     case 502: k = OA2F_REQ_502; break;
     case 503: k = OA2F_REQ_503; break;
     default:  k = OA2F_REQ_OTHER; break;
+    }
+    if (allowed) {
+        /* whatever the backend answered; and a refused request is never
+         * counted as allowed, not even with status 0 */
+        k = OA2F_REQ_ALLOWED;
     }
     add(&st->requests[k], 1);
 }
