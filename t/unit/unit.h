@@ -28,5 +28,8 @@ Suite *scope_suite(void);
 Suite *sanitize_suite(void);
 Suite *claims_suite(void);
 Suite *dialect_suite(void);
+Suite *cache_suite(void);
+Suite *flight_suite(void);
+Suite *stats_suite(void);
 
 #endif

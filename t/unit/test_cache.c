@@ -1,0 +1,1604 @@
+/* oa2f_cache_entry.c: cache keys (keyed hash of the provider's identity
+ * and the token, never the token) and the versioned, checksummed value
+ * encoding (issue 3 items 2, 3 and its Tests paragraph); oa2f_stats.c:
+ * the status page's counters and their text and JSON rendering (SPEC
+ * §7, issue 3 item 8). */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "unit.h"
+#include "oa2f_cache_entry.h"
+#include "oa2f_dialect.h"
+#include "oa2f_sanitize.h"
+#include "oa2f_stats.h"
+
+/* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
+#define SENT 1767225600LL
+
+#define IDENTITY "introspection\nhttps://as.example.com/oauth2/introspect\n" \
+                 "rs-gateway\nd1g3st\n1\n0"
+#define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a+b/c=0123456789"
+#define SECRET "fleet-wide cache secret"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static const char *hex(const unsigned char *b, apr_size_t n)
+{
+    char *s = apr_palloc(ut_pool, 2 * n + 1);
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
+    }
+    s[2 * n] = '\0';
+    return s;
+}
+
+/* 1 when needle[0..n) occurs in hay[0..len). */
+static int contains(const unsigned char *hay, apr_size_t len,
+                    const char *needle, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i + n <= len; i++) {
+        if (memcmp(hay + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What the key should be, computed independently with OpenSSL's
+ * one-shot HMAC() and EVP_Digest(). */
+static void expected_key(const char *secret, const char *identity,
+                         const char *token, unsigned char out[32])
+{
+    const char *msg = apr_pstrcat(ut_pool, identity, "\n", token, NULL);
+    unsigned int outl = 0;
+
+    if (secret && *secret) {
+        ck_assert_ptr_nonnull(HMAC(EVP_sha256(), secret, (int)strlen(secret),
+                                   (const unsigned char *)msg, strlen(msg),
+                                   out, &outl));
+    }
+    else {
+        ck_assert_int_eq(EVP_Digest(msg, strlen(msg), out, &outl,
+                                    EVP_sha256(), NULL), 1);
+    }
+    ck_assert_uint_eq(outl, 32);
+}
+
+/* The check the encoding ends with: a copy of entry_check() in
+ * oa2f_cache_entry.c (format version 2), so that hand-made entries get
+ * past it and reach the parser. */
+static apr_uint32_t entry_check(const unsigned char *s, apr_size_t len)
+{
+    apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ (apr_uint64_t)len, w;
+    apr_size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) {
+        h = (h ^ s[i]) * 0x100000001b3ULL;
+    }
+    return (apr_uint32_t)(h ^ (h >> 32));
+}
+
+static void put32(unsigned char *b, apr_uint32_t v)
+{
+    b[0] = v & 0xff;
+    b[1] = (v >> 8) & 0xff;
+    b[2] = (v >> 16) & 0xff;
+    b[3] = (v >> 24) & 0xff;
+}
+
+/* Rewrite the trailing checksum of buf[0..len) so that only the parser,
+ * not the checksum, stands between a hostile entry and a verdict. */
+static void reseal(unsigned char *buf, apr_size_t len)
+{
+    put32(buf + len - 4, entry_check(buf, len - 4));
+}
+
+static apr_status_t free_copy(void *mem)
+{
+    free(mem);
+    return APR_SUCCESS;
+}
+
+/* Decode from a malloc'd copy of exactly len bytes, so that valgrind and
+ * ASan see any read past the end. The decoded strings point into the
+ * copy: it lives as long as p. */
+static int decode_exact(apr_pool_t *p, const unsigned char *buf,
+                        apr_size_t len, oa2f_claims_t **c,
+                        long long *validated_at)
+{
+    unsigned char *copy = malloc(len ? len : 1);
+
+    ck_assert_ptr_nonnull(copy);
+    apr_pool_cleanup_register(p, copy, free_copy, apr_pool_cleanup_null);
+    if (len) {
+        memcpy(copy, buf, len);
+    }
+    return oa2f_entry_decode(p, copy, len, c, validated_at);
+}
+
+/* A hand-built encoding: the pieces, then the checksum. */
+typedef struct {
+    unsigned char *buf;
+    apr_size_t len;
+} wbuf_t;
+
+static wbuf_t *wb_make(void)
+{
+    wbuf_t *w = apr_pcalloc(ut_pool, sizeof(*w));
+
+    w->buf = apr_palloc(ut_pool, 4096);
+    return w;
+}
+
+static void wb_bytes(wbuf_t *w, const void *b, apr_size_t n)
+{
+    ck_assert_uint_le(w->len + n, 4096 - 4);
+    memcpy(w->buf + w->len, b, n);
+    w->len += n;
+}
+
+static void wb_u32(wbuf_t *w, apr_uint32_t v)
+{
+    unsigned char b[4];
+
+    put32(b, v);
+    wb_bytes(w, b, 4);
+}
+
+static void wb_i64(wbuf_t *w, long long v)
+{
+    apr_uint64_t u = (apr_uint64_t)v;
+
+    wb_u32(w, (apr_uint32_t)(u & 0xffffffffu));
+    wb_u32(w, (apr_uint32_t)(u >> 32));
+}
+
+static void wb_str(wbuf_t *w, const char *s)
+{
+    wb_u32(w, (apr_uint32_t)strlen(s));
+    wb_bytes(w, s, strlen(s) + 1);
+}
+
+/* "OA2F", version, active, validated_at, expires_at. */
+static void wb_head(wbuf_t *w, int version, int active)
+{
+    wb_bytes(w, "OA2F", 4);
+    wb_bytes(w, (unsigned char[]){ (unsigned char)version,
+                                   (unsigned char)active }, 2);
+    wb_i64(w, SENT);
+    wb_i64(w, SENT + 3600);
+}
+
+/* Append the checksum; the finished length. */
+static apr_size_t wb_seal(wbuf_t *w)
+{
+    wb_u32(w, entry_check(w->buf, w->len));
+    return w->len;
+}
+
+static const oa2f_provider_t *introspection_provider(void)
+{
+    oa2f_provider_t *p = apr_pcalloc(ut_pool, sizeof(*p));
+
+    p->dialect = oa2f_dialect_find("introspection");
+    ck_assert_ptr_nonnull(p->dialect);
+    p->endpoint = "https://as.example.com/oauth2/introspect";
+    p->client_id = "rs-gateway";
+    p->client_secret = "s3cr3t";
+    p->auth = OA2F_AUTH_BASIC;
+    p->connect_timeout_ms = 2000;
+    p->total_timeout_ms = 5000;
+    p->ssl_verify = 1;
+    p->max_answer = OA2F_MAX_ANSWER;
+    oa2f_provider_finish(ut_pool, p);
+    return p;
+}
+
+/* Claims as the introspection dialect makes them from an answer, not yet
+ * prepared. */
+static oa2f_claims_t *interpreted(long status, const char *body,
+                                  apr_size_t body_len, oa2f_outcome_e want)
+{
+    const oa2f_provider_t *p = introspection_provider();
+    oa2f_http_resp_t *r = apr_pcalloc(ut_pool, sizeof(*r));
+    oa2f_claims_t *c = NULL;
+    const char *why = NULL;
+    oa2f_outcome_e o;
+
+    r->status = status;
+    r->content_type = "application/json";
+    r->body = apr_pstrmemdup(ut_pool, body, body_len);
+    r->body_len = body_len;
+    r->sent_at = SENT;
+    r->elapsed = 0.01;
+    o = p->dialect->interpret(ut_pool, p, r, &c, &why);
+    ck_assert_msg(o == want, "interpret: %s, not %s (%s)",
+                  oa2f_outcome_name(o), oa2f_outcome_name(want),
+                  why ? why : "-");
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+/* ... and prepared, as oa2f_validate_remote() hands them to the cache. */
+static oa2f_claims_t *introspect(long status, const char *body,
+                                 apr_size_t body_len, oa2f_outcome_e want)
+{
+    oa2f_claims_t *c = interpreted(status, body, body_len, want);
+
+    oa2f_claims_prepare(ut_pool, c);
+    return c;
+}
+
+static void same_strings(const char *what, const apr_array_header_t *a,
+                         const apr_array_header_t *b)
+{
+    int i;
+
+    if (!a || !b) {
+        ck_assert_msg(a == b, "%s: %s vs %s", what, a ? "array" : "NULL",
+                      b ? "array" : "NULL");
+        return;
+    }
+    ck_assert_msg(a->nelts == b->nelts, "%s: %d vs %d elements", what,
+                  a->nelts, b->nelts);
+    for (i = 0; i < a->nelts; i++) {
+        ck_assert_str_eq(APR_ARRAY_IDX(a, i, const char *),
+                         APR_ARRAY_IDX(b, i, const char *));
+    }
+}
+
+/* d, decoded from an entry of the prepared claims c, carries everything
+ * of c: the normalised result as it is, what the backend is shown, and
+ * the raw answer as it is shown (without control characters: the entry
+ * stores shown_raw, which is all a hit hands on). */
+static void same_claims(const oa2f_claims_t *c, const oa2f_claims_t *d)
+{
+    int i;
+
+    ck_assert_int_eq(c->active, d->active);
+    ck_assert(c->expires_at == d->expires_at);
+    if (!c->client_id || !d->client_id) {
+        ck_assert_ptr_eq(c->client_id, d->client_id);
+    }
+    else {
+        ck_assert_str_eq(c->client_id, d->client_id);
+    }
+    same_strings("scopes", c->scopes, d->scopes);
+    ck_assert_int_eq(c->fields->nelts, d->fields->nelts);
+    for (i = 0; i < c->fields->nelts; i++) {
+        const oa2f_field_t *fc = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
+        const oa2f_field_t *fd = &APR_ARRAY_IDX(d->fields, i, oa2f_field_t);
+
+        ck_assert_str_eq(fc->name, fd->name);
+        ck_assert_msg(fc->value_len == fd->value_len,
+                      "field %s: value_len %d vs %d", fc->name,
+                      (int)fc->value_len, (int)fd->value_len);
+        ck_assert_mem_eq(fc->value, fd->value, fc->value_len);
+        ck_assert_msg(fd->value[fd->value_len] == '\0',
+                      "field %s: value not terminated", fd->name);
+        same_strings(fc->name, fc->items, fd->items);
+        ck_assert_ptr_nonnull(fc->shown);
+        ck_assert_ptr_nonnull(fd->shown);
+        ck_assert_msg(strcmp(fc->shown, fd->shown) == 0,
+                      "field %s: shown \"%s\", not \"%s\"", fc->name,
+                      fd->shown, fc->shown);
+        ck_assert_ptr_nonnull(fd->env_suffix);
+        ck_assert_str_eq(fc->env_suffix, fd->env_suffix);
+        ck_assert_int_eq(fc->is_token, fd->is_token);
+    }
+    ck_assert_ptr_nonnull(c->shown_raw);
+    ck_assert_str_eq(d->raw, c->shown_raw);
+    ck_assert_uint_eq(d->raw_len, strlen(c->shown_raw));
+    ck_assert_ptr_nonnull(d->shown_raw);
+    ck_assert_str_eq(d->shown_raw, c->shown_raw);
+}
+
+/* Nothing a backend is shown has a control character in it. */
+static void nothing_unclean(const oa2f_claims_t *d)
+{
+    int i;
+
+    for (i = 0; i < d->fields->nelts; i++) {
+        const oa2f_field_t *f = &APR_ARRAY_IDX(d->fields, i, oa2f_field_t);
+        const char *s;
+
+        for (s = f->shown; *s; s++) {
+            ck_assert_msg((unsigned char)*s >= 0x20 && *s != 0x7f,
+                          "field %s: shown with byte 0x%02x", f->name,
+                          (unsigned char)*s);
+        }
+        for (s = f->env_suffix; *s; s++) {
+            ck_assert_msg((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+                          || *s == '_', "field %s: env suffix %s", f->name,
+                          f->env_suffix);
+        }
+    }
+    for (i = 0; d->shown_raw[i]; i++) {
+        ck_assert((unsigned char)d->shown_raw[i] >= 0x20
+                  && d->shown_raw[i] != 0x7f);
+    }
+}
+
+static unsigned char *encode(const oa2f_claims_t *c, long long validated_at,
+                             apr_size_t *len)
+{
+    unsigned char *buf = NULL;
+
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, c, validated_at, &buf, len),
+                     1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_le(*len, OA2F_CACHE_MAX_ENTRY);
+    return buf;
+}
+
+/* ---- oa2f_cache_key --------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    const char *secret;
+    const char *identity;
+    const char *token;
+} key_case_t;
+
+static const key_case_t key_cases[] = {
+    { "HMAC", SECRET, IDENTITY, TOKEN },
+    { "HMAC, short secret", "k", IDENTITY, TOKEN },
+    { "HMAC, secret longer than a block",
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+      "0123456789abcdef0123456789abcdef", IDENTITY, TOKEN },
+    { "HMAC, 1-byte token", SECRET, IDENTITY, "x" },
+    { "HMAC, empty identity", SECRET, "", TOKEN },
+    { "SHA-256 (NULL secret)", NULL, IDENTITY, TOKEN },
+    { "SHA-256 (empty secret)", "", IDENTITY, TOKEN },
+    { "SHA-256, empty identity and token", NULL, "", "" },
+    { "SHA-256, long token", NULL, IDENTITY,
+      "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFt"
+      "ZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRydWUsImlhdCI6MTUxNjIzOTAyMn0.NHVaYe26M"
+      "kTlVDF9uyKCITzL0J2Wy7BGzTfe5Wd-nb9Bs7K0bq8aQ" },
+};
+
+START_TEST(test_key_reference)
+{
+    const key_case_t *tc = &key_cases[_i];
+    unsigned char key[OA2F_CACHE_KEY_LEN], again[OA2F_CACHE_KEY_LEN];
+    unsigned char want[32];
+
+    memset(key, 0xaa, sizeof(key));
+    oa2f_cache_key(tc->secret, tc->identity, tc->token, key);
+    expected_key(tc->secret, tc->identity, tc->token, want);
+    ck_assert_msg(memcmp(key, want, 32) == 0, "%s: %s, expected %s",
+                  tc->name, hex(key, 32), hex(want, 32));
+    ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
+
+    /* deterministic */
+    memset(again, 0x55, sizeof(again));
+    oa2f_cache_key(tc->secret, tc->identity, tc->token, again);
+    ck_assert_mem_eq(key, again, OA2F_CACHE_KEY_LEN);
+
+    /* the token's bytes are not the key, nor in it */
+    if (strlen(tc->token) >= 4) {
+        apr_size_t n = strlen(tc->token) < 32 ? strlen(tc->token) : 32;
+        ck_assert_msg(memcmp(key, tc->token, n) != 0,
+                      "%s: the key starts with the token", tc->name);
+        ck_assert_msg(!contains(key, sizeof(key), tc->token, 4),
+                      "%s: the key holds token bytes", tc->name);
+    }
+}
+END_TEST
+
+/* Known answers (from `printf 'a\nb' | openssl dgst -sha256 [-hmac Jefe]`),
+ * so that a wrong reference could not hide a wrong key. */
+START_TEST(test_key_known_answers)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+
+    oa2f_cache_key(NULL, "a", "b", key);
+    ck_assert_str_eq(hex(key, 32),
+                     "7e18f737311b2dc3b2f269dd78396b03"
+                     "51f14fb66efa879f768cb23181883c78");
+    oa2f_cache_key("Jefe", "a", "b", key);
+    ck_assert_str_eq(hex(key, 32),
+                     "8e8935fa7a5ece2bdff3e5082f923ffa"
+                     "9bb0db58995313e857bb9ab8bf881f67");
+    oa2f_cache_key("Jefe", "what do ya want", "for nothing?", key);
+    ck_assert_str_eq(hex(key, 32),
+                     "50ff9fd552ba6f7d7aea9a88e93f2ebe"
+                     "e2870bf860cfd7a2b6cf2cbbed92a13e");
+}
+END_TEST
+
+START_TEST(test_key_differs)
+{
+    unsigned char base[OA2F_CACHE_KEY_LEN], k[OA2F_CACHE_KEY_LEN];
+    unsigned char plain[OA2F_CACHE_KEY_LEN];
+
+    oa2f_cache_key(SECRET, IDENTITY, TOKEN, base);
+
+    /* another provider identity: another endpoint, client id, dialect */
+    oa2f_cache_key(SECRET, IDENTITY "x", TOKEN, k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+    oa2f_cache_key(SECRET, "introspection\nhttps://as.example.com/oauth2/"
+                   "introspect\nrs-other\nd1g3st\n1\n0", TOKEN, k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+    oa2f_cache_key(SECRET, "", TOKEN, k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+
+    /* another token, even one byte off */
+    oa2f_cache_key(SECRET, IDENTITY, TOKEN "A", k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+    oa2f_cache_key(SECRET, IDENTITY, "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a"
+                   "+b/c=0123456788", k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+
+    /* another secret, and no secret */
+    oa2f_cache_key(SECRET "!", IDENTITY, TOKEN, k);
+    ck_assert(memcmp(base, k, sizeof(k)) != 0);
+    oa2f_cache_key(NULL, IDENTITY, TOKEN, plain);
+    ck_assert(memcmp(base, plain, sizeof(plain)) != 0);
+
+    /* NULL and "" mean the same: no secret */
+    oa2f_cache_key("", IDENTITY, TOKEN, k);
+    ck_assert_mem_eq(plain, k, sizeof(k));
+}
+END_TEST
+
+START_TEST(test_key_ok)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    int i;
+
+    memset(key, 0, sizeof(key));
+    ck_assert_int_eq(oa2f_cache_key_ok(key), 0);
+    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
+        memset(key, 0, sizeof(key));
+        key[i] = (unsigned char)(1u << (i % 8));
+        ck_assert_msg(oa2f_cache_key_ok(key) == 1, "byte %d", i);
+    }
+    memset(key, 0xff, sizeof(key));
+    ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
+
+    oa2f_cache_key(SECRET, IDENTITY, TOKEN, key);
+    ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
+    oa2f_cache_key(NULL, IDENTITY, TOKEN, key);
+    ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
+}
+END_TEST
+
+/* ---- oa2f_entry_encode / oa2f_entry_decode: round trips ---------------- */
+
+/* The format version the hand-made entries below are written in. */
+#define ENTRY_VERSION 2
+
+/* PROVIDERS.md §2.2, plus the shapes a field can take. */
+static const char answer_full[] =
+    "{\n"
+    "  \"active\": true,\n"
+    "  \"iss\": \"https://as.example.com/\",\n"
+    "  \"sub\": \"248289761001\",\n"
+    "  \"username\": \"j\\u00fcrgen\",\n"
+    "  \"client_id\": \"mobile-app-7\",\n"
+    "  \"scope\": \"orders:read orders:write openid\",\n"
+    "  \"aud\": [\"https://api.example.net/orders\", \"billing\"],\n"
+    "  \"groups\": [],\n"
+    "  \"mixed\": [1, \"a\", null, {\"b\": [true]}],\n"
+    "  \"role\": \"adm\\u0000in\",\n"
+    "  \"tags\": [\"adm\\u0000in\", \"staff\"],\n"
+    "  \"motto\": \"line one\\r\\nline two\\t!\",\n"
+    "  \"address\": {\"city\": \"Paris\", \"zip\": 75001},\n"
+    "  \"x-tenant.id\": \"acme\",\n"
+    "  \"given name\": \"Jo\",\n"
+    "  \"token_type\": \"Bearer\",\n"
+    "  \"email_verified\": false,\n"
+    "  \"ratio\": 0.5,\n"
+    "  \"empty\": \"\",\n"
+    "  \"iat\": 1767225600,\n"
+    "  \"exp\": 1767229200,\n"
+    "  \"jti\": \"b8f4c0a2-1d2e\"\n"
+    "}\n";
+
+typedef struct {
+    const char *name;
+    long status;
+    const char *body;
+    oa2f_outcome_e outcome;
+    long long validated_at;
+} trip_case_t;
+
+static const trip_case_t trip_cases[] = {
+    { "full answer", 200, answer_full, OA2F_OK, SENT },
+    { "no client_id, no scope, no exp", 200,
+      "{\"active\":true,\"sub\":\"svc\"}", OA2F_OK, SENT },
+    { "scope as an array", 200,
+      "{\"active\":true,\"scope\":[\"a\",\"b\"],\"client_id\":\"\","
+      "\"exp\":1767229200}", OA2F_OK, 0 },
+    { "expiry in the past", 200,
+      "{\"active\":true,\"exp\":0,\"client_id\":\"c\"}", OA2F_OK, -1 },
+    { "only active", 200, "{\"active\":true}", OA2F_OK, LLONG_MAX },
+    { "not active", 200, "{\"active\":false}", OA2F_INACTIVE, SENT },
+    { "not active, with members", 200,
+      "{\"active\":false,\"sub\":\"x\",\"exp\":1767229200}", OA2F_INACTIVE,
+      LLONG_MIN },
+    { "unsupported_token_type", 400,
+      "{\"error\":\"unsupported_token_type\"}", OA2F_INACTIVE, SENT },
+};
+
+START_TEST(test_entry_round_trip)
+{
+    const trip_case_t *tc = &trip_cases[_i];
+    oa2f_claims_t *c = introspect(tc->status, tc->body, strlen(tc->body),
+                                  tc->outcome);
+    oa2f_claims_t *d = NULL;
+    unsigned char *buf, *again;
+    apr_size_t len, len2;
+    long long at = 0;
+
+    buf = encode(c, tc->validated_at, &len);
+    ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+    ck_assert_ptr_nonnull(d);
+    ck_assert(at == tc->validated_at);
+    same_claims(c, d);
+    nothing_unclean(d);
+    ck_assert_int_eq(d->active, tc->outcome == OA2F_OK);
+
+    /* decoded claims are prepared already, and encode to the same bytes */
+    oa2f_claims_prepare(ut_pool, d);
+    same_claims(c, d);
+    again = encode(d, at, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_mem_eq(buf, again, len);
+
+    /* deterministic */
+    again = encode(c, tc->validated_at, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_mem_eq(buf, again, len);
+}
+END_TEST
+
+/* The details the full answer exercises, checked one by one. */
+START_TEST(test_entry_round_trip_details)
+{
+    oa2f_claims_t *c = introspect(200, answer_full, strlen(answer_full),
+                                  OA2F_OK);
+    oa2f_claims_t *d = NULL;
+    const oa2f_field_t *f;
+    unsigned char *buf, *copy;
+    apr_size_t len;
+    long long at = 0;
+
+    buf = encode(c, SENT + 5, &len);
+    /* no copy: the strings point into the caller's buffer */
+    copy = apr_pmemdup(ut_pool, buf, len);
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, copy, len, &d, &at), 1);
+    ck_assert((const unsigned char *)d->raw > copy
+              && (const unsigned char *)d->raw < copy + len);
+    f = oa2f_claims_get(d, "sub");
+    ck_assert((const unsigned char *)f->value > copy
+              && (const unsigned char *)f->value < copy + len);
+
+    ck_assert(at == SENT + 5);
+    ck_assert_int_eq(d->active, 1);
+    ck_assert(d->expires_at == 1767229200LL);
+    ck_assert_str_eq(d->client_id, "mobile-app-7");
+    ck_assert_int_eq(d->scopes->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(d->scopes, 2, const char *), "openid");
+
+    /* a NUL inside a value stays inside, and matches nothing shorter */
+    f = oa2f_claims_get(d, "role");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->value_len, 6);
+    ck_assert_mem_eq(f->value, "adm\0in", 7);
+    ck_assert_str_eq(f->shown, "admin");
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "role", "adm"), 0);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "role", "admin"), 0);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "tags", "adm"), 0);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "tags", "admin"), 0);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "tags", "staff"), 1);
+
+    /* controls: kept in the value, dropped from what is shown */
+    f = oa2f_claims_get(d, "motto");
+    ck_assert_str_eq(f->value, "line one\r\nline two\t!");
+    ck_assert_str_eq(f->shown, "line oneline two!");
+    /* no controls: shown is the value itself */
+    f = oa2f_claims_get(d, "sub");
+    ck_assert_ptr_eq(f->shown, f->value);
+    ck_assert_str_eq(f->env_suffix, "SUB");
+    ck_assert_int_eq(f->is_token, 1);
+    ck_assert_ptr_null(f->items);
+
+    /* names: environment suffix and header eligibility */
+    f = oa2f_claims_get(d, "x-tenant.id");
+    ck_assert_str_eq(f->env_suffix, "X_TENANT_ID");
+    ck_assert_int_eq(f->is_token, 1);
+    f = oa2f_claims_get(d, "given name");
+    ck_assert_str_eq(f->env_suffix, "GIVEN_NAME");
+    ck_assert_int_eq(f->is_token, 0);
+
+    /* arrays: present, empty, mixed; objects have no items */
+    f = oa2f_claims_get(d, "aud");
+    ck_assert_ptr_nonnull(f->items);
+    ck_assert_int_eq(f->items->nelts, 2);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "aud", "billing"), 1);
+    f = oa2f_claims_get(d, "groups");
+    ck_assert_ptr_nonnull(f->items);
+    ck_assert_int_eq(f->items->nelts, 0);
+    ck_assert_uint_eq(f->value_len, 0);
+    f = oa2f_claims_get(d, "mixed");
+    ck_assert_int_eq(f->items->nelts, 4);
+    ck_assert_ptr_null(oa2f_claims_get(d, "address")->items);
+    ck_assert_str_eq(oa2f_claims_get(d, "username")->value, "j\xc3\xbcrgen");
+    ck_assert_str_eq(oa2f_claims_get(d, "email_verified")->value, "false");
+    ck_assert_uint_eq(oa2f_claims_get(d, "empty")->value_len, 0);
+
+    /* the answer as a hit hands it on: one line, nothing else lost */
+    ck_assert_str_eq(d->raw, oa2f_clean_value(ut_pool, answer_full,
+                                              strlen(answer_full)));
+    ck_assert_ptr_null(strchr(d->raw, '\n'));
+    ck_assert_ptr_nonnull(strstr(d->raw, "\"jti\": \"b8f4c0a2-1d2e\"}"));
+}
+END_TEST
+
+/* Claims made by hand: what no dialect produces today but the format
+ * carries. */
+START_TEST(test_entry_round_trip_hand_made)
+{
+    oa2f_claims_t *c = oa2f_claims_make(ut_pool), *d = NULL;
+    oa2f_field_t *f;
+    unsigned char *buf;
+    apr_size_t len;
+    long long at = 0;
+
+    /* nothing at all: empty raw, no fields, no scopes */
+    oa2f_claims_prepare(ut_pool, c);
+    buf = encode(c, 0, &len);
+    ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+    same_claims(c, d);
+    ck_assert_ptr_null(d->client_id);
+    ck_assert_uint_eq(d->raw_len, 0);
+    ck_assert_int_eq(d->fields->nelts, 0);
+    ck_assert_int_eq(d->scopes->nelts, 0);
+
+    /* extremes of the integers, binary raw, values with NULs */
+    c = oa2f_claims_make(ut_pool);
+    c->active = 1;
+    c->expires_at = LLONG_MIN;
+    c->client_id = "";
+    APR_ARRAY_PUSH(c->scopes, const char *) = "";
+    APR_ARRAY_PUSH(c->scopes, const char *) = "a b";
+    oa2f_claims_add(ut_pool, c, "", "", 0);
+    oa2f_claims_add(ut_pool, c, "nul", "\0\0\0", 3);
+    oa2f_claims_add(ut_pool, c, "del", "a\x7f" "b", 3);
+    f = oa2f_claims_add(ut_pool, c, "list", "", 0);
+    f->items = apr_array_make(ut_pool, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(f->items, const char *) = "";
+    c->raw = "\0\xff\x01raw\n\0";
+    c->raw_len = 9;
+    oa2f_claims_prepare(ut_pool, c);
+    buf = encode(c, LLONG_MAX, &len);
+    ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+    ck_assert(at == LLONG_MAX);
+    same_claims(c, d);
+    nothing_unclean(d);
+    ck_assert_str_eq(d->client_id, "");
+    ck_assert_str_eq(d->raw, "\xffraw");
+    ck_assert_str_eq(oa2f_claims_get(d, "nul")->shown, "");
+    ck_assert_str_eq(oa2f_claims_get(d, "del")->shown, "ab");
+    ck_assert_int_eq(oa2f_claims_get(d, "")->is_token, 0);
+}
+END_TEST
+
+/* Claims that were never prepared are stored as prepared ones: a hit
+ * shows the backend the same as a fresh validation would. */
+START_TEST(test_entry_unprepared)
+{
+    static const char body[] =
+        "{\"active\":true,\"sub\":\"jdoe\",\"motto\":\"a\\r\\nX-Evil: 1\","
+        "\"role\":\"adm\\u0000in\",\"given name\":\"Jo\"}";
+    oa2f_claims_t *c = interpreted(200, body, strlen(body), OA2F_OK);
+    oa2f_claims_t *p = introspect(200, body, strlen(body), OA2F_OK);
+    oa2f_claims_t *d = NULL;
+    unsigned char *buf;
+    apr_size_t len;
+    long long at;
+
+    ck_assert_ptr_null(oa2f_claims_get(c, "motto")->shown);
+    buf = encode(c, SENT, &len);
+    ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+    nothing_unclean(d);
+    same_claims(p, d);
+    ck_assert_str_eq(oa2f_claims_get(d, "motto")->shown, "aX-Evil: 1");
+}
+END_TEST
+
+/* Answers too large for an entry are not encoded; the largest that is
+ * encoded also decodes. */
+START_TEST(test_entry_too_large)
+{
+    apr_size_t big = 70 * 1024, len = 12345, n, lo, hi;
+    char *body = apr_palloc(ut_pool, big + 1);
+    unsigned char *buf = (unsigned char *)"untouched";
+    oa2f_claims_t *c, *d;
+    long long at;
+
+    /* a realistic oversized answer: one huge member */
+    memset(body, 'x', big);
+    memcpy(body, "{\"active\":true,\"pad\":\"", 22);
+    memcpy(body + big - 2, "\"}", 2);
+    body[big] = '\0';
+    c = introspect(200, body, big, OA2F_OK);
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, c, SENT, &buf, &len), 0);
+    ck_assert_str_eq((const char *)buf, "untouched");
+    ck_assert_uint_eq(len, 12345);
+
+    /* the raw answer alone over the limit */
+    c = oa2f_claims_make(ut_pool);
+    c->raw = body;
+    c->raw_len = big;
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, c, SENT, &buf, &len), 0);
+    c->raw_len = OA2F_CACHE_MAX_ENTRY;
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, c, SENT, &buf, &len), 0);
+
+    /* the boundary: the largest raw that encodes decodes again */
+    lo = 0;
+    hi = OA2F_CACHE_MAX_ENTRY;
+    while (hi - lo > 1) {
+        apr_size_t mid = (lo + hi) / 2;
+        c->raw_len = mid;
+        if (oa2f_entry_encode(ut_pool, c, SENT, &buf, &len)) {
+            lo = mid;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    ck_assert_uint_gt(lo, OA2F_CACHE_MAX_ENTRY - 128);
+    for (n = lo - 2; n <= lo; n++) {
+        c->raw_len = n;
+        buf = encode(c, SENT, &len);
+        d = NULL;
+        ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+        ck_assert_uint_eq(d->raw_len, n);
+    }
+
+    /* a decoder never takes more than an entry can hold */
+    n = OA2F_CACHE_MAX_ENTRY + 1;
+    buf = apr_pcalloc(ut_pool, n);
+    memcpy(buf, "OA2F", 4);
+    buf[4] = ENTRY_VERSION;
+    buf[5] = 1;
+    reseal(buf, n);
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, n, &d, &at), 0);
+}
+END_TEST
+
+/* ---- decoding damaged entries ---------------------------------------- */
+
+/* A valid encoding of the full answer. */
+static unsigned char *sample(apr_size_t *len)
+{
+    oa2f_claims_t *c = introspect(200, answer_full, strlen(answer_full),
+                                  OA2F_OK);
+
+    return encode(c, SENT, len);
+}
+
+/* Every prefix is refused: as it is (the check no longer matches) and
+ * with a correct check for the prefix (the parser runs out). */
+START_TEST(test_entry_truncated)
+{
+    apr_size_t len, n;
+    unsigned char *buf = sample(&len);
+    unsigned char *copy = apr_palloc(ut_pool, len);
+    apr_pool_t *sub;
+    oa2f_claims_t *d;
+    long long at;
+
+    ck_assert_int_eq(apr_pool_create(&sub, ut_pool), APR_SUCCESS);
+    for (n = 0; n < len; n++) {
+        d = NULL;
+        ck_assert_msg(decode_exact(sub, buf, n, &d, &at) == 0,
+                      "a %d-byte prefix of %d decoded", (int)n, (int)len);
+        ck_assert_ptr_null(d);
+        if (n >= 4) {
+            /* content buf[0..n-4) sealed with its own check */
+            memcpy(copy, buf, n - 4);
+            reseal(copy, n);
+            ck_assert_msg(decode_exact(sub, copy, n, &d, &at) == 0,
+                          "a resealed %d-byte prefix decoded", (int)n);
+            ck_assert_ptr_null(d);
+        }
+        apr_pool_clear(sub);
+    }
+    /* and the whole thing still decodes */
+    ck_assert_int_eq(decode_exact(sub, buf, len, &d, &at), 1);
+}
+END_TEST
+
+/* Any one byte changed is caught by the check; changed and resealed, the
+ * parser must cope: refuse, or decode to something self-consistent, and
+ * never read out of bounds (valgrind/ASan watch decode_exact's copy). */
+START_TEST(test_entry_corrupted)
+{
+    static const unsigned char xors[] = { 0x01, 0x80, 0xff, 0x7f, 0x10 };
+    apr_size_t len, i;
+    unsigned char *buf = sample(&len);
+    unsigned char *copy = apr_palloc(ut_pool, len);
+    apr_pool_t *sub;
+    oa2f_claims_t *d;
+    long long at;
+    int x, decoded = 0;
+
+    ck_assert_int_eq(apr_pool_create(&sub, ut_pool), APR_SUCCESS);
+    for (i = 0; i < len; i++) {
+        for (x = 0; x < UT_N(xors) + 2; x++) {
+            memcpy(copy, buf, len);
+            if (x < UT_N(xors)) {
+                copy[i] ^= xors[x];
+            }
+            else {
+                /* set to 0x00 / 0xff, unless that is no change */
+                unsigned char v = x == UT_N(xors) ? 0x00 : 0xff;
+                if (copy[i] == v) {
+                    continue;
+                }
+                copy[i] = v;
+            }
+            d = NULL;
+            /* the check is 32 bits wide: a collision among these few
+             * thousand variants is a one-in-a-million event, and would
+             * still be no crash */
+            ck_assert_msg(decode_exact(sub, copy, len, &d, &at) == 0,
+                          "byte %d changed, still decoded", (int)i);
+            if (i < len - 4) {
+                reseal(copy, len);
+                if (decode_exact(sub, copy, len, &d, &at)) {
+                    int f;
+                    /* it happens: a changed letter in a value */
+                    decoded++;
+                    ck_assert_ptr_nonnull(d->scopes);
+                    ck_assert_ptr_nonnull(d->fields);
+                    ck_assert_ptr_nonnull(d->raw);
+                    ck_assert_ptr_nonnull(d->shown_raw);
+                    ck_assert(d->active == 0 || d->active == 1);
+                    for (f = 0; f < d->fields->nelts; f++) {
+                        const oa2f_field_t *fd =
+                            &APR_ARRAY_IDX(d->fields, f, oa2f_field_t);
+                        ck_assert_ptr_nonnull(fd->name);
+                        ck_assert_ptr_nonnull(fd->value);
+                        ck_assert_ptr_nonnull(fd->shown);
+                        ck_assert_ptr_nonnull(fd->env_suffix);
+                        ck_assert(fd->value[fd->value_len] == '\0');
+                        ck_assert(fd->is_token == 0 || fd->is_token == 1);
+                    }
+                }
+            }
+            apr_pool_clear(sub);
+        }
+    }
+    /* a changed byte inside a string's text does decode when resealed */
+    ck_assert_int_gt(decoded, 0);
+}
+END_TEST
+
+typedef enum {
+    H_OK, H_ENV_ABSENT, H_SHOWN_PRESENT, H_MAGIC, H_VERSION0, H_VERSION1,
+    H_VERSION3, H_VERSION255, H_ACTIVE2, H_CLIENT_PAST,
+    H_CLIENT_NOT_TERMINATED, H_SCOPES_HUGE, H_SCOPES_ABSENT, H_SCOPE_PAST,
+    H_SCOPE_ABSENT, H_FIELDS_HUGE, H_FIELDS_MAX, H_NAME_ABSENT,
+    H_VALUE_ABSENT, H_VALUE_PAST, H_VALUE_HUGE, H_SHOWN_PAST,
+    H_SHOWN_NOT_TERMINATED, H_ENV_PAST, H_IS_TOKEN2, H_IS_TOKEN_MISSING,
+    H_ITEMS_HUGE, H_ITEMS_MISSING, H_ITEM_ABSENT, H_RAW_ABSENT, H_RAW_PAST,
+    H_RAW_HUGE, H_RAW_MISSING, H_TRAILING, H_NO_FIELDS_COUNT
+} hostile_e;
+
+typedef struct {
+    const char *name;
+    hostile_e how;
+    int ok;
+} hostile_case_t;
+
+static const hostile_case_t hostile_cases[] = {
+    { "valid (the control)", H_OK, 1 },
+    { "valid, no env suffix", H_ENV_ABSENT, 1 },
+    { "valid, shown stored", H_SHOWN_PRESENT, 1 },
+    { "wrong magic", H_MAGIC, 0 },
+    { "version 0", H_VERSION0, 0 },
+    { "version 1 (before shown values)", H_VERSION1, 0 },
+    { "version 3", H_VERSION3, 0 },
+    { "version 255", H_VERSION255, 0 },
+    { "active 2", H_ACTIVE2, 0 },
+    { "client_id length past the end", H_CLIENT_PAST, 0 },
+    { "client_id not NUL-terminated", H_CLIENT_NOT_TERMINATED, 0 },
+    { "scope count huge", H_SCOPES_HUGE, 0 },
+    { "scopes absent", H_SCOPES_ABSENT, 0 },
+    { "scope length past the end", H_SCOPE_PAST, 0 },
+    { "a scope absent", H_SCOPE_ABSENT, 0 },
+    { "field count huge", H_FIELDS_HUGE, 0 },
+    { "field count 0xffffffff", H_FIELDS_MAX, 0 },
+    { "field name absent", H_NAME_ABSENT, 0 },
+    { "field value absent", H_VALUE_ABSENT, 0 },
+    { "field value length past the end", H_VALUE_PAST, 0 },
+    { "field value length 0xfffffffe", H_VALUE_HUGE, 0 },
+    { "shown length past the end", H_SHOWN_PAST, 0 },
+    { "shown not NUL-terminated", H_SHOWN_NOT_TERMINATED, 0 },
+    { "env suffix length past the end", H_ENV_PAST, 0 },
+    { "is_token 2", H_IS_TOKEN2, 0 },
+    { "is_token cut off", H_IS_TOKEN_MISSING, 0 },
+    { "item count huge", H_ITEMS_HUGE, 0 },
+    { "item count cut off", H_ITEMS_MISSING, 0 },
+    { "an item absent", H_ITEM_ABSENT, 0 },
+    { "raw absent", H_RAW_ABSENT, 0 },
+    { "raw length past the end", H_RAW_PAST, 0 },
+    { "raw length 0xfffffffe", H_RAW_HUGE, 0 },
+    { "raw missing", H_RAW_MISSING, 0 },
+    { "bytes after raw", H_TRAILING, 0 },
+    { "no field count", H_NO_FIELDS_COUNT, 0 },
+};
+
+/* Hand-made entries with a correct check, each wrong in one way (or, for
+ * the first few, right in another way). */
+START_TEST(test_entry_hostile)
+{
+    const hostile_case_t *tc = &hostile_cases[_i];
+    hostile_e h = tc->how;
+    wbuf_t *w = wb_make();
+    oa2f_claims_t *d = NULL;
+    const oa2f_field_t *f;
+    apr_size_t len;
+    long long at = 0;
+    int ok, version = ENTRY_VERSION;
+
+    switch (h) {
+    case H_VERSION0:   version = 0; break;
+    case H_VERSION1:   version = 1; break;
+    case H_VERSION3:   version = 3; break;
+    case H_VERSION255: version = 255; break;
+    default: break;
+    }
+    if (h == H_MAGIC) {
+        wb_bytes(w, "OA2G", 4);
+        wb_bytes(w, (unsigned char[]){ ENTRY_VERSION, 1 }, 2);
+        wb_i64(w, SENT);
+        wb_i64(w, SENT + 3600);
+    }
+    else {
+        wb_head(w, version, h == H_ACTIVE2 ? 2 : 1);
+    }
+    /* client_id */
+    if (h == H_CLIENT_PAST) {
+        wb_u32(w, 4000);
+        wb_bytes(w, "abc", 4);
+    }
+    else if (h == H_CLIENT_NOT_TERMINATED) {
+        wb_u32(w, 3);
+        wb_bytes(w, "abcd", 4);
+    }
+    else {
+        wb_str(w, "mobile-app-7");
+    }
+    /* scopes */
+    if (h == H_SCOPES_HUGE) {
+        wb_u32(w, 0x7fffffff);
+    }
+    else if (h == H_SCOPES_ABSENT) {
+        wb_u32(w, 0xffffffff);
+    }
+    else {
+        wb_u32(w, 2);
+        wb_str(w, "orders:read");
+        if (h == H_SCOPE_PAST) {
+            wb_u32(w, 1000);
+            wb_bytes(w, "x", 2);
+        }
+        else if (h == H_SCOPE_ABSENT) {
+            wb_u32(w, 0xffffffff);
+        }
+        else {
+            wb_str(w, "orders:write");
+        }
+    }
+    if (h == H_NO_FIELDS_COUNT) {
+        len = wb_seal(w);
+        goto decode;
+    }
+    /* field 1: sub = jdoe, nothing to clean, no items */
+    wb_u32(w, h == H_FIELDS_HUGE ? 100000 : h == H_FIELDS_MAX
+              ? 0xffffffffu : 2);
+    if (h == H_NAME_ABSENT) {
+        wb_u32(w, 0xffffffff);
+    }
+    else {
+        wb_str(w, "sub");
+    }
+    if (h == H_VALUE_ABSENT) {
+        wb_u32(w, 0xffffffff);
+    }
+    else if (h == H_VALUE_PAST) {
+        wb_u32(w, 500);
+        wb_bytes(w, "jdoe", 5);
+    }
+    else if (h == H_VALUE_HUGE) {
+        wb_u32(w, 0xfffffffe);
+        wb_bytes(w, "jdoe", 5);
+    }
+    else {
+        wb_str(w, "jdoe");
+    }
+    if (h == H_SHOWN_PRESENT) {
+        wb_str(w, "JDOE");
+    }
+    else if (h == H_SHOWN_PAST) {
+        wb_u32(w, 300);
+        wb_bytes(w, "x", 2);
+    }
+    else if (h == H_SHOWN_NOT_TERMINATED) {
+        wb_u32(w, 2);
+        wb_bytes(w, "abc", 3);
+    }
+    else {
+        wb_u32(w, 0xffffffff);          /* shown: the value itself */
+    }
+    if (h == H_ENV_ABSENT) {
+        wb_u32(w, 0xffffffff);
+    }
+    else if (h == H_ENV_PAST) {
+        wb_u32(w, 200);
+        wb_bytes(w, "SUB", 4);
+    }
+    else {
+        wb_str(w, "SUB");
+    }
+    if (h == H_IS_TOKEN_MISSING) {
+        len = wb_seal(w);
+        goto decode;
+    }
+    wb_bytes(w, (unsigned char[]){ h == H_IS_TOKEN2 ? 2 : 1 }, 1);
+    wb_u32(w, 0xffffffff);              /* no items */
+    /* field 2: aud = "a b", items a, b */
+    wb_str(w, "aud");
+    wb_str(w, "a b");
+    wb_u32(w, 0xffffffff);
+    wb_str(w, "AUD");
+    wb_bytes(w, "\x01", 1);
+    if (h == H_ITEMS_HUGE) {
+        wb_u32(w, 0x10000000);
+    }
+    else if (h == H_ITEMS_MISSING) {
+        /* the entry ends (before the check) where the count should be */
+        len = wb_seal(w);
+        goto decode;
+    }
+    else {
+        wb_u32(w, 2);
+        wb_str(w, "a");
+        if (h == H_ITEM_ABSENT) {
+            wb_u32(w, 0xffffffff);
+        }
+        else {
+            wb_str(w, "b");
+        }
+    }
+    /* raw */
+    if (h == H_RAW_ABSENT) {
+        wb_u32(w, 0xffffffff);
+    }
+    else if (h == H_RAW_PAST) {
+        wb_u32(w, 6);
+        wb_bytes(w, "{}", 3);
+    }
+    else if (h == H_RAW_HUGE) {
+        wb_u32(w, 0xfffffffe);
+        wb_bytes(w, "{}", 3);
+    }
+    else if (h != H_RAW_MISSING) {
+        wb_str(w, "{}");
+    }
+    if (h == H_TRAILING) {
+        wb_bytes(w, "\0\0\0\0", 4);
+    }
+    len = wb_seal(w);
+
+decode:
+    ok = decode_exact(ut_pool, w->buf, len, &d, &at);
+    if (!tc->ok) {
+        ck_assert_msg(ok == 0, "%s: decoded", tc->name);
+        return;
+    }
+    ck_assert_msg(ok == 1, "%s: did not decode", tc->name);
+    ck_assert(at == SENT);
+    ck_assert_int_eq(d->active, 1);
+    ck_assert(d->expires_at == SENT + 3600);
+    ck_assert_str_eq(d->client_id, "mobile-app-7");
+    ck_assert_int_eq(d->scopes->nelts, 2);
+    ck_assert_int_eq(d->fields->nelts, 2);
+    f = oa2f_claims_get(d, "sub");
+    ck_assert_str_eq(f->value, "jdoe");
+    ck_assert_str_eq(f->shown, h == H_SHOWN_PRESENT ? "JDOE" : "jdoe");
+    ck_assert_str_eq(f->env_suffix, "SUB");
+    ck_assert_int_eq(f->is_token, 1);
+    ck_assert_ptr_null(f->items);
+    ck_assert_int_eq(oa2f_claims_field_matches(d, "aud", "b"), 1);
+    ck_assert_str_eq(d->raw, "{}");
+    ck_assert_str_eq(d->shown_raw, "{}");
+}
+END_TEST
+
+/* ---- oa2f_stats ------------------------------------------------------- */
+
+static oa2f_stats_t *stats_make(void)
+{
+    oa2f_stats_t *st = apr_pcalloc(ut_pool, sizeof(*st));
+
+    st->started_at = SENT;
+    return st;
+}
+
+START_TEST(test_stats_count)
+{
+    oa2f_stats_t *st = stats_make();
+    int c, n;
+
+    for (c = 0; c < OA2F_C_MAX; c++) {
+        for (n = 0; n <= c; n++) {
+            oa2f_stats_count(st, (oa2f_counter_e)c);
+        }
+    }
+    for (c = 0; c < OA2F_C_MAX; c++) {
+        ck_assert_uint_eq(st->counters[c], (apr_uint64_t)c + 1);
+    }
+    /* no shared memory (yet): nothing happens */
+    oa2f_stats_count(NULL, OA2F_C_CACHE_HIT);
+    oa2f_stats_request(NULL, 200, 1);
+    oa2f_stats_provider_call(NULL, OA2F_OK, 0.1);
+}
+END_TEST
+
+typedef struct {
+    int status;
+    int allowed;
+    oa2f_req_kind_e want;
+} req_case_t;
+
+static const req_case_t req_cases[] = {
+    { 200, 1, OA2F_REQ_ALLOWED },
+    /* allowed is what our check said, whatever the backend answered */
+    { 500, 1, OA2F_REQ_ALLOWED },
+    { 404, 1, OA2F_REQ_ALLOWED },
+    { 401, 1, OA2F_REQ_ALLOWED },
+    { 400, 0, OA2F_REQ_400 },
+    { 401, 0, OA2F_REQ_401 },
+    { 403, 0, OA2F_REQ_403 },
+    { 500, 0, OA2F_REQ_500 },
+    { 502, 0, OA2F_REQ_502 },
+    { 503, 0, OA2F_REQ_503 },
+    { 200, 0, OA2F_REQ_OTHER },
+    { 404, 0, OA2F_REQ_OTHER },
+    { 302, 0, OA2F_REQ_OTHER },
+    { 504, 0, OA2F_REQ_OTHER },
+    { 413, 0, OA2F_REQ_OTHER },
+    /* a request that was not allowed is never counted as allowed */
+    { 0, 0, OA2F_REQ_OTHER },
+    { -1, 0, OA2F_REQ_OTHER },
+};
+
+START_TEST(test_stats_request)
+{
+    const req_case_t *tc = &req_cases[_i];
+    oa2f_stats_t *st = stats_make();
+    int k;
+
+    oa2f_stats_request(st, tc->status, tc->allowed);
+    oa2f_stats_request(st, tc->status, tc->allowed);
+    for (k = 0; k < OA2F_REQ_MAX; k++) {
+        ck_assert_msg(st->requests[k] == (k == (int)tc->want ? 2u : 0u),
+                      "status %d, allowed %d: requests[%d] = %d",
+                      tc->status, tc->allowed, k, (int)st->requests[k]);
+    }
+}
+END_TEST
+
+typedef struct {
+    double seconds;
+    int bucket;
+} lat_case_t;
+
+static const lat_case_t lat_cases[] = {
+    { -1.0, 0 }, { 0.0, 0 }, { 0.0005, 0 }, { 0.0015, 1 }, { 0.003, 2 },
+    { 0.007, 3 }, { 0.02, 4 }, { 0.03, 5 }, { 0.075, 6 },
+    /* the upper bounds are inclusive (exact binary fractions) */
+    { 0.25, 7 }, { 0.2500015, 8 }, { 0.5, 8 }, { 0.75, 9 }, { 1.0, 9 },
+    { 2.0, 10 }, { 2.5, 10 }, { 3.0, 11 }, { 5.0, 11 }, { 5.001, 12 },
+    { 60.0, 12 }, { 1e6, 12 },
+};
+
+START_TEST(test_stats_latency_bucket)
+{
+    const lat_case_t *tc = &lat_cases[_i];
+    oa2f_stats_t *st = stats_make();
+    int b;
+
+    oa2f_stats_provider_call(st, OA2F_OK, tc->seconds);
+    for (b = 0; b < OA2F_LAT_BUCKETS; b++) {
+        ck_assert_msg(st->latency[b] == (b == tc->bucket ? 1u : 0u),
+                      "%.7f s: latency[%d] = %d", tc->seconds, b,
+                      (int)st->latency[b]);
+    }
+    ck_assert_uint_eq(st->latency_sum_us,
+                      tc->seconds > 0
+                      ? (apr_uint64_t)(tc->seconds * 1e6) : 0);
+    ck_assert_uint_eq(st->provider_calls[OA2F_OK], 1);
+}
+END_TEST
+
+START_TEST(test_stats_provider_outcomes)
+{
+    oa2f_stats_t *st = stats_make();
+    int o;
+
+    for (o = 0; o <= OA2F_INTERNAL; o++) {
+        oa2f_stats_provider_call(st, (oa2f_outcome_e)o, 0.01);
+    }
+    oa2f_stats_provider_call(st, OA2F_UNREACHABLE, 2.0);
+    /* out of range counts as internal, never out of bounds */
+    oa2f_stats_provider_call(st, (oa2f_outcome_e)(OA2F_INTERNAL + 1), 0.01);
+    oa2f_stats_provider_call(st, (oa2f_outcome_e)1000, 0.01);
+    oa2f_stats_provider_call(st, (oa2f_outcome_e)-1, 0.01);
+    for (o = 0; o <= OA2F_INTERNAL; o++) {
+        apr_uint64_t want = o == OA2F_UNREACHABLE ? 2
+                            : o == OA2F_INTERNAL ? 4 : 1;
+        ck_assert_msg(st->provider_calls[o] == want, "%s: %d",
+                      oa2f_outcome_name((oa2f_outcome_e)o),
+                      (int)st->provider_calls[o]);
+    }
+    ck_assert_uint_eq(st->latency[10], 1);
+    ck_assert_uint_eq(st->latency[3], OA2F_INTERNAL + 1 + 3);
+}
+END_TEST
+
+START_TEST(test_stats_snapshot)
+{
+    oa2f_stats_t *st = stats_make(), copy;
+    int i;
+
+    for (i = 0; i < 50; i++) {
+        oa2f_stats_count(st, (oa2f_counter_e)(i % OA2F_C_MAX));
+        oa2f_stats_request(st, 400 + i, i % 3 == 0);
+        oa2f_stats_provider_call(st, (oa2f_outcome_e)(i % 11), i * 0.013);
+    }
+    memset(&copy, 0xa5, sizeof(copy));
+    oa2f_stats_snapshot(st, &copy);
+    ck_assert_mem_eq(&copy, st, sizeof(copy));
+    ck_assert(copy.started_at == SENT);
+}
+END_TEST
+
+/* "name: value" lines into a table, checking the shape of each line. */
+static apr_table_t *parse_text(const char *text)
+{
+    apr_table_t *t = apr_table_make(ut_pool, 64);
+    const char *s = text;
+
+    ck_assert_msg(*text && text[strlen(text) - 1] == '\n',
+                  "text does not end with a newline");
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        const char *sep;
+        const char *name, *value, *v;
+
+        ck_assert_ptr_nonnull(nl);
+        sep = memchr(s, ':', (apr_size_t)(nl - s));
+        ck_assert_msg(sep != NULL && sep[1] == ' ', "not `name: value`: %s",
+                      apr_pstrmemdup(ut_pool, s, (apr_size_t)(nl - s)));
+        name = apr_pstrmemdup(ut_pool, s, (apr_size_t)(sep - s));
+        value = apr_pstrmemdup(ut_pool, sep + 2,
+                               (apr_size_t)(nl - sep - 2));
+        ck_assert_msg(*name && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                      "0123456789_") == strlen(name),
+                      "odd name: %s", name);
+        ck_assert_msg(*value, "%s: empty value", name);
+        v = value + (*value == '-');
+        ck_assert_msg(strspn(v, "0123456789.") == strlen(v),
+                      "%s: not a number: %s", name, value);
+        ck_assert_msg(apr_table_get(t, name) == NULL, "%s twice", name);
+        apr_table_set(t, name, value);
+        s = nl + 1;
+    }
+    return t;
+}
+
+static apr_status_t put_json(void *obj)
+{
+    json_object_put(obj);
+    return APR_SUCCESS;
+}
+
+static struct json_object *parse_json(const char *text)
+{
+    struct json_object *o = json_tokener_parse(text);
+
+    ck_assert_msg(o != NULL, "not JSON: %s", text);
+    apr_pool_cleanup_register(ut_pool, o, put_json, apr_pool_cleanup_null);
+    ck_assert(json_object_is_type(o, json_type_object));
+    ck_assert_msg(text[strlen(text) - 1] == '\n', "JSON without newline");
+    return o;
+}
+
+/* A status page of a known history. */
+static oa2f_stats_t *history(void)
+{
+    oa2f_stats_t *st = stats_make();
+    int i;
+
+    for (i = 0; i < 7; i++) {
+        oa2f_stats_request(st, 200, 1);
+    }
+    oa2f_stats_request(st, 401, 0);
+    oa2f_stats_request(st, 401, 0);
+    oa2f_stats_request(st, 403, 0);
+    oa2f_stats_request(st, 503, 0);
+    oa2f_stats_request(st, 404, 0);
+    for (i = 0; i < 5; i++) {
+        oa2f_stats_count(st, OA2F_C_CACHE_HIT);
+    }
+    oa2f_stats_count(st, OA2F_C_CACHE_MISS);
+    oa2f_stats_count(st, OA2F_C_CACHE_MISS);
+    oa2f_stats_count(st, OA2F_C_CACHE_STORE);
+    oa2f_stats_count(st, OA2F_C_COALESCED);
+    oa2f_stats_count(st, OA2F_C_PROVIDER_NEW_CONN);
+    /* 100 calls: 50 at 3 ms, 40 at 20 ms, 9 at 200 ms, 1 at 10 s */
+    for (i = 0; i < 50; i++) {
+        oa2f_stats_provider_call(st, OA2F_OK, 0.003);
+    }
+    for (i = 0; i < 40; i++) {
+        oa2f_stats_provider_call(st, OA2F_INACTIVE, 0.020);
+    }
+    for (i = 0; i < 9; i++) {
+        oa2f_stats_provider_call(st, OA2F_BAD_ANSWER, 0.200);
+    }
+    oa2f_stats_provider_call(st, OA2F_UNREACHABLE, 10.0);
+    return st;
+}
+
+typedef struct {
+    const char *name;
+    const char *value;
+} item_case_t;
+
+/* What the history renders to (names and values, in order). */
+static const item_case_t history_items[] = {
+    { "uptime_seconds", "90" },
+    { "requests_allowed", "7" },
+    { "requests_400", "0" },
+    { "requests_401", "2" },
+    { "requests_403", "1" },
+    { "requests_500", "0" },
+    { "requests_502", "0" },
+    { "requests_503", "1" },
+    { "requests_other", "1" },
+    { "cache_hits", "5" },
+    { "cache_negative_hits", "0" },
+    { "cache_misses", "2" },
+    { "cache_stores", "1" },
+    { "cache_not_stored", "0" },
+    { "cache_errors", "0" },
+    { "cache_corrupt", "0" },
+    { "coalesced_waits", "1" },
+    { "coalesced_timeouts", "0" },
+    { "provider_new_connections", "1" },
+    { "provider_calls", "100" },
+    { "provider_calls_ok", "50" },
+    { "provider_calls_inactive", "40" },
+    { "provider_calls_expired", "0" },
+    { "provider_calls_unreachable", "1" },
+    { "provider_calls_bad_answer", "9" },
+    { "provider_calls_rejected", "0" },
+    { "provider_calls_internal", "0" },
+    /* (50 * 3 + 40 * 20 + 9 * 200 + 10000) / 100 ms */
+    { "provider_latency_avg_ms", "127.500" },
+    { "provider_latency_p50_ms", "5" },
+    { "provider_latency_p90_ms", "25" },
+    { "provider_latency_p99_ms", "250" },
+    { "provider_latency_le_1ms", "0" },
+    { "provider_latency_le_2ms", "0" },
+    { "provider_latency_le_5ms", "50" },
+    { "provider_latency_le_10ms", "0" },
+    { "provider_latency_le_25ms", "40" },
+    { "provider_latency_le_50ms", "0" },
+    { "provider_latency_le_100ms", "0" },
+    { "provider_latency_le_250ms", "9" },
+    { "provider_latency_le_500ms", "0" },
+    { "provider_latency_le_1000ms", "0" },
+    { "provider_latency_le_2500ms", "0" },
+    { "provider_latency_le_5000ms", "0" },
+    { "provider_latency_gt_5000ms", "1" },
+};
+
+START_TEST(test_stats_render_text)
+{
+    oa2f_stats_t snap;
+    const char *text;
+    apr_table_t *t;
+    const char *s;
+    int i;
+
+    oa2f_stats_snapshot(history(), &snap);
+    text = oa2f_stats_render(ut_pool, &snap, SENT + 90, 0);
+    t = parse_text(text);
+    ck_assert_int_eq(apr_table_elts(t)->nelts, UT_N(history_items));
+    /* the same names, values and order */
+    s = text;
+    for (i = 0; i < UT_N(history_items); i++) {
+        const char *line = apr_pstrcat(ut_pool, history_items[i].name, ": ",
+                                       history_items[i].value, "\n", NULL);
+        ck_assert_msg(strncmp(s, line, strlen(line)) == 0,
+                      "line %d is not %s", i + 1, line);
+        s += strlen(line);
+    }
+    ck_assert_str_eq(s, "");
+    /* never outcomes that are not a provider's */
+    ck_assert_ptr_null(strstr(text, "no_token"));
+    ck_assert_ptr_null(strstr(text, "forbidden"));
+    ck_assert_ptr_null(strstr(text, "wrong_scheme"));
+    ck_assert_ptr_null(strstr(text, "provider_calls_bad_request"));
+}
+END_TEST
+
+START_TEST(test_stats_render_json)
+{
+    oa2f_stats_t snap;
+    struct json_object *o, *v;
+    const char *text;
+    int i;
+
+    oa2f_stats_snapshot(history(), &snap);
+    text = oa2f_stats_render(ut_pool, &snap, SENT + 90, 1);
+    o = parse_json(text);
+    ck_assert_int_eq(json_object_object_length(o), UT_N(history_items));
+    for (i = 0; i < UT_N(history_items); i++) {
+        const item_case_t *it = &history_items[i];
+        ck_assert_msg(json_object_object_get_ex(o, it->name, &v),
+                      "%s is missing", it->name);
+        if (strchr(it->value, '.')) {
+            ck_assert(json_object_is_type(v, json_type_double));
+            ck_assert_double_eq_tol(json_object_get_double(v),
+                                    atof(it->value), 1e-9);
+        }
+        else {
+            ck_assert_msg(json_object_is_type(v, json_type_int),
+                          "%s is not an integer", it->name);
+            ck_assert_msg(json_object_get_int64(v) == atoll(it->value),
+                          "%s: %lld, not %s", it->name,
+                          (long long)json_object_get_int64(v), it->value);
+        }
+    }
+}
+END_TEST
+
+/* Nothing yet: zeros everywhere, no division by zero. */
+START_TEST(test_stats_render_empty)
+{
+    oa2f_stats_t *st = stats_make();
+    struct json_object *o, *v;
+    apr_table_t *t;
+
+    t = parse_text(oa2f_stats_render(ut_pool, st, SENT, 0));
+    ck_assert_str_eq(apr_table_get(t, "uptime_seconds"), "0");
+    ck_assert_str_eq(apr_table_get(t, "provider_calls"), "0");
+    ck_assert_str_eq(apr_table_get(t, "provider_latency_avg_ms"), "0.000");
+    ck_assert_str_eq(apr_table_get(t, "provider_latency_p50_ms"), "0");
+    ck_assert_str_eq(apr_table_get(t, "provider_latency_p99_ms"), "0");
+    ck_assert_int_eq(apr_table_elts(t)->nelts, UT_N(history_items));
+
+    o = parse_json(oa2f_stats_render(ut_pool, st, SENT + 1, 1));
+    ck_assert(json_object_object_get_ex(o, "uptime_seconds", &v));
+    ck_assert_int_eq(json_object_get_int64(v), 1);
+    ck_assert(json_object_object_get_ex(o, "requests_allowed", &v));
+    ck_assert_int_eq(json_object_get_int64(v), 0);
+}
+END_TEST
+
+typedef struct {
+    const char *name;
+    double seconds[4];
+    int n[4];
+    unsigned p50, p90, p99;
+} pct_case_t;
+
+static const pct_case_t pct_cases[] = {
+    { "one fast call", { 0.0005 }, { 1 }, 1, 1, 1 },
+    { "one slow call (open bucket)", { 30.0 }, { 1 }, 5000, 5000, 5000 },
+    { "all in one bucket", { 0.04 }, { 1000 }, 50, 50, 50 },
+    { "half and half", { 0.001, 1.0 }, { 50, 50 }, 1, 1000, 1000 },
+    { "one more than half", { 0.001, 1.0 }, { 51, 49 }, 1, 1000, 1000 },
+    { "99 fast, 1 slow", { 0.002, 3.0 }, { 99, 1 }, 2, 2, 2 },
+    { "98 fast, 2 slow", { 0.002, 3.0 }, { 98, 2 }, 2, 2, 5000 },
+    { "spread", { 0.001, 0.01, 0.1, 1.0 }, { 25, 25, 40, 10 },
+      10, 100, 1000 },
+};
+
+START_TEST(test_stats_percentiles)
+{
+    const pct_case_t *tc = &pct_cases[_i];
+    oa2f_stats_t *st = stats_make();
+    apr_table_t *t;
+    int i, j;
+
+    for (i = 0; i < 4; i++) {
+        for (j = 0; j < tc->n[i]; j++) {
+            oa2f_stats_provider_call(st, OA2F_OK, tc->seconds[i]);
+        }
+    }
+    t = parse_text(oa2f_stats_render(ut_pool, st, SENT, 0));
+    ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p50_ms"))
+                  == (int)tc->p50, "%s: p50 %s, not %u", tc->name,
+                  apr_table_get(t, "provider_latency_p50_ms"), tc->p50);
+    ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p90_ms"))
+                  == (int)tc->p90, "%s: p90 %s, not %u", tc->name,
+                  apr_table_get(t, "provider_latency_p90_ms"), tc->p90);
+    ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p99_ms"))
+                  == (int)tc->p99, "%s: p99 %s, not %u", tc->name,
+                  apr_table_get(t, "provider_latency_p99_ms"), tc->p99);
+}
+END_TEST
+
+Suite *cache_suite(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *tc;
+
+    tc = ut_tcase("key");
+    tcase_add_loop_test(tc, test_key_reference, 0, UT_N(key_cases));
+    tcase_add_test(tc, test_key_known_answers);
+    tcase_add_test(tc, test_key_differs);
+    tcase_add_test(tc, test_key_ok);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("entry");
+    tcase_add_loop_test(tc, test_entry_round_trip, 0, UT_N(trip_cases));
+    tcase_add_test(tc, test_entry_round_trip_details);
+    tcase_add_test(tc, test_entry_round_trip_hand_made);
+    tcase_add_test(tc, test_entry_unprepared);
+    tcase_add_test(tc, test_entry_too_large);
+    tcase_add_test(tc, test_entry_truncated);
+    tcase_add_test(tc, test_entry_corrupted);
+    tcase_add_loop_test(tc, test_entry_hostile, 0, UT_N(hostile_cases));
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+Suite *stats_suite(void)
+{
+    Suite *s = suite_create("stats");
+    TCase *tc;
+
+    tc = ut_tcase("counters");
+    tcase_add_test(tc, test_stats_count);
+    tcase_add_loop_test(tc, test_stats_request, 0, UT_N(req_cases));
+    tcase_add_loop_test(tc, test_stats_latency_bucket, 0, UT_N(lat_cases));
+    tcase_add_test(tc, test_stats_provider_outcomes);
+    tcase_add_test(tc, test_stats_snapshot);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("render");
+    tcase_add_test(tc, test_stats_render_text);
+    tcase_add_test(tc, test_stats_render_json);
+    tcase_add_test(tc, test_stats_render_empty);
+    tcase_add_loop_test(tc, test_stats_percentiles, 0, UT_N(pct_cases));
+    suite_add_tcase(s, tc);
+    return s;
+}
