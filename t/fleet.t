@@ -27,7 +27,7 @@ plan tests => 18, need({ 'redis-server is installed' => -x $REDIS,
 my $cfg = Apache::Test::config();
 my $httpd = $cfg->{vars}{httpd};
 my $modules = $cfg->{vars}{libexecdir} || '/usr/lib/apache2/modules';
-my $module = "$FindBin::Bin/../.libs/mod_oauth2_federated.so";
+my $module = $ENV{OA2F_MODULE} || "$FindBin::Bin/../.libs/mod_oauth2_federated.so";
 my $dir = tempdir('oa2f-fleet-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 my $pport = $ENV{OA2F_PROVIDER_PORT} || 18530;

@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
 
-SO="$TOP/.libs/mod_oauth2_federated.so"
+SO="${OA2F_MODULE:-$TOP/.libs/mod_oauth2_federated.so}"
 [ -e "$SO" ] || { echo "run-e2e.sh: $SO missing; build first (make)" >&2; exit 1; }
 APXS=${APXS:-$(command -v apxs || command -v apxs2 || true)}
 [ -n "$APXS" ] || { echo "run-e2e.sh: apxs not found (apt-get install apache2-dev)" >&2; exit 1; }
@@ -65,7 +65,7 @@ export OA2F_TLS_GOOD_CA="$WORK/tls/good.crt"    OA2F_TLS_WRONG_CA="$WORK/tls/wro
 OA2F_PARENT_PID=$$ t/servers/start.sh "$WORK/servers"
 
 # www-data must read the tree (module, CGI, configs) and reach it.
-chmod -R a+rX t .libs
+chmod -R a+rX t "$(dirname "$SO")"
 d="$TOP"
 while [ "$d" != / ]; do chmod a+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
 
@@ -85,7 +85,7 @@ wait "$TEST_PID" || rc=$?
 TEST_PID=
 
 if [ -f t/logs/error_log ] \
-   && grep -En 'exit signal|Segmentation fault|AddressSanitizer|child pid [0-9]+ exit signal|double free|core dumped' \
+   && grep -En 'exit signal|Segmentation fault|AddressSanitizer|runtime error:|child pid [0-9]+ exit signal|double free|core dumped' \
         t/logs/error_log >"$WORK/crashes"; then
     echo "run-e2e.sh: crash in t/logs/error_log:" >&2
     head -n 20 "$WORK/crashes" >&2
