@@ -1,13 +1,52 @@
 #!/bin/sh
-# The whole test suite: installs what is missing, builds, runs the C unit
-# tests and the Apache::Test end-to-end suite against a real httpd.
+# The whole test suite, as CI runs it (.ci/run): installs what is missing,
+# builds, then runs
+#   1. the log-tag lint and the C unit tests (also under valgrind),
+#   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
+#   3. the same suite against an ASan+UBSan build of the module,
+#   4. every libFuzzer target for a bounded time,
+#   5. a bounded soak with provider faults and graceful restarts.
+# OA2F_QUICK=1 runs steps 1 and 2 (event) only.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+FUZZ_SECONDS=${OA2F_FUZZ_SECONDS:-30}
+SOAK_SECONDS=${OA2F_SOAK_SECONDS:-120}
+summary=""
+note() { summary="$summary
+$1"; echo "== $1"; }
+
+OA2F_EXTRA_PKGS="clang libclang-rt-14-dev wrk" scripts/install-deps.sh
 scripts/build.sh
 scripts/check-logno.sh
-echo "== unit tests"
+
+note "unit tests"
 make -s check || { cat t/unit/test_core.log 2>/dev/null; exit 1; }
-cat t/unit/test_core.log 2>/dev/null | tail -5
-echo "== end-to-end tests"
-t/run-e2e.sh
+grep -E '^# [0-9]+ tests' t/unit/test_core.log || true
+note "unit tests under valgrind"
+CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+    --error-exitcode=1 t/unit/test_core >/dev/null
+
+note "end-to-end (mpm_event)"
+OA2F_MPM=event t/run-e2e.sh
+[ "${OA2F_QUICK:-}" = 1 ] && { echo "quick run done"; exit 0; }
+
+note "end-to-end (mpm_prefork)"
+OA2F_MPM=prefork t/run-e2e.sh
+
+note "end-to-end against the ASan+UBSan build"
+asan_so=$(scripts/build-asan.sh)
+d=$(dirname "$asan_so")
+while [ "$d" != / ]; do chmod a+rx "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+OA2F_MODULE="$asan_so" t/run-e2e.sh -httpd "$(pwd)/t/asan-httpd.sh"
+
+if [ -x scripts/fuzz.sh ]; then
+    note "fuzzing, ${FUZZ_SECONDS}s per target"
+    scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
+
+if [ -x t/soak/run.sh ]; then
+    note "soak with faults, ${SOAK_SECONDS}s"
+    SOAK_MPM=event t/soak/run.sh "$SOAK_SECONDS"
+fi
+
+echo "== all steps passed:$summary"
