@@ -14,9 +14,19 @@
 
 #include "unit.h"
 #include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 #include "oa2f_dialect.h"
 #include "oa2f_sanitize.h"
 #include "oa2f_stats.h"
+
+/* An assertion for hot loops: Check records every passing ck_assert (a
+ * write per call without fork), which thousands of iterations under
+ * valgrind turn into minutes; this only calls Check on failure. */
+#define FAIL_IF(cond, ...) do { \
+    if (cond) { \
+        ck_abort_msg(__VA_ARGS__); \
+    } \
+} while (0)
 
 /* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
 #define SENT 1767225600LL
@@ -114,16 +124,16 @@ static apr_status_t free_copy(void *mem)
     return APR_SUCCESS;
 }
 
-/* Decode from a malloc'd copy of exactly len bytes, so that valgrind and
+/* Decode from a calloc'd copy of exactly len bytes, so that valgrind and
  * ASan see any read past the end. The decoded strings point into the
  * copy: it lives as long as p. */
 static int decode_exact(apr_pool_t *p, const unsigned char *buf,
                         apr_size_t len, oa2f_claims_t **c,
                         long long *validated_at)
 {
-    unsigned char *copy = malloc(len ? len : 1);
+    unsigned char *copy = calloc(len ? len : 1, 1);
 
-    ck_assert_ptr_nonnull(copy);
+    FAIL_IF(copy == NULL, "out of memory");
     apr_pool_cleanup_register(p, copy, free_copy, apr_pool_cleanup_null);
     if (len) {
         memcpy(copy, buf, len);
@@ -318,19 +328,20 @@ static void nothing_unclean(const oa2f_claims_t *d)
         const char *s;
 
         for (s = f->shown; *s; s++) {
-            ck_assert_msg((unsigned char)*s >= 0x20 && *s != 0x7f,
-                          "field %s: shown with byte 0x%02x", f->name,
-                          (unsigned char)*s);
+            FAIL_IF((unsigned char)*s < 0x20 || *s == 0x7f,
+                    "field %s: shown with byte 0x%02x", f->name,
+                    (unsigned char)*s);
         }
         for (s = f->env_suffix; *s; s++) {
-            ck_assert_msg((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
-                          || *s == '_', "field %s: env suffix %s", f->name,
-                          f->env_suffix);
+            FAIL_IF(!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+                      || *s == '_'), "field %s: env suffix %s", f->name,
+                    f->env_suffix);
         }
     }
     for (i = 0; d->shown_raw[i]; i++) {
-        ck_assert((unsigned char)d->shown_raw[i] >= 0x20
-                  && d->shown_raw[i] != 0x7f);
+        FAIL_IF((unsigned char)d->shown_raw[i] < 0x20
+                || d->shown_raw[i] == 0x7f, "raw shown with byte 0x%02x",
+                (unsigned char)d->shown_raw[i]);
     }
 }
 
@@ -398,6 +409,26 @@ START_TEST(test_key_reference)
         ck_assert_msg(!contains(key, sizeof(key), tc->token, 4),
                       "%s: the key holds token bytes", tc->name);
     }
+}
+END_TEST
+
+/* The precomputed keyer (the request-time path) gives the same keys. */
+START_TEST(test_keyer_matches)
+{
+    const key_case_t *tc = &key_cases[_i];
+    unsigned char want[OA2F_CACHE_KEY_LEN], got[OA2F_CACHE_KEY_LEN];
+    oa2f_keyer_t k;
+
+    oa2f_cache_key(tc->secret, tc->identity, tc->token, want);
+    oa2f_keyer_init(&k, tc->secret, tc->identity);
+    memset(got, 0x33, sizeof(got));
+    oa2f_keyer_derive(&k, tc->token, got);
+    ck_assert_msg(memcmp(got, want, sizeof(want)) == 0, "%s: keyer %s, key %s",
+                  tc->name, hex(got, 32), hex(want, 32));
+    /* the keyer is only read: a second token after the first is intact */
+    oa2f_keyer_derive(&k, "other", got);
+    oa2f_cache_key(tc->secret, tc->identity, "other", want);
+    ck_assert_mem_eq(got, want, OA2F_CACHE_KEY_LEN);
 }
 END_TEST
 
@@ -810,16 +841,14 @@ START_TEST(test_entry_truncated)
     ck_assert_int_eq(apr_pool_create(&sub, ut_pool), APR_SUCCESS);
     for (n = 0; n < len; n++) {
         d = NULL;
-        ck_assert_msg(decode_exact(sub, buf, n, &d, &at) == 0,
-                      "a %d-byte prefix of %d decoded", (int)n, (int)len);
-        ck_assert_ptr_null(d);
+        FAIL_IF(decode_exact(sub, buf, n, &d, &at) != 0 || d != NULL,
+                "a %d-byte prefix of %d decoded", (int)n, (int)len);
         if (n >= 4) {
             /* content buf[0..n-4) sealed with its own check */
             memcpy(copy, buf, n - 4);
             reseal(copy, n);
-            ck_assert_msg(decode_exact(sub, copy, n, &d, &at) == 0,
-                          "a resealed %d-byte prefix decoded", (int)n);
-            ck_assert_ptr_null(d);
+            FAIL_IF(decode_exact(sub, copy, n, &d, &at) != 0 || d != NULL,
+                    "a resealed %d-byte prefix decoded", (int)n);
         }
         apr_pool_clear(sub);
     }
@@ -861,28 +890,27 @@ START_TEST(test_entry_corrupted)
             /* the check is 32 bits wide: a collision among these few
              * thousand variants is a one-in-a-million event, and would
              * still be no crash */
-            ck_assert_msg(decode_exact(sub, copy, len, &d, &at) == 0,
-                          "byte %d changed, still decoded", (int)i);
+            FAIL_IF(decode_exact(sub, copy, len, &d, &at) != 0,
+                    "byte %d changed, still decoded", (int)i);
             if (i < len - 4) {
                 reseal(copy, len);
                 if (decode_exact(sub, copy, len, &d, &at)) {
                     int f;
                     /* it happens: a changed letter in a value */
                     decoded++;
-                    ck_assert_ptr_nonnull(d->scopes);
-                    ck_assert_ptr_nonnull(d->fields);
-                    ck_assert_ptr_nonnull(d->raw);
-                    ck_assert_ptr_nonnull(d->shown_raw);
-                    ck_assert(d->active == 0 || d->active == 1);
+                    FAIL_IF(!d->scopes || !d->fields || !d->raw
+                            || !d->shown_raw
+                            || (d->active != 0 && d->active != 1),
+                            "byte %d: decoded to broken claims", (int)i);
                     for (f = 0; f < d->fields->nelts; f++) {
                         const oa2f_field_t *fd =
                             &APR_ARRAY_IDX(d->fields, f, oa2f_field_t);
-                        ck_assert_ptr_nonnull(fd->name);
-                        ck_assert_ptr_nonnull(fd->value);
-                        ck_assert_ptr_nonnull(fd->shown);
-                        ck_assert_ptr_nonnull(fd->env_suffix);
-                        ck_assert(fd->value[fd->value_len] == '\0');
-                        ck_assert(fd->is_token == 0 || fd->is_token == 1);
+                        FAIL_IF(!fd->name || !fd->value || !fd->shown
+                                || !fd->env_suffix
+                                || fd->value[fd->value_len] != '\0'
+                                || (fd->is_token != 0 && fd->is_token != 1),
+                                "byte %d: decoded to a broken field",
+                                (int)i);
                     }
                 }
             }
@@ -1562,6 +1590,7 @@ Suite *cache_suite(void)
 
     tc = ut_tcase("key");
     tcase_add_loop_test(tc, test_key_reference, 0, UT_N(key_cases));
+    tcase_add_loop_test(tc, test_keyer_matches, 0, UT_N(key_cases));
     tcase_add_test(tc, test_key_known_answers);
     tcase_add_test(tc, test_key_differs);
     tcase_add_test(tc, test_key_ok);

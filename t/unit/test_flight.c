@@ -220,7 +220,10 @@ END_TEST
 
 /* The previous flight's start time is no reason to take over a new one:
  * whatever happened on the slot an hour ago, a flight that began now has
- * a live leader. */
+ * a live leader. (Single-threaded this only pins the behaviour; the race
+ * it is about, a follower reading the old start time before the new
+ * leader has stored its own, is what the thread tests' hour-apart rounds
+ * would catch as a second leader.) */
 START_TEST(test_flight_old_slot_fresh_leader)
 {
     oa2f_flight_table_t *t = table();
