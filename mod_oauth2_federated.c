@@ -53,6 +53,31 @@ static const char *check_url(cmd_parms *cmd, const char *url,
                         "http or https", cmd->cmd->name, url, uri.scheme);
 }
 
+/* One of a directive's keywords (case-insensitive) into *out. */
+typedef struct {
+    const char *word;
+    int value;
+} keyword_t;
+
+static const char *parse_keyword(cmd_parms *cmd, const char *arg,
+                                 const keyword_t *words, int *out)
+{
+    const char *list = NULL;
+    int i;
+
+    for (i = 0; words[i].word; i++) {
+        if (!strcasecmp(arg, words[i].word)) {
+            *out = words[i].value;
+            return NULL;
+        }
+        list = list ? apr_pstrcat(cmd->temp_pool, list, ", ", words[i].word,
+                                  NULL)
+                    : words[i].word;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %s",
+                        cmd->cmd->name, arg, list);
+}
+
 /* A whole number of seconds >= 0. */
 static const char *parse_seconds(cmd_parms *cmd, const char *arg, int *out)
 {
@@ -141,40 +166,27 @@ static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
 static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
                                    const char *arg)
 {
+    static const keyword_t words[] = {
+        { "basic", OA2F_AUTH_BASIC }, { "post", OA2F_AUTH_POST },
+        { "none", OA2F_AUTH_NONE }, { NULL, 0 }
+    };
     oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = parse_keyword(cmd, arg, words, &c->client_auth);
 
-    if (!strcasecmp(arg, "basic")) {
-        c->client_auth = OA2F_AUTH_BASIC;
-    }
-    else if (!strcasecmp(arg, "post")) {
-        c->client_auth = OA2F_AUTH_POST;
-    }
-    else if (!strcasecmp(arg, "none")) {
-        c->client_auth = OA2F_AUTH_NONE;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not basic, post or none",
-                            cmd->cmd->name, arg);
-    }
-    return finish_provider(cmd, c);
+    return err ? err : finish_provider(cmd, c);
 }
 
 static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
+    static const keyword_t words[] = {
+        { "query", OA2F_TOKEN_SEND_QUERY }, { "header", OA2F_TOKEN_SEND_HEADER },
+        { NULL, 0 }
+    };
     oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = parse_keyword(cmd, arg, words, &c->send_token_in);
 
-    if (!strcasecmp(arg, "query")) {
-        c->send_token_in = OA2F_TOKEN_SEND_QUERY;
-    }
-    else if (!strcasecmp(arg, "header")) {
-        c->send_token_in = OA2F_TOKEN_SEND_HEADER;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not query or header",
-                            cmd->cmd->name, arg);
-    }
-    return finish_provider(cmd, c);
+    return err ? err : finish_provider(cmd, c);
 }
 
 static const char *set_timeout(cmd_parms *cmd, void *mconfig,
@@ -255,18 +267,16 @@ static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
 static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
                                        const char *arg)
 {
+    static const keyword_t words[] = {
+        { "header", OA2F_TOKEN_IN_HEADER }, { "query", OA2F_TOKEN_IN_QUERY },
+        { NULL, 0 }
+    };
     oa2f_dir_conf_t *c = mconfig;
+    const char *err;
     int bit;
 
-    if (!strcasecmp(arg, "header")) {
-        bit = OA2F_TOKEN_IN_HEADER;
-    }
-    else if (!strcasecmp(arg, "query")) {
-        bit = OA2F_TOKEN_IN_QUERY;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not header or query",
-                            cmd->cmd->name, arg);
+    if ((err = parse_keyword(cmd, arg, words, &bit))) {
+        return err;
     }
     /* a directive line replaces what a parent said, it does not add */
     if (c->token_in & 0x100) {
@@ -350,19 +360,13 @@ static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
 static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
                                       const char *arg)
 {
-    oa2f_dir_conf_t *c = mconfig;
+    static const keyword_t words[] = {
+        { "gateway", OA2F_PROFILE_GATEWAY }, { "rfc6750", OA2F_PROFILE_RFC6750 },
+        { NULL, 0 }
+    };
 
-    if (!strcasecmp(arg, "gateway")) {
-        c->status_profile = OA2F_PROFILE_GATEWAY;
-    }
-    else if (!strcasecmp(arg, "rfc6750")) {
-        c->status_profile = OA2F_PROFILE_RFC6750;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not gateway or rfc6750",
-                            cmd->cmd->name, arg);
-    }
-    return NULL;
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->status_profile);
 }
 
 /* ---- server directives ------------------------------------------------ */
