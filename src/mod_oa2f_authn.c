@@ -72,6 +72,24 @@ static const char *pick_user(request_rec *r, const oa2f_dir_conf_t *conf,
                        NULL);
 }
 
+/* Provider trouble is logged at error level at most once per interval
+ * per process, the rest at info: an outage must not flood the log. */
+#define OUTAGE_LOG_INTERVAL 10
+static apr_int64_t last_outage_logged;
+
+static int outage_level(void)
+{
+    apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
+    apr_int64_t last = __atomic_load_n(&last_outage_logged, __ATOMIC_RELAXED);
+
+    if (now - last >= OUTAGE_LOG_INTERVAL
+        && __atomic_compare_exchange_n(&last_outage_logged, &last, now, 0,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        return APLOG_ERR;
+    }
+    return APLOG_INFO;
+}
+
 static int log_level_for(oa2f_outcome_e o)
 {
     switch (o) {
@@ -79,7 +97,7 @@ static int log_level_for(oa2f_outcome_e o)
     case OA2F_BAD_ANSWER:
     case OA2F_REJECTED:
     case OA2F_INTERNAL:
-        return APLOG_ERR;
+        return outage_level();
     case OA2F_INACTIVE:
     case OA2F_EXPIRED:
         return APLOG_INFO;
@@ -170,8 +188,9 @@ static int authenticate(request_rec *r)
 
     oa2f_validate(r, conf, http_pool, token, &o, &claims, &why);
     if (o != OA2F_OK) {
-        if (APLOG_R_IS_LEVEL(r, log_level_for(o))) {
-            ap_log_rerror(APLOG_MARK, log_level_for(o), 0, r,
+        int level = log_level_for(o);
+        if (APLOG_R_IS_LEVEL(r, level)) {
+            ap_log_rerror(APLOG_MARK, level, 0, r,
                           OA2F_LOGNO(10005) "token %s: %s (%s)",
                           oa2f_token_fingerprint(r->pool, token),
                           oa2f_outcome_name(o), why ? why : "no detail");
