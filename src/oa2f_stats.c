@@ -9,7 +9,7 @@ const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1] = {
 };
 
 static const char *const req_names[OA2F_REQ_MAX] = {
-    "allowed", "400", "401", "403", "500", "502", "503", "other"
+    "200", "400", "401", "403", "500", "502", "503", "other"
 };
 
 static const char *const counter_names[OA2F_C_MAX] = {

@@ -154,9 +154,9 @@ sub herd {
     my $after = status_json();
     my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
             qw(cache_hits cache_misses cache_stores provider_calls
-               requests_allowed requests_400);
+               requests_200 requests_400);
     is_deeply(\%d, { cache_hits => 2, cache_misses => 1, cache_stores => 1,
-                     provider_calls => 1, requests_allowed => 3,
+                     provider_calls => 1, requests_200 => 3,
                      requests_400 => 1 },
               'status page counters match the requests made');
 }

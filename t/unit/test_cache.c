@@ -1409,7 +1409,7 @@ typedef struct {
 /* What the history renders to (names and values, in order). */
 static const item_case_t history_items[] = {
     { "uptime_seconds", "90" },
-    { "requests_allowed", "7" },
+    { "requests_200", "7" },
     { "requests_400", "0" },
     { "requests_401", "2" },
     { "requests_403", "1" },
@@ -1534,7 +1534,7 @@ START_TEST(test_stats_render_empty)
     o = parse_json(oa2f_stats_render(ut_pool, st, SENT + 1, 1));
     ck_assert(json_object_object_get_ex(o, "uptime_seconds", &v));
     ck_assert_int_eq(json_object_get_int64(v), 1);
-    ck_assert(json_object_object_get_ex(o, "requests_allowed", &v));
+    ck_assert(json_object_object_get_ex(o, "requests_200", &v));
     ck_assert_int_eq(json_object_get_int64(v), 0);
 }
 END_TEST
