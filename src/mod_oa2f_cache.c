@@ -6,6 +6,7 @@
  * is reloaded, so cached validations and counters survive a restart. */
 #include <apr_strings.h>
 #include <apr_shm.h>
+#include <apr_dso.h>
 #include <apr_global_mutex.h>
 #include <ap_provider.h>
 #include <ap_socache.h>
@@ -54,8 +55,50 @@ oa2f_flight_table_t *oa2f_flights(void)
     return flights;
 }
 
+static apr_status_t unload_shmcb(void *mod)
+{
+    ap_remove_loaded_module(mod);
+    return APR_SUCCESS;
+}
+
+/* The default cache must work with nothing but our own LoadModule line
+ * (SPEC §6): when no socache_shmcb_module was loaded, load it from
+ * httpd's module directory the way mod_so would, for this generation. */
+static void load_default_socache(apr_pool_t *pconf)
+{
+    const char *path;
+    apr_dso_handle_t *dso;
+    apr_dso_handle_sym_t sym;
+    const char *err;
+
+    if (ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                           AP_SOCACHE_PROVIDER_VERSION)) {
+        return;
+    }
+    path = ap_server_root_relative(pconf, "modules/mod_socache_shmcb.so");
+    if (!path || apr_dso_load(&dso, path, pconf) != APR_SUCCESS) {
+        path = OA2F_HTTPD_LIBEXECDIR "/mod_socache_shmcb.so";
+        if (apr_dso_load(&dso, path, pconf) != APR_SUCCESS) {
+            return;     /* check_config reports the missing provider */
+        }
+    }
+    if (apr_dso_sym(&sym, dso, "socache_shmcb_module") != APR_SUCCESS) {
+        return;
+    }
+    err = ap_add_loaded_module((module *)sym, pconf, path);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL, OA2F_LOGNO(10311)
+                     "could not load %s for the default cache: %s", path,
+                     err);
+        return;
+    }
+    apr_pool_cleanup_register(pconf, sym, unload_shmcb,
+                              apr_pool_cleanup_null);
+}
+
 int oa2f_cache_pre_config(apr_pool_t *pconf)
 {
+    load_default_socache(pconf);
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
