@@ -276,6 +276,20 @@ int oa2f_json_seconds(struct json_object *v, long long *out)
     return 1;
 }
 
+/* v's string, or NULL when v is not a string or holds a NUL: a scope or
+ * client id cut short at a NUL would pass a Require line that the
+ * provider never granted, so such values count as absent (fail closed). */
+static const char *plain_string(struct json_object *v)
+{
+    const char *s;
+
+    if (!v || !json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    s = json_object_get_string(v);
+    return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+}
+
 static int is_skipped(const char *name, const char *const *skip)
 {
     for (; skip && *skip; skip++) {
@@ -306,24 +320,23 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
             continue;
         }
         if (strcmp(name, "scope") == 0) {
-            if (json_object_is_type(v, json_type_string)) {
-                c->scopes = oa2f_scope_split(p, json_object_get_string(v));
+            const char *str = plain_string(v);
+            if (str) {
+                c->scopes = oa2f_scope_split(p, str);
             }
             else if (json_object_is_type(v, json_type_array)) {
                 size_t i, n = json_object_array_length(v);
                 for (i = 0; i < n; i++) {
-                    struct json_object *e = json_object_array_get_idx(v, i);
-                    if (json_object_is_type(e, json_type_string)
-                        && json_object_get_string_len(e) > 0) {
-                        APR_ARRAY_PUSH(c->scopes, const char *) =
-                            apr_pstrdup(p, json_object_get_string(e));
+                    str = plain_string(json_object_array_get_idx(v, i));
+                    if (str) {
+                        apr_array_cat(c->scopes, oa2f_scope_split(p, str));
                     }
                 }
             }
         }
-        else if (strcmp(name, "client_id") == 0
-                 && json_object_is_type(v, json_type_string)) {
-            c->client_id = apr_pstrdup(p, json_object_get_string(v));
+        else if (strcmp(name, "client_id") == 0) {
+            const char *str = plain_string(v);
+            c->client_id = str ? apr_pstrdup(p, str) : NULL;
         }
         if (c->fields->nelts >= OA2F_MAX_FIELDS || oa2f_claims_get(c, name)) {
             continue;

@@ -1,0 +1,139 @@
+/* Fuzz target: header and environment names and values built from
+ * provider fields (oa2f_sanitize.h). The input is the field name (up to
+ * its first NUL) and, as raw bytes, the value.
+ *
+ * Invariants checked besides "no crash, no leak, no UB":
+ *  - oa2f_clean_value keeps exactly the bytes that are not 0x00-0x1F or
+ *    0x7F, in order (so nothing can split or add a header line);
+ *  - oa2f_env_name is the prefix then only [A-Z0-9_], one per field byte
+ *    (capped at 256);
+ *  - oa2f_header_name is NULL or the prefix then the field, a valid HTTP
+ *    token; it is NULL only when the field is not a token or too long;
+ *  - oa2f_is_http_token and oa2f_has_prefix_folded agree with our own
+ *    reading of RFC 9110 tchar and of the folding rule. */
+#include "fuzz_common.h"
+#include "oa2f_sanitize.h"
+
+#define NAME_MAX_LEN 256   /* OA2F_NAME_MAX in oa2f_sanitize.c */
+
+static int is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_token(const char *s)
+{
+    if (!*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!is_tchar((unsigned char)*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int fold(int c)
+{
+    if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+    return c == '_' ? '-' : c;
+}
+
+static int prefix_folded(const char *name, const char *prefix)
+{
+    size_t i;
+
+    for (i = 0; prefix[i]; i++) {
+        if (!name[i] || fold((unsigned char)name[i])
+                        != fold((unsigned char)prefix[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void check_names(apr_pool_t *p, const char *prefix, const char *field)
+{
+    size_t plen = strlen(prefix), flen = strlen(field), i;
+    const char *h, *e;
+
+    /* header name */
+    h = oa2f_header_name(p, prefix, field);
+    FZ_ASSERT(oa2f_is_http_token(field) == is_token(field),
+              "oa2f_is_http_token disagrees");
+    if (is_token(field) && plen + flen <= NAME_MAX_LEN) {
+        FZ_ASSERT(h != NULL, "a valid field name was refused");
+    }
+    if (h) {
+        FZ_ASSERT(is_token(h), "header name is not an HTTP token");
+        FZ_ASSERT(strlen(h) == plen + flen
+                  && memcmp(h, prefix, plen) == 0
+                  && strcmp(h + plen, field) == 0,
+                  "header name is not prefix + field");
+        FZ_ASSERT(strlen(h) <= NAME_MAX_LEN, "header name too long");
+        FZ_ASSERT(prefix_folded(h, prefix)
+                  && oa2f_has_prefix_folded(h, prefix),
+                  "own header not recognised by its prefix");
+    }
+
+    /* environment name */
+    e = oa2f_env_name(p, prefix, field);
+    FZ_ASSERT(e != NULL, "env name NULL");
+    FZ_ASSERT(memcmp(e, prefix, plen) == 0, "env name lost its prefix");
+    FZ_ASSERT(strlen(e) == plen + (flen > NAME_MAX_LEN ? NAME_MAX_LEN : flen),
+              "env name length %zu", strlen(e));
+    for (i = plen; e[i]; i++) {
+        unsigned char c = (unsigned char)e[i];
+        FZ_ASSERT((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                  || c == '_', "env name byte 0x%02x", c);
+        if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            unsigned char f = (unsigned char)field[i - plen];
+            FZ_ASSERT(f == c || f == c + ('a' - 'A'),
+                      "env name byte does not come from the field");
+        }
+    }
+
+    FZ_ASSERT(oa2f_has_prefix_folded(field, prefix)
+              == prefix_folded(field, prefix),
+              "oa2f_has_prefix_folded disagrees");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p = fz_pool_begin();
+    char *field = fz_cstr(data, size);
+    const char *v;
+    size_t i, o, kept = 0;
+
+    check_names(p, "X-AGW-", field);
+    check_names(p, "AGW_", field);
+    check_names(p, "", field);
+    FZ_ASSERT(oa2f_has_prefix_folded(field, ""), "empty prefix");
+
+    /* value: the raw bytes, NULs included */
+    v = oa2f_clean_value(p, (const char *)data, size);
+    FZ_ASSERT(v != NULL, "clean value NULL");
+    for (i = 0; i < size; i++) {
+        if (data[i] >= 0x20 && data[i] != 0x7f) {
+            kept++;
+        }
+    }
+    FZ_ASSERT(strlen(v) == kept, "clean value has %zu bytes, expected %zu",
+              strlen(v), kept);
+    for (i = 0, o = 0; i < size; i++) {
+        if (data[i] >= 0x20 && data[i] != 0x7f) {
+            FZ_ASSERT((unsigned char)v[o] == data[i], "byte %zu changed", i);
+            o++;
+        }
+    }
+    for (o = 0; v[o]; o++) {
+        unsigned char c = (unsigned char)v[o];
+        FZ_ASSERT(c >= 0x20 && c != 0x7f, "control byte 0x%02x kept", c);
+    }
+
+    free(field);
+    fz_pool_end(p);
+    return 0;
+}
