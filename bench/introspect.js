@@ -2,12 +2,14 @@
 // Plain node:https, no npm dependencies. Listens on 127.0.0.1 only.
 //
 //   POST /introspect        form token=...; any token that starts with "tok"
-//                           is active, every other one inactive. Client
+//                           is active (scope "read write"; "toknoread...":
+//                           scope "write"), every other one inactive. Client
 //                           authentication: client_secret_basic (or _post)
 //                           with BENCH_CLIENT_ID / BENCH_CLIENT_SECRET;
 //                           missing or wrong credentials: 401 invalid_client.
 //   GET  /__stats           {"calls","active","inactive","unauthorized",
-//                            "connections","open","delay_ms","uptime_s"}
+//                            "connections" (that carried an introspection),
+//                            "tcp_connections","open","delay_ms","uptime_s"}
 //   POST /__delay?ms=N      fixed delay before every introspection answer
 //
 // Environment:
@@ -30,8 +32,11 @@ const LIFETIME_S = Number(process.env.BENCH_LIFETIME || 1800);
 const PARENT = Number(process.env.BENCH_PARENT_PID || 0);
 
 let delayMs = Number(process.env.BENCH_DELAY_MS || 0);
+// connections: TCP connections that carried at least one introspection
+// call (the provider connections the modules opened); tcp_connections: all,
+// including the harness's own /__stats and /__delay requests.
 const stats = {
-  calls: 0, active: 0, inactive: 0, unauthorized: 0, connections: 0, open: 0,
+  calls: 0, active: 0, inactive: 0, unauthorized: 0, connections: 0, tcp_connections: 0, open: 0,
 };
 const started = Date.now();
 
@@ -73,6 +78,10 @@ function send(res, status, obj, extra) {
 
 function introspect(req, res, body) {
   stats.calls += 1;
+  if (!req.socket.benchCounted) {
+    req.socket.benchCounted = true;
+    stats.connections += 1;
+  }
   const auth = req.headers.authorization;
   let ok = false;
   if (auth) {
@@ -92,7 +101,9 @@ function introspect(req, res, body) {
     stats.active += 1;
     answer = {
       active: true,
-      scope: 'read write',
+      // "toknoread..." tokens lack the scope the scope-variant locations
+      // require (used by the validity check before measuring)
+      scope: token.startsWith('toknoread') ? 'write' : 'read write',
       client_id: 'bench',
       username: 'bench-user',
       sub: 'bench-user',
@@ -146,7 +157,7 @@ server.headersTimeout = 125000;
 server.requestTimeout = 0;
 server.maxRequestsPerSocket = 0;
 server.on('connection', (sock) => {
-  stats.connections += 1;
+  stats.tcp_connections += 1;
   stats.open += 1;
   sock.setNoDelay(true);
   sock.on('close', () => { stats.open -= 1; });
