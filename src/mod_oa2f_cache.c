@@ -20,6 +20,11 @@
 #define DEFAULT_SHMCB_ARG    "(8388608)"
 #define MUTEX_TYPE           "oauth2-federated-cache"
 #define CACHE_NAMESPACE      "oauth2-federated"
+/* The per-process copy in front of the shared cache: 1,024 entries of up
+ * to ~2 KiB (an introspection answer with its fields is typically well
+ * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
+#define LOCAL_SLOTS          1024
+#define LOCAL_ENTRY_MAX      2000
 
 typedef struct {
     const ap_socache_provider_t *provider;
@@ -32,6 +37,8 @@ static apr_global_mutex_t *cache_mutex;
 static const char *secret;
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
+/* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
+static oa2f_local_cache_t *local;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
 
@@ -189,6 +196,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 
     cache = NULL;
     cache_mutex = NULL;
+    local = NULL;
     secret = sc->cache_secret;
     if (attach_shm(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -252,6 +260,9 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 
 void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
 {
+    if (cache) {
+        local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
+    }
     if (cache_mutex) {
         apr_status_t rv = apr_global_mutex_child_init(
             &cache_mutex, apr_global_mutex_lockfile(cache_mutex), p);
@@ -303,36 +314,56 @@ static void unlock(void)
 }
 
 int oa2f_cache_get(request_rec *r, const unsigned char *key,
-                   oa2f_claims_t **c, long long *validated_at)
+                   long long now, oa2f_cache_found_t *found)
 {
     unsigned char *buf;
-    unsigned int len = OA2F_CACHE_MAX_ENTRY;
+    apr_size_t len;
+    unsigned int got = OA2F_CACHE_MAX_ENTRY;
     apr_status_t rv;
 
-    if (!cache || !lock(r)) {
+    if (!cache) {
         return 0;
     }
-    buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
-    rv = cache->provider->retrieve(cache->instance, r->server, key,
-                                   OA2F_CACHE_KEY_LEN, buf, &len, r->pool);
-    unlock();
-    if (rv == APR_NOTFOUND) {
+    found->local = oa2f_local_cache_get(local, key, now, r->pool, &buf,
+                                        &len);
+    if (!found->local) {
+        /* allocated before locking: a new pool block is not free */
+        buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
+        if (!lock(r)) {
+            return 0;
+        }
+        rv = cache->provider->retrieve(cache->instance, r->server, key,
+                                       OA2F_CACHE_KEY_LEN, buf, &got,
+                                       r->pool);
+        unlock();
+        if (rv == APR_NOTFOUND) {
+            recovered(r);
+            return 0;
+        }
+        if (rv != APR_SUCCESS) {
+            incident(r, rv, "lookup");
+            return 0;
+        }
         recovered(r);
-        return 0;
+        len = got;
     }
-    if (rv != APR_SUCCESS) {
-        incident(r, rv, "lookup");
-        return 0;
-    }
-    recovered(r);
-    if (!oa2f_entry_decode(r->pool, buf, len, c, validated_at)) {
+    if (!oa2f_entry_decode(r->pool, buf, len, &found->claims,
+                           &found->validated_at)) {
         oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10309)
                       "ignoring a validation cache entry that does not "
-                      "decode (%u bytes)", len);
+                      "decode (%" APR_SIZE_T_FMT " bytes)", len);
         return 0;
     }
+    found->entry = buf;
+    found->entry_len = len;
     return 1;
+}
+
+void oa2f_cache_keep_local(const unsigned char *key, long long until,
+                           const oa2f_cache_found_t *found)
+{
+    oa2f_local_cache_put(local, key, until, found->entry, found->entry_len);
 }
 
 void oa2f_cache_put(request_rec *r, const unsigned char *key,
@@ -366,4 +397,5 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     }
     recovered(r);
     oa2f_stats_count(stats, OA2F_C_CACHE_STORE);
+    oa2f_local_cache_put(local, key, until, buf, len);
 }

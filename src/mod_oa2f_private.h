@@ -120,6 +120,7 @@ void oa2f_register_authz_providers(apr_pool_t *p);
 /* ---- mod_oa2f_cache.c: socache, shared memory, single-flight ------- */
 #include "oa2f_cache_entry.h"
 #include "oa2f_flight.h"
+#include "oa2f_local_cache.h"
 #include "oa2f_stats.h"
 
 int oa2f_cache_pre_config(apr_pool_t *pconf);
@@ -130,9 +131,23 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
 /* NULL when OAuth2FederatedCache none. */
 int oa2f_cache_enabled(void);
 const char *oa2f_cache_secret(void);
-/* 1 and *c on a decodable entry; 0 on a miss, an error or corruption. */
+typedef struct {
+    oa2f_claims_t *claims;
+    long long validated_at;
+    const unsigned char *entry;     /* the encoded value claims point into */
+    apr_size_t entry_len;
+    int local;                      /* from this child's own copy          */
+} oa2f_cache_found_t;
+
+/* 1 and *found on a decodable entry, from this child's copy or else the
+ * shared cache; 0 on a miss, an error or corruption. */
 int oa2f_cache_get(request_rec *r, const unsigned char *key,
-                   oa2f_claims_t **c, long long *validated_at);
+                   long long now, oa2f_cache_found_t *found);
+/* Let this child answer the next lookups of an entry that came from the
+ * shared cache itself, until `until` (which the caller bounds by what the
+ * location may serve). */
+void oa2f_cache_keep_local(const unsigned char *key, long long until,
+                           const oa2f_cache_found_t *found);
 /* Store until `until` (seconds since epoch); errors are logged once per
  * incident and otherwise ignored. */
 void oa2f_cache_put(request_rec *r, const unsigned char *key,

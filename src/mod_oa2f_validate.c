@@ -14,6 +14,19 @@
 
 typedef enum { LOOKUP_MISS, LOOKUP_HIT, LOOKUP_NEGATIVE } lookup_e;
 
+/* A verdict this location may serve until `until`: answer it from the
+ * child's own copy next time, or count that it came from there. */
+static void keep_local(const unsigned char *key, long long until,
+                       const oa2f_cache_found_t *found)
+{
+    if (found->local) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_LOCAL_HIT);
+    }
+    else {
+        oa2f_cache_keep_local(key, until, found);
+    }
+}
+
 /* Read the cache as this location may: an entry older than the
  * location's cap is a miss for it, even if another location still uses
  * it. */
@@ -21,21 +34,30 @@ static lookup_e lookup(request_rec *r, const oa2f_dir_conf_t *conf,
                        const unsigned char *key, long long now,
                        oa2f_claims_t **c)
 {
-    long long validated_at = 0;
+    oa2f_cache_found_t found;
+    long long until;
     int neg_ttl;
 
-    if (!oa2f_cache_get(r, key, c, &validated_at)) {
+    if (!oa2f_cache_get(r, key, now, &found)) {
         return LOOKUP_MISS;
     }
-    if ((*c)->active) {
-        if (conf->cache_max_ttl > 0
-            && validated_at + conf->cache_max_ttl <= now) {
-            return LOOKUP_MISS;
+    *c = found.claims;
+    if (found.claims->active) {
+        until = found.claims->expires_at;
+        if (conf->cache_max_ttl > 0) {
+            if (found.validated_at + conf->cache_max_ttl <= now) {
+                return LOOKUP_MISS;
+            }
+            if (found.validated_at + conf->cache_max_ttl < until) {
+                until = found.validated_at + conf->cache_max_ttl;
+            }
         }
+        keep_local(key, until, &found);
         return LOOKUP_HIT;
     }
     neg_ttl = oa2f_conf_negative_ttl(conf);
-    if (neg_ttl > 0 && validated_at + neg_ttl > now) {
+    if (neg_ttl > 0 && found.validated_at + neg_ttl > now) {
+        keep_local(key, found.validated_at + neg_ttl, &found);
         return LOOKUP_NEGATIVE;
     }
     return LOOKUP_MISS;

@@ -14,7 +14,7 @@ static const char *const req_names[OA2F_REQ_MAX] = {
 
 static const char *const counter_names[OA2F_C_MAX] = {
     "cache_hits", "cache_negative_hits", "cache_misses", "cache_stores",
-    "cache_not_stored", "cache_errors", "cache_corrupt",
+    "cache_not_stored", "cache_errors", "cache_corrupt", "cache_local_hits",
     "coalesced_waits", "coalesced_timeouts", "provider_new_connections"
 };
 

@@ -21,6 +21,7 @@ typedef enum {
     OA2F_C_CACHE_NOT_STORED,    /* too large for an entry               */
     OA2F_C_CACHE_ERROR,         /* back end failed (down, full, …)      */
     OA2F_C_CACHE_CORRUPT,       /* an entry that did not decode         */
+    OA2F_C_CACHE_LOCAL_HIT,     /* hits answered by the child's own copy */
     OA2F_C_COALESCED,           /* waited for another caller's call     */
     OA2F_C_COALESCED_TIMEOUT,   /* waited in vain, then called          */
     OA2F_C_PROVIDER_NEW_CONN,   /* provider calls that opened a socket  */

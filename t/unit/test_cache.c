@@ -1424,6 +1424,7 @@ static const item_case_t history_items[] = {
     { "cache_not_stored", "0" },
     { "cache_errors", "0" },
     { "cache_corrupt", "0" },
+    { "cache_local_hits", "0" },
     { "coalesced_waits", "1" },
     { "coalesced_timeouts", "0" },
     { "provider_new_connections", "1" },

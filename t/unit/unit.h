@@ -31,5 +31,6 @@ Suite *dialect_suite(void);
 Suite *cache_suite(void);
 Suite *flight_suite(void);
 Suite *stats_suite(void);
+Suite *local_cache_suite(void);
 
 #endif
