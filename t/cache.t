@@ -14,7 +14,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 26, need_module('mod_alias.c');
+plan tests => 28, need_module('mod_alias.c');
 
 my $INTROSPECT = '/token/introspection';
 
@@ -159,6 +159,21 @@ sub herd {
                      provider_calls => 1, requests_200 => 3,
                      requests_400 => 1 },
               'status page counters match the requests made');
+}
+
+# Repeated lookups are answered from each child's own copy: however the
+# requests spread over the children, some child serves the token twice.
+{
+    my $t = mint_token('app-read');
+    my $before = status_json();
+    my @codes = map { get_with('/cache/default', $t)->code } 1 .. 20;
+    my $after = status_json();
+    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
+            qw(cache_hits cache_local_hits provider_calls);
+    is("@codes", join(' ', (200) x 20), '20 requests with one token: 200');
+    ok($d{cache_local_hits} >= 1 && $d{cache_local_hits} <= $d{cache_hits}
+       && $d{provider_calls} == 1,
+       "local copy answers some hits ($d{cache_local_hits} of $d{cache_hits}), one provider call");
 }
 
 # A graceful restart keeps the cached validations.

@@ -1,4 +1,5 @@
-# Hostile provider answers and hostile requests (issue 6, items 3 and 4):
+# Hostile provider answers and hostile requests (issue 6, items 3 and 4),
+# over HTTP/1.1, HTTP/1.0 and HTTP/2:
 # each gets the status SPEC §3 gives it, nothing unvalidated reaches the
 # backend, and nothing from an answer can split or add a header.
 use strict;
@@ -12,8 +13,9 @@ use lib "$FindBin::Bin/lib";
 use OA2FTest;
 use IO::Socket::INET ();
 use Time::HiRes qw(sleep time);
+use HTTP::Response ();
 
-plan tests => 48, need_cgi;
+plan tests => 61, need_cgi, need_module('mod_http2.c');
 
 sub get_with {
     my ($url, $token, @h) = @_;
@@ -168,3 +170,77 @@ is(raw_status("GET /cgi/hostile/active HTTP/1.0\r\nAuthorization: Bearer $t\r\n\
    200, 'HTTP/1.0 with a token: 200');
 is(raw_status("GET /cgi/hostile/active HTTP/1.0\r\n\r\n"), 400,
    'HTTP/1.0 without a token: 400');
+
+# ---- HTTP/2 (mod_http2, h2c) behaves like HTTP/1.1 ---------------------------
+# curl speaks HTTP/2 with prior knowledge on the cleartext port; each case
+# is sent over both protocols and must get the same answer.
+sub h2_request {
+    my ($path, @h) = @_;
+    my @cmd = ('curl', '-s', '--http2-prior-knowledge', '--max-time', '20',
+               '-D', '-', '-o', '-');
+    while (my ($k, $v) = splice @h, 0, 2) { push @cmd, '-H', "$k: $v" }
+    push @cmd, 'http://' . Apache::TestRequest::hostport() . $path;
+    open(my $fh, '-|', @cmd) or return undef;
+    local $/;
+    my $raw = <$fh> // '';
+    close $fh;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    return undef unless defined $head && $head =~ m{^HTTP/(\S+) (\d{3})};
+    my $res = HTTP::Response->new($2);
+    $res->protocol("HTTP/$1");
+    for my $line (split /\r\n/, $head) {
+        $res->push_header($1, $2) if $line =~ /^([^:\s]+):\s*(.*)$/;
+    }
+    $res->content($body // '');
+    return $res;
+}
+
+{
+    my $probe = h2_request('/cgi/hostile/active', bearer($t));
+    ok($probe && $probe->protocol eq 'HTTP/2', 'the server speaks HTTP/2 (h2c)');
+
+    my @cases = (
+        [ 'a token', '/cgi/hostile/active', bearer($t) ],
+        [ 'no token', '/cgi/hostile/active' ],
+        [ 'an expired token', '/cgi/hostile/expired', bearer($t) ],
+        [ 'credentials the provider refuses', '/cgi/hostile/401', bearer($t) ],
+        [ 'two Authorization headers', '/cgi/hostile/active',
+          Authorization => "Bearer $t", Authorization => "Bearer $t" ],
+        [ 'a query token', "/cgi/hostile/active?access_token=$t" ],
+        [ 'a non-Bearer scheme', '/cgi/hostile/active',
+          Authorization => 'Basic dXNlcjpwYXNz' ],
+    );
+    for my $case (@cases) {
+        my ($what, $path, @h) = @$case;
+        my $h1 = GET($path, @h);
+        my $h2 = h2_request($path, @h);
+        is(($h2 ? $h2->code : 0) . ' ' . ($h2 ? $h2->header('WWW-Authenticate') // '-' : '-'),
+           $h1->code . ' ' . ($h1->header('WWW-Authenticate') // '-'),
+           "HTTP/2 and HTTP/1.1 agree on $what (" . $h1->code . ')');
+    }
+    {
+        my $h1 = GET('/cgi/hostile/active', bearer($t));
+        my $h2 = h2_request('/cgi/hostile/active', bearer($t), 'X-AGW-Spoof' => 'evil');
+        my %e1 = map { $_ => cgi_env($h1)->{$_} } grep { /^AGW_/ } keys %{ cgi_env($h1) };
+        my %e2 = map { $_ => cgi_env($h2)->{$_} } grep { /^AGW_/ } keys %{ cgi_env($h2) };
+        ok(%e1 && join(',', map { "$_=$e1{$_}" } sort keys %e1)
+                  eq join(',', map { "$_=$e2{$_}" } sort keys %e2),
+           'HTTP/2: the CGI sees the same AGW_* environment');
+        ok(!exists cgi_env($h2)->{HTTP_X_AGW_SPOOF}, 'HTTP/2: a spoofed X-AGW-* header is removed');
+    }
+    {
+        my $res = h2_request('/px/hostile/inject', bearer($t));
+        my @h = echo_headers($res);
+        ok(@h && !(grep { lc $_->[0] eq 'x-injected' || $_->[1] =~ /[\r\n\0]/ } @h),
+           'HTTP/2 through the proxy: no header injected from the answer');
+    }
+    {
+        # over the 4,096-byte token limit; a 64 KB header is refused by
+        # HTTP/2 itself (REFUSED_STREAM) before it is a request
+        my $c0 = stub_count('/active');
+        my $h1 = GET('/px/hostile/active', bearer('a' x 5000));
+        my $h2 = h2_request('/px/hostile/active', bearer('a' x 5000));
+        is(($h2 ? $h2->code : 0), $h1->code, 'HTTP/2: a 5,000-byte token gets the same ' . $h1->code);
+        is(stub_count('/active') - $c0, 0, '... without a provider call');
+    }
+}
