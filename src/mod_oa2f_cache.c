@@ -25,15 +25,23 @@
  * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
 #define LOCAL_SLOTS          1024
 #define LOCAL_ENTRY_MAX      2000
+/* A sized shmcb is split into up to 8 caches of at least 1 MiB, each with
+ * its own mutex, chosen by the key: lookups from many threads and
+ * children rarely wait for one another (one mutex made the shared path
+ * convoy under load). 1 MiB still takes entries of 64 KiB. */
+#define SHARDS_MAX           8
+#define SHARD_MIN_BYTES      (1024 * 1024)
 
 typedef struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
 } socache_t;
 
-/* This generation's view; reset when the module is reloaded. */
-static socache_t *cache;
-static apr_global_mutex_t *cache_mutex;
+/* This generation's view; reset when the module is reloaded. nshards is
+ * 0 when caching is off. */
+static socache_t *shards[SHARDS_MAX];
+static apr_global_mutex_t *shard_mutex[SHARDS_MAX];
+static int nshards;
 static const char *secret;
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
@@ -44,7 +52,7 @@ static int cache_failing;
 
 int oa2f_cache_enabled(void)
 {
-    return cache != NULL;
+    return nshards > 0;
 }
 
 const char *oa2f_cache_secret(void)
@@ -183,33 +191,57 @@ static apr_status_t attach_shm(server_rec *s)
     return APR_SUCCESS;
 }
 
-int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                           server_rec *s)
+/* How many shards a spec gets, and each one's socache arguments. Only a
+ * shmcb with an explicit size is split ("(bytes)" or "/path(bytes)"; the
+ * shards of a path-backed one are path.0 … path.N-1). */
+static int shard_count(const char *name, const char *args)
 {
-    oa2f_srv_conf_t *sc = main_conf(s);
-    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
-    const char *args, *name = spec_name(ptemp, spec, &args);
-    const char *ukey;
+    const char *open;
+    apr_int64_t bytes;
+    char *end;
+
+    if (strcasecmp(name, "shmcb") || !args || !(open = strrchr(args, '('))) {
+        return 1;
+    }
+    bytes = apr_strtoi64(open + 1, &end, 10);
+    if (end == open + 1 || *end != ')' || end[1] || bytes < 2 * SHARD_MIN_BYTES) {
+        return 1;           /* shmcb itself judges anything unusual */
+    }
+    return bytes / SHARD_MIN_BYTES >= SHARDS_MAX
+           ? SHARDS_MAX : (int)(bytes / SHARD_MIN_BYTES);
+}
+
+static const char *shard_args(apr_pool_t *p, const char *args, int i, int n)
+{
+    const char *open;
+    apr_int64_t bytes;
+
+    if (n == 1) {
+        return args;
+    }
+    open = strrchr(args, '(');
+    bytes = apr_atoi64(open + 1) / n;
+    if (open == args) {
+        return apr_psprintf(p, "(%" APR_INT64_T_FMT ")", bytes);
+    }
+    return apr_psprintf(p, "%.*s.%d(%" APR_INT64_T_FMT ")",
+                        (int)(open - args), args, i, bytes);
+}
+
+/* One shard's socache, created once per parent and found again after a
+ * graceful restart. */
+static int open_shard(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                      const char *spec, const char *name, const char *args,
+                      int i, int n, socache_t **out)
+{
     apr_pool_t *pp = s->process->pool;
+    const char *my_args = shard_args(ptemp, args, i, n);
+    const char *ukey = apr_psprintf(ptemp,
+                                    "oauth2-federated-socache:%s:%s:%d/%d",
+                                    name, my_args ? my_args : "", i, n);
     socache_t *c = NULL;
     apr_status_t rv;
 
-    cache = NULL;
-    cache_mutex = NULL;
-    local = NULL;
-    secret = sc->cache_secret;
-    if (attach_shm(s) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (!strcasecmp(name, "none")) {
-        return OK;
-    }
-    if (!strcasecmp(name, "shmcb") && !args) {
-        args = DEFAULT_SHMCB_ARG;
-    }
-
-    ukey = apr_pstrcat(ptemp, "oauth2-federated-socache:", name, ":",
-                       args ? args : "", NULL);
     apr_pool_userdata_get((void **)&c, ukey, pp);
     if (!c) {
         const char *err;
@@ -221,7 +253,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         if (!c->provider) {
             return oa2f_cache_check_config(pconf, s);
         }
-        err = c->provider->create(&c->instance, args, ptemp, pp);
+        err = c->provider->create(&c->instance, my_args, ptemp, pp);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10303)
                          "OAuth2FederatedCache %s: %s", spec, err);
@@ -243,16 +275,49 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         return oa2f_cache_check_config(pconf, s);
     }
     if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&cache_mutex, NULL, MUTEX_TYPE, NULL, s,
-                                    pconf, 0);
+        rv = ap_global_mutex_create(&shard_mutex[i], NULL, MUTEX_TYPE,
+                                    apr_itoa(ptemp, i), s, pconf, 0);
         if (rv != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    cache = c;
+    *out = c;
+    return OK;
+}
+
+int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *s)
+{
+    oa2f_srv_conf_t *sc = main_conf(s);
+    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
+    const char *args, *name = spec_name(ptemp, spec, &args);
+    int n, i, rc;
+
+    nshards = 0;
+    memset(shards, 0, sizeof(shards));
+    memset(shard_mutex, 0, sizeof(shard_mutex));
+    local = NULL;
+    secret = sc->cache_secret;
+    if (attach_shm(s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!strcasecmp(name, "none")) {
+        return OK;
+    }
+    if (!strcasecmp(name, "shmcb") && !args) {
+        args = DEFAULT_SHMCB_ARG;
+    }
+    n = shard_count(name, args);
+    for (i = 0; i < n; i++) {
+        rc = open_shard(pconf, ptemp, s, spec, name, args, i, n, &shards[i]);
+        if (rc != OK) {
+            return rc;
+        }
+    }
+    nshards = n;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, OA2F_LOGNO(10305)
-                 "validation cache: %s%s%s, keys %s", name,
-                 args ? " " : "", args ? args : "",
+                 "validation cache: %s%s%s in %d part%s, keys %s", name,
+                 args ? " " : "", args ? args : "", n, n == 1 ? "" : "s",
                  secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret"
                         : "SHA-256");
     return OK;
@@ -260,18 +325,23 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 
 void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
 {
-    if (cache) {
-        local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
-    }
-    if (cache_mutex) {
-        apr_status_t rv = apr_global_mutex_child_init(
-            &cache_mutex, apr_global_mutex_lockfile(cache_mutex), p);
+    for (int i = 0; i < nshards; i++) {
+        apr_status_t rv;
+
+        if (!shard_mutex[i]) {
+            continue;
+        }
+        rv = apr_global_mutex_child_init(
+            &shard_mutex[i], apr_global_mutex_lockfile(shard_mutex[i]), p);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10306)
                          "cannot attach the cache mutex; caching is off in "
                          "this process");
-            cache = NULL;
+            nshards = 0;
         }
+    }
+    if (nshards) {
+        local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
     }
 }
 
@@ -294,10 +364,17 @@ static void recovered(request_rec *r)
     }
 }
 
-static int lock(request_rec *r)
+/* The shard a key lives in. Keys are hash outputs; the local copy uses
+ * the first bytes, this the last, so the two spread independently. */
+static int shard_of(const unsigned char *key)
 {
-    if (cache_mutex) {
-        apr_status_t rv = apr_global_mutex_lock(cache_mutex);
+    return key[OA2F_CACHE_KEY_LEN - 1] % nshards;
+}
+
+static int lock(request_rec *r, int i)
+{
+    if (shard_mutex[i]) {
+        apr_status_t rv = apr_global_mutex_lock(shard_mutex[i]);
         if (rv != APR_SUCCESS) {
             incident(r, rv, "lock");
             return 0;
@@ -306,10 +383,10 @@ static int lock(request_rec *r)
     return 1;
 }
 
-static void unlock(void)
+static void unlock(int i)
 {
-    if (cache_mutex) {
-        apr_global_mutex_unlock(cache_mutex);
+    if (shard_mutex[i]) {
+        apr_global_mutex_unlock(shard_mutex[i]);
     }
 }
 
@@ -320,8 +397,10 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
     apr_size_t len;
     unsigned int got = OA2F_CACHE_MAX_ENTRY;
     apr_status_t rv;
+    socache_t *c;
+    int i;
 
-    if (!cache) {
+    if (!nshards) {
         return 0;
     }
     found->local = oa2f_local_cache_get(local, key, now, r->pool, &buf,
@@ -329,13 +408,14 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
     if (!found->local) {
         /* allocated before locking: a new pool block is not free */
         buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
-        if (!lock(r)) {
+        i = shard_of(key);
+        c = shards[i];
+        if (!lock(r, i)) {
             return 0;
         }
-        rv = cache->provider->retrieve(cache->instance, r->server, key,
-                                       OA2F_CACHE_KEY_LEN, buf, &got,
-                                       r->pool);
-        unlock();
+        rv = c->provider->retrieve(c->instance, r->server, key,
+                                   OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
+        unlock(i);
         if (rv == APR_NOTFOUND) {
             recovered(r);
             return 0;
@@ -373,8 +453,10 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     unsigned char *buf;
     apr_size_t len;
     apr_status_t rv;
+    socache_t *sh;
+    int i;
 
-    if (!cache) {
+    if (!nshards) {
         return;
     }
     if (!oa2f_entry_encode(r->pool, c, validated_at, &buf, &len)) {
@@ -384,13 +466,15 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
                       "but not stored");
         return;
     }
-    if (!lock(r)) {
+    i = shard_of(key);
+    sh = shards[i];
+    if (!lock(r, i)) {
         return;
     }
-    rv = cache->provider->store(cache->instance, r->server, key,
-                                OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
-                                buf, (unsigned int)len, r->pool);
-    unlock();
+    rv = sh->provider->store(sh->instance, r->server, key,
+                             OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
+                             buf, (unsigned int)len, r->pool);
+    unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
         return;

@@ -14,7 +14,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 28, need_module('mod_alias.c');
+plan tests => 31, need_module('mod_alias.c');
 
 my $INTROSPECT = '/token/introspection';
 
@@ -70,6 +70,19 @@ sub status_json {
     sleep 6;
     is(get_with('/cache/default', $t)->code, 401,
        'after its expiry the token is refused');
+}
+
+# 1,500 tokens fit the default cache (8 MiB, kept in 8 parts of 1 MiB,
+# each with its own mutex): the second round asks the provider for none.
+{
+    my @tokens = map { fake_token() } 1 .. 1500;
+    my $c0 = stub_count('/active');
+    my @bad = grep { $_ != 200 } map { get_with('/cache/many', $_)->code } @tokens;
+    is(stub_count('/active') - $c0, 1500, '1,500 new tokens: 1,500 provider calls');
+    my $c1 = stub_count('/active');
+    push @bad, grep { $_ != 200 } map { get_with('/cache/many', $_)->code } @tokens;
+    is(stub_count('/active') - $c1, 0, '... and none when they come again');
+    is(scalar @bad, 0, '... every one of the 3,000 requests passed');
 }
 
 # Negative caching only where configured.
