@@ -1161,6 +1161,12 @@ def report_only():
     print(md)
 
 
+def copy_module():
+    """The module under test goes to bench/out (BENCH_MODULE may be there)."""
+    if not (os.path.exists(MODULE_SO) and os.path.samefile(BUILT_SO, MODULE_SO)):
+        shutil.copy2(BUILT_SO, MODULE_SO)
+
+
 def main():
     global log_file
     if "--report" in sys.argv[1:]:
@@ -1174,7 +1180,7 @@ def main():
     log_file = open(os.path.join(OUT, "run.log"), "w")
     if not os.path.exists(BUILT_SO):
         die(f"{BUILT_SO} is missing: build the module first (scripts/build.sh)")
-    shutil.copy2(BUILT_SO, MODULE_SO)
+    copy_module()
     max_min = env_int("BENCH_MAX_MINUTES", 45)
     signal.signal(signal.SIGALRM, lambda s, f: die(f"still running after {max_min} min "
                                                     "(BENCH_MAX_MINUTES); stopping"))

@@ -13,7 +13,6 @@ Outputs: bench/out/callgrind/ (callgrind.out.*, summary.md).
 import http.client
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -156,7 +155,7 @@ def main():
     os.makedirs(CG, exist_ok=True)
     if not os.path.exists(B.BUILT_SO):
         B.die(f"{B.BUILT_SO} is missing: build the module first (scripts/build.sh)")
-    shutil.copy2(B.BUILT_SO, B.MODULE_SO)
+    B.copy_module()
     B.make_tls()
     B.make_htdocs()
     B.start_introspect()

@@ -160,14 +160,18 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
 /* Shared memory for counters and the flight table, once per parent. */
 static apr_status_t attach_shm(server_rec *s)
 {
-    static const char key[] = "oauth2-federated-shm";
     apr_pool_t *pp = s->process->pool;
     apr_shm_t *shm = NULL;
     apr_size_t size = APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t))
                       + oa2f_flight_size();
+    /* the layout's size in the name: a module upgraded by a graceful
+     * restart never reuses a segment laid out for another build */
+    char key[64];
     char *base;
     apr_status_t rv;
 
+    apr_snprintf(key, sizeof(key), "oauth2-federated-shm-%" APR_SIZE_T_FMT,
+                 size);
     apr_pool_userdata_get((void **)&shm, key, pp);
     if (!shm) {
         rv = apr_shm_create(&shm, size, NULL, pp);
