@@ -25,23 +25,18 @@
  * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
 #define LOCAL_SLOTS          1024
 #define LOCAL_ENTRY_MAX      2000
-/* A sized shmcb is split into up to 8 caches of at least 1 MiB, each with
- * its own mutex, chosen by the key: lookups from many threads and
- * children rarely wait for one another (one mutex made the shared path
- * convoy under load). 1 MiB still takes entries of 64 KiB. */
-#define SHARDS_MAX           8
-#define SHARD_MIN_BYTES      (1024 * 1024)
 
 typedef struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
 } socache_t;
 
-/* This generation's view; reset when the module is reloaded. nshards is
- * 0 when caching is off. */
-static socache_t *shards[SHARDS_MAX];
-static apr_global_mutex_t *shard_mutex[SHARDS_MAX];
-static int nshards;
+/* This generation's view; reset when the module is reloaded. The cache
+ * is nparts parts (oa2f_cache_parts.h), each with its mutex where the
+ * provider needs one; nparts is 0 when caching is off. */
+static socache_t *parts[OA2F_CACHE_PARTS_MAX];
+static apr_global_mutex_t *part_mutex[OA2F_CACHE_PARTS_MAX];
+static int nparts;
 static const char *secret;
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
@@ -52,7 +47,7 @@ static int cache_failing;
 
 int oa2f_cache_enabled(void)
 {
-    return nshards > 0;
+    return nparts > 0;
 }
 
 const char *oa2f_cache_secret(void)
@@ -195,51 +190,14 @@ static apr_status_t attach_shm(server_rec *s)
     return APR_SUCCESS;
 }
 
-/* How many shards a spec gets, and each one's socache arguments. Only a
- * shmcb with an explicit size is split ("(bytes)" or "/path(bytes)"; the
- * shards of a path-backed one are path.0 … path.N-1). */
-static int shard_count(const char *name, const char *args)
-{
-    const char *open;
-    apr_int64_t bytes;
-    char *end;
-
-    if (strcasecmp(name, "shmcb") || !args || !(open = strrchr(args, '('))) {
-        return 1;
-    }
-    bytes = apr_strtoi64(open + 1, &end, 10);
-    if (end == open + 1 || *end != ')' || end[1] || bytes < 2 * SHARD_MIN_BYTES) {
-        return 1;           /* shmcb itself judges anything unusual */
-    }
-    return bytes / SHARD_MIN_BYTES >= SHARDS_MAX
-           ? SHARDS_MAX : (int)(bytes / SHARD_MIN_BYTES);
-}
-
-static const char *shard_args(apr_pool_t *p, const char *args, int i, int n)
-{
-    const char *open;
-    apr_int64_t bytes;
-
-    if (n == 1) {
-        return args;
-    }
-    open = strrchr(args, '(');
-    bytes = apr_atoi64(open + 1) / n;
-    if (open == args) {
-        return apr_psprintf(p, "(%" APR_INT64_T_FMT ")", bytes);
-    }
-    return apr_psprintf(p, "%.*s.%d(%" APR_INT64_T_FMT ")",
-                        (int)(open - args), args, i, bytes);
-}
-
-/* One shard's socache, created once per parent and found again after a
+/* One part's socache, created once per parent and found again after a
  * graceful restart. */
-static int open_shard(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
-                      const char *spec, const char *name, const char *args,
-                      int i, int n, socache_t **out)
+static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                     const char *spec, const char *name, const char *args,
+                     int i, int n, socache_t **out)
 {
     apr_pool_t *pp = s->process->pool;
-    const char *my_args = shard_args(ptemp, args, i, n);
+    const char *my_args = oa2f_cache_part_args(ptemp, args, i, n);
     const char *ukey = apr_psprintf(ptemp,
                                     "oauth2-federated-socache:%s:%s:%d/%d",
                                     name, my_args ? my_args : "", i, n);
@@ -279,7 +237,7 @@ static int open_shard(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
         return oa2f_cache_check_config(pconf, s);
     }
     if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&shard_mutex[i], NULL, MUTEX_TYPE,
+        rv = ap_global_mutex_create(&part_mutex[i], NULL, MUTEX_TYPE,
                                     apr_itoa(ptemp, i), s, pconf, 0);
         if (rv != APR_SUCCESS) {
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -297,9 +255,9 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     const char *args, *name = spec_name(ptemp, spec, &args);
     int n, i, rc;
 
-    nshards = 0;
-    memset(shards, 0, sizeof(shards));
-    memset(shard_mutex, 0, sizeof(shard_mutex));
+    nparts = 0;
+    memset(parts, 0, sizeof(parts));
+    memset(part_mutex, 0, sizeof(part_mutex));
     local = NULL;
     secret = sc->cache_secret;
     if (attach_shm(s) != APR_SUCCESS) {
@@ -311,14 +269,14 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     if (!strcasecmp(name, "shmcb") && !args) {
         args = DEFAULT_SHMCB_ARG;
     }
-    n = shard_count(name, args);
+    n = oa2f_cache_parts(name, args);
     for (i = 0; i < n; i++) {
-        rc = open_shard(pconf, ptemp, s, spec, name, args, i, n, &shards[i]);
+        rc = open_part(pconf, ptemp, s, spec, name, args, i, n, &parts[i]);
         if (rc != OK) {
             return rc;
         }
     }
-    nshards = n;
+    nparts = n;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, OA2F_LOGNO(10305)
                  "validation cache: %s%s%s in %d part%s, keys %s", name,
                  args ? " " : "", args ? args : "", n, n == 1 ? "" : "s",
@@ -329,22 +287,22 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 
 void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
 {
-    for (int i = 0; i < nshards; i++) {
+    for (int i = 0; i < nparts; i++) {
         apr_status_t rv;
 
-        if (!shard_mutex[i]) {
+        if (!part_mutex[i]) {
             continue;
         }
         rv = apr_global_mutex_child_init(
-            &shard_mutex[i], apr_global_mutex_lockfile(shard_mutex[i]), p);
+            &part_mutex[i], apr_global_mutex_lockfile(part_mutex[i]), p);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10306)
                          "cannot attach the cache mutex; caching is off in "
                          "this process");
-            nshards = 0;
+            nparts = 0;
         }
     }
-    if (nshards) {
+    if (nparts) {
         local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
     }
 }
@@ -368,17 +326,17 @@ static void recovered(request_rec *r)
     }
 }
 
-/* The shard a key lives in. Keys are hash outputs; the local copy uses
+/* The part a key lives in. Keys are hash outputs; the local copy uses
  * the first bytes, this the last, so the two spread independently. */
-static int shard_of(const unsigned char *key)
+static int part_of(const unsigned char *key)
 {
-    return key[OA2F_CACHE_KEY_LEN - 1] % nshards;
+    return key[OA2F_CACHE_KEY_LEN - 1] % nparts;
 }
 
 static int lock(request_rec *r, int i)
 {
-    if (shard_mutex[i]) {
-        apr_status_t rv = apr_global_mutex_lock(shard_mutex[i]);
+    if (part_mutex[i]) {
+        apr_status_t rv = apr_global_mutex_lock(part_mutex[i]);
         if (rv != APR_SUCCESS) {
             incident(r, rv, "lock");
             return 0;
@@ -389,8 +347,8 @@ static int lock(request_rec *r, int i)
 
 static void unlock(int i)
 {
-    if (shard_mutex[i]) {
-        apr_global_mutex_unlock(shard_mutex[i]);
+    if (part_mutex[i]) {
+        apr_global_mutex_unlock(part_mutex[i]);
     }
 }
 
@@ -404,7 +362,7 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
     socache_t *c;
     int i;
 
-    if (!nshards) {
+    if (!nparts) {
         return 0;
     }
     found->local = oa2f_local_cache_get(local, key, now, r->pool, &buf,
@@ -412,8 +370,8 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
     if (!found->local) {
         /* allocated before locking: a new pool block is not free */
         buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
-        i = shard_of(key);
-        c = shards[i];
+        i = part_of(key);
+        c = parts[i];
         if (!lock(r, i)) {
             return 0;
         }
@@ -460,7 +418,7 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     socache_t *sh;
     int i;
 
-    if (!nshards) {
+    if (!nparts) {
         return;
     }
     if (!oa2f_entry_encode(r->pool, c, validated_at, &buf, &len)) {
@@ -470,8 +428,8 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
                       "but not stored");
         return;
     }
-    i = shard_of(key);
-    sh = shards[i];
+    i = part_of(key);
+    sh = parts[i];
     if (!lock(r, i)) {
         return;
     }

@@ -119,6 +119,7 @@ void oa2f_register_authz_providers(apr_pool_t *p);
 
 /* ---- mod_oa2f_cache.c: socache, shared memory, single-flight ------- */
 #include "oa2f_cache_entry.h"
+#include "oa2f_cache_parts.h"
 #include "oa2f_flight.h"
 #include "oa2f_local_cache.h"
 #include "oa2f_stats.h"
