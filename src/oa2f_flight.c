@@ -9,7 +9,7 @@ typedef struct {
     apr_uint64_t busy;       /* tag of the key in flight, 0 = free    */
     apr_int64_t since_us;    /* when the current leader began         */
     apr_uint64_t landed;     /* (tag & ~0xff) | outcome of last call  */
-    apr_uint64_t pad;        /* one slot per 32 bytes                 */
+    apr_uint64_t landings;   /* calls landed here, ever               */
 } slot_t;
 
 struct oa2f_flight_table_t {
@@ -81,6 +81,9 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
     __atomic_store_n(&s->landed, (tag & ~(apr_uint64_t)0xff)
                                  | (apr_uint64_t)(outcome & 0xff),
                      __ATOMIC_RELEASE);
+    /* counted before the slot is freed: a follower that never sees the
+     * slot free (the next leader took it at once) still sees this */
+    __atomic_add_fetch(&s->landings, 1, __ATOMIC_RELEASE);
     /* Clear our start time before freeing the slot: the next leader
      * stores its own only after winning the slot, and its followers must
      * not judge it by ours (an old time would make it look dead). */
@@ -97,9 +100,14 @@ int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
 {
     slot_t *s = slot_of(t, key);
     apr_uint64_t tag = tag_of(key), landed;
+    apr_uint64_t landings = __atomic_load_n(&s->landings, __ATOMIC_ACQUIRE);
     apr_interval_time_t nap = 500;
 
-    while (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == tag) {
+    /* The flight we follow has landed when the slot is free or a call
+     * has landed since we began waiting: a leader that lands and at once
+     * leads the next flight for the same key keeps the slot busy. */
+    while (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == tag
+           && __atomic_load_n(&s->landings, __ATOMIC_ACQUIRE) == landings) {
         if ((long long)apr_time_now() >= deadline_us) {
             return 0;
         }

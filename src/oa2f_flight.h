@@ -38,8 +38,10 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
                      int outcome);
 
 /* Wait until key's flight lands or deadline_us passes (polling with a
- * short, growing sleep). Returns 1 when it landed; *outcome is then the
- * leader's outcome, or -1 when another landing has overwritten it. */
+ * short, growing sleep). Returns 1 when it landed, even if its leader
+ * (or another) at once began the next flight for the key; *outcome is
+ * then the leader's outcome, or -1 when another landing has overwritten
+ * it. */
 int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
                      long long deadline_us, int *outcome);
 

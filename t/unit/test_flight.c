@@ -1,7 +1,7 @@
 /* oa2f_flight.c: single-flight of provider calls over a table in (shared)
  * memory (issue 3 item 5): one leader per key, followers that see its
- * outcome, slots shared by other keys, take-over of a dead leader, and a
- * race of threads on one key. */
+ * outcome, slots shared by other keys, take-over of a dead leader, a
+ * leader that at once leads again, and a race of threads on one key. */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
@@ -395,6 +395,56 @@ static race_t *race(int hold)
     return r;
 }
 
+/* A leader that lands and at once leads the next flight for the same key
+ * (prefork: one child serving the same token back to back) keeps the
+ * slot busy; its follower must still see the landing, not wait until
+ * its deadline and then call the provider itself. */
+typedef struct {
+    oa2f_flight_table_t *table;
+    const unsigned char *key;
+    volatile int waiting;
+    int landed;
+    int outcome;
+    apr_time_t took;
+} releader_t;
+
+static void *APR_THREAD_FUNC follow(apr_thread_t *th, void *data)
+{
+    releader_t *f = data;
+    apr_time_t start = apr_time_now();
+
+    __atomic_store_n(&f->waiting, 1, __ATOMIC_RELEASE);
+    f->landed = oa2f_flight_wait(f->table, f->key,
+                                 (long long)start + 3 * SEC, &f->outcome);
+    f->took = apr_time_now() - start;
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+START_TEST(test_flight_releader)
+{
+    releader_t f = { table(), key_of("token-releader"), 0, -1, -2, 0 };
+    apr_thread_t *th;
+    apr_status_t rv;
+
+    ROLE(f.table, f.key, T0, OA2F_FLIGHT_LEADER);
+    ROLE(f.table, f.key, T0 + 1, OA2F_FLIGHT_FOLLOWER);
+    ck_assert_int_eq(apr_thread_create(&th, NULL, follow, &f, ut_pool),
+                     APR_SUCCESS);
+    while (!__atomic_load_n(&f.waiting, __ATOMIC_ACQUIRE)) {
+        apr_sleep(1000);
+    }
+    apr_sleep(20000);       /* the follower is napping in its loop */
+    oa2f_flight_end(f.table, f.key, 9);
+    ROLE(f.table, f.key, T0 + 2, OA2F_FLIGHT_LEADER);
+    apr_thread_join(&rv, th);
+    ck_assert_int_eq(f.landed, 1);
+    ck_assert_int_eq(f.outcome, 9);
+    ck_assert_msg(f.took < SEC, "the follower waited %d us", (int)f.took);
+    oa2f_flight_end(f.table, f.key, 10);
+}
+END_TEST
+
 /* 16 threads begin a flight for one key at once; the leader lands only
  * when all have begun: exactly one leader per round, 15 followers that
  * all see its outcome. */
@@ -450,6 +500,7 @@ Suite *flight_suite(void)
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("threads");
+    tcase_add_test(tc, test_flight_releader);
     tcase_add_test(tc, test_flight_threads);
     tcase_add_test(tc, test_flight_threads_no_hold);
     tcase_set_timeout(tc, 300);
