@@ -15,32 +15,31 @@
 typedef enum { LOOKUP_MISS, LOOKUP_HIT, LOOKUP_NEGATIVE } lookup_e;
 
 /* A verdict this location may serve until `until`: answer it from the
- * child's own copy next time, or count that it came from there. */
+ * child's own copy next time (unless it came from there). */
 static void keep_local(const unsigned char *key, long long until,
                        const oa2f_cache_found_t *found)
 {
-    if (found->local) {
-        oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_LOCAL_HIT);
-    }
-    else {
+    if (!found->local) {
         oa2f_cache_keep_local(key, until, found);
     }
 }
 
 /* Read the cache as this location may: an entry older than the
  * location's cap is a miss for it, even if another location still uses
- * it. */
+ * it. *local says whether the entry came from the child's own copy. */
 static lookup_e lookup(request_rec *r, const oa2f_dir_conf_t *conf,
                        const unsigned char *key, long long now,
-                       oa2f_claims_t **c)
+                       oa2f_claims_t **c, int *local)
 {
     oa2f_cache_found_t found;
     long long until;
     int neg_ttl;
 
+    *local = 0;
     if (!oa2f_cache_get(r, key, now, &found)) {
         return LOOKUP_MISS;
     }
+    *local = found.local;
     *c = found.claims;
     if (found.claims->active) {
         until = found.claims->expires_at;
@@ -128,6 +127,8 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
     long long wait_us;
     oa2f_flight_role_e role = OA2F_FLIGHT_ALONE;
     int use_cache = oa2f_cache_enabled() && conf->cache_max_ttl != 0;
+    lookup_e looked;
+    int local;
 
     *claims = NULL;
     if (use_cache) {
@@ -148,7 +149,11 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
         return;
     }
 
-    switch (lookup(r, conf, key, now, &c)) {
+    looked = lookup(r, conf, key, now, &c, &local);
+    if (local && looked != LOOKUP_MISS) {
+        oa2f_stats_count(st, OA2F_C_CACHE_LOCAL_HIT);
+    }
+    switch (looked) {
     case LOOKUP_HIT:
         oa2f_stats_count(st, OA2F_C_CACHE_HIT);
         hit(c, now, outcome, claims, why);
@@ -175,7 +180,7 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
         if (oa2f_flight_wait(ft, key, (long long)apr_time_now() + wait_us,
                              &landed_outcome)) {
             now = (long long)apr_time_sec(apr_time_now());
-            switch (lookup(r, conf, key, now, &c)) {
+            switch (lookup(r, conf, key, now, &c, &local)) {
             case LOOKUP_HIT:
                 hit(c, now, outcome, claims, why);
                 return;

@@ -14,7 +14,7 @@ use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 31, need_module('mod_alias.c');
+plan tests => 32, need_module('mod_alias.c');
 
 my $INTROSPECT = '/token/introspection';
 
@@ -140,9 +140,17 @@ sub herd {
 {
     my $t = fake_token();    # the stub calls any token active
     my $c0 = stub_count('/slow');
+    my $before = status_json();
     my @codes = herd('/cache/slow', $t, 40);
+    my $after = status_json();
     is(scalar(grep { $_ == 200 } @codes), 40, '40 concurrent first requests all pass');
     is(stub_count('/slow') - $c0, 1, '... with exactly one provider call');
+    # waiters read the landed answer, but they are coalesced waits, not hits
+    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
+            qw(cache_hits cache_negative_hits cache_local_hits coalesced_waits);
+    cmp_ok($d{cache_local_hits}, '<=', $d{cache_hits} + $d{cache_negative_hits},
+           "... local hits ($d{cache_local_hits}) are among the hits ($d{cache_hits}; "
+           . "$d{coalesced_waits} coalesced waits)");
 }
 
 # A leader's failure is shared: waiters do not all call a failing provider.
