@@ -359,7 +359,7 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
     apr_size_t len;
     unsigned int got = OA2F_CACHE_MAX_ENTRY;
     apr_status_t rv;
-    socache_t *c;
+    socache_t *part;
     int i;
 
     if (!nparts) {
@@ -371,12 +371,12 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
         /* allocated before locking: a new pool block is not free */
         buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
         i = part_of(key);
-        c = parts[i];
+        part = parts[i];
         if (!lock(r, i)) {
             return 0;
         }
-        rv = c->provider->retrieve(c->instance, r->server, key,
-                                   OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
+        rv = part->provider->retrieve(part->instance, r->server, key,
+                                      OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
         unlock(i);
         if (rv == APR_NOTFOUND) {
             recovered(r);
@@ -415,7 +415,7 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     unsigned char *buf;
     apr_size_t len;
     apr_status_t rv;
-    socache_t *sh;
+    socache_t *part;
     int i;
 
     if (!nparts) {
@@ -429,13 +429,13 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
         return;
     }
     i = part_of(key);
-    sh = parts[i];
+    part = parts[i];
     if (!lock(r, i)) {
         return;
     }
-    rv = sh->provider->store(sh->instance, r->server, key,
-                             OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
-                             buf, (unsigned int)len, r->pool);
+    rv = part->provider->store(part->instance, r->server, key,
+                               OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
+                               buf, (unsigned int)len, r->pool);
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
