@@ -14,6 +14,8 @@
 #include <util_mutex.h>
 
 #include "mod_oa2f_private.h"
+#include "oa2f_cache_parts.h"
+#include "oa2f_local_cache.h"
 
 #define DEFAULT_CACHE_SPEC   "shmcb"
 /* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
@@ -405,7 +407,10 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
                            const oa2f_cache_found_t *found)
 {
-    oa2f_local_cache_put(local, key, until, found->entry, found->entry_len);
+    if (!found->local) {
+        oa2f_local_cache_put(local, key, until, found->entry,
+                             found->entry_len);
+    }
 }
 
 void oa2f_cache_put(request_rec *r, const unsigned char *key,

@@ -119,9 +119,7 @@ void oa2f_register_authz_providers(apr_pool_t *p);
 
 /* ---- mod_oa2f_cache.c: socache, shared memory, single-flight ------- */
 #include "oa2f_cache_entry.h"
-#include "oa2f_cache_parts.h"
 #include "oa2f_flight.h"
-#include "oa2f_local_cache.h"
 #include "oa2f_stats.h"
 
 int oa2f_cache_pre_config(apr_pool_t *pconf);
@@ -144,9 +142,9 @@ typedef struct {
  * shared cache; 0 on a miss, an error or corruption. */
 int oa2f_cache_get(request_rec *r, const unsigned char *key,
                    long long now, oa2f_cache_found_t *found);
-/* Let this child answer the next lookups of an entry that came from the
- * shared cache itself, until `until` (which the caller bounds by what the
- * location may serve). */
+/* Let this child answer the next lookups of an entry found in the shared
+ * cache, until `until` (which the caller bounds by what the location may
+ * serve); nothing to do for one that came from the child's own copy. */
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
                            const oa2f_cache_found_t *found);
 /* Store until `until` (seconds since epoch); errors are logged once per

@@ -14,16 +14,6 @@
 
 typedef enum { LOOKUP_MISS, LOOKUP_HIT, LOOKUP_NEGATIVE } lookup_e;
 
-/* A verdict this location may serve until `until`: answer it from the
- * child's own copy next time (unless it came from there). */
-static void keep_local(const unsigned char *key, long long until,
-                       const oa2f_cache_found_t *found)
-{
-    if (!found->local) {
-        oa2f_cache_keep_local(key, until, found);
-    }
-}
-
 /* Read the cache as this location may: an entry older than the
  * location's cap is a miss for it, even if another location still uses
  * it. *local says whether the entry came from the child's own copy. */
@@ -51,12 +41,12 @@ static lookup_e lookup(request_rec *r, const oa2f_dir_conf_t *conf,
                 until = found.validated_at + conf->cache_max_ttl;
             }
         }
-        keep_local(key, until, &found);
+        oa2f_cache_keep_local(key, until, &found);
         return LOOKUP_HIT;
     }
     neg_ttl = oa2f_conf_negative_ttl(conf);
     if (neg_ttl > 0 && found.validated_at + neg_ttl > now) {
-        keep_local(key, found.validated_at + neg_ttl, &found);
+        oa2f_cache_keep_local(key, found.validated_at + neg_ttl, &found);
         return LOOKUP_NEGATIVE;
     }
     return LOOKUP_MISS;

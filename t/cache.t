@@ -28,6 +28,12 @@ sub status_json {
     return JSON::PP->new->decode($res->content);
 }
 
+# How much each named counter moved between two status_json() reads.
+sub status_delta {
+    my ($before, $after, @names) = @_;
+    return map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) } @names;
+}
+
 # 1 call for 20 requests with one token
 {
     my $t = mint_token('app-read');
@@ -146,8 +152,8 @@ sub herd {
     is(scalar(grep { $_ == 200 } @codes), 40, '40 concurrent first requests all pass');
     is(stub_count('/slow') - $c0, 1, '... with exactly one provider call');
     # waiters read the landed answer, but they are coalesced waits, not hits
-    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
-            qw(cache_hits cache_negative_hits cache_local_hits coalesced_waits);
+    my %d = status_delta($before, $after,
+            qw(cache_hits cache_negative_hits cache_local_hits coalesced_waits));
     cmp_ok($d{cache_local_hits}, '<=', $d{cache_hits} + $d{cache_negative_hits},
            "... local hits ($d{cache_local_hits}) are among the hits ($d{cache_hits}; "
            . "$d{coalesced_waits} coalesced waits)");
@@ -173,9 +179,9 @@ sub herd {
     get_with('/cache/default', $t) for 1 .. 3;
     GET '/cache/default';                      # no token: 400
     my $after = status_json();
-    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
+    my %d = status_delta($before, $after,
             qw(cache_hits cache_misses cache_stores provider_calls
-               requests_200 requests_400);
+               requests_200 requests_400));
     is_deeply(\%d, { cache_hits => 2, cache_misses => 1, cache_stores => 1,
                      provider_calls => 1, requests_200 => 3,
                      requests_400 => 1 },
@@ -189,8 +195,8 @@ sub herd {
     my $before = status_json();
     my @codes = map { get_with('/cache/default', $t)->code } 1 .. 20;
     my $after = status_json();
-    my %d = map { $_ => ($after->{$_} // 0) - ($before->{$_} // 0) }
-            qw(cache_hits cache_local_hits provider_calls);
+    my %d = status_delta($before, $after,
+            qw(cache_hits cache_local_hits provider_calls));
     is("@codes", join(' ', (200) x 20), '20 requests with one token: 200');
     ok($d{cache_local_hits} >= 1 && $d{cache_local_hits} <= $d{cache_hits}
        && $d{provider_calls} == 1,
