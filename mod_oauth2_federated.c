@@ -246,19 +246,41 @@ static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
     return finish_provider(cmd, c);
 }
 
+/* The CA file's content becomes part of the provider identity, so that
+ * a verdict obtained under other trust anchors (a changed file and a
+ * graceful restart included) is never reused (README "Trust
+ * boundaries"). */
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
 static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
                                const char *arg)
 {
     oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_finfo_t fi;
+    apr_file_t *f;
+    char *data;
+    apr_size_t got = 0;
 
-    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool)
-                 != APR_SUCCESS || fi.filetype != APR_REG) {
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE,
+                          cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > CA_FILE_MAX
+        || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                         APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
                             cmd->cmd->name, arg);
     }
+    data = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    if (fi.size > 0
+        && apr_file_read_full(f, data, (apr_size_t)fi.size, &got)
+           != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'",
+                            cmd->cmd->name, arg);
+    }
+    apr_file_close(f);
     c->ca_file = path;
+    c->ca_digest = oa2f_provider_digest(cmd->pool, data, got);
     return finish_provider(cmd, c);
 }
 
@@ -322,6 +344,7 @@ static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
                             "prefix", cmd->cmd->name, arg);
     }
     ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
+    oa2f_conf_note_header_prefix(arg);
     return NULL;
 }
 
@@ -355,6 +378,18 @@ static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
     }
     APR_ARRAY_PUSH(c->remote_user_fields, const char *) = arg;
     return NULL;
+}
+
+static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    static const keyword_t words[] = {
+        { "query", OA2F_STRIP_QUERY }, { "all", OA2F_STRIP_ALL },
+        { "none", OA2F_STRIP_NONE }, { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->strip_token);
 }
 
 static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
@@ -405,19 +440,25 @@ static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+/* Where credentials go and what the backend trusts is decided by the
+ * configuration files only (server, virtual hosts, <Location>,
+ * <Directory>, <Files>), never by .htaccess (README "Trust
+ * boundaries"); who may pass stays .htaccess-able with AuthConfig. */
+#define PROVIDER_CONF (RSRC_CONF | ACCESS_CONF)
+
 static const command_rec oa2f_cmds[] = {
-    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, PROVIDER_CONF,
         "validation dialect: introspection, pingfederate, openam or mule"),
-    AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, PROVIDER_CONF,
         "the provider's validation endpoint URL (http or https)"),
-    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, PROVIDER_CONF,
         "client id this resource server presents to the provider"),
     AP_INIT_TAKE1("OAuth2FederatedClientSecret", set_client_secret, NULL,
-        OR_AUTHCFG, "client secret this resource server presents"),
+        PROVIDER_CONF, "client secret this resource server presents"),
     AP_INIT_TAKE1("OAuth2FederatedClientAuth", set_client_auth, NULL,
-        OR_AUTHCFG, "client authentication: basic, post or none"),
+        PROVIDER_CONF, "client authentication: basic, post or none"),
     AP_INIT_TAKE1("OAuth2FederatedSendTokenIn", set_send_token_in, NULL,
-        OR_AUTHCFG, "openam: send the token as query parameter or header"),
+        PROVIDER_CONF, "openam: send the token as query parameter or header"),
     AP_INIT_ITERATE("OAuth2FederatedAcceptTokenIn", set_accept_token_in, NULL,
         OR_AUTHCFG, "where a client may present the token: header, query"),
     AP_INIT_TAKE1("OAuth2FederatedCacheMaxTTL", set_cache_max_ttl, NULL,
@@ -427,19 +468,22 @@ static const command_rec oa2f_cmds[] = {
     AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
         OR_AUTHCFG, "send the provider's fields to the backend as headers"),
     AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
-        OR_AUTHCFG, "prefix of the headers sent to the backend"),
+        PROVIDER_CONF, "prefix of the headers sent to the backend"),
     AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,
-        OR_AUTHCFG, "prefix of the environment variables for subprocesses"),
+        PROVIDER_CONF, "prefix of the environment variables for subprocesses"),
     AP_INIT_ITERATE("OAuth2FederatedRemoteUserField", set_remote_user_field,
         NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
-    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, PROVIDER_CONF,
         "connect and total timeout of one provider call, in seconds"),
-    AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, PROVIDER_CONF,
         "outgoing proxy URL for provider calls [USER:PASSWORD]"),
-    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, OR_AUTHCFG,
+    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, PROVIDER_CONF,
         "verify the provider's certificate and host name"),
-    AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
         "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE1("OAuth2FederatedStripToken", set_strip_token, NULL,
+        OR_AUTHCFG, "what of the token the handler still sees: query (the "
+        "access_token parameter is removed), all, none"),
     AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
         OR_AUTHCFG, "status map: gateway or rfc6750"),
     AP_INIT_TAKE1("OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
@@ -497,9 +541,10 @@ static void child_init(apr_pool_t *p, server_rec *s)
 
 static void register_hooks(apr_pool_t *p)
 {
-    /* Drop client-sent X-AGW-* before anything else looks at headers. */
-    ap_hook_header_parser(oa2f_strip_client_headers, NULL, NULL,
-                          APR_HOOK_REALLY_FIRST);
+    /* Drop client-sent headers with any of our prefixes before anything
+     * else looks at them, once per request read from a client. */
+    ap_hook_post_read_request(oa2f_strip_client_headers, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
     /* Validate in the access phase so that an authenticated caller who
      * fails a Require oauth2-* line gets 403 from mod_authz_core
      * (see mod_oa2f_authn.c). */
@@ -516,6 +561,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_handler(oa2f_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(oa2f_count_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(oa2f_retrieve_optional_fns, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
     oa2f_register_authz_providers(p);
 }
 

@@ -14,7 +14,10 @@
 #include <http_core.h>
 #include <http_protocol.h>
 
+#include <mod_ssl.h>
+
 #include "mod_oa2f_private.h"
+#include "oa2f_bearer.h"
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"
 #include "oa2f_token.h"
@@ -31,7 +34,16 @@ void oa2f_child_init_http(apr_pool_t *p, server_rec *s)
     }
 }
 
-static int is_ours(request_rec *r)
+/* mod_ssl's variable lookup, for certificate-bound tokens; NULL when
+ * mod_ssl is not loaded. */
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *ssl_var;
+
+void oa2f_retrieve_optional_fns(void)
+{
+    ssl_var = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+}
+
+int oa2f_is_ours(request_rec *r)
 {
     const char *type = ap_auth_type(r);
 
@@ -142,6 +154,60 @@ static void mask_request_line(request_rec *r)
     r->the_request = line;
 }
 
+/* OAuth2FederatedStripToken (README "Trust boundaries"): what of the
+ * caller's token the handler still sees. The query is rewritten before
+ * the fixups, so mod_proxy's canonical URL, CGI's QUERY_STRING and %q
+ * are built without it. */
+static void strip_token(request_rec *r, const oa2f_dir_conf_t *conf)
+{
+    oa2f_strip_e mode = oa2f_conf_strip_token(conf);
+    const char *args;
+
+    if (mode == OA2F_STRIP_NONE) {
+        return;
+    }
+    if (r->args && (args = oa2f_query_without_token(r->pool, r->args))
+                   != r->args) {
+        const char *q = r->unparsed_uri ? strchr(r->unparsed_uri, '?')
+                                        : NULL;
+        r->args = (char *)args;
+        r->parsed_uri.query = (char *)args;
+        if (q) {
+            r->unparsed_uri = apr_pstrcat(
+                r->pool, apr_pstrmemdup(r->pool, r->unparsed_uri,
+                                        (apr_size_t)(q - r->unparsed_uri)),
+                args ? "?" : "", args, NULL);
+        }
+    }
+    if (mode == OA2F_STRIP_ALL) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
+/* A certificate-bound token (RFC 8705 §3) passes only over TLS with the
+ * client certificate it was bound to. */
+static oa2f_outcome_e check_client_cert(request_rec *r, const char *x5t,
+                                        const char **why)
+{
+    const char *pem = NULL, *mine;
+
+    if (ssl_var) {
+        pem = ssl_var(r->pool, r->server, r->connection, r,
+                      (char *)"SSL_CLIENT_CERT");
+    }
+    if (!pem || !*pem) {
+        *why = "the token is bound to a client certificate and none was "
+               "presented over TLS";
+        return OA2F_INACTIVE;
+    }
+    mine = oa2f_x5t_s256_of_pem(r->pool, pem);
+    if (!mine || strcmp(mine, x5t) != 0) {
+        *why = "the token is bound to another client certificate";
+        return OA2F_INACTIVE;
+    }
+    return OA2F_OK;
+}
+
 /* The whole check for one request; OK with r->user set, or a status. */
 static int authenticate(request_rec *r)
 {
@@ -180,6 +246,7 @@ static int authenticate(request_rec *r)
     o = oa2f_token_extract(r->pool,
                            apr_table_get(r->headers_in, "Authorization"),
                            r->args, oa2f_conf_token_in(conf), &token, &why);
+    strip_token(r, conf);
     if (o != OA2F_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10004)
                       "token refused before validation: %s", why);
@@ -187,6 +254,17 @@ static int authenticate(request_rec *r)
     }
 
     oa2f_validate(r, conf, http_pool, token, &o, &claims, &why);
+    if (o == OA2F_OK) {
+        /* per request, cached verdicts included: the certificate is the
+         * connection's */
+        const char *x5t = NULL;
+        o = oa2f_bearer_check(r->pool, claims,
+                              conf->provider->dialect->own_token_type,
+                              &x5t, &why);
+        if (o == OA2F_OK && x5t) {
+            o = check_client_cert(r, x5t, &why);
+        }
+    }
     if (o != OA2F_OK) {
         int level = log_level_for(o);
         if (APLOG_R_IS_LEVEL(r, level)) {
@@ -214,11 +292,32 @@ static int authenticate(request_rec *r)
     return OK;
 }
 
+/* 1 when the request carries no token at all where this location
+ * accepts one. */
+static int no_token(request_rec *r)
+{
+    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
+                                                 &oauth2_federated_module);
+    const char *token, *why;
+
+    return oa2f_token_extract(r->pool,
+                              apr_table_get(r->headers_in, "Authorization"),
+                              r->args, oa2f_conf_token_in(conf), &token,
+                              &why) == OA2F_NO_TOKEN;
+}
+
 int oa2f_check_access(request_rec *r)
 {
     int rv;
 
-    if (!is_ours(r)) {
+    if (!oa2f_is_ours(r)) {
+        return DECLINED;
+    }
+    /* Without a token, let mod_authz_core's userless pass decide first:
+     * Require lines that grant without a user (Require ip in a
+     * <RequireAny>) let the request through with no provider call; if
+     * they need a user, check_authn answers for the missing token. */
+    if (!r->main && !r->prev && no_token(r)) {
         return DECLINED;
     }
     rv = authenticate(r);
@@ -229,7 +328,7 @@ int oa2f_check_access(request_rec *r)
 
 int oa2f_check_authn(request_rec *r)
 {
-    if (!is_ours(r)) {
+    if (!oa2f_is_ours(r)) {
         return DECLINED;
     }
     if (ap_get_module_config(r->request_config, &oauth2_federated_module)) {

@@ -31,7 +31,20 @@
 typedef struct {
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *instance;
+    /* longest TTL the back end takes as relative, seconds; 0 = any */
+    long long max_ttl;
 } socache_t;
+
+/* memcached reads an expiry above 30 days as an absolute Unix time. */
+#define MEMCACHE_MAX_TTL (30LL * 86400 - 1)
+
+/* Back ends other servers can read: entries there must be sealed with
+ * OAuth2FederatedCacheSecret (README "Trust boundaries"). */
+static int is_shared_backend(const char *name)
+{
+    return !strcasecmp(name, "redis") || !strcasecmp(name, "memcache")
+           || !strcasecmp(name, "dc");
+}
 
 /* This generation's view; reset when the module is reloaded. The cache
  * is nparts parts (oa2f_cache_parts.h), each with its mutex where the
@@ -141,6 +154,15 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
     if (!strcasecmp(name, "none")) {
         return OK;
     }
+    if (is_shared_backend(name) && !sc->cache_secret) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10312)
+                     "OAuth2FederatedCache %s%s%s: a cache shared with other "
+                     "servers needs OAuth2FederatedCacheSecret, so that its "
+                     "entries are encrypted and authenticated", spec,
+                     sc->cache_spec_where ? " at " : "",
+                     sc->cache_spec_where ? sc->cache_spec_where : "");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                             AP_SOCACHE_PROVIDER_VERSION)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10301)
@@ -245,6 +267,7 @@ static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    c->max_ttl = !strcasecmp(name, "memcache") ? MEMCACHE_MAX_TTL : 0;
     *out = c;
     return OK;
 }
@@ -420,6 +443,7 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     unsigned char *buf;
     apr_size_t len;
     apr_status_t rv;
+    apr_time_t expiry;
     socache_t *part;
     int i;
 
@@ -435,11 +459,21 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     }
     i = part_of(key);
     part = parts[i];
+    expiry = apr_time_from_sec(until);
+    if (part->max_ttl
+        && expiry > apr_time_now() + apr_time_from_sec(part->max_ttl)) {
+        expiry = apr_time_now() + apr_time_from_sec(part->max_ttl);
+    }
+    /* back ends count whole seconds: less than one left is no entry (and
+     * redis would refuse an expiry of 0) */
+    if (expiry - apr_time_now() < apr_time_from_sec(1)) {
+        return;
+    }
     if (!lock(r, i)) {
         return;
     }
     rv = part->provider->store(part->instance, r->server, key,
-                               OA2F_CACHE_KEY_LEN, apr_time_from_sec(until),
+                               OA2F_CACHE_KEY_LEN, expiry,
                                buf, (unsigned int)len, r->pool);
     unlock(i);
     if (rv != APR_SUCCESS) {

@@ -35,6 +35,7 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
     c->negative_ttl = OA2F_UNSET;
     c->expose_headers = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
+    c->strip_token = OA2F_UNSET;
     oa2f_conf_refresh_provider(p, c);
     return c;
 }
@@ -64,6 +65,7 @@ static void fill_provider(apr_pool_t *p, const oa2f_dir_conf_t *c,
     prov->proxy_userpwd = c->proxy_userpwd;
     prov->ssl_verify = (c->ssl_verify == OA2F_UNSET) ? 1 : c->ssl_verify;
     prov->ca_file = c->ca_file;
+    prov->ca_digest = c->ca_digest;
     prov->max_answer = OA2F_MAX_ANSWER;
     oa2f_provider_finish(p, prov);
 }
@@ -72,14 +74,50 @@ static void fill_provider(apr_pool_t *p, const oa2f_dir_conf_t *c,
  * NULL outside the directive-reading phase of a generation. */
 static apr_array_header_t *known_providers;
 
+/* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
+ * default first: a client-sent header with any of them is removed from
+ * every request, wherever the prefix was configured (README "Trust
+ * boundaries"). Prefixes are config-file only, so all are known here. */
+static apr_array_header_t *header_prefixes;
+
 static apr_status_t forget_providers(void *unused)
 {
     known_providers = NULL;
+    header_prefixes = NULL;
     return APR_SUCCESS;
+}
+
+void oa2f_conf_note_header_prefix(const char *prefix)
+{
+    int i;
+
+    if (!header_prefixes) {
+        return;
+    }
+    for (i = 0; i < header_prefixes->nelts; i++) {
+        if (!strcasecmp(APR_ARRAY_IDX(header_prefixes, i, const char *),
+                        prefix)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(header_prefixes, const char *) =
+        apr_pstrdup(header_prefixes->pool, prefix);
+}
+
+const apr_array_header_t *oa2f_conf_header_prefixes(void)
+{
+    static const char *def[] = { DEF_HEADER_PREFIX };
+    static const apr_array_header_t only_default = {
+        NULL, sizeof(const char *), 1, 1, (char *)def
+    };
+
+    return header_prefixes ? header_prefixes : &only_default;
 }
 
 void oa2f_conf_reset_providers(apr_pool_t *pconf)
 {
+    header_prefixes = apr_array_make(pconf, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(header_prefixes, const char *) = DEF_HEADER_PREFIX;
     known_providers = apr_array_make(pconf, 16, sizeof(oa2f_provider_t *));
     apr_pool_cleanup_register(pconf, NULL, forget_providers,
                               apr_pool_cleanup_null);
@@ -122,6 +160,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(total_timeout_ms, OA2F_UNSET);
     PICK(ssl_verify, OA2F_UNSET);
     PICK(ca_file, NULL);
+    n->ca_digest = add->ca_file ? add->ca_digest : base->ca_digest;
     n->proxy_set = add->proxy_set || base->proxy_set;
     n->proxy = add->proxy_set ? add->proxy : base->proxy;
     n->proxy_userpwd = add->proxy_set ? add->proxy_userpwd
@@ -149,6 +188,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(env_prefix, NULL);
     PICK(remote_user_fields, NULL);
     PICK(status_profile, OA2F_UNSET);
+    PICK(strip_token, OA2F_UNSET);
     return n;
 }
 
@@ -188,4 +228,10 @@ oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
 int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
 {
     return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
+}
+
+oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
+{
+    return c->strip_token == OA2F_UNSET ? OA2F_STRIP_QUERY
+                                        : (oa2f_strip_e)c->strip_token;
 }

@@ -8,22 +8,31 @@
 #include "mod_oa2f_private.h"
 #include "oa2f_sanitize.h"
 
+/* post_read_request: runs once per request read from a client, before
+ * translation and every other hook, and not again for internal
+ * redirects (which share headers_in with the request they came from). */
 int oa2f_strip_client_headers(request_rec *r)
 {
-    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
-                                                 &oauth2_federated_module);
-    const char *prefix = oa2f_conf_header_prefix(conf);
+    const apr_array_header_t *prefixes = oa2f_conf_header_prefixes();
     const apr_array_header_t *arr = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     apr_array_header_t *doomed = NULL;
-    int i;
+    int i, j;
 
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key && oa2f_has_prefix_folded(e[i].key, prefix)) {
-            if (!doomed) {
-                doomed = apr_array_make(r->pool, 4, sizeof(const char *));
+        if (!e[i].key) {
+            continue;
+        }
+        for (j = 0; j < prefixes->nelts; j++) {
+            if (oa2f_has_prefix_folded(e[i].key,
+                                       APR_ARRAY_IDX(prefixes, j,
+                                                     const char *))) {
+                if (!doomed) {
+                    doomed = apr_array_make(r->pool, 4, sizeof(const char *));
+                }
+                APR_ARRAY_PUSH(doomed, const char *) = e[i].key;
+                break;
             }
-            APR_ARRAY_PUSH(doomed, const char *) = e[i].key;
         }
     }
     if (doomed) {
@@ -32,8 +41,8 @@ int oa2f_strip_client_headers(request_rec *r)
                             APR_ARRAY_IDX(doomed, i, const char *));
         }
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10201)
-                      "dropped %d client-sent header(s) starting with %s",
-                      doomed->nelts, prefix);
+                      "dropped %d client-sent header(s) with a prefix of "
+                      "this module", doomed->nelts);
     }
     return DECLINED;
 }
@@ -57,8 +66,10 @@ int oa2f_enrich_fixup(request_rec *r)
     apr_size_t hlen, elen;
     int expose, i;
 
-    if (!r->user || !(st = ap_get_module_config(r->request_config,
-                                                &oauth2_federated_module))) {
+    /* The state may belong to the request this one was redirected from
+     * internally: httpd then skips the auth hooks and copies r->user only
+     * (README "Trust boundaries"). */
+    if (!r->user || !oa2f_is_ours(r) || !(st = oa2f_request_state(r))) {
         return DECLINED;
     }
     conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
@@ -76,8 +87,7 @@ int oa2f_enrich_fixup(request_rec *r)
     eprefix = oa2f_conf_env_prefix(conf);
 
     /* Values and names were made safe once per validation
-     * (oa2f_claims_prepare); client-sent headers with our prefix are gone
-     * (oa2f_strip_client_headers), so adding cannot duplicate. */
+     * (oa2f_claims_prepare); set, never add: one value per name, ours. */
     hlen = strlen(hprefix);
     elen = strlen(eprefix);
     for (i = 0; i < st->claims->fields->nelts; i++) {
@@ -85,11 +95,11 @@ int oa2f_enrich_fixup(request_rec *r)
             &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
         apr_size_t nlen = strlen(f->name);
         if (expose && f->is_token && nlen <= OA2F_FIELD_NAME_MAX) {
-            apr_table_addn(r->headers_in,
+            apr_table_setn(r->headers_in,
                            join(r->pool, hprefix, hlen, f->name, nlen),
                            f->shown);
         }
-        apr_table_addn(r->subprocess_env,
+        apr_table_setn(r->subprocess_env,
                        join(r->pool, eprefix, elen, f->env_suffix,
                             strlen(f->env_suffix)),
                        f->shown);

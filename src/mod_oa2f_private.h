@@ -28,6 +28,12 @@ extern module AP_MODULE_DECLARE_DATA oauth2_federated_module;
 #define OA2F_NOTE_ALLOWED "oauth2-federated-allowed"
 
 typedef enum {
+    OA2F_STRIP_QUERY = 0,        /* the access_token query parameter   */
+    OA2F_STRIP_ALL,              /* that and the Authorization header  */
+    OA2F_STRIP_NONE
+} oa2f_strip_e;
+
+typedef enum {
     OA2F_PROFILE_GATEWAY = 0,
     OA2F_PROFILE_RFC6750 = 1
 } oa2f_profile_e;
@@ -49,6 +55,7 @@ typedef struct {
     int proxy_set;
     int ssl_verify;              /* 0, 1 or UNSET                      */
     const char *ca_file;
+    const char *ca_digest;       /* of ca_file's content               */
     int provider_fields_set;     /* any of the above given here        */
     /* this scope's provider, finished (identity, Basic header) */
     oa2f_provider_t *provider;
@@ -62,6 +69,7 @@ typedef struct {
     const char *env_prefix;
     apr_array_header_t *remote_user_fields;   /* const char *          */
     int status_profile;          /* oa2f_profile_e or UNSET            */
+    int strip_token;             /* oa2f_strip_e or UNSET              */
 } oa2f_dir_conf_t;
 
 /* Server configuration (SPEC §2 *server* directives). */
@@ -88,6 +96,11 @@ const apr_array_header_t *oa2f_conf_remote_user_fields(
     const oa2f_dir_conf_t *c);
 oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c);
 int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c);
+oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c);
+/* Every header prefix of this configuration (the default included),
+ * for the server-wide strip of client-sent headers. */
+void oa2f_conf_note_header_prefix(const char *prefix);
+const apr_array_header_t *oa2f_conf_header_prefixes(void);
 
 /* ---- mod_oa2f_authn.c ---------------------------------------------- */
 /* What a successful check leaves for the authz providers and fixups. */
@@ -97,6 +110,8 @@ typedef struct {
     const char *identity;        /* provider it was validated against */
 } oa2f_request_state_t;
 
+int oa2f_is_ours(request_rec *r);
+void oa2f_retrieve_optional_fns(void);
 int oa2f_check_access(request_rec *r);
 int oa2f_check_authn(request_rec *r);
 int oa2f_note_auth_failure(request_rec *r, const char *auth_type);

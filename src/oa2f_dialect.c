@@ -467,10 +467,11 @@ static oa2f_outcome_e mule_interpret(apr_pool_t *p,
 /* ---- the table --------------------------------------------------------- */
 
 static const oa2f_dialect_t dialects[] = {
-    { "introspection", introspection_build, introspection_interpret },
-    { "pingfederate",  pingfederate_build,  pingfederate_interpret  },
-    { "openam",        openam_build,        openam_interpret        },
-    { "mule",          mule_build,          mule_interpret          },
+    { "introspection", introspection_build, introspection_interpret, NULL },
+    { "pingfederate",  pingfederate_build,  pingfederate_interpret,
+      PING_VALIDATED },
+    { "openam",        openam_build,        openam_interpret,        NULL },
+    { "mule",          mule_build,          mule_interpret,          NULL },
 };
 
 const oa2f_dialect_t *oa2f_dialect_find(const char *name)

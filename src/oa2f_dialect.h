@@ -17,6 +17,9 @@ typedef struct oa2f_dialect_t {
     oa2f_outcome_e (*interpret)(apr_pool_t *p, const oa2f_provider_t *prov,
                                 const oa2f_http_resp_t *resp,
                                 oa2f_claims_t **claims, const char **why);
+    /* A token_type value that is this dialect's own mark of a valid
+     * answer rather than RFC 7662's token type (PingFederate), or NULL. */
+    const char *own_token_type;
 } oa2f_dialect_t;
 
 /* The dialect called `name`, or NULL. */

@@ -12,14 +12,15 @@ int oa2f_provider_has_credentials(const oa2f_provider_t *p)
     return p->client_id && *p->client_id && p->auth != OA2F_AUTH_NONE;
 }
 
-static const char *sha256_hex(apr_pool_t *pool, const char *s)
+static const char *sha256_hex_of(apr_pool_t *pool, const void *data,
+                                 apr_size_t len)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     static const char hex[] = "0123456789abcdef";
     char *out = apr_palloc(pool, 2 * SHA256_DIGEST_LENGTH + 1);
     int i;
 
-    SHA256((const unsigned char *)s, strlen(s), md);
+    SHA256(data, len, md);
     for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0xf];
@@ -28,15 +29,38 @@ static const char *sha256_hex(apr_pool_t *pool, const char *s)
     return out;
 }
 
+static const char *sha256_hex(apr_pool_t *pool, const char *s)
+{
+    return sha256_hex_of(pool, s, strlen(s));
+}
+
+const char *oa2f_provider_digest(apr_pool_t *pool, const void *data,
+                                 apr_size_t len)
+{
+    return sha256_hex_of(pool, data, len);
+}
+
+/* Every member that decides what is asked and whose answer is trusted
+ * (README "Trust boundaries"): a verdict obtained without TLS
+ * verification, under other trust anchors or through another proxy must
+ * never name the same cache entry. Secrets only as digests. */
 void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
 {
-    p->identity = apr_psprintf(pool, "%s\n%s\n%s\n%s\n%d\n%d",
+    p->identity = apr_psprintf(pool, "%s\n%s\n%s\n%s\n%d\n%d\n"
+                               "tls=%d ca=%s\nproxy=%s %s",
                                p->dialect ? p->dialect->name : "",
                                p->endpoint ? p->endpoint : "",
                                p->client_id ? p->client_id : "",
                                sha256_hex(pool, p->client_secret
                                                 ? p->client_secret : ""),
-                               (int)p->auth, (int)p->token_send);
+                               (int)p->auth, (int)p->token_send,
+                               p->ssl_verify ? 1 : 0,
+                               p->ca_file ? (p->ca_digest ? p->ca_digest
+                                                          : "unread")
+                                          : "system",
+                               p->proxy ? p->proxy : "direct",
+                               p->proxy && p->proxy_userpwd
+                               ? sha256_hex(pool, p->proxy_userpwd) : "-");
     p->basic_header = NULL;
     if (oa2f_provider_has_credentials(p) && p->auth == OA2F_AUTH_BASIC) {
         /* RFC 6749 §2.3.1: form-encode id and secret, then base64. */

@@ -30,10 +30,13 @@ typedef struct {
     const char *proxy_userpwd;   /* "user:password" or NULL           */
     int ssl_verify;              /* 1 = verify peer and host name     */
     const char *ca_file;         /* NULL = system store               */
+    const char *ca_digest;       /* SHA-256 hex of ca_file's content  */
     apr_size_t max_answer;       /* bytes; larger answers are refused */
     /* Built once at configuration time by oa2f_provider_finish():
      * the identity of this provider configuration for cache keys
-     * (dialect, endpoint, client id, a digest of the secret), and the
+     * (dialect, endpoint, client credentials, client authentication, how
+     * the token is sent, TLS verification, the CA file's digest, the
+     * proxy and a digest of its credentials), and the
      * ready-made "Authorization: Basic …" line when Basic is used. */
     const char *identity;
     const char *basic_header;
@@ -48,6 +51,10 @@ typedef struct {
 /* Compute p->identity and p->basic_header (allocated in pool). Call once
  * after every other member is set. */
 void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p);
+
+/* SHA-256 of data as lower-case hex, in pool. */
+const char *oa2f_provider_digest(apr_pool_t *pool, const void *data,
+                                 apr_size_t len);
 
 /* 1 when the call carries client credentials (an id is configured and
  * the authentication method is not none). */

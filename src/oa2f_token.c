@@ -71,14 +71,59 @@ static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
+static const char token_param[] = "access_token";
+#define TOKEN_PARAM_LEN (sizeof(token_param) - 1)
+
+/* s[0..plen) is an access_token parameter (with or without a value).
+ * A parameter name may itself be percent-encoded in theory; we accept
+ * only the literal name, as every client sends it. */
+static int is_token_param(const char *s, apr_size_t plen)
+{
+    return plen >= TOKEN_PARAM_LEN
+           && strncmp(s, token_param, TOKEN_PARAM_LEN) == 0
+           && (plen == TOKEN_PARAM_LEN || s[TOKEN_PARAM_LEN] == '=');
+}
+
+const char *oa2f_query_without_token(apr_pool_t *p, const char *query)
+{
+    const char *s = query;
+    char *out, *o;
+    int removed = 0;
+
+    if (!query || !strstr(query, token_param)) {
+        return query;
+    }
+    o = out = apr_palloc(p, strlen(query) + 1);
+    while (s) {
+        const char *end = strchr(s, '&');
+        apr_size_t plen = end ? (apr_size_t)(end - s) : strlen(s);
+
+        if (is_token_param(s, plen)) {
+            removed++;
+        }
+        else if (plen) {
+            if (o != out) {
+                *o++ = '&';
+            }
+            memcpy(o, s, plen);
+            o += plen;
+        }
+        s = end ? end + 1 : NULL;
+    }
+    *o = '\0';
+    if (!removed) {
+        return query;
+    }
+    return *out ? out : NULL;
+}
+
 /* Find the access_token parameter(s) in a query string. Returns the
  * number found (0, 1, or 2 meaning "more than one"); val and vlen point
  * into query for the first. */
 static int find_query_token(const char *query, const char **val,
                             apr_size_t *vlen)
 {
-    static const char name[] = "access_token";
-    const apr_size_t nlen = sizeof(name) - 1;
+    const apr_size_t nlen = TOKEN_PARAM_LEN;
     const char *s = query;
     int found = 0;
 
@@ -86,10 +131,7 @@ static int find_query_token(const char *query, const char **val,
         const char *end = strchr(s, '&');
         apr_size_t plen = end ? (apr_size_t)(end - s) : strlen(s);
 
-        /* A parameter name may itself be percent-encoded in theory; we
-         * accept only the literal name, as every client sends it. */
-        if (plen >= nlen && strncmp(s, name, nlen) == 0
-            && (plen == nlen || s[nlen] == '=')) {
+        if (is_token_param(s, plen)) {
             if (found++ == 0) {
                 *val = (plen == nlen) ? s + plen : s + nlen + 1;
                 *vlen = (plen == nlen) ? 0 : plen - nlen - 1;

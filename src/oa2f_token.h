@@ -24,6 +24,11 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
                                   const char *query, int accept,
                                   const char **token, const char **why);
 
+/* query without its access_token parameters (OAuth2FederatedStripToken
+ * query): the same string when it has none, NULL when nothing is left,
+ * else a new string in p with the other parameters in their order. */
+const char *oa2f_query_without_token(apr_pool_t *p, const char *query);
+
 /* 1 when s[0..len) is RFC 6750 b64token syntax:
  *   1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="  */
 int oa2f_token_is_b64token(const char *s, apr_size_t len);

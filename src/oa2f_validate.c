@@ -2,6 +2,7 @@
 #include <apr_time.h>
 
 #include "oa2f_dialect.h"
+#include "oa2f_scrub.h"
 #include "oa2f_validate.h"
 
 oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
@@ -26,6 +27,14 @@ void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
     out->claims = NULL;
     out->why = NULL;
     out->http_status = 0;
+    out->elapsed = 0;
+    out->new_connection = 0;
+    if (!hp) {
+        /* the child's connection pool could not be set up */
+        out->outcome = OA2F_INTERNAL;
+        out->why = "no provider connection pool in this process";
+        return;
+    }
 
     prov->dialect->build(p, prov, token, &req);
     hr = oa2f_http_perform(hp, p, prov, &req, &resp);
@@ -64,6 +73,7 @@ void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
     out->outcome = prov->dialect->interpret(p, prov, &resp, &out->claims,
                                             &out->why);
     if (out->claims) {
+        oa2f_claims_drop_token(p, out->claims, token);
         oa2f_claims_prepare(p, out->claims);
     }
     if (out->outcome == OA2F_OK) {
