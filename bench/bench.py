@@ -74,6 +74,9 @@ MEM_WARM_COLD = env_int("BENCH_MEM_WARM_COLD", 8, 3)  # s of new tokens in the w
 PORT_BASE = env_int("BENCH_PORT_BASE", 19100)
 SCENARIOS = env_str("BENCH_SCENARIOS", "hot,hot-scope,hot-many,cold,herd,memory",
                     "hot,hot-many,cold,herd,memory").split(",")
+# Sealed entries and keyed names, as a production configuration has them
+# (README "Trust boundaries"); BENCH_CACHE_SECRET= (empty) measures without.
+CACHE_SECRET = os.environ.get("BENCH_CACHE_SECRET", "bench-cache-secret-0123456789")
 ALL_CONFIGS = ["baseline", "oauth2_federated", "auth_openidc", "mod_oauth2"]
 CONFIGS = [c for c in env_str("BENCH_CONFIGS", ",".join(ALL_CONFIGS)).split(",") if c]
 MEM_CONFIGS = env_str("BENCH_MEMORY_CONFIGS", "baseline,oauth2_federated")
@@ -389,10 +392,12 @@ def conf_for(name, sizes):
     OAuth2FederatedCAFile       "{ca}"
     {req}
 </Location>""")
+        secret = (f"OAuth2FederatedCacheSecret {CACHE_SECRET}\n"
+                  if CACHE_SECRET else "")
         return c + f"""
 LoadModule oauth2_federated_module {MODULE_SO}
 OAuth2FederatedCache {spec}
-""" + "\n".join(blocks) + """
+{secret}""" + "\n".join(blocks) + """
 <Location /oauth2-status>
     SetHandler oauth2-federated-status
     Require ip 127.0.0.1
