@@ -292,18 +292,20 @@ static int authenticate(request_rec *r)
     return OK;
 }
 
-/* 1 when the request carries no token at all where this location
- * accepts one. */
+/* 1 when the request carries nothing that could be a token where this
+ * location accepts one (cheap: the hot path has a token). */
 static int no_token(request_rec *r)
 {
     oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
                                                  &oauth2_federated_module);
-    const char *token, *why;
+    int in = oa2f_conf_token_in(conf);
 
-    return oa2f_token_extract(r->pool,
-                              apr_table_get(r->headers_in, "Authorization"),
-                              r->args, oa2f_conf_token_in(conf), &token,
-                              &why) == OA2F_NO_TOKEN;
+    if ((in & OA2F_TOKEN_IN_HEADER)
+        && apr_table_get(r->headers_in, "Authorization")) {
+        return 0;
+    }
+    return !(in & OA2F_TOKEN_IN_QUERY) || !r->args
+           || !strstr(r->args, "access_token");
 }
 
 int oa2f_check_access(request_rec *r)

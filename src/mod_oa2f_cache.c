@@ -15,6 +15,7 @@
 
 #include "mod_oa2f_private.h"
 #include "oa2f_cache_parts.h"
+#include "oa2f_key_memo.h"
 #include "oa2f_local_cache.h"
 
 #define DEFAULT_CACHE_SPEC   "shmcb"
@@ -27,6 +28,8 @@
  * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
 #define LOCAL_SLOTS          1024
 #define LOCAL_ENTRY_MAX      2000
+/* Derived keys this child remembers (oa2f_key_memo.h): 256 KiB. */
+#define KEY_MEMO_SLOTS       4096
 
 typedef struct {
     const ap_socache_provider_t *provider;
@@ -57,6 +60,7 @@ static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
 /* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
 static oa2f_local_cache_t *local;
+static oa2f_key_memo_t *key_memo;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
 
@@ -78,6 +82,11 @@ oa2f_stats_t *oa2f_stats(void)
 oa2f_flight_table_t *oa2f_flights(void)
 {
     return flights;
+}
+
+oa2f_key_memo_t *oa2f_cache_key_memo(void)
+{
+    return key_memo;
 }
 
 static apr_status_t unload_shmcb(void *mod)
@@ -284,6 +293,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     memset(parts, 0, sizeof(parts));
     memset(part_mutex, 0, sizeof(part_mutex));
     local = NULL;
+    key_memo = NULL;
     secret = sc->cache_secret;
     if (attach_shm(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -329,6 +339,7 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
     }
     if (nparts) {
         local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
+        key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
 }
 

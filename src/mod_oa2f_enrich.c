@@ -64,6 +64,7 @@ int oa2f_enrich_fixup(request_rec *r)
     oa2f_dir_conf_t *conf;
     const char *hprefix, *eprefix, *chal;
     apr_size_t hlen, elen;
+    void (*put)(apr_table_t *, const char *, const char *);
     int expose, i;
 
     /* The state may belong to the request this one was redirected from
@@ -87,7 +88,12 @@ int oa2f_enrich_fixup(request_rec *r)
     eprefix = oa2f_conf_env_prefix(conf);
 
     /* Values and names were made safe once per validation
-     * (oa2f_claims_prepare); set, never add: one value per name, ours. */
+     * (oa2f_claims_prepare). One value per name, ours: client-sent ones
+     * are gone (oa2f_strip_client_headers), so a request read from the
+     * client can add; a subrequest or internal redirect shares or copies
+     * headers we may have set already, so it sets (which costs a scan of
+     * the table per name). */
+    put = (r->main || r->prev) ? apr_table_setn : apr_table_addn;
     hlen = strlen(hprefix);
     elen = strlen(eprefix);
     for (i = 0; i < st->claims->fields->nelts; i++) {
@@ -95,14 +101,13 @@ int oa2f_enrich_fixup(request_rec *r)
             &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
         apr_size_t nlen = strlen(f->name);
         if (expose && f->is_token && nlen <= OA2F_FIELD_NAME_MAX) {
-            apr_table_setn(r->headers_in,
-                           join(r->pool, hprefix, hlen, f->name, nlen),
-                           f->shown);
+            put(r->headers_in, join(r->pool, hprefix, hlen, f->name, nlen),
+                f->shown);
         }
-        apr_table_setn(r->subprocess_env,
-                       join(r->pool, eprefix, elen, f->env_suffix,
-                            strlen(f->env_suffix)),
-                       f->shown);
+        put(r->subprocess_env,
+            join(r->pool, eprefix, elen, f->env_suffix,
+                 strlen(f->env_suffix)),
+            f->shown);
     }
     /* JSON outside strings only has insignificant whitespace controls, so
      * without them the answer stays intact and one line long. */

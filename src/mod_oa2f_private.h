@@ -169,6 +169,9 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
                     long long until);
 oa2f_stats_t *oa2f_stats(void);
 oa2f_flight_table_t *oa2f_flights(void);
+struct oa2f_key_memo_t;
+/* This child's memo of derived keys (NULL without a cache). */
+struct oa2f_key_memo_t *oa2f_cache_key_memo(void);
 
 /* ---- mod_oa2f_validate.c: cache → single-flight → provider --------- */
 void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,

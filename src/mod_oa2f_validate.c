@@ -9,6 +9,7 @@
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
+#include "oa2f_key_memo.h"
 #include "oa2f_keyer.h"
 #include "oa2f_validate.h"
 
@@ -123,7 +124,13 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
     *claims = NULL;
     if (use_cache) {
         if (conf->provider->keyer) {
-            oa2f_keyer_derive(conf->provider->keyer, token, key);
+            oa2f_key_memo_t *memo = oa2f_cache_key_memo();
+            unsigned long long tag[2];
+            if (!oa2f_key_memo_get(memo, conf->provider->keyer, token,
+                                   strlen(token), tag, key)) {
+                oa2f_keyer_derive(conf->provider->keyer, token, key);
+                oa2f_key_memo_put(memo, conf->provider->keyer, tag, key);
+            }
         }
         else {
             oa2f_cache_key(oa2f_cache_secret(), conf->provider->identity,

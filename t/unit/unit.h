@@ -33,5 +33,6 @@ Suite *flight_suite(void);
 Suite *stats_suite(void);
 Suite *local_cache_suite(void);
 Suite *trust_suite(void);
+Suite *key_memo_suite(void);
 
 #endif
