@@ -367,6 +367,25 @@ const routes = {
     const timer = setTimeout(() => json(res, 200, activeAnswer()), ms);
     res.on('close', () => clearTimeout(timer));
   },
+  // ---- trust boundaries (issue 11, t/trust_request.t) ----
+  // the token the module asked about: form "token", else the query's
+  // access_token, else a Bearer header
+  '/echo-token': (req, res, url, body) => json(res, 200, activeAnswer({
+    username: 'echo-user',
+    echo: new URLSearchParams(body).get('token') || url.searchParams.get('access_token')
+      || bearerToken(req),
+  })),
+  // active, with the token_type / token_use given as ?value=
+  '/token-type': (req, res, url) => json(res, 200, activeAnswer({ token_type: url.searchParams.get('value') })),
+  '/token-use': (req, res, url) => json(res, 200, activeAnswer({ token_use: url.searchParams.get('value') })),
+  // active, but bound to a DPoP key (RFC 9449 §6.2)
+  '/cnf-jkt': (req, res) => json(res, 200, activeAnswer({
+    cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+  })),
+  // active, bound to the certificate whose thumbprint is ?thumb= (RFC 8705 §3.1)
+  '/x5t': (req, res, url) => json(res, 200, activeAnswer({
+    token_type: 'Bearer', cnf: { 'x5t#S256': url.searchParams.get('thumb') },
+  })),
   '/ping/as/token.oauth2': (req, res, url, body) => pingValidateBearer(req, res, body),
   '/openam/oauth2/tokeninfo': (req, res, url) => openamTokeninfo(req, res, url),
   '/mule/validate': (req, res, url) => muleValidate(req, res, url, false),
