@@ -54,6 +54,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, flight_suite());
     srunner_add_suite(sr, stats_suite());
     srunner_add_suite(sr, local_cache_suite());
+    srunner_add_suite(sr, seal_suite());
     srunner_set_tap(sr, "-");
 
     srunner_run_all(sr, CK_SILENT);

@@ -32,5 +32,6 @@ Suite *cache_suite(void);
 Suite *flight_suite(void);
 Suite *stats_suite(void);
 Suite *local_cache_suite(void);
+Suite *seal_suite(void);
 
 #endif
