@@ -5,7 +5,10 @@
  *  1. decoded as it is (must never crash; almost always a bad check word);
  *  2. decoded after its last 4 bytes are replaced by the right check word,
  *     so that mutations reach the structure behind it; whatever decodes
- *     must encode again and decode to the same claims;
+ *     shows exactly what oa2f_claims_prepare derives from its names and
+ *     values (fz_check_prepared: stored shown values, env suffixes, token
+ *     flags and raw answer are never trusted), and must encode again and
+ *     decode to the same claims;
  *  3. read as an RFC 7662 answer (HTTP 200, introspection dialect): the
  *     claims of an OK or INACTIVE answer are encoded (as the dialect left
  *     them, and after oa2f_claims_prepare), and unless too big for the
@@ -160,6 +163,8 @@ static void check_decoded(apr_pool_t *p, const oa2f_claims_t *c, long long at)
     int i;
 
     FZ_ASSERT(c->fields && c->scopes && c->raw, "decoded claims incomplete");
+    /* whatever the entry stored, a hit shows what prepare derives */
+    fz_check_prepared(p, c);
     for (i = 0; i < c->fields->nelts; i++) {
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
         FZ_ASSERT(f->name && f->value && f->shown && f->env_suffix,

@@ -7,6 +7,7 @@
 #include <apr_general.h>
 
 #include "fuzz_common.h"
+#include "oa2f_sanitize.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -130,4 +131,31 @@ unsigned char *fz_copy(const uint8_t *data, size_t size)
         memcpy(s, data, size);
     }
     return s;
+}
+
+void fz_check_prepared(apr_pool_t *p, const oa2f_claims_t *c)
+{
+    size_t i;
+    int f;
+
+    for (f = 0; f < c->fields->nelts; f++) {
+        const oa2f_field_t *fd = &APR_ARRAY_IDX(c->fields, f, oa2f_field_t);
+        FZ_ASSERT(fd->shown && strcmp(fd->shown, oa2f_clean_value(
+                      p, fd->value, fd->value_len)) == 0,
+                  "field %d: shown is not the value cleaned", f);
+        FZ_ASSERT(fd->env_suffix
+                  && strcmp(fd->env_suffix,
+                            oa2f_env_name(p, "", fd->name)) == 0,
+                  "field %d: env suffix is not the name's", f);
+        FZ_ASSERT(fd->is_token == oa2f_is_http_token(fd->name),
+                  "field %d: token flag %d is not the name's", f,
+                  fd->is_token);
+    }
+    FZ_ASSERT(c->raw && c->shown_raw && strcmp(c->raw, c->shown_raw) == 0
+              && strlen(c->raw) == c->raw_len,
+              "raw and shown_raw differ");
+    for (i = 0; i < c->raw_len; i++) {
+        unsigned char ch = (unsigned char)c->raw[i];
+        FZ_ASSERT(ch >= 0x20 && ch != 0x7f, "raw byte %zu is 0x%02x", i, ch);
+    }
 }

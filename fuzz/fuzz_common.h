@@ -17,6 +17,8 @@
 
 #include <apr_pools.h>
 
+#include "oa2f_claims.h"
+
 /* A fresh pool for one input, and its end (pool destroyed, its malloc'd
  * blocks freed). */
 apr_pool_t *fz_pool_begin(void);
@@ -28,6 +30,14 @@ char *fz_cstr(const uint8_t *data, size_t size);
 
 /* A malloc'd copy of exactly size bytes (at least 1 byte allocated). */
 unsigned char *fz_copy(const uint8_t *data, size_t size);
+
+/* Decoded claims show a backend exactly what oa2f_claims_prepare derives
+ * from their names and values (checked with the allocating functions of
+ * oa2f_sanitize.h, not the decoder's own checks): shown values are the
+ * values cleaned, env suffixes and token flags come from the names, and
+ * the raw answer (the same as shown_raw) has no control byte. Aborts
+ * otherwise. */
+void fz_check_prepared(apr_pool_t *p, const oa2f_claims_t *c);
 
 /* Invariant check: a violation prints the message and aborts, which
  * libFuzzer reports as a crash with the input saved. */

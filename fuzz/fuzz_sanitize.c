@@ -10,7 +10,15 @@
  *  - oa2f_header_name is NULL or the prefix then the field, a valid HTTP
  *    token; it is NULL only when the field is not a token or too long;
  *  - oa2f_is_http_token and oa2f_has_prefix_folded agree with our own
- *    reading of RFC 9110 tchar and of the folding rule. */
+ *    reading of RFC 9110 tchar and of the folding rule;
+ *  - the allocation-free checks the cache decoder uses agree with the
+ *    functions they check: oa2f_has_control with oa2f_clean_value,
+ *    oa2f_is_clean_of with oa2f_clean_value (and refuses the value with
+ *    one byte changed or dropped), oa2f_field_names_are with
+ *    oa2f_env_name and oa2f_is_http_token (and refuses a suffix one byte
+ *    longer or shorter, or the other token flag). */
+#include <apr_strings.h>
+
 #include "fuzz_common.h"
 #include "oa2f_sanitize.h"
 
@@ -100,6 +108,55 @@ static void check_names(apr_pool_t *p, const char *prefix, const char *field)
               "oa2f_has_prefix_folded disagrees");
 }
 
+static void check_derived(apr_pool_t *p, const char *field)
+{
+    const char *e = oa2f_env_name(p, "", field);
+    int t = oa2f_is_http_token(field);
+    size_t elen = strlen(e);
+
+    FZ_ASSERT(oa2f_field_names_are(field, e, t),
+              "oa2f_field_names_are refuses the field's own names");
+    FZ_ASSERT(!oa2f_field_names_are(field, e, !t),
+              "oa2f_field_names_are takes the other token flag");
+    FZ_ASSERT(!oa2f_field_names_are(field, apr_pstrcat(p, e, "A", NULL), t),
+              "oa2f_field_names_are takes a longer suffix");
+    if (elen) {
+        char *x = apr_pstrdup(p, e);
+        x[elen - 1] = '\0';
+        FZ_ASSERT(!oa2f_field_names_are(field, x, t),
+                  "oa2f_field_names_are takes a shorter suffix");
+        x = apr_pstrdup(p, e);
+        x[elen / 2] = x[elen / 2] == 'A' ? 'B' : 'A';
+        FZ_ASSERT(!oa2f_field_names_are(field, x, t),
+                  "oa2f_field_names_are takes a changed suffix");
+    }
+}
+
+static void check_clean_of(apr_pool_t *p, const char *value, size_t size,
+                           const char *clean)
+{
+    size_t clen = strlen(clean);
+    char *x;
+
+    FZ_ASSERT(oa2f_has_control(value, size) == (clen != size),
+              "oa2f_has_control disagrees with oa2f_clean_value");
+    FZ_ASSERT(oa2f_is_clean_of(value, size, clean, clen),
+              "oa2f_is_clean_of refuses the clean value");
+    FZ_ASSERT(oa2f_is_clean_of(value, size, value, size) == (clen == size),
+              "oa2f_is_clean_of of the value itself is wrong");
+    if (clen) {
+        FZ_ASSERT(!oa2f_is_clean_of(value, size, clean, clen - 1),
+                  "oa2f_is_clean_of takes a shorter value");
+        x = apr_pstrdup(p, clean);
+        x[clen / 2] ^= 0x01;
+        FZ_ASSERT(!oa2f_is_clean_of(value, size, x, clen),
+                  "oa2f_is_clean_of takes a changed value");
+    }
+    x = apr_pstrcat(p, clean, "x", NULL);
+    FZ_ASSERT(!oa2f_is_clean_of(value, size, x, clen + 1),
+              "oa2f_is_clean_of takes a longer value");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fz_pool_begin();
@@ -111,6 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_names(p, "AGW_", field);
     check_names(p, "", field);
     FZ_ASSERT(oa2f_has_prefix_folded(field, ""), "empty prefix");
+    check_derived(p, field);
 
     /* value: the raw bytes, NULs included */
     v = oa2f_clean_value(p, (const char *)data, size);
@@ -132,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned char c = (unsigned char)v[o];
         FZ_ASSERT(c >= 0x20 && c != 0x7f, "control byte 0x%02x kept", c);
     }
+    check_clean_of(p, (const char *)data, size, v);
 
     free(field);
     fz_pool_end(p);

@@ -4,17 +4,20 @@
 Not needed to run the fuzzers (the corpora are in the repository); run it
 after changing the seeds below, or the cache entry layout:
 
-    python3 fuzz/make_corpus.py
+    python3 fuzz/make_corpus.py              # every corpus
+    python3 fuzz/make_corpus.py cache_seal   # only these
 
 Seeds: the example answers of shared/PROVIDERS.md §2-§5, hostile JSON
 (deep nesting, NUL escapes, huge numbers, duplicate keys, …), Authorization
 header forms, query string forms, provider field names, scope strings and
 cache entries (encoded by the cache_entry target itself, so build it first:
-`scripts/fuzz.sh 1 cache_entry`).
+`scripts/fuzz.sh 1 cache_entry`) and sealed cache values (sealed by the
+cache_seal target: `scripts/fuzz.sh 1 cache_seal`).
 """
 import os
 import shutil
 import subprocess
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -414,13 +417,68 @@ def cache_entry():
     write(d, "broken_count", full[:22] + b"\xff\xff\xff\x7f" + full[26:])
 
 
+# ---- sealed cache values ---------------------------------------------
+#
+# Sealed by the cache_seal target itself (FUZZ_DUMP_SEALED), under its
+# fixed key and aad, from the encoded seeds of cache_entry (so run that
+# first); a few plain entries too, which the target seals in its second
+# way. A new nonce each time: the bytes differ from run to run.
+
+SEALED_FROM = ["entry_rfc7662_full", "entry_rfc7662_inactive",
+               "entry_keycloak", "entry_crlf_value", "entry_nul_in_array",
+               "entry_many_fields"]
+
+
+def cache_seal():
+    d = reset("cache_seal")
+    src = os.path.join(CORPUS, "cache_entry")
+    binary = os.path.join(HERE, "out", "fuzz_cache_seal")
+    if not os.path.exists(binary):
+        print("cache_seal: no %s: run `scripts/fuzz.sh 1 cache_seal` and "
+              "this again" % binary)
+        return
+    plain = {}
+    for n in SEALED_FROM:
+        with open(os.path.join(src, n), "rb") as f:
+            plain[n] = f.read()
+    for n in SEALED_FROM[:3]:
+        write(d, n, plain[n])
+    tmp = os.path.join(HERE, "out", "sealed")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    env = dict(os.environ, FUZZ_DUMP_SEALED=tmp)
+    subprocess.run([binary] + [os.path.join(src, n) for n in SEALED_FROM],
+                   env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    # sealed_<plaintext size> -> sealed_<entry>
+    sizes = {len(b): n for n, b in plain.items()}
+    assert len(sizes) == len(plain), "two seeds of the same size"
+    for n in os.listdir(tmp):
+        size = int(n.split("_")[1])
+        os.rename(os.path.join(tmp, n),
+                  os.path.join(d, sizes[size].replace("entry_", "sealed_")))
+    shutil.rmtree(tmp)
+    with open(os.path.join(d, "sealed_rfc7662_full"), "rb") as f:
+        full = f.read()
+    write(d, "broken_sealed_truncated", full[:-1])
+    write(d, "broken_sealed_version", full[:4] + b"\x02" + full[5:])
+    write(d, "broken_sealed_head_only", full[:33])
+
+
+TARGETS = {"dialects": dialects, "token_header": token_header,
+           "token_query": token_query, "sanitize": sanitize, "scope": scope,
+           "cache_entry": cache_entry, "cache_seal": cache_seal}
+
+
 def main():
-    dialects()
-    token_header()
-    token_query()
-    sanitize()
-    scope()
-    cache_entry()
+    """All corpora, or only those named on the command line."""
+    names = sys.argv[1:] or list(TARGETS)
+    for n in names:
+        if n not in TARGETS:
+            sys.exit("make_corpus: no target %s (one of %s)"
+                     % (n, ", ".join(TARGETS)))
+    for n in names:
+        TARGETS[n]()
     for t in sorted(os.listdir(CORPUS)):
         n = len(os.listdir(os.path.join(CORPUS, t)))
         print("corpus/%s: %d files" % (t, n))

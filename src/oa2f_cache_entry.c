@@ -16,7 +16,9 @@
  *     str… } | str shown_raw | u32 check (entry_check of all before)
  * where str = u32 len, bytes, '\0' (so decoded strings need no copy).
  * What the backend is shown is stored ready (oa2f_claims_prepare), so a
- * hit needs no per-byte work. */
+ * hit allocates nothing for it; the decoder still checks it in one pass
+ * (shown values and raw without controls, env suffix and token flag as
+ * derived from the name) and derives what fails the check. */
 #define MAGIC "OA2F"
 #define VERSION 2
 #define ABSENT 0xFFFFFFFFu
@@ -398,6 +400,15 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         f->shown = shown ? shown : value;
         f->env_suffix = env;
         f->is_token = r.buf[r.pos++];
+        /* what a backend is shown is checked again, never trusted: a
+         * member that is not what prepare derives is dropped here and
+         * derived below (the cache may have been written by others) */
+        if (!oa2f_is_clean_of(value, vlen, f->shown, shown ? shlen : vlen)) {
+            f->shown = NULL;
+        }
+        if (env && !oa2f_field_names_are(name, env, f->is_token)) {
+            f->env_suffix = NULL;
+        }
         if (r.len - r.pos < 4) {
             return 0;
         }
@@ -419,8 +430,14 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
     }
     c->raw = s;
     c->raw_len = slen;
-    c->shown_raw = s;           /* stored already without controls */
-    oa2f_claims_prepare(p, c);  /* only fills what an entry lacked */
+    /* stored without controls, unless someone else wrote it */
+    c->shown_raw = oa2f_has_control(s, slen) ? NULL : s;
+    oa2f_claims_prepare(p, c);  /* fills what an entry lacked or failed */
+    if (c->shown_raw != s) {
+        /* the stored answer is the shown one: keep them one */
+        c->raw = c->shown_raw;
+        c->raw_len = strlen(c->shown_raw);
+    }
     *out = c;
     return 1;
 }

@@ -31,7 +31,11 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
 
 /* Decode buf[0..len) into claims allocated in p. Strings point into buf,
  * which must live as long as the claims (a buffer from p, typically).
- * Returns 0 for anything truncated, corrupt, or of another version. */
+ * Returns 0 for anything truncated, corrupt, or of another version.
+ * The prepared members (shown, env_suffix, is_token, shown_raw) are
+ * checked against what oa2f_claims_prepare derives and derived again
+ * when they differ, so a hit never shows a backend more than a fresh
+ * validation would. */
 int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
                       apr_size_t len, oa2f_claims_t **c,
                       long long *validated_at);

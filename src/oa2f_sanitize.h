@@ -23,6 +23,21 @@ const char *oa2f_env_name(apr_pool_t *p, const char *prefix,
 const char *oa2f_clean_value(apr_pool_t *p, const char *value,
                              apr_size_t len);
 
+/* Checks of values prepared elsewhere (a cache entry), without
+ * allocating: they run on every cache hit.
+ *
+ * 1 when value[0..len) holds a byte that oa2f_clean_value drops. */
+int oa2f_has_control(const char *value, apr_size_t len);
+
+/* 1 when shown[0..shown_len) is exactly oa2f_clean_value(value, len). */
+int oa2f_is_clean_of(const char *value, apr_size_t len, const char *shown,
+                     apr_size_t shown_len);
+
+/* 1 when env_suffix is oa2f_env_name(p, "", field) and is_token is
+ * oa2f_is_http_token(field) (0 or 1), in one pass over field. */
+int oa2f_field_names_are(const char *field, const char *env_suffix,
+                         int is_token);
+
 /* 1 when header name `name` starts with `prefix`, comparing
  * case-insensitively and treating '-' and '_' as the same character
  * (backends commonly fold one into the other). */

@@ -36,6 +36,14 @@
 #define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a+b/c=0123456789"
 #define SECRET "fleet-wide cache secret"
 
+/* A field name longer than an environment suffix keeps (256 bytes). */
+#define LONG_NAME \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
+    "very_long_field_name"
+
 /* ---- helpers ---------------------------------------------------------- */
 
 static const char *hex(const unsigned char *b, apr_size_t n)
@@ -942,7 +950,7 @@ typedef struct {
 static const hostile_case_t hostile_cases[] = {
     { "valid (the control)", H_OK, 1 },
     { "valid, no env suffix", H_ENV_ABSENT, 1 },
-    { "valid, shown stored", H_SHOWN_PRESENT, 1 },
+    { "valid, a wrong shown value stored", H_SHOWN_PRESENT, 1 },
     { "wrong magic", H_MAGIC, 0 },
     { "version 0", H_VERSION0, 0 },
     { "version 1 (before shown values)", H_VERSION1, 0 },
@@ -1155,13 +1163,224 @@ decode:
     ck_assert_int_eq(d->fields->nelts, 2);
     f = oa2f_claims_get(d, "sub");
     ck_assert_str_eq(f->value, "jdoe");
-    ck_assert_str_eq(f->shown, h == H_SHOWN_PRESENT ? "JDOE" : "jdoe");
+    /* a stored shown value that is not the value cleaned is not taken */
+    ck_assert_str_eq(f->shown, "jdoe");
     ck_assert_str_eq(f->env_suffix, "SUB");
     ck_assert_int_eq(f->is_token, 1);
     ck_assert_ptr_null(f->items);
     ck_assert_int_eq(oa2f_claims_field_matches(d, "aud", "b"), 1);
     ck_assert_str_eq(d->raw, "{}");
     ck_assert_str_eq(d->shown_raw, "{}");
+}
+END_TEST
+
+/* ---- decoding entries whose prepared members lie ----------------------- */
+
+/* Whoever writes the cache may store shown values, env suffixes, token
+ * flags and a raw answer that are not what oa2f_claims_prepare derives
+ * from the names and values. The decoder derives them again: a hit
+ * shows a backend exactly what a fresh validation would. */
+static const char lying_body[] =
+    "{\n"
+    "  \"active\": true,\n"
+    "  \"sub\": \"jdoe\",\n"
+    "  \"motto\": \"a\\r\\nb\",\n"
+    "  \"given name\": \"Jo\",\n"
+    "  \"x-tenant.id\": \"acme\",\n"
+    "  \"" LONG_NAME "\": 1\n"
+    "}\n";
+
+typedef enum {
+    L_NONE, L_SHOWN_CRLF, L_SHOWN_DEL, L_SHOWN_OTHER, L_SHOWN_LONGER,
+    L_SHOWN_SHORTER, L_SHOWN_ABSENT_UNCLEAN, L_SHOWN_FOR_CLEAN, L_ENV_OTHER,
+    L_ENV_CRLF, L_ENV_SHORTER, L_ENV_LONGER, L_ENV_LOWER, L_ENV_EMPTY,
+    L_ENV_LONG_UNCUT, L_ENV_LONG_SHORT, L_TOKEN_SET, L_TOKEN_CLEARED,
+    L_TOKEN_DOTTED, L_RAW_UNCLEAN, L_RAW_CR_DEL, L_ALL
+} lie_e;
+
+typedef struct {
+    const char *name;
+    lie_e how;
+} lie_case_t;
+
+static const lie_case_t lie_cases[] = {
+    { "nothing (the control)", L_NONE },
+    { "shown with CRLF and a header", L_SHOWN_CRLF },
+    { "shown with DEL", L_SHOWN_DEL },
+    { "shown another clean value", L_SHOWN_OTHER },
+    { "shown one byte longer", L_SHOWN_LONGER },
+    { "shown one byte shorter", L_SHOWN_SHORTER },
+    { "shown absent, value with CRLF", L_SHOWN_ABSENT_UNCLEAN },
+    { "shown stored for a clean value", L_SHOWN_FOR_CLEAN },
+    { "env suffix of another name", L_ENV_OTHER },
+    { "env suffix with CRLF", L_ENV_CRLF },
+    { "env suffix shorter", L_ENV_SHORTER },
+    { "env suffix longer", L_ENV_LONGER },
+    { "env suffix lower-case", L_ENV_LOWER },
+    { "env suffix empty", L_ENV_EMPTY },
+    { "env suffix of a long name not cut", L_ENV_LONG_UNCUT },
+    { "env suffix of a long name cut short", L_ENV_LONG_SHORT },
+    { "is_token set for a name with a space", L_TOKEN_SET },
+    { "is_token cleared for a token", L_TOKEN_CLEARED },
+    { "is_token cleared for a dotted token", L_TOKEN_DOTTED },
+    { "raw with newlines", L_RAW_UNCLEAN },
+    { "raw with CR and DEL", L_RAW_CR_DEL },
+    { "all of it", L_ALL },
+};
+
+static oa2f_field_t *field_of(oa2f_claims_t *c, const char *name)
+{
+    oa2f_field_t *f = (oa2f_field_t *)oa2f_claims_get(c, name);
+
+    ck_assert_ptr_nonnull(f);
+    return f;
+}
+
+static void lie(oa2f_claims_t *c, lie_e how)
+{
+    char *s;
+    int i;
+
+    switch (how) {
+    case L_NONE:
+        break;
+    case L_SHOWN_CRLF:
+        field_of(c, "motto")->shown = "a\r\nX-Evil: 1";
+        break;
+    case L_SHOWN_DEL:
+        field_of(c, "sub")->shown = "jd\x7foe";
+        break;
+    case L_SHOWN_OTHER:
+        field_of(c, "sub")->shown = "admin";
+        break;
+    case L_SHOWN_LONGER:
+        field_of(c, "motto")->shown = "abc";
+        break;
+    case L_SHOWN_SHORTER:
+        field_of(c, "motto")->shown = "a";
+        break;
+    case L_SHOWN_ABSENT_UNCLEAN:
+        /* shown == value is stored as "absent: same as the value" */
+        field_of(c, "motto")->shown = field_of(c, "motto")->value;
+        break;
+    case L_SHOWN_FOR_CLEAN:
+        field_of(c, "sub")->shown = "jdoe\n";
+        break;
+    case L_ENV_OTHER:
+        field_of(c, "sub")->env_suffix = "ADMIN";
+        break;
+    case L_ENV_CRLF:
+        field_of(c, "sub")->env_suffix = "SUB\r\nX";
+        break;
+    case L_ENV_SHORTER:
+        field_of(c, "sub")->env_suffix = "SU";
+        break;
+    case L_ENV_LONGER:
+        field_of(c, "sub")->env_suffix = "SUBX";
+        break;
+    case L_ENV_LOWER:
+        field_of(c, "x-tenant.id")->env_suffix = "x_tenant_id";
+        break;
+    case L_ENV_EMPTY:
+        field_of(c, "given name")->env_suffix = "";
+        break;
+    case L_ENV_LONG_UNCUT:
+    case L_ENV_LONG_SHORT:
+        /* the name's suffix as it would be without the cap, or cut one
+         * byte before it */
+        s = apr_pstrdup(ut_pool, LONG_NAME);
+        ck_assert_uint_gt(strlen(s), 256);
+        for (i = 0; s[i]; i++) {
+            s[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A'
+                          : s[i] >= '0' && s[i] <= '9' ? s[i] : '_');
+        }
+        if (how == L_ENV_LONG_SHORT) {
+            s[255] = '\0';
+        }
+        field_of(c, LONG_NAME)->env_suffix = s;
+        break;
+    case L_TOKEN_SET:
+        field_of(c, "given name")->is_token = 1;
+        break;
+    case L_TOKEN_CLEARED:
+        field_of(c, "sub")->is_token = 0;
+        break;
+    case L_TOKEN_DOTTED:
+        field_of(c, "x-tenant.id")->is_token = 0;
+        break;
+    case L_RAW_UNCLEAN:
+        c->shown_raw = lying_body;
+        break;
+    case L_RAW_CR_DEL:
+        c->shown_raw = apr_pstrcat(ut_pool, "\x7f", c->shown_raw, "\r",
+                                   NULL);
+        break;
+    case L_ALL:
+        lie(c, L_SHOWN_CRLF);
+        lie(c, L_SHOWN_DEL);
+        lie(c, L_ENV_CRLF);
+        lie(c, L_ENV_EMPTY);
+        lie(c, L_ENV_LONG_UNCUT);
+        lie(c, L_TOKEN_DOTTED);
+        lie(c, L_RAW_UNCLEAN);
+        break;
+    }
+}
+
+/* 1 when s points into buf[0..len) */
+static int inside(const void *s, const unsigned char *buf, apr_size_t len)
+{
+    return (const unsigned char *)s >= buf
+           && (const unsigned char *)s < buf + len;
+}
+
+START_TEST(test_entry_lies)
+{
+    const lie_case_t *tc = &lie_cases[_i];
+    oa2f_claims_t *want = introspect(200, lying_body, strlen(lying_body),
+                                     OA2F_OK);
+    oa2f_claims_t *c = introspect(200, lying_body, strlen(lying_body),
+                                  OA2F_OK);
+    oa2f_claims_t *d = NULL;
+    unsigned char *buf, *copy;
+    apr_size_t len;
+    long long at = 0;
+    int i;
+
+    lie(c, tc->how);
+    buf = encode(c, SENT, &len);
+    copy = apr_pmemdup(ut_pool, buf, len);
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, copy, len, &d, &at), 1);
+    /* what a fresh validation of the answer shows, and nothing else */
+    same_claims(want, d);
+    nothing_unclean(d);
+    ck_assert_str_eq(oa2f_claims_get(d, "motto")->shown, "ab");
+    ck_assert_str_eq(oa2f_claims_get(d, "sub")->env_suffix, "SUB");
+    ck_assert_int_eq(oa2f_claims_get(d, "given name")->is_token, 0);
+    ck_assert_int_eq(oa2f_claims_get(d, "x-tenant.id")->is_token, 1);
+    ck_assert_uint_eq(strlen(oa2f_claims_get(d, LONG_NAME)->env_suffix), 256);
+
+    if (tc->how == L_NONE) {
+        /* a clean entry is taken as it is: nothing derived again, every
+         * member points into the buffer (the value itself when shown is
+         * the value) */
+        for (i = 0; i < d->fields->nelts; i++) {
+            const oa2f_field_t *f = &APR_ARRAY_IDX(d->fields, i,
+                                                   oa2f_field_t);
+            ck_assert_msg(inside(f->shown, copy, len)
+                          && inside(f->env_suffix, copy, len),
+                          "field %s derived again", f->name);
+        }
+        ck_assert_ptr_eq(oa2f_claims_get(d, "sub")->shown,
+                         oa2f_claims_get(d, "sub")->value);
+        ck_assert_ptr_eq(d->shown_raw, d->raw);
+        ck_assert(inside(d->raw, copy, len));
+    }
+    /* decoding is idempotent: what was decoded encodes as a clean entry */
+    buf = encode(d, at, &len);
+    d = NULL;
+    ck_assert_int_eq(decode_exact(ut_pool, buf, len, &d, &at), 1);
+    same_claims(want, d);
 }
 END_TEST
 
@@ -1606,6 +1825,7 @@ Suite *cache_suite(void)
     tcase_add_test(tc, test_entry_truncated);
     tcase_add_test(tc, test_entry_corrupted);
     tcase_add_loop_test(tc, test_entry_hostile, 0, UT_N(hostile_cases));
+    tcase_add_loop_test(tc, test_entry_lies, 0, UT_N(lie_cases));
     tcase_set_timeout(tc, 300);
     suite_add_tcase(s, tc);
     return s;

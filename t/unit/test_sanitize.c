@@ -230,6 +230,160 @@ START_TEST(test_has_prefix_folded)
 }
 END_TEST
 
+/* ---- checks of values prepared elsewhere ------------------------------ */
+
+/* Every byte at every offset of buffers up to 24 bytes, so that the
+ * word-wise scan is tried in every lane and in the tail. */
+START_TEST(test_has_control)
+{
+    char buf[24];
+    apr_size_t len, at;
+    int b;
+
+    ck_assert_int_eq(oa2f_has_control("", 0), 0);
+    ck_assert_int_eq(oa2f_has_control("abc\n", 3), 0);   /* len bounds it */
+    for (len = 1; len <= sizeof(buf); len++) {
+        for (at = 0; at < len; at++) {
+            for (b = 0; b < 256; b++) {
+                int want = b < 0x20 || b == 0x7f;
+                memset(buf, 'a', sizeof(buf));
+                buf[at] = (char)b;
+                if (oa2f_has_control(buf, len) != want) {
+                    ck_abort_msg("byte 0x%02x at %d of %d: %d", b, (int)at,
+                                 (int)len, !want);
+                }
+            }
+        }
+    }
+    /* bytes next to the edges of the ranges, all in one word */
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7e\xa0",
+                                      8), 0);
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7f\xa0",
+                                      8), 1);
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x1f\xa0",
+                                      8), 1);
+}
+END_TEST
+
+typedef struct {
+    const char *value;
+    apr_size_t len;
+    const char *shown;
+    int want;
+} clean_of_case_t;
+
+#define CLEAN_OF(v, s, w) { v, sizeof(v) - 1, s, w }
+
+static const clean_of_case_t clean_of_cases[] = {
+    CLEAN_OF("", "", 1),
+    CLEAN_OF("alice", "alice", 1),
+    CLEAN_OF("a\r\nX-Evil: 1", "aX-Evil: 1", 1),
+    CLEAN_OF("a\0b", "ab", 1),
+    CLEAN_OF("\r\n", "", 1),
+    CLEAN_OF("\x80\xff", "\x80\xff", 1),
+    CLEAN_OF("a\r\nX-Evil: 1", "a\r\nX-Evil: 1", 0),
+    CLEAN_OF("a\r\nb", "a\nb", 0),
+    CLEAN_OF("a\r\nb", "a", 0),
+    CLEAN_OF("a\r\nb", "abc", 0),
+    CLEAN_OF("a\r\nb", "ba", 0),
+    CLEAN_OF("alice", "ALICE", 0),
+    CLEAN_OF("alice", "", 0),
+    CLEAN_OF("", "x", 0),
+    CLEAN_OF("\r\n", "\r\n", 0),
+};
+
+START_TEST(test_is_clean_of)
+{
+    const clean_of_case_t *tc = &clean_of_cases[_i];
+    const char *clean = oa2f_clean_value(ut_pool, tc->value, tc->len);
+
+    ck_assert_msg(oa2f_is_clean_of(tc->value, tc->len, tc->shown,
+                                   strlen(tc->shown)) == tc->want,
+                  "case %d should be %d", _i, tc->want);
+    /* agrees with oa2f_clean_value */
+    ck_assert_int_eq(strcmp(clean, tc->shown) == 0, tc->want);
+    ck_assert_int_eq(oa2f_is_clean_of(tc->value, tc->len, clean,
+                                      strlen(clean)), 1);
+    /* the value as its own shown value: clean when it has no control */
+    ck_assert_int_eq(oa2f_is_clean_of(tc->value, tc->len, tc->value,
+                                      tc->len),
+                     !oa2f_has_control(tc->value, tc->len));
+}
+END_TEST
+
+/* The env suffix and token flag of a name against what oa2f_env_name and
+ * oa2f_is_http_token make of it, for every name of the tables above. */
+START_TEST(test_field_names_are)
+{
+    int i;
+
+    for (i = 0; i < UT_N(http_token_cases) + UT_N(env_cases); i++) {
+        const char *name = i < UT_N(http_token_cases)
+                           ? http_token_cases[i].s
+                           : env_cases[i - UT_N(http_token_cases)].field;
+        const char *env = oa2f_env_name(ut_pool, "", name);
+        int token = oa2f_is_http_token(name);
+
+        ck_assert_msg(oa2f_field_names_are(name, env, token) == 1,
+                      "%s: its own names refused", name);
+        ck_assert_msg(oa2f_field_names_are(name, env, !token) == 0,
+                      "%s: the other token flag taken", name);
+        ck_assert_msg(oa2f_field_names_are(name, apr_pstrcat(ut_pool, env,
+                                                             "X", NULL),
+                                           token) == 0,
+                      "%s: a longer suffix taken", name);
+        if (*env) {
+            ck_assert_msg(oa2f_field_names_are(name, env + 1, token) == 0,
+                          "%s: a shorter suffix taken", name);
+        }
+    }
+    ck_assert_int_eq(oa2f_field_names_are("sub", "SUB", 1), 1);
+    ck_assert_int_eq(oa2f_field_names_are("sub", "sub", 1), 0);
+    ck_assert_int_eq(oa2f_field_names_are("sub", "SUB\r\n", 1), 0);
+    ck_assert_int_eq(oa2f_field_names_are("sub", "ADMIN", 1), 0);
+    ck_assert_int_eq(oa2f_field_names_are("sub", "", 1), 0);
+    ck_assert_int_eq(oa2f_field_names_are("a b", "A_B", 0), 1);
+    ck_assert_int_eq(oa2f_field_names_are("a b", "A B", 0), 0);
+    ck_assert_int_eq(oa2f_field_names_are("", "", 0), 1);
+    ck_assert_int_eq(oa2f_field_names_are("", "", 1), 0);
+    ck_assert_int_eq(oa2f_field_names_are("", "X", 0), 0);
+    ck_assert_int_eq(oa2f_field_names_are("sub", "SUB", 2), 0);
+}
+END_TEST
+
+/* Names around the 256 bytes an env suffix keeps. */
+START_TEST(test_field_names_are_long)
+{
+    static const apr_size_t lens[] = { 255, 256, 257, 300, 5000 };
+    int i;
+
+    for (i = 0; i < UT_N(lens); i++) {
+        const char *name = repeat('a', lens[i]);
+        const char *env = oa2f_env_name(ut_pool, "", name);
+        apr_size_t cut = lens[i] < 256 ? lens[i] : 256;
+
+        ck_assert_uint_eq(strlen(env), cut);
+        ck_assert_int_eq(oa2f_field_names_are(name, env, 1), 1);
+        /* the suffix as long as the name, when that is more than kept */
+        ck_assert_int_eq(oa2f_field_names_are(name, repeat('A', lens[i]), 1),
+                         lens[i] <= 256);
+        ck_assert_int_eq(oa2f_field_names_are(name, repeat('A', cut - 1), 1),
+                         0);
+        /* a non-token byte past the cut still clears the token flag */
+        {
+            char *n = apr_pstrdup(ut_pool, name);
+            n[lens[i] - 1] = ' ';
+            ck_assert_int_eq(oa2f_field_names_are(n, oa2f_env_name(ut_pool,
+                                                                   "", n),
+                                                  0), 1);
+            ck_assert_int_eq(oa2f_field_names_are(n, oa2f_env_name(ut_pool,
+                                                                   "", n),
+                                                  1), 0);
+        }
+    }
+}
+END_TEST
+
 Suite *sanitize_suite(void)
 {
     Suite *s = suite_create("sanitize");
@@ -243,6 +397,10 @@ Suite *sanitize_suite(void)
     tcase_add_loop_test(tc, test_clean_value, 0, UT_N(clean_cases));
     tcase_add_test(tc, test_clean_value_len);
     tcase_add_loop_test(tc, test_has_prefix_folded, 0, UT_N(prefix_cases));
+    tcase_add_test(tc, test_has_control);
+    tcase_add_loop_test(tc, test_is_clean_of, 0, UT_N(clean_of_cases));
+    tcase_add_test(tc, test_field_names_are);
+    tcase_add_test(tc, test_field_names_are_long);
     suite_add_tcase(s, tc);
     return s;
 }

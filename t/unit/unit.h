@@ -34,5 +34,6 @@ Suite *stats_suite(void);
 Suite *local_cache_suite(void);
 Suite *trust_suite(void);
 Suite *key_memo_suite(void);
+Suite *seal_suite(void);
 
 #endif
