@@ -17,6 +17,7 @@
 #include "oa2f_cache_parts.h"
 #include "oa2f_key_memo.h"
 #include "oa2f_local_cache.h"
+#include "oa2f_seal.h"
 
 #define DEFAULT_CACHE_SPEC   "shmcb"
 /* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
@@ -56,6 +57,11 @@ static socache_t *parts[OA2F_CACHE_PARTS_MAX];
 static apr_global_mutex_t *part_mutex[OA2F_CACHE_PARTS_MAX];
 static int nparts;
 static const char *secret;
+/* With OAuth2FederatedCacheSecret, values in the shared cache are sealed
+ * (README "Trust boundaries"); the per-child copy, private memory, keeps
+ * the opened plaintext so that its hits need no decryption. */
+static oa2f_seal_key_t seal_key;
+static int sealed;
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
 /* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
@@ -295,6 +301,16 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     local = NULL;
     key_memo = NULL;
     secret = sc->cache_secret;
+    sealed = 0;
+    if (secret) {
+        if (!oa2f_seal_key_derive(&seal_key, secret)) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10313)
+                         "OAuth2FederatedCacheSecret: cannot derive the "
+                         "sealing key (OpenSSL HKDF)");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        sealed = 1;
+    }
     if (attach_shm(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -315,8 +331,9 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, OA2F_LOGNO(10305)
                  "validation cache: %s%s%s in %d part%s, keys %s", name,
                  args ? " " : "", args ? args : "", n, n == 1 ? "" : "s",
-                 secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret"
-                        : "SHA-256");
+                 secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret, "
+                          "values sealed (AES-256-GCM)"
+                        : "SHA-256, values not sealed");
     return OK;
 }
 
@@ -393,7 +410,7 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
 {
     unsigned char *buf;
     apr_size_t len;
-    unsigned int got = OA2F_CACHE_MAX_ENTRY;
+    unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_SEAL_OVERHEAD;
     apr_status_t rv;
     socache_t *part;
     int i;
@@ -405,7 +422,7 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
                                         &len);
     if (!found->local) {
         /* allocated before locking: a new pool block is not free */
-        buf = apr_palloc(r->pool, OA2F_CACHE_MAX_ENTRY);
+        buf = apr_palloc(r->pool, got);
         i = part_of(key);
         part = parts[i];
         if (!lock(r, i)) {
@@ -424,6 +441,18 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key,
         }
         recovered(r);
         len = got;
+        /* the entry's name is the associated data: a value moved to
+         * another name does not open */
+        if (sealed && !oa2f_unseal(r->pool, &seal_key, key,
+                                   OA2F_CACHE_KEY_LEN, buf, len, &buf,
+                                   &len)) {
+            oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
+                          "ignoring a validation cache entry that does not "
+                          "authenticate (%u bytes): changed, truncated, "
+                          "moved, or sealed with another secret", got);
+            return 0;
+        }
     }
     if (!oa2f_entry_decode(r->pool, buf, len, &found->claims,
                            &found->validated_at)) {
@@ -451,8 +480,8 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
                     const oa2f_claims_t *c, long long validated_at,
                     long long until)
 {
-    unsigned char *buf;
-    apr_size_t len;
+    unsigned char *buf, *stored;
+    apr_size_t len, stored_len;
     apr_status_t rv;
     apr_time_t expiry;
     socache_t *part;
@@ -480,12 +509,20 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     if (expiry - apr_time_now() < apr_time_from_sec(1)) {
         return;
     }
+    stored = buf;
+    stored_len = len;
+    /* sealed before locking: no cryptography under the part's mutex */
+    if (sealed && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
+                             buf, len, &stored, &stored_len)) {
+        incident(r, APR_EGENERAL, "seal");
+        return;
+    }
     if (!lock(r, i)) {
         return;
     }
     rv = part->provider->store(part->instance, r->server, key,
                                OA2F_CACHE_KEY_LEN, expiry,
-                               buf, (unsigned int)len, r->pool);
+                               stored, (unsigned int)stored_len, r->pool);
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
