@@ -23,7 +23,17 @@ static int is_alnum(unsigned char c)
  *       / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA; c is not NUL */
 static int is_tchar(unsigned char c)
 {
-    return is_alnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    if (is_alnum(c)) {
+        return 1;
+    }
+    switch (c) {        /* a bit test, not a string search per byte */
+    case '!': case '#': case '$': case '%': case '&': case '\'':
+    case '*': case '+': case '-': case '.': case '^': case '_':
+    case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* The byte of an environment name that field byte c becomes. */
