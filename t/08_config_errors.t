@@ -41,6 +41,14 @@ my @bad = (
     [ 'missing CAFile',            '', 'OAuth2FederatedCAFile /nonexistent/ca.pem', 'OAuth2FederatedCAFile', 1 ],
     [ 'proxy not a URL',           '', 'OAuth2FederatedProxy not-a-url', 'OAuth2FederatedProxy', 1 ],
     [ 'SSLVerify not On/Off',      '', 'OAuth2FederatedSSLVerify sometimes', 'OAuth2FederatedSSLVerify', 1 ],
+    # SPEC §9: prefixes are never empty; an env prefix starts with a letter
+    # and holds only A-Z a-z 0-9 _ (an empty argument is refused by httpd)
+    [ 'header prefix with a space', '', 'OAuth2FederatedHeaderPrefix "X AGW"', 'OAuth2FederatedHeaderPrefix', 1 ],
+    [ 'empty header prefix',       '', 'OAuth2FederatedHeaderPrefix ""', 'OAuth2FederatedHeaderPrefix', 1 ],
+    [ 'header prefix with a colon', '', 'OAuth2FederatedHeaderPrefix X-AGW:', 'OAuth2FederatedHeaderPrefix', 1 ],
+    [ 'env prefix starting with a digit', '', 'OAuth2FederatedEnvPrefix 1AGW', 'OAuth2FederatedEnvPrefix', 1 ],
+    [ 'env prefix with a dash',    '', 'OAuth2FederatedEnvPrefix AGW-X_', 'OAuth2FederatedEnvPrefix', 1 ],
+    [ 'empty env prefix',          '', 'OAuth2FederatedEnvPrefix ""', 'OAuth2FederatedEnvPrefix', 1 ],
     [ 'Cache inside <Location>',   '', 'OAuth2FederatedCache shmcb', 'OAuth2FederatedCache', 1 ],
     [ 'unknown socache provider',  'OAuth2FederatedCache nosuchcache', '', 'OAuth2FederatedCache', 2 ],
     [ 'protected scope without endpoint', '', '', 'OAuth2FederatedEndpoint', 0, 'no endpoint' ],

@@ -16,6 +16,7 @@ use LWP::UserAgent ();
 use IO::Socket::INET ();
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
+use POSIX ();
 
 my $REDIS = '/usr/bin/redis-server';
 my $MEMCACHED = '/usr/bin/memcached';
@@ -31,6 +32,9 @@ my $module = $ENV{OA2F_MODULE} || "$FindBin::Bin/../.libs/mod_oauth2_federated.s
 my $dir = tempdir('oa2f-fleet-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 my $pport = $ENV{OA2F_PROVIDER_PORT} || 18530;
+# redis, its two servers, memcached, its two servers: OA2F_FLEET_PORT_BASE .. +5
+my $FB = $ENV{OA2F_FLEET_PORT_BASE} || 18540;
+my ($RA, $RB, $MA, $MB) = ($FB + 1, $FB + 2, $FB + 4, $FB + 5);
 my @started;    # [kind, pid or pidfile]
 
 my $ua = LWP::UserAgent->new(timeout => 15, keep_alive => 0);
@@ -64,13 +68,21 @@ sub stop_redis {
     }
 }
 
+# In the foreground, as our child: memcached -d -u nobody cannot write its
+# pid file into our directory, so it would outlive the test.
 sub start_memcached {
     my ($port) = @_;
-    system($MEMCACHED, '-d', '-l', '127.0.0.1', '-p', $port, '-U', '0',
-           '-u', 'nobody', '-m', '16', '-P', "$dir/mc-$port.pid") == 0
-        or die "memcached";
+    die "port $port is already in use" if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$dir/mc-$port.log";
+        open STDERR, '>&', \*STDOUT;
+        exec($MEMCACHED, '-l', '127.0.0.1', '-p', $port, '-U', '0',
+             '-u', 'nobody', '-m', '16') or POSIX::_exit(127);
+    }
+    push @started, [ 'pid', $pid ];
     wait_port($port) or die "memcached on $port did not start";
-    push @started, [ 'pidfile', "$dir/mc-$port.pid" ];
 }
 
 # An httpd instance protecting /api with the shared cache.
@@ -98,6 +110,7 @@ LoadModule authz_user_module $modules/mod_authz_user.so
 LoadModule $socache_mod
 LoadModule oauth2_federated_module $module
 OAuth2FederatedCache $cache
+# required with redis/memcache (SPEC §9); the same on every server
 OAuth2FederatedCacheSecret fleet-shared-secret
 <Location /api>
     AuthType oauth2-federated
@@ -132,8 +145,14 @@ sub crashes {
 }
 
 END {
+    local $?;    # keep the test's exit status (waitpid sets $?)
     for my $s (reverse @started) {
         my ($kind, $pidfile) = @$s;
+        if ($kind eq 'pid') {
+            kill 'TERM', $pidfile;
+            waitpid $pidfile, 0;
+            next;
+        }
         next unless -f $pidfile;
         open my $fh, '<', $pidfile or next;
         chomp(my $pid = <$fh> // '');
@@ -143,18 +162,18 @@ END {
 }
 
 # ---- Redis -----------------------------------------------------------------
-my $rport = 18540;
+my $rport = $FB;
 start_redis($rport);
-my $a = start_httpd('redis-a', 18541, "redis:127.0.0.1:$rport",
+my $a = start_httpd('redis-a', $RA, "redis:127.0.0.1:$rport",
                     "socache_redis_module $modules/mod_socache_redis.so");
-my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
+my $b = start_httpd('redis-b', $RB, "redis:127.0.0.1:$rport",
                     "socache_redis_module $modules/mod_socache_redis.so");
 {
     my $t = mint_token('app-read');
     my $c0 = provider_count($INTROSPECT);
-    is(call(18541, $t), 200, 'redis fleet: server A lets the token through');
-    is(call(18542, $t), 200, 'redis fleet: server B too');
-    is(call(18541, $t), 200, 'redis fleet: A again');
+    is(call($RA, $t), 200, 'redis fleet: server A lets the token through');
+    is(call($RB, $t), 200, 'redis fleet: server B too');
+    is(call($RA, $t), 200, 'redis fleet: A again');
     is(provider_count($INTROSPECT) - $c0, 1,
        'redis fleet: one provider call for the whole fleet');
 
@@ -175,9 +194,9 @@ my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
     my $t = mint_token('app-read');
     my $bad = fake_token();
     my $c0 = provider_count($INTROSPECT);
-    is(call(18541, $t), 200, 'redis down: a good token still passes (asked the provider)');
-    is(call(18541, $bad), 401, 'redis down: a bad token is still refused');
-    is(call(18542, $t), 200, 'redis down: server B asks the provider too');
+    is(call($RA, $t), 200, 'redis down: a good token still passes (asked the provider)');
+    is(call($RA, $bad), 401, 'redis down: a bad token is still refused');
+    is(call($RB, $t), 200, 'redis down: server B asks the provider too');
     is(provider_count($INTROSPECT) - $c0, 3, 'redis down: every request asked');
 
     start_redis($rport);
@@ -187,7 +206,7 @@ my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
     while (!$shared && $tries++ < 40) {
         my $t2 = mint_token('app-read');
         my $c = provider_count($INTROSPECT);
-        my @codes = (call(18541, $t2), call(18542, $t2));
+        my @codes = (call($RA, $t2), call($RB, $t2));
         $codes_ok = 0 if "@codes" ne '200 200';
         $shared = (provider_count($INTROSPECT) - $c) == 1;
         sleep 0.4 unless $shared;
@@ -198,18 +217,18 @@ my $b = start_httpd('redis-b', 18542, "redis:127.0.0.1:$rport",
 is(crashes($a) + crashes($b), 0, 'redis fleet: no child crashed');
 
 # ---- memcached --------------------------------------------------------------
-my $mport = 18543;
+my $mport = $FB + 3;
 start_memcached($mport);
-my $ma = start_httpd('mc-a', 18544, "memcache:127.0.0.1:$mport",
+my $ma = start_httpd('mc-a', $MA, "memcache:127.0.0.1:$mport",
                      "socache_memcache_module $modules/mod_socache_memcache.so");
-my $mb = start_httpd('mc-b', 18545, "memcache:127.0.0.1:$mport",
+my $mb = start_httpd('mc-b', $MB, "memcache:127.0.0.1:$mport",
                      "socache_memcache_module $modules/mod_socache_memcache.so");
 {
     my $t = mint_token('app-read');
     my $c0 = provider_count($INTROSPECT);
-    is(call(18544, $t), 200, 'memcached fleet: server A lets the token through');
-    is(call(18545, $t), 200, 'memcached fleet: server B too');
-    is(call(18545, $t), 200, 'memcached fleet: B again');
+    is(call($MA, $t), 200, 'memcached fleet: server A lets the token through');
+    is(call($MB, $t), 200, 'memcached fleet: server B too');
+    is(call($MB, $t), 200, 'memcached fleet: B again');
     is(provider_count($INTROSPECT) - $c0, 1,
        'memcached fleet: one provider call for the whole fleet');
 }

@@ -7,8 +7,12 @@
 # Builds nothing (`make test` builds first). Runs as root or as a user:
 # httpd's children run as www-data (override with OA2F_TEST_USER/GROUP).
 # Ports: OA2F_PROVIDER_PORT 18530, OA2F_STUB_PORT 18531, OA2F_ECHO_PORT
-# 18532, OA2F_STUB_TLS_PORT 18533, OA2F_STUB_TLS2_PORT 18534; httpd takes
-# the first free port from 8529 on. Leaves no process behind.
+# 18532, OA2F_STUB_TLS_PORT 18533, OA2F_STUB_TLS2_PORT 18534,
+# OA2F_STUB_PROXY_PORT 18550 (the stub's forging forward proxy); httpd
+# takes the first free port from 8529 on, or OA2F_HTTPD_PORT. The extra
+# servers of t/fleet.t and t/trust_cache.t use OA2F_FLEET_PORT_BASE
+# (18540..18545) and OA2F_TRUST_PORT_BASE (18560..18569). Leaves no
+# process behind.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -24,8 +28,10 @@ USER_=${OA2F_TEST_USER:-www-data}
 GROUP_=${OA2F_TEST_GROUP:-www-data}
 
 : "${OA2F_PROVIDER_PORT:=18530}" "${OA2F_STUB_PORT:=18531}" "${OA2F_ECHO_PORT:=18532}"
-: "${OA2F_STUB_TLS_PORT:=18533}" "${OA2F_STUB_TLS2_PORT:=18534}"
+: "${OA2F_STUB_TLS_PORT:=18533}" "${OA2F_STUB_TLS2_PORT:=18534}" "${OA2F_STUB_PROXY_PORT:=18550}"
 export OA2F_PROVIDER_PORT OA2F_STUB_PORT OA2F_ECHO_PORT OA2F_STUB_TLS_PORT OA2F_STUB_TLS2_PORT
+export OA2F_STUB_PROXY_PORT
+HTTPD_PORT=${OA2F_HTTPD_PORT:-select}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/oa2f-e2e.XXXXXX")
 chmod 755 "$WORK"      # httpd's children (www-data) read the CA files here
@@ -60,6 +66,9 @@ sh t/servers/make-tls.sh "$WORK/tls"
 export OA2F_STUB_TLS_KEY="$WORK/tls/wrong.key"  OA2F_STUB_TLS_CERT="$WORK/tls/wrong.crt"
 export OA2F_STUB_TLS2_KEY="$WORK/tls/good.key"  OA2F_STUB_TLS2_CERT="$WORK/tls/good.crt"
 export OA2F_TLS_GOOD_CA="$WORK/tls/good.crt"    OA2F_TLS_WRONG_CA="$WORK/tls/wrong.crt"
+# A CA file whose content t/trust_cache.t swaps (good → wrong → good).
+cp "$WORK/tls/good.crt" "$WORK/tls/swap.crt" && chmod a+r "$WORK/tls/swap.crt"
+export OA2F_TLS_SWAP_CA="$WORK/tls/swap.crt"
 
 # The servers exit on their own if this script dies without cleaning up.
 OA2F_PARENT_PID=$$ t/servers/start.sh "$WORK/servers"
@@ -79,7 +88,7 @@ rc=0
 # reach the trap at once and the trap can stop t/TEST with the test
 # scripts it runs.
 SETSID=$(command -v setsid || true)
-$SETSID t/TEST -apxs "$APXS" -user "$USER_" -group "$GROUP_" -port select "$@" &
+$SETSID t/TEST -apxs "$APXS" -user "$USER_" -group "$GROUP_" -port "$HTTPD_PORT" "$@" &
 TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=

@@ -76,5 +76,9 @@ is(scalar @q_access, 0, 'no access_token query parameter in the access logs ("%r
 my @crash = grep { /exit signal|Segmentation fault|AddressSanitizer|double free|core dumped/ }
             split /\n/, $error_log;
 is_deeply(\@crash, [], 'no crash in the error log');
-my @alarms = grep { /\[(?:[a-z_0-9]+:)?(?:emerg|alert|crit)\]/ } split /\n/, $error_log;
+# httpd's own alert for a directive an .htaccess may not use is expected
+# where t/trust_cache.t provokes it (htdocs/trust-ht/*/.htaccess)
+my @alarms = grep { /\[(?:[a-z_0-9]+:)?(?:emerg|alert|crit)\]/
+                    && !m{\[core:alert\] .*/trust-ht/[a-z]+/\.htaccess: .*OAuth2Federated[A-Za-z]+} }
+             split /\n/, $error_log;
 is_deeply(\@alarms, [], 'no emerg/alert/crit line in the error log');

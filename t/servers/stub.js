@@ -1,8 +1,9 @@
 // Misbehaving validation endpoints and vendor dialects, for what the real
 // provider (provider.js) cannot be made to do. Plain node:http, no deps.
-// Listens on 127.0.0.1:${OA2F_STUB_PORT:-18531}. The dialect wrappers ask the
-// real provider (127.0.0.1:${OA2F_PROVIDER_PORT:-18530}) as client rs-other,
-// so the tokens they judge are real ones.
+// Listens on 127.0.0.1:${OA2F_STUB_PORT:-18531}, and as a forward proxy
+// that forges answers on ${OA2F_STUB_PROXY_PORT:-18550}. The dialect
+// wrappers ask the real provider (127.0.0.1:${OA2F_PROVIDER_PORT:-18530})
+// as client rs-other, so the tokens they judge are real ones.
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -386,6 +387,15 @@ const routes = {
   '/x5t': (req, res, url) => json(res, 200, activeAnswer({
     token_type: 'Bearer', cnf: { 'x5t#S256': url.searchParams.get('thumb') },
   })),
+  // t/trust_cache.t: long and short expiries (memcached TTL, < 1 s left),
+  // and the endpoint an .htaccess tries to redirect credentials to
+  '/exp-40d': (req, res) => json(res, 200, activeAnswer({
+    exp: now() + 40 * 86400, client_id: 'trust-40d-client', username: 'trust-40d-user',
+  })),
+  '/exp-1s': (req, res) => json(res, 200, activeAnswer({ exp: now() + 1, username: 'trust-1s-user' })),
+  '/trust-sink': (req, res) => json(res, 200, activeAnswer({
+    username: 'sink-user', seen_authorization: req.headers.authorization ?? null,
+  })),
   '/ping/as/token.oauth2': (req, res, url, body) => pingValidateBearer(req, res, body),
   '/openam/oauth2/tokeninfo': (req, res, url) => openamTokeninfo(req, res, url),
   '/mule/validate': (req, res, url) => muleValidate(req, res, url, false),
@@ -451,6 +461,24 @@ function listenTls(prefix, defaultPort) {
 }
 listenTls('OA2F_STUB_TLS', 18533);   // a certificate for another host name
 listenTls('OA2F_STUB_TLS2', 18534);  // a certificate for 127.0.0.1
+
+// An "attacker" forward proxy (t/trust_cache.t): every request it is asked
+// to forward gets a forged active answer without going anywhere. Counted in
+// /__stats as "/__proxy", and per Proxy-Authorization credentials as
+// "/__proxy/auth/USER:PASSWORD" (or ".../none").
+const PROXY_PORT = envPort('OA2F_STUB_PROXY_PORT', 18550);
+const proxy = http.createServer((req, res) => {
+  logRequests(`${NAME}-proxy`, req, res);
+  const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(req.headers['proxy-authorization'] || '');
+  const who = m ? Buffer.from(m[1], 'base64').toString('utf8') : 'none';
+  counter.hit('/__proxy');
+  counter.hit(`/__proxy/auth/${who}`);
+  req.resume();
+  req.on('end', () => json(res, 200, activeAnswer({
+    client_id: 'forged-client', username: 'forged-by-proxy', scope: 'read write admin',
+  })));
+});
+proxy.listen(PROXY_PORT, '127.0.0.1');
 
 server.listen(PORT, '127.0.0.1', () => {
   selfTerminate(NAME);
