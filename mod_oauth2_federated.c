@@ -358,9 +358,10 @@ static const char *set_env_prefix(cmd_parms *cmd, void *mconfig,
             break;
         }
     }
-    if (*s || apr_isdigit(*arg) || strlen(arg) > 64) {
+    if (*s || !apr_isalpha(*arg) || strlen(arg) > 64) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid environment "
-                            "variable prefix (letters, digits, _)",
+                            "variable prefix (a letter, then letters, "
+                            "digits, _)",
                             cmd->cmd->name, arg);
     }
     ((oa2f_dir_conf_t *)mconfig)->env_prefix = arg;

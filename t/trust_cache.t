@@ -281,9 +281,7 @@ OAuth2FederatedAcceptTokenIn header
 OAuth2FederatedStatusProfile gateway
 OAuth2FederatedExposeHeaders On
 OAuth2FederatedRemoteUserField username client_id
-<IfDirective OAuth2FederatedStripToken>
 OAuth2FederatedStripToken query
-</IfDirective>
 HT
     my $offset = -s $error_log // 0;
     my $t = mint_token('app-read');

@@ -12,6 +12,7 @@
 #include "oa2f_provider.h"
 #include "oa2f_scrub.h"
 #include "oa2f_token.h"
+#include "oa2f_validate.h"
 #include <json-c/json.h>
 
 /* ---- provider identity -------------------------------------------------- */
@@ -267,6 +268,21 @@ START_TEST(query_unchanged_is_same_pointer)
 }
 END_TEST
 
+/* A child whose connection pool could not be set up answers 500, not a
+ * NULL dereference (README "Trust boundaries"). */
+START_TEST(no_connection_pool_is_internal)
+{
+    oa2f_provider_t *p = base_provider();
+    oa2f_validation_t v;
+
+    oa2f_provider_finish(ut_pool, p);
+    oa2f_validate_remote(NULL, ut_pool, p, "tok", &v);
+    ck_assert_int_eq(v.outcome, OA2F_INTERNAL);
+    ck_assert_ptr_null(v.claims);
+    ck_assert_ptr_nonnull(v.why);
+}
+END_TEST
+
 Suite *trust_suite(void)
 {
     Suite *s = suite_create("trust");
@@ -281,6 +297,7 @@ Suite *trust_suite(void)
     tcase_add_test(tc, scrub_leaves_clean_answers_alone);
     tcase_add_loop_test(tc, query_without_token, 0, UT_N(query_cases));
     tcase_add_test(tc, query_unchanged_is_same_pointer);
+    tcase_add_test(tc, no_connection_pool_is_internal);
     suite_add_tcase(s, tc);
     return s;
 }
