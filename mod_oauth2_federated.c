@@ -555,6 +555,7 @@ static void register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(oa2f_note_auth_failure, NULL, NULL,
                               APR_HOOK_MIDDLE);
+    ap_hook_fixups(oa2f_allowed_fixup, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(oa2f_enrich_fixup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);

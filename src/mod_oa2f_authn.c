@@ -104,14 +104,10 @@ static int outage_level(void)
 
 static int log_level_for(oa2f_outcome_e o)
 {
-    switch (o) {
-    case OA2F_UNREACHABLE:
-    case OA2F_BAD_ANSWER:
-    case OA2F_REJECTED:
-    case OA2F_INTERNAL:
+    switch (oa2f_outcome_info(o)->log) {
+    case OA2F_LOG_OUTAGE:
         return outage_level();
-    case OA2F_INACTIVE:
-    case OA2F_EXPIRED:
+    case OA2F_LOG_INFO:
         return APLOG_INFO;
     default:
         return APLOG_DEBUG;
@@ -337,20 +333,4 @@ int oa2f_check_authn(request_rec *r)
         return OK;
     }
     return authenticate(r);
-}
-
-int oa2f_note_auth_failure(request_rec *r, const char *auth_type)
-{
-    oa2f_dir_conf_t *conf;
-
-    if (strcasecmp(auth_type, OA2F_AUTH_TYPE) != 0) {
-        return DECLINED;
-    }
-    conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
-    /* Reached when mod_authz_core answers 401 itself: the caller had a
-     * valid token that a Require line refused. */
-    if (!apr_table_get(r->err_headers_out, "WWW-Authenticate")) {
-        oa2f_respond(r, conf, OA2F_FORBIDDEN, NULL, NULL);
-    }
-    return OK;
 }

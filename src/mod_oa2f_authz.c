@@ -69,12 +69,9 @@ static const oa2f_claims_t *claims_of(request_rec *r)
 
 static authz_status deny(request_rec *r, const char *scope)
 {
-    oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
-                                                 &oauth2_federated_module);
-
-    /* the challenge for the 403 that mod_authz_core will answer; removed
-     * again in fixups if another Require line lets the request through */
-    oa2f_respond(r, conf, OA2F_FORBIDDEN, NULL, scope);
+    /* the 403 that mod_authz_core will answer; taken back in the fixups
+     * if another Require line lets the request through */
+    oa2f_respond_forbidden(r, scope);
     return AUTHZ_DENIED;
 }
 

@@ -58,11 +58,22 @@ static const char *join(apr_pool_t *p, const char *a, apr_size_t alen,
     return s;
 }
 
+/* First of the fixups, before mod_rewrite's per-directory rules can
+ * answer: a Require oauth2-* line that failed inside a <RequireAny> that
+ * passed left its 403 prepared; the request is allowed, so take it back. */
+int oa2f_allowed_fixup(request_rec *r)
+{
+    if (r->user && oa2f_is_ours(r)) {
+        oa2f_respond_withdraw(r);
+    }
+    return DECLINED;
+}
+
 int oa2f_enrich_fixup(request_rec *r)
 {
     const oa2f_request_state_t *st;
     oa2f_dir_conf_t *conf;
-    const char *hprefix, *eprefix, *chal;
+    const char *hprefix, *eprefix;
     apr_size_t hlen, elen;
     void (*put)(apr_table_t *, const char *, const char *);
     int expose, i;
@@ -76,12 +87,6 @@ int oa2f_enrich_fixup(request_rec *r)
     conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
     apr_table_setn(r->notes, OA2F_NOTE_ALLOWED, "1");
 
-    /* A Require line that failed inside a <RequireAny> that passed left
-     * its challenge behind; the request is allowed, so drop it. */
-    chal = apr_table_get(r->err_headers_out, "WWW-Authenticate");
-    if (chal && strncmp(chal, "Bearer ", 7) == 0) {
-        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
-    }
 
     expose = oa2f_conf_expose_headers(conf);
     hprefix = oa2f_conf_header_prefix(conf);

@@ -26,17 +26,14 @@ extern module AP_MODULE_DECLARE_DATA oauth2_federated_module;
 #define OA2F_FIELD_NAME_MAX 256
 /* r->notes key set when a request passed our check and every Require */
 #define OA2F_NOTE_ALLOWED "oauth2-federated-allowed"
+/* r->notes key set while a failed Require oauth2-* line's 403 is ready */
+#define OA2F_NOTE_FORBIDDEN_PREPARED "oauth2-federated-403-prepared"
 
 typedef enum {
     OA2F_STRIP_QUERY = 0,        /* the access_token query parameter   */
     OA2F_STRIP_ALL,              /* that and the Authorization header  */
     OA2F_STRIP_NONE
 } oa2f_strip_e;
-
-typedef enum {
-    OA2F_PROFILE_GATEWAY = 0,
-    OA2F_PROFILE_RFC6750 = 1
-} oa2f_profile_e;
 
 /* Per-directory configuration. Every member starts unset; defaults are
  * applied when read (oa2f_conf_*), so "unset" survives every merge. */
@@ -114,7 +111,6 @@ int oa2f_is_ours(request_rec *r);
 void oa2f_retrieve_optional_fns(void);
 int oa2f_check_access(request_rec *r);
 int oa2f_check_authn(request_rec *r);
-int oa2f_note_auth_failure(request_rec *r, const char *auth_type);
 void oa2f_child_init_http(apr_pool_t *p, server_rec *s);
 /* The claims of this request (or of the main/previous request it came
  * from), or NULL when it was not authenticated by us. */
@@ -127,6 +123,14 @@ const oa2f_request_state_t *oa2f_request_state(request_rec *r);
 int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
                  oa2f_outcome_e o, const char *why,
                  const char *required_scope);
+/* A Require oauth2-* line failed; the 403 that mod_authz_core answers
+ * unless another line grants (insufficient_scope, scope= when given). */
+void oa2f_respond_forbidden(request_rec *r, const char *required_scope);
+/* The request was allowed after all (a passing <RequireAny>): take back
+ * what oa2f_respond_forbidden() prepared. */
+void oa2f_respond_withdraw(request_rec *r);
+/* note_auth_failure hook: mod_authz_core answers 401 itself. */
+int oa2f_note_auth_failure(request_rec *r, const char *auth_type);
 
 /* ---- mod_oa2f_authz.c ---------------------------------------------- */
 void oa2f_register_authz_providers(apr_pool_t *p);
@@ -188,6 +192,7 @@ int oa2f_count_request(request_rec *r);
 
 /* ---- mod_oa2f_enrich.c --------------------------------------------- */
 int oa2f_strip_client_headers(request_rec *r);
+int oa2f_allowed_fixup(request_rec *r);
 int oa2f_enrich_fixup(request_rec *r);
 
 #endif

@@ -191,7 +191,9 @@ void oa2f_validate(request_rec *r, const oa2f_dir_conf_t *conf,
             /* The leader failed or got an uncacheable answer. A failure
              * is shared so that followers do not all stampede; an
              * uncacheable success means asking on our own. */
-            if (landed_outcome > 0 && landed_outcome <= OA2F_INTERNAL) {
+            if (landed_outcome > OA2F_OK && landed_outcome < OA2F_OUTCOME_MAX
+                && oa2f_outcome_info((oa2f_outcome_e)landed_outcome)
+                       ->shared) {
                 *outcome = (oa2f_outcome_e)landed_outcome;
                 *why = apr_pstrcat(r->pool, "same as the concurrent call "
                                    "for this token: ",

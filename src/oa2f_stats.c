@@ -63,7 +63,7 @@ void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
     if (!st) {
         return;
     }
-    if ((int)o < 0 || o > OA2F_INTERNAL) {
+    if ((int)o < 0 || o >= OA2F_OUTCOME_MAX) {
         o = OA2F_INTERNAL;
     }
     add(&st->provider_calls[o], 1);
@@ -125,7 +125,7 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
         ? apr_psprintf(p, "\"%s\":" fmt, (name), (val)) \
         : apr_psprintf(p, "%s: " fmt, (name), (val))
 
-    for (i = 0; i <= OA2F_INTERNAL; i++) {
+    for (i = 0; i < OA2F_OUTCOME_MAX; i++) {
         calls += s->provider_calls[i];
     }
     for (i = 0; i < OA2F_LAT_BUCKETS; i++) {
@@ -141,10 +141,9 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
         ITEM(counter_names[i], "%" APR_UINT64_T_FMT, s->counters[i]);
     }
     ITEM("provider_calls", "%" APR_UINT64_T_FMT, calls);
-    for (i = 0; i <= OA2F_INTERNAL; i++) {
-        if (i == OA2F_NO_TOKEN || i == OA2F_WRONG_SCHEME
-            || i == OA2F_BAD_REQUEST || i == OA2F_FORBIDDEN) {
-            continue;       /* never a provider outcome */
+    for (i = 0; i < OA2F_OUTCOME_MAX; i++) {
+        if (!oa2f_outcome_info((oa2f_outcome_e)i)->from_provider) {
+            continue;
         }
         ITEM(apr_pstrcat(p, "provider_calls_",
                          oa2f_outcome_name((oa2f_outcome_e)i), NULL),

@@ -36,7 +36,7 @@ typedef struct {
     apr_int64_t started_at;                      /* seconds since epoch */
     apr_uint64_t requests[OA2F_REQ_MAX];
     apr_uint64_t counters[OA2F_C_MAX];
-    apr_uint64_t provider_calls[OA2F_INTERNAL + 1];   /* by outcome */
+    apr_uint64_t provider_calls[OA2F_OUTCOME_MAX];    /* by outcome */
     apr_uint64_t latency[OA2F_LAT_BUCKETS];
     apr_uint64_t latency_sum_us;
 } oa2f_stats_t;

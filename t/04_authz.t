@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
 
-plan tests => 73, need_module('cgid');
+plan tests => 79, need_module('cgid');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -83,4 +83,23 @@ allowed('/cgi/authz/all', 'app-rw', 'RequireAll(scope read, dept eng, ip)');
     $res = GET '/cgi/authz/scope-write', bearer($t);
     is($res->code, 401, 'unknown token at a scope-protected location: 401, not 403');
     is((challenge_of($res) || {})->{error}, 'invalid_token', '... with error="invalid_token"');
+}
+
+# A Require oauth2-* line that failed inside a <RequireAny> that passed
+# leaves nothing behind: a 403 the handler answers later (here a
+# per-location RewriteRule [F]) is httpd's own, without the module's
+# challenge or text (README "Requests and answers").
+{
+    my $res = GET '/cgi/authz/any-then-forbidden', bearer($tok{'app-read'});
+    is($res->code, 403, 'RequireAny passed, then the handler forbids: 403');
+    ok(!defined $res->header('WWW-Authenticate'),
+       '... without the Bearer challenge of the failed scope line')
+        or diag($res->header('WWW-Authenticate'));
+    unlike($res->content, qr/does not grant access/,
+           '... and without the module\'s insufficient-scope text');
+    $res = GET '/cgi/authz/any-then-forbidden', bearer($tok{'app-admin'});
+    is($res->code, 403, 'scope line passed, then the handler forbids: 403');
+    ok(!defined $res->header('WWW-Authenticate'), '... without a challenge');
+    $res = GET '/cgi/authz/any-then-forbidden';
+    is($res->code, 400, 'no token there: still 400');
 }
