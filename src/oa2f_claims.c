@@ -33,7 +33,7 @@ oa2f_field_t *oa2f_claims_add(apr_pool_t *p, oa2f_claims_t *c,
     oa2f_field_t *f = apr_array_push(c->fields);
 
     f->name = apr_pstrdup(p, name);
-    f->value = apr_pstrmemdup(p, value, value_len);
+    f->value = value ? apr_pstrmemdup(p, value, value_len) : NULL;
     f->value_len = value_len;
     f->items = NULL;
     f->shown = NULL;
@@ -111,36 +111,63 @@ int oa2f_claims_field_matches(const oa2f_claims_t *c, const char *name,
     return strlen(value) == f->value_len && strcmp(f->value, value) == 0;
 }
 
-/* 1 when s[0..len) has a single quote outside a double-quoted string.
- * json-c's strict mode still accepts 'single-quoted' member names, which
- * JSON does not have; no valid JSON text has a ' outside a string. */
-static int has_single_quote(const char *s, apr_size_t len)
+/* One pass over JSON text, outside double-quoted strings: it counts the
+ * members of the top-level object (json-c keeps only the last of
+ * duplicate members, so the count tells duplicates apart) and notes a
+ * single quote (json-c's strict mode still accepts 'single-quoted' member
+ * names, which JSON does not have). */
+apr_size_t oa2f_json_top_members(const char *s, apr_size_t len,
+                                 int *single_quote)
 {
-    apr_size_t i;
-    int in_string = 0;
+    apr_size_t i, n = 0;
+    int depth = 0, in_string = 0, expect_key = 0;
 
+    *single_quote = 0;
     for (i = 0; i < len; i++) {
+        char c = s[i];
         if (in_string) {
-            if (s[i] == '\\') {
+            if (c == '\\') {
                 i++;
             }
-            else if (s[i] == '"') {
+            else if (c == '"') {
                 in_string = 0;
             }
+            continue;
         }
-        else if (s[i] == '"') {
+        switch (c) {
+        case '"':
             in_string = 1;
-        }
-        else if (s[i] == '\'') {
-            return 1;
+            if (depth == 1 && expect_key) {
+                n++;
+                expect_key = 0;
+            }
+            break;
+        case '\'':
+            *single_quote = 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            expect_key = (depth == 1 && c == '{');
+            break;
+        case '}':
+        case ']':
+            depth--;
+            break;
+        case ',':
+            expect_key = (depth == 1);
+            break;
+        default:
+            break;
         }
     }
-    return 0;
+    return n;
 }
 
 struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
                                            const char **why)
 {
+    int single_quote;
     struct json_tokener *tok;
     struct json_object *obj;
     apr_size_t used;
@@ -180,7 +207,8 @@ struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
         json_object_put(obj);
         return NULL;
     }
-    if (has_single_quote(json, len)) {
+    oa2f_json_top_members(json, len, &single_quote);
+    if (single_quote) {
         *why = "the answer is not JSON";
         json_object_put(obj);
         return NULL;
@@ -342,13 +370,8 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
             continue;
         }
         value = oa2f_json_render(p, v, &len, &items);
-        f = apr_array_push(c->fields);
-        f->name = apr_pstrdup(p, name);
-        f->value = value;
-        f->value_len = len;
+        f = oa2f_claims_add(p, c, name, NULL, len);
+        f->value = value;           /* rendered in p already: no copy */
         f->items = items;
-        f->shown = NULL;
-        f->env_suffix = NULL;
-        f->is_token = 0;
     }
 }

@@ -41,7 +41,8 @@ typedef struct {
 /* An empty claims struct in p. */
 oa2f_claims_t *oa2f_claims_make(apr_pool_t *p);
 
-/* Append a field (name and value copied into p). */
+/* Append a field, name and value copied into p (value NULL: the caller
+ * sets it); what prepare fills starts empty. */
 oa2f_field_t *oa2f_claims_add(apr_pool_t *p, oa2f_claims_t *c,
                               const char *name, const char *value,
                               apr_size_t value_len);
@@ -64,6 +65,12 @@ int oa2f_claims_field_matches(const oa2f_claims_t *c, const char *name,
 struct json_object;
 struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
                                            const char **why);
+
+/* Members of the top-level object of JSON text s[0..len), counted
+ * outside strings; *single_quote says whether a ' appears outside one
+ * (no JSON text has one there). */
+apr_size_t oa2f_json_top_members(const char *s, apr_size_t len,
+                                 int *single_quote);
 
 /* Fill c->fields from the members of a JSON object (skipping members
  * whose value is null and the names listed in `skip`, a NULL-terminated

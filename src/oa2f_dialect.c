@@ -19,58 +19,12 @@ static apr_status_t json_cleanup(void *obj)
     return APR_SUCCESS;
 }
 
-/* Members of the top-level object in the raw text of a JSON object that
- * json-c has already accepted. json-c keeps only the last of duplicate
- * members, so a difference from its count means duplicates: an answer
- * saying "active" twice is hostile or broken (PROVIDERS.md §10 item 12). */
-static apr_size_t raw_member_count(const char *s, apr_size_t len)
-{
-    apr_size_t i, n = 0;
-    int depth = 0, in_string = 0, expect_key = 0;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\') {
-                i++;
-            }
-            else if (c == '"') {
-                in_string = 0;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"':
-            in_string = 1;
-            if (depth == 1 && expect_key) {
-                n++;
-                expect_key = 0;
-            }
-            break;
-        case '{':
-        case '[':
-            depth++;
-            expect_key = (depth == 1 && c == '{');
-            break;
-        case '}':
-        case ']':
-            depth--;
-            break;
-        case ',':
-            expect_key = (depth == 1);
-            break;
-        default:
-            break;
-        }
-    }
-    return n;
-}
-
 /* Parse the body as one JSON object owned by p, or NULL with *why. */
 static struct json_object *body_object(apr_pool_t *p, const char *dialect,
                                        const oa2f_http_resp_t *resp,
                                        const char **why)
 {
+    int single_quote;
     const char *err = NULL;
     struct json_object *obj = oa2f_json_parse_object(resp->body,
                                                      resp->body_len, &err);
@@ -80,8 +34,9 @@ static struct json_object *body_object(apr_pool_t *p, const char *dialect,
         return NULL;
     }
     apr_pool_cleanup_register(p, obj, json_cleanup, apr_pool_cleanup_null);
+    /* an answer saying "active" twice is hostile or broken */
     if ((apr_size_t)json_object_object_length(obj)
-        != raw_member_count(resp->body, resp->body_len)) {
+        != oa2f_json_top_members(resp->body, resp->body_len, &single_quote)) {
         *why = apr_psprintf(p, "%s: the answer repeats a member", dialect);
         return NULL;
     }
@@ -373,6 +328,50 @@ static void openam_build(apr_pool_t *p, const oa2f_provider_t *prov,
     }
 }
 
+/* OpenAM's tokeninfo and Mule's /validate: validity is the HTTP status,
+ * expiry is a relative expires_in, the members are the fields. A 4xx
+ * that is not about our credentials means the token is bad: any 4xx for
+ * Mule, 400/401/404 for OpenAM (others are unusable answers). */
+static oa2f_outcome_e status_interpret(apr_pool_t *p, const char *dialect,
+                                       int any_4xx_is_bad_token,
+                                       const char *const *skip,
+                                       const oa2f_http_resp_t *resp,
+                                       oa2f_claims_t **claims,
+                                       const char **why)
+{
+    struct json_object *obj;
+    oa2f_claims_t *c;
+
+    if (resp->status >= 400 && resp->status < 500
+        && refused_client(p, resp)) {
+        *why = apr_psprintf(p, "%s: the provider refused our client "
+                            "credentials (HTTP %ld)", dialect, resp->status);
+        return OA2F_REJECTED;
+    }
+    if ((any_4xx_is_bad_token && resp->status >= 400 && resp->status < 500)
+        || resp->status == 400 || resp->status == 401
+        || resp->status == 404) {
+        *why = apr_psprintf(p, "%s: HTTP %ld: the token is not valid",
+                            dialect, resp->status);
+        *claims = claims_for(p, resp);
+        return OA2F_INACTIVE;
+    }
+    if (resp->status != 200) {
+        return server_error(p, dialect, resp, why);
+    }
+    if (!(obj = body_object(p, dialect, resp, why))) {
+        return OA2F_BAD_ANSWER;
+    }
+    c = claims_for(p, resp);
+    *claims = c;
+    if (!take_expires_in(p, dialect, obj, resp, c, why)) {
+        return OA2F_BAD_ANSWER;
+    }
+    c->active = 1;
+    oa2f_claims_take_members(p, c, obj, skip);
+    return OA2F_OK;
+}
+
 static oa2f_outcome_e openam_interpret(apr_pool_t *p,
                                        const oa2f_provider_t *prov,
                                        const oa2f_http_resp_t *resp,
@@ -381,35 +380,8 @@ static oa2f_outcome_e openam_interpret(apr_pool_t *p,
 {
     /* access_token is the token itself: never hand it on as a field */
     static const char *const skip[] = { "access_token", NULL };
-    struct json_object *obj;
-    oa2f_claims_t *c;
 
-    if (resp->status >= 400 && resp->status < 500
-        && refused_client(p, resp)) {
-        *why = apr_psprintf(p, "openam: the provider refused our client "
-                            "credentials (HTTP %ld)", resp->status);
-        return OA2F_REJECTED;
-    }
-    if (resp->status == 400 || resp->status == 401 || resp->status == 404) {
-        *why = apr_psprintf(p, "openam: HTTP %ld: the token is not valid",
-                            resp->status);
-        *claims = claims_for(p, resp);
-        return OA2F_INACTIVE;
-    }
-    if (resp->status != 200) {
-        return server_error(p, "openam", resp, why);
-    }
-    if (!(obj = body_object(p, "openam", resp, why))) {
-        return OA2F_BAD_ANSWER;
-    }
-    c = claims_for(p, resp);
-    *claims = c;
-    if (!take_expires_in(p, "openam", obj, resp, c, why)) {
-        return OA2F_BAD_ANSWER;
-    }
-    c->active = 1;
-    oa2f_claims_take_members(p, c, obj, skip);
-    return OA2F_OK;
+    return status_interpret(p, "openam", 0, skip, resp, claims, why);
 }
 
 /* ---- mule: {provider}/validate (PROVIDERS.md §5.1) --------------------- */
@@ -433,35 +405,7 @@ static oa2f_outcome_e mule_interpret(apr_pool_t *p,
                                      oa2f_claims_t **claims,
                                      const char **why)
 {
-    static const char *const skip_none[] = { NULL };
-    struct json_object *obj;
-    oa2f_claims_t *c;
-
-    if (resp->status >= 400 && resp->status < 500) {
-        if (refused_client(p, resp)) {
-            *why = apr_psprintf(p, "mule: the provider refused our client "
-                                "credentials (HTTP %ld)", resp->status);
-            return OA2F_REJECTED;
-        }
-        *why = apr_psprintf(p, "mule: HTTP %ld: the token is not valid",
-                            resp->status);
-        *claims = claims_for(p, resp);
-        return OA2F_INACTIVE;
-    }
-    if (resp->status != 200) {
-        return server_error(p, "mule", resp, why);
-    }
-    if (!(obj = body_object(p, "mule", resp, why))) {
-        return OA2F_BAD_ANSWER;
-    }
-    c = claims_for(p, resp);
-    *claims = c;
-    if (!take_expires_in(p, "mule", obj, resp, c, why)) {
-        return OA2F_BAD_ANSWER;
-    }
-    c->active = 1;
-    oa2f_claims_take_members(p, c, obj, skip_none);
-    return OA2F_OK;
+    return status_interpret(p, "mule", 1, NULL, resp, claims, why);
 }
 
 /* ---- the table --------------------------------------------------------- */

@@ -58,16 +58,6 @@ int oa2f_is_http_token(const char *s)
     return 1;
 }
 
-const char *oa2f_header_name(apr_pool_t *p, const char *prefix,
-                             const char *field)
-{
-    if (!oa2f_is_http_token(field)
-        || strlen(prefix) + strlen(field) > OA2F_NAME_MAX) {
-        return NULL;
-    }
-    return apr_pstrcat(p, prefix, field, NULL);
-}
-
 const char *oa2f_env_name(apr_pool_t *p, const char *prefix,
                           const char *field)
 {

@@ -7,11 +7,6 @@
 /* 1 when s is a non-empty HTTP token (RFC 9110 §5.6.2 tchar*). */
 int oa2f_is_http_token(const char *s);
 
-/* prefix + field, or NULL when field is not an HTTP token or the result
- * would exceed max_len. Allocated in p. */
-const char *oa2f_header_name(apr_pool_t *p, const char *prefix,
-                             const char *field);
-
 /* prefix + FIELD upper-cased with every character outside A-Z0-9_
  * turned into '_'. Allocated in p. */
 const char *oa2f_env_name(apr_pool_t *p, const char *prefix,

@@ -2,8 +2,8 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
-#include <openssl/sha.h>
 
+#include "oa2f_provider.h"
 #include "oa2f_token.h"
 
 int oa2f_token_is_b64token(const char *s, apr_size_t len)
@@ -70,6 +70,10 @@ static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len,
     *outlen = o;
     return out;
 }
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TOO_LONG "the token is longer than " STR(OA2F_TOKEN_MAX_LEN) " bytes"
 
 static const char token_param[] = "access_token";
 #define TOKEN_PARAM_LEN (sizeof(token_param) - 1)
@@ -204,7 +208,7 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
             return OA2F_BAD_REQUEST;
         }
         if (header_len > OA2F_TOKEN_MAX_LEN) {
-            *why = "the token is longer than 4096 bytes";
+            *why = TOO_LONG;
             return OA2F_BAD_REQUEST;
         }
         if (!oa2f_token_is_b64token(from_header, header_len)) {
@@ -221,7 +225,7 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
 
         /* Reject early on the encoded length, before decoding. */
         if (qlen > 3 * OA2F_TOKEN_MAX_LEN) {
-            *why = "the token is longer than 4096 bytes";
+            *why = TOO_LONG;
             return OA2F_BAD_REQUEST;
         }
         decoded = form_decode(p, qval, qlen, &dlen);
@@ -234,7 +238,7 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
             return OA2F_BAD_REQUEST;
         }
         if (dlen > OA2F_TOKEN_MAX_LEN) {
-            *why = "the token is longer than 4096 bytes";
+            *why = TOO_LONG;
             return OA2F_BAD_REQUEST;
         }
         if (!oa2f_token_is_b64token(decoded, dlen)) {
@@ -251,16 +255,5 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
 
 const char *oa2f_token_fingerprint(apr_pool_t *p, const char *token)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    static const char hex[] = "0123456789abcdef";
-    char *out = apr_palloc(p, 13);
-    int i;
-
-    SHA256((const unsigned char *)token, strlen(token), md);
-    for (i = 0; i < 6; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
-    out[12] = '\0';
-    return out;
+    return apr_pstrndup(p, oa2f_provider_digest(p, token, strlen(token)), 12);
 }
