@@ -10,7 +10,7 @@
 # 18532, OA2F_STUB_TLS_PORT 18533, OA2F_STUB_TLS2_PORT 18534,
 # OA2F_STUB_PROXY_PORT 18550 (the stub's forging forward proxy); httpd
 # takes the first free port from 8529 on, or OA2F_HTTPD_PORT. The extra
-# servers of t/fleet.t and t/trust_cache.t use OA2F_FLEET_PORT_BASE
+# servers of t/11_fleet.t and t/13_trust_cache.t use OA2F_FLEET_PORT_BASE
 # (18540..18545) and OA2F_TRUST_PORT_BASE (18560..18569). Leaves no
 # process behind.
 set -eu
@@ -60,13 +60,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# TLS listeners of the stub (t/hostile.t): a certificate for another host
+# TLS listeners of the stub (t/12_hostile.t): a certificate for another host
 # name, and one for 127.0.0.1 that the good CA file trusts.
 sh t/servers/make-tls.sh "$WORK/tls"
 export OA2F_STUB_TLS_KEY="$WORK/tls/wrong.key"  OA2F_STUB_TLS_CERT="$WORK/tls/wrong.crt"
 export OA2F_STUB_TLS2_KEY="$WORK/tls/good.key"  OA2F_STUB_TLS2_CERT="$WORK/tls/good.crt"
 export OA2F_TLS_GOOD_CA="$WORK/tls/good.crt"    OA2F_TLS_WRONG_CA="$WORK/tls/wrong.crt"
-# A CA file whose content t/trust_cache.t swaps (good → wrong → good).
+# A CA file whose content t/13_trust_cache.t swaps (good → wrong → good).
 cp "$WORK/tls/good.crt" "$WORK/tls/swap.crt" && chmod a+r "$WORK/tls/swap.crt"
 export OA2F_TLS_SWAP_CA="$WORK/tls/swap.crt"
 

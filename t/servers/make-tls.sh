@@ -1,5 +1,5 @@
 #!/bin/sh
-# Self-signed certificates for the stub's TLS listeners (t/hostile.t):
+# Self-signed certificates for the stub's TLS listeners (t/12_hostile.t):
 #   DIR/wrong.{key,crt}  for the host name wrong.example (must be refused)
 #   DIR/good.{key,crt}   for IP 127.0.0.1 and localhost (trusted via CAFile)
 set -eu

@@ -368,7 +368,7 @@ const routes = {
     const timer = setTimeout(() => json(res, 200, activeAnswer()), ms);
     res.on('close', () => clearTimeout(timer));
   },
-  // ---- trust boundaries (issue 11, t/trust_request.t) ----
+  // ---- trust boundaries (issue 11, t/14_trust_request.t) ----
   // the token the module asked about: form "token", else the query's
   // access_token, else a Bearer header
   '/echo-token': (req, res, url, body) => json(res, 200, activeAnswer({
@@ -387,7 +387,7 @@ const routes = {
   '/x5t': (req, res, url) => json(res, 200, activeAnswer({
     token_type: 'Bearer', cnf: { 'x5t#S256': url.searchParams.get('thumb') },
   })),
-  // t/trust_cache.t: long and short expiries (memcached TTL, < 1 s left),
+  // t/13_trust_cache.t: long and short expiries (memcached TTL, < 1 s left),
   // and the endpoint an .htaccess tries to redirect credentials to
   '/exp-40d': (req, res) => json(res, 200, activeAnswer({
     exp: now() + 40 * 86400, client_id: 'trust-40d-client', username: 'trust-40d-user',
@@ -462,7 +462,7 @@ function listenTls(prefix, defaultPort) {
 listenTls('OA2F_STUB_TLS', 18533);   // a certificate for another host name
 listenTls('OA2F_STUB_TLS2', 18534);  // a certificate for 127.0.0.1
 
-// An "attacker" forward proxy (t/trust_cache.t): every request it is asked
+// An "attacker" forward proxy (t/13_trust_cache.t): every request it is asked
 // to forward gets a forged active answer without going anywhere. Counted in
 // /__stats as "/__proxy", and per Proxy-Authorization credentials as
 // "/__proxy/auth/USER:PASSWORD" (or ".../none").

@@ -77,7 +77,7 @@ my @crash = grep { /exit signal|Segmentation fault|AddressSanitizer|double free|
             split /\n/, $error_log;
 is_deeply(\@crash, [], 'no crash in the error log');
 # httpd's own alert for a directive an .htaccess may not use is expected
-# where t/trust_cache.t provokes it (htdocs/trust-ht/*/.htaccess)
+# where t/13_trust_cache.t provokes it (htdocs/trust-ht/*/.htaccess)
 my @alarms = grep { /\[(?:[a-z_0-9]+:)?(?:emerg|alert|crit)\]/
                     && !m{\[core:alert\] .*/trust-ht/[a-z]+/\.htaccess: .*OAuth2Federated[A-Za-z]+} }
              split /\n/, $error_log;
