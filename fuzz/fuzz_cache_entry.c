@@ -254,7 +254,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body = fz_cstr(data, size);
     memset(&resp, 0, sizeof(resp));
     resp.status = 200;
-    resp.content_type = "application/json";
     resp.body = body;
     resp.body_len = size;
     resp.sent_at = SENT_AT;

@@ -485,7 +485,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&resp, 0, sizeof(resp));
     resp.status = STATUSES[(data[0] / 4) % 6];
-    resp.content_type = "application/json";
     resp.body = body;
     resp.body_len = size - 1;
     resp.sent_at = SENT_AT;

@@ -17,7 +17,6 @@
 #define OA2F_HTTP_MAX_IDLE 64
 
 struct oa2f_http_pool_t {
-    apr_pool_t *pool;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *mutex;
 #endif
@@ -44,7 +43,6 @@ oa2f_http_pool_t *oa2f_http_pool_create(apr_pool_t *pool)
 {
     oa2f_http_pool_t *hp = apr_pcalloc(pool, sizeof(*hp));
 
-    hp->pool = pool;
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&hp->mutex, APR_THREAD_MUTEX_DEFAULT, pool)
         != APR_SUCCESS) {
@@ -149,26 +147,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
-/* Media type only, lower-cased, parameters dropped (PROVIDERS.md §10
- * item 15: "application/json; charset=UTF-8" is JSON). */
-static const char *media_type(apr_pool_t *p, const char *ct)
-{
-    char *out, *s;
-
-    if (!ct) {
-        return "";
-    }
-    out = apr_pstrdup(p, ct);
-    if ((s = strchr(out, ';')) != NULL) {
-        *s = '\0';
-    }
-    for (s = out; *s; s++) {
-        *s = (char)apr_tolower(*s);
-    }
-    apr_collapse_spaces(out, out);
-    return out;
-}
-
 static oa2f_http_result_e classify(CURLcode rc, const body_t *b)
 {
     switch (rc) {
@@ -208,7 +186,6 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     struct curl_slist *headers = NULL, *tmp;
     body_t body;
     char errbuf[CURL_ERROR_SIZE];
-    const char *ct = NULL;
     long nconn = 0;
     double total = 0;
     oa2f_http_result_e result;
@@ -281,10 +258,6 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
     curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total);
-    if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK) {
-        ct = NULL;
-    }
-    resp->content_type = media_type(p, ct);
     resp->new_connection = nconn > 0;
     resp->elapsed = total;
     resp->body = body.buf ? body.buf : "";

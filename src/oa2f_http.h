@@ -24,7 +24,6 @@ typedef enum {
 
 typedef struct {
     long status;
-    const char *content_type;    /* media type only, lower-cased, or "" */
     const char *body;            /* NUL-terminated; body_len is exact   */
     apr_size_t body_len;
     long long sent_at;           /* seconds since epoch, at send time   */

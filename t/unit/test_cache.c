@@ -239,7 +239,6 @@ static oa2f_claims_t *interpreted(long status, const char *body,
     oa2f_outcome_e o;
 
     r->status = status;
-    r->content_type = "application/json";
     r->body = apr_pstrmemdup(ut_pool, body, body_len);
     r->body_len = body_len;
     r->sent_at = SENT;

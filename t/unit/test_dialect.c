@@ -560,7 +560,6 @@ static const oa2f_http_resp_t *answer(long status, const char *body)
     oa2f_http_resp_t *r = apr_pcalloc(ut_pool, sizeof(*r));
 
     r->status = status;
-    r->content_type = "application/json";
     r->body = apr_pstrdup(ut_pool, body);
     r->body_len = strlen(body);
     r->sent_at = SENT;

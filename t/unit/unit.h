@@ -36,5 +36,6 @@ Suite *trust_suite(void);
 Suite *key_memo_suite(void);
 Suite *seal_suite(void);
 Suite *outcome_suite(void);
+Suite *http_suite(void);
 
 #endif
