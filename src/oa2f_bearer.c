@@ -55,9 +55,12 @@ oa2f_outcome_e oa2f_bearer_check(apr_pool_t *p, const oa2f_claims_t *c,
 
         switch (f->name[0]) {
         case 't':
-            /* RFC 7662 §2.2 token_type; RFC 6750 §1.1 "Bearer" */
+            /* RFC 7662 §2.2 token_type; RFC 6750 §1.1 "Bearer"; ForgeRock
+             * AM says "access_token" for its bearer access tokens (and
+             * "refresh_token" for the others), docs/providers.md §3.4 */
             if (!strcmp(f->name, "token_type")
                 && strcasecmp(f->value, "Bearer") != 0
+                && strcmp(f->value, "access_token") != 0
                 && !(own_token_type && !strcmp(f->value, own_token_type))) {
                 *why = apr_pstrcat(p, "the provider says the token's type "
                                    "is not Bearer", NULL);

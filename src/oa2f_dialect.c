@@ -348,6 +348,13 @@ static oa2f_outcome_e status_interpret(apr_pool_t *p, const char *dialect,
                             "credentials (HTTP %ld)", dialect, resp->status);
         return OA2F_REJECTED;
     }
+    if (resp->status == 429) {
+        /* rate limited: says nothing about the token, and must never be
+         * remembered as "not active" */
+        *why = apr_psprintf(p, "%s: HTTP 429: the provider is rate "
+                            "limiting this resource server", dialect);
+        return OA2F_UNREACHABLE;
+    }
     if ((any_4xx_is_bad_token && resp->status >= 400 && resp->status < 500)
         || resp->status == 400 || resp->status == 401
         || resp->status == 404) {

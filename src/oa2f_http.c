@@ -147,24 +147,32 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
-static oa2f_http_result_e classify(CURLcode rc, const body_t *b)
+/* `reached`: a server answered on the connection (its address is known),
+ * so what libcurl refused is the answer, not our request. */
+static oa2f_http_result_e classify(CURLcode rc, const body_t *b, int reached)
 {
     switch (rc) {
     case CURLE_OK:
         return OA2F_HTTP_DONE;
-    case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
+        /* an announced Content-Length over the cap (CURLOPT_MAXFILESIZE),
+         * refused before any byte of the body arrives */
+        return OA2F_HTTP_TOO_LARGE;
+    case CURLE_WRITE_ERROR:
         return b->too_large ? OA2F_HTTP_TOO_LARGE : OA2F_HTTP_BROKEN;
     case CURLE_PARTIAL_FILE:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_TOO_MANY_REDIRECTS:
         return OA2F_HTTP_BROKEN;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        /* an answer without a status line is taken for HTTP/0.9 and
+         * refused as such: an unusable answer, not our failure */
+        return reached ? OA2F_HTTP_BROKEN : OA2F_HTTP_INTERNAL;
     case CURLE_OUT_OF_MEMORY:
     case CURLE_FAILED_INIT:
     case CURLE_UNKNOWN_OPTION:
     case CURLE_NOT_BUILT_IN:
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
         return OA2F_HTTP_INTERNAL;
     default:
@@ -254,7 +262,11 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     resp->sent_at = (long long)apr_time_sec(apr_time_now());
     rc = curl_easy_perform(h);
 
-    result = classify(rc, &body);
+    {
+        char *ip = NULL;
+        curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
+        result = classify(rc, &body, ip && *ip);
+    }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
     curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &total);

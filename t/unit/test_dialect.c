@@ -785,6 +785,8 @@ static const outcome_case_t outcome_cases[] = {
     { "mule", 403, "{\"error\":\"forbidden\"}", OA2F_INACTIVE },
     { "mule", 404, "<html/>", OA2F_INACTIVE },
     { "mule", 410, "", OA2F_INACTIVE },
+    { "mule", 429, "", OA2F_UNREACHABLE },
+    { "openam", 429, "", OA2F_UNREACHABLE },
     { "mule", 401, ERR("invalid_token"), OA2F_INACTIVE },
     { "mule", 401, ERR("invalid_client"), OA2F_REJECTED },
     { "mule", 400, ERR("unauthorized_client"), OA2F_REJECTED },

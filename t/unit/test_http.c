@@ -462,8 +462,8 @@ START_TEST(test_http_max_answer)
 END_TEST
 
 /* An announced Content-Length over max_answer: libcurl refuses it at the
- * headers (CURLOPT_MAXFILESIZE), before any body byte is delivered, so
- * the write callback never marks it too large. */
+ * headers (CURLOPT_MAXFILESIZE), before any body byte is delivered; it is
+ * still an answer that is too large. */
 START_TEST(test_http_max_answer_announced)
 {
     oa2f_provider_t *p = provider();
@@ -473,7 +473,7 @@ START_TEST(test_http_max_answer_announced)
     p->max_answer = 16;
     one_answer("HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n"
                "{\"a\":12345678901}", p, "/over", NULL, &hr, &resp);
-    ck_assert_int_eq(hr, OA2F_HTTP_BROKEN);
+    ck_assert_int_eq(hr, OA2F_HTTP_TOO_LARGE);
     ck_assert_ptr_nonnull(resp.error);
     ck_assert_uint_eq(resp.body_len, 0);
 }
@@ -496,9 +496,9 @@ START_TEST(test_http_cut_mid_body)
 }
 END_TEST
 
-/* An answer without an HTTP status line: libcurl takes it for HTTP/0.9,
- * refused as an unsupported protocol, which classify() counts as a call
- * that could not be set up rather than a broken answer. */
+/* An answer without an HTTP status line: libcurl takes it for HTTP/0.9
+ * and refuses it; the provider answered, but not usefully (README
+ * "Requests and answers": 500, or 502 with rfc6750). */
 START_TEST(test_http_not_http)
 {
     oa2f_http_resp_t resp;
@@ -506,7 +506,7 @@ START_TEST(test_http_not_http)
     server_t *s = one_answer("SSH-2.0-OpenSSH_9.2\r\n\r\n", provider(), "/",
                              NULL, &hr, &resp);
 
-    ck_assert_int_eq(hr, OA2F_HTTP_INTERNAL);
+    ck_assert_int_eq(hr, OA2F_HTTP_BROKEN);
     ck_assert_msg(resp.error && strstr(resp.error, "HTTP/0.9"), "%s",
                   resp.error ? resp.error : "-");
     ck_assert_int_eq(s->nseen, 1);

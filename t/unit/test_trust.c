@@ -110,6 +110,7 @@ static const struct {
     { "{\"active\":true,\"token_type\":\"DPoP\"}", OA2F_INACTIVE },
     { "{\"active\":true,\"token_type\":\"N_A\"}", OA2F_INACTIVE },
     { "{\"active\":true,\"token_type\":\"refresh_token\"}", OA2F_INACTIVE },
+    { "{\"active\":true,\"token_type\":\"access_token\"}", OA2F_OK },
     { "{\"active\":true,\"token_type\":1}", OA2F_INACTIVE },
     { "{\"active\":true,\"token_use\":\"access_token\"}", OA2F_OK },
     { "{\"active\":true,\"token_use\":\"access\"}", OA2F_OK },
