@@ -37,7 +37,7 @@ my $INTROSPECT = '/token/introspection';
 
 # [ directive, its value in the .htaccess ] of the forbidden cases (§9)
 my $STUB_PORT  = $ENV{OA2F_STUB_PORT}       || 18531;
-my $PROXY_PORT = $ENV{OA2F_STUB_PROXY_PORT} || 18550;
+my $PROXY_PORT = $ENV{OA2F_STUB_PROXY_PORT} || 18535;
 my @FORBIDDEN = (
     [ OAuth2FederatedEndpoint     => "http://127.0.0.1:$STUB_PORT/trust-sink" ],
     [ OAuth2FederatedClientSecret => 'not-the-secret' ],

@@ -2,7 +2,7 @@
 # Start provider.js, stub.js and echo.js in the background.
 #   t/servers/start.sh DIR   logs in DIR/<name>.log, pids in DIR/<name>.pid
 # Ports: OA2F_PROVIDER_PORT (18530), OA2F_STUB_PORT (18531), OA2F_ECHO_PORT (18532);
-# the stub also reads OA2F_STUB_TLS*_PORT and OA2F_STUB_PROXY_PORT (18550).
+# the stub also reads OA2F_STUB_TLS*_PORT and OA2F_STUB_PROXY_PORT (18535).
 # OA2F_PARENT_PID, OA2F_SERVER_LIFETIME and OA2F_SERVER_DEBUG are passed on.
 # Exits non-zero, with the log tail, if a server does not answer /__stats in ~20 s.
 set -eu

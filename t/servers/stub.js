@@ -1,7 +1,7 @@
 // Misbehaving validation endpoints and vendor dialects, for what the real
 // provider (provider.js) cannot be made to do. Plain node:http, no deps.
 // Listens on 127.0.0.1:${OA2F_STUB_PORT:-18531}, and as a forward proxy
-// that forges answers on ${OA2F_STUB_PROXY_PORT:-18550}. The dialect
+// that forges answers on ${OA2F_STUB_PROXY_PORT:-18535}. The dialect
 // wrappers ask the real provider (127.0.0.1:${OA2F_PROVIDER_PORT:-18530})
 // as client rs-other, so the tokens they judge are real ones.
 
@@ -466,7 +466,7 @@ listenTls('OA2F_STUB_TLS2', 18534);  // a certificate for 127.0.0.1
 // to forward gets a forged active answer without going anywhere. Counted in
 // /__stats as "/__proxy", and per Proxy-Authorization credentials as
 // "/__proxy/auth/USER:PASSWORD" (or ".../none").
-const PROXY_PORT = envPort('OA2F_STUB_PROXY_PORT', 18550);
+const PROXY_PORT = envPort('OA2F_STUB_PROXY_PORT', 18535);
 const proxy = http.createServer((req, res) => {
   logRequests(`${NAME}-proxy`, req, res);
   const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(req.headers['proxy-authorization'] || '');
