@@ -11,7 +11,7 @@
 #include "mod_oa2f_private.h"
 #include "oa2f_key_memo.h"
 #include "oa2f_keyer.h"
-#include "oa2f_validate.h"
+#include "oa2f_remote.h"
 
 typedef enum { LOOKUP_MISS, LOOKUP_HIT, LOOKUP_NEGATIVE } lookup_e;
 
@@ -87,7 +87,7 @@ static void call_provider(request_rec *r, const oa2f_dir_conf_t *conf,
 {
     oa2f_stats_t *st = oa2f_stats();
 
-    oa2f_validate_remote(hp, r->pool, conf->provider, token, v);
+    oa2f_remote_validate(hp, r->pool, conf->provider, token, v);
     oa2f_stats_provider_call(st, v->outcome, v->elapsed);
     if (v->new_connection) {
         oa2f_stats_count(st, OA2F_C_PROVIDER_NEW_CONN);

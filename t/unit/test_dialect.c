@@ -1,14 +1,14 @@
 /* oa2f_dialect.c: the four validation dialects of SPEC §5, the request
  * each one builds and how each reads an answer (PROVIDERS.md §1.1, §1.3,
  * §2, §3.2, §4.1, §5.1, §10); oa2f_form_encode (oa2f_http.c) and
- * oa2f_validate_check_expiry (oa2f_validate.c). */
+ * oa2f_validate_check_expiry (oa2f_remote.c). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "unit.h"
 #include "oa2f_dialect.h"
-#include "oa2f_validate.h"
+#include "oa2f_remote.h"
 
 /* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
 #define SENT 1767225600LL

@@ -3,7 +3,7 @@
 
 #include "oa2f_dialect.h"
 #include "oa2f_scrub.h"
-#include "oa2f_validate.h"
+#include "oa2f_remote.h"
 
 oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
                                           long long now)
@@ -16,7 +16,7 @@ oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
     return OA2F_OK;
 }
 
-void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
+void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
                           const oa2f_provider_t *prov, const char *token,
                           oa2f_validation_t *out)
 {

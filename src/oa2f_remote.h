@@ -1,6 +1,6 @@
 /* One remote validation: dialect request, HTTP call, interpretation. */
-#ifndef OA2F_VALIDATE_H
-#define OA2F_VALIDATE_H
+#ifndef OA2F_REMOTE_H
+#define OA2F_REMOTE_H
 
 #include "oa2f_claims.h"
 #include "oa2f_http.h"
@@ -17,7 +17,7 @@ typedef struct {
 
 /* Ask the provider about token; result allocated in p. `now` is the
  * current time in seconds, used to reject already expired answers. */
-void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
+void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
                           const oa2f_provider_t *prov, const char *token,
                           oa2f_validation_t *out);
 
