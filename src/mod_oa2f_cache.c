@@ -14,7 +14,9 @@
 #include <util_mutex.h>
 
 #include "mod_oa2f_private.h"
+#include "oa2f_cache_entry.h"
 #include "oa2f_cache_parts.h"
+#include "oa2f_keyer.h"
 #include "oa2f_key_memo.h"
 #include "oa2f_local_cache.h"
 #include "oa2f_seal.h"
@@ -65,7 +67,7 @@ static int sealed;
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
 /* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
-static oa2f_local_cache_t *local;
+static oa2f_local_cache_t *local_copy;
 static oa2f_key_memo_t *key_memo;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
@@ -73,11 +75,6 @@ static int cache_failing;
 int oa2f_cache_enabled(void)
 {
     return nparts > 0;
-}
-
-const char *oa2f_cache_secret(void)
-{
-    return secret;
 }
 
 oa2f_stats_t *oa2f_stats(void)
@@ -88,11 +85,6 @@ oa2f_stats_t *oa2f_stats(void)
 oa2f_flight_table_t *oa2f_flights(void)
 {
     return flights;
-}
-
-oa2f_key_memo_t *oa2f_cache_key_memo(void)
-{
-    return key_memo;
 }
 
 static apr_status_t unload_shmcb(void *mod)
@@ -298,7 +290,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     nparts = 0;
     memset(parts, 0, sizeof(parts));
     memset(part_mutex, 0, sizeof(part_mutex));
-    local = NULL;
+    local_copy = NULL;
     key_memo = NULL;
     secret = sc->cache_secret;
     sealed = 0;
@@ -355,7 +347,8 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
         }
     }
     if (nparts) {
-        local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
+        local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS,
+                                             LOCAL_ENTRY_MAX);
         key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
 }
@@ -405,97 +398,97 @@ static void unlock(int i)
     }
 }
 
-int oa2f_cache_get(request_rec *r, const unsigned char *key,
-                   long long now, oa2f_cache_found_t *found)
+int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
+                      unsigned char key[OA2F_CACHE_KEY_LEN])
+{
+    if (!nparts) {
+        return 0;
+    }
+    if (prov->keyer) {
+        unsigned long long tag[2];
+
+        if (!oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token),
+                               tag, key)) {
+            oa2f_keyer_derive(prov->keyer, token, key);
+            oa2f_key_memo_put(key_memo, prov->keyer, tag, key);
+        }
+    }
+    else {
+        oa2f_cache_key(secret, prov->identity, token, key);
+    }
+    return oa2f_cache_key_ok(key);
+}
+
+int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
+                   unsigned char **entry, apr_size_t *len, int *local)
 {
     unsigned char *buf;
-    apr_size_t len;
     unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_SEAL_OVERHEAD;
     apr_status_t rv;
     socache_t *part;
     int i;
 
+    *local = 0;
     if (!nparts) {
         return 0;
     }
-    found->local = oa2f_local_cache_get(local, key, now, r->pool, &buf,
-                                        &len);
-    if (!found->local) {
-        /* allocated before locking: a new pool block is not free */
-        buf = apr_palloc(r->pool, got);
-        i = part_of(key);
-        part = parts[i];
-        if (!lock(r, i)) {
-            return 0;
-        }
-        rv = part->provider->retrieve(part->instance, r->server, key,
-                                      OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
-        unlock(i);
-        if (rv == APR_NOTFOUND) {
-            recovered(r);
-            return 0;
-        }
-        if (rv != APR_SUCCESS) {
-            incident(r, rv, "lookup");
-            return 0;
-        }
-        recovered(r);
-        len = got;
-        /* the entry's name is the associated data: a value moved to
-         * another name does not open */
-        if (sealed && !oa2f_unseal(r->pool, &seal_key, key,
-                                   OA2F_CACHE_KEY_LEN, buf, len, &buf,
-                                   &len)) {
-            oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
-                          "ignoring a validation cache entry that does not "
-                          "authenticate (%u bytes): changed, truncated, "
-                          "moved, or sealed with another secret", got);
-            return 0;
-        }
+    if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
+        *local = 1;
+        return 1;
     }
-    if (!oa2f_entry_decode(r->pool, buf, len, &found->claims,
-                           &found->validated_at)) {
-        oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10309)
-                      "ignoring a validation cache entry that does not "
-                      "decode (%" APR_SIZE_T_FMT " bytes)", len);
+    /* allocated before locking: a new pool block is not free */
+    buf = apr_palloc(r->pool, got);
+    i = part_of(key);
+    part = parts[i];
+    if (!lock(r, i)) {
         return 0;
     }
-    found->entry = buf;
-    found->entry_len = len;
+    rv = part->provider->retrieve(part->instance, r->server, key,
+                                  OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
+    unlock(i);
+    if (rv == APR_NOTFOUND) {
+        recovered(r);
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        incident(r, rv, "lookup");
+        return 0;
+    }
+    recovered(r);
+    *entry = buf;
+    *len = got;
+    /* the entry's name is the associated data: a value moved to another
+     * name does not open */
+    if (sealed && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
+                               buf, got, entry, len)) {
+        oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
+                      "ignoring a validation cache entry that does not "
+                      "authenticate (%u bytes): changed, truncated, "
+                      "moved, or sealed with another secret", got);
+        return 0;
+    }
     return 1;
 }
 
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
-                           const oa2f_cache_found_t *found)
+                           const unsigned char *entry, apr_size_t len)
 {
-    if (!found->local) {
-        oa2f_local_cache_put(local, key, until, found->entry,
-                             found->entry_len);
-    }
+    oa2f_local_cache_put(local_copy, key, until, entry, len);
 }
 
-void oa2f_cache_put(request_rec *r, const unsigned char *key,
-                    const oa2f_claims_t *c, long long validated_at,
-                    long long until)
+int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
+                   const unsigned char *entry, apr_size_t len)
 {
-    unsigned char *buf, *stored;
-    apr_size_t len, stored_len;
+    unsigned char *stored;
+    apr_size_t stored_len;
     apr_status_t rv;
     apr_time_t expiry;
     socache_t *part;
     int i;
 
     if (!nparts) {
-        return;
-    }
-    if (!oa2f_entry_encode(r->pool, c, validated_at, &buf, &len)) {
-        oa2f_stats_count(stats, OA2F_C_CACHE_NOT_STORED);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10310)
-                      "answer too large for the validation cache; served "
-                      "but not stored");
-        return;
+        return 0;
     }
     i = part_of(key);
     part = parts[i];
@@ -507,18 +500,19 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     /* back ends count whole seconds: less than one left is no entry (and
      * redis would refuse an expiry of 0) */
     if (expiry - apr_time_now() < apr_time_from_sec(1)) {
-        return;
+        return 0;
     }
-    stored = buf;
+    /* socache's store takes a buffer it does not change as non-const */
+    stored = (unsigned char *)entry;
     stored_len = len;
     /* sealed before locking: no cryptography under the part's mutex */
     if (sealed && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
-                             buf, len, &stored, &stored_len)) {
+                             entry, len, &stored, &stored_len)) {
         incident(r, APR_EGENERAL, "seal");
-        return;
+        return 0;
     }
     if (!lock(r, i)) {
-        return;
+        return 0;
     }
     rv = part->provider->store(part->instance, r->server, key,
                                OA2F_CACHE_KEY_LEN, expiry,
@@ -526,9 +520,9 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
-        return;
+        return 0;
     }
     recovered(r);
-    oa2f_stats_count(stats, OA2F_C_CACHE_STORE);
-    oa2f_local_cache_put(local, key, until, buf, len);
+    oa2f_local_cache_put(local_copy, key, until, entry, len);
+    return 1;
 }

@@ -57,6 +57,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, trust_suite());
     srunner_add_suite(sr, key_memo_suite());
     srunner_add_suite(sr, seal_suite());
+    srunner_add_suite(sr, verdict_suite());
     srunner_set_tap(sr, "-");
 
     srunner_run_all(sr, CK_SILENT);

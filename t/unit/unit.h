@@ -35,5 +35,6 @@ Suite *local_cache_suite(void);
 Suite *trust_suite(void);
 Suite *key_memo_suite(void);
 Suite *seal_suite(void);
+Suite *verdict_suite(void);
 
 #endif
