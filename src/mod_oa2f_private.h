@@ -132,42 +132,10 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
 void oa2f_register_authz_providers(apr_pool_t *p);
 /* Hook that turns a failed Require oauth2-* into 403 (see file). */
 
-/* ---- mod_oa2f_cache.c: socache, shared memory, single-flight ------- */
-#include "oa2f_flight.h"
-#include "oa2f_keyer.h"
-#include "oa2f_stats.h"
-
-int oa2f_cache_pre_config(apr_pool_t *pconf);
-int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s);
-int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                           server_rec *s);
-void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
-/* NULL when OAuth2FederatedCache none. */
-int oa2f_cache_enabled(void);
-/* 1 and the cache key of token for prov (HMAC-SHA-256 with
- * OAuth2FederatedCacheSecret, or SHA-256), 0 when there is no cache. */
-int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
-                      unsigned char key[OA2F_CACHE_KEY_LEN]);
-/* 1 and the opened entry of key, from this child's copy (*local) or the
- * shared cache; 0 on a miss or an error. */
-int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len, int *local);
-/* Let this child answer the next lookups of key until `until`. */
-void oa2f_cache_keep_local(const unsigned char *key, long long until,
-                           const unsigned char *entry, apr_size_t len);
-/* Store until `until` (seconds since epoch); 1 when stored. Errors are
- * logged once per incident and otherwise ignored. */
-int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
-                   const unsigned char *entry, apr_size_t len);
-oa2f_stats_t *oa2f_stats(void);
-oa2f_flight_table_t *oa2f_flights(void);
-
-/* ---- mod_oa2f_verdict.c: the verdict on this server ----------------- */
-#include "oa2f_remote.h"
-
-void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
-                          oa2f_http_pool_t *hp, const char *token,
-                          oa2f_validation_t *out);
+/* ---- the verdict (mod_oa2f_verdict.c) on the cache and shared memory */
+#include "mod_oa2f_shm.h"
+#include "mod_oa2f_socache.h"
+#include "mod_oa2f_verdict.h"
 
 /* ---- mod_oa2f_check.c: start-up consistency checks ---------------- */
 int oa2f_check_protected_scopes(apr_pool_t *ptemp, server_rec *s);

@@ -1,6 +1,6 @@
 /* The verdict of one request (src/oa2f_verdict.h) on this server's
- * cache (mod_oa2f_cache.c), single-flight table, clock and provider
- * connections. */
+ * cache (mod_oa2f_socache.c), single-flight table (mod_oa2f_shm.c),
+ * clock and provider connections. */
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
@@ -67,7 +67,8 @@ static void end(void *baton, const unsigned char *key, int outcome)
     oa2f_flight_end(oa2f_flights(), key, outcome);
 }
 
-static void ask_provider(void *baton, const char *token, oa2f_validation_t *out)
+static void ask_provider(void *baton, const char *token,
+                         oa2f_validation_t *out)
 {
     baton_t *b = baton;
 

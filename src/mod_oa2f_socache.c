@@ -1,11 +1,14 @@
-/* The validation cache on httpd's socache providers, and the shared
- * memory for the single-flight table and the status counters.
+/* The validation cache on httpd's socache providers (README "Cache"):
+ * the parts and their mutexes, the shmcb loader for the default cache,
+ * sealing with OAuth2FederatedCacheSecret, this child's own copy of
+ * recent entries and its memo of derived keys. OAuth2FederatedCacheSecret
+ * is kept here only: the providers' keyers hold HMAC states keyed with it,
+ * the seal key is derived from it here.
  *
- * Both outlive `apachectl graceful`: they are created once in the
- * process pool and found again through its userdata after the module
- * is reloaded, so cached validations and counters survive a restart. */
+ * A part outlives `apachectl graceful`: it is created once in the
+ * process pool and found again through its userdata after the module is
+ * reloaded, so cached validations survive a restart. */
 #include <apr_strings.h>
-#include <apr_shm.h>
 #include <apr_dso.h>
 #include <apr_global_mutex.h>
 #include <ap_provider.h>
@@ -64,8 +67,6 @@ static const char *secret;
  * the opened plaintext so that its hits need no decryption. */
 static oa2f_seal_key_t seal_key;
 static int sealed;
-static oa2f_stats_t *stats;
-static oa2f_flight_table_t *flights;
 /* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
 static oa2f_local_cache_t *local_copy;
 static oa2f_key_memo_t *key_memo;
@@ -77,16 +78,6 @@ int oa2f_cache_enabled(void)
     return nparts > 0;
 }
 
-oa2f_stats_t *oa2f_stats(void)
-{
-    return stats;
-}
-
-oa2f_flight_table_t *oa2f_flights(void)
-{
-    return flights;
-}
-
 static apr_status_t unload_shmcb(void *mod)
 {
     ap_remove_loaded_module(mod);
@@ -94,7 +85,7 @@ static apr_status_t unload_shmcb(void *mod)
 }
 
 /* The default cache must work with nothing but our own LoadModule line
- * (SPEC §6): when no socache_shmcb_module was loaded, load it from
+ * (README "Cache"): when no socache_shmcb_module was loaded, load it from
  * httpd's module directory the way mod_so would, for this generation. */
 static void load_default_socache(apr_pool_t *pconf)
 {
@@ -183,44 +174,6 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-/* Shared memory for counters and the flight table, once per parent. */
-static apr_status_t attach_shm(server_rec *s)
-{
-    apr_pool_t *pp = s->process->pool;
-    apr_shm_t *shm = NULL;
-    apr_size_t size = APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t))
-                      + oa2f_flight_size();
-    /* the layout's size in the name: a module upgraded by a graceful
-     * restart never reuses a segment laid out for another build */
-    char key[64];
-    char *base;
-    apr_status_t rv;
-
-    apr_snprintf(key, sizeof(key), "oauth2-federated-shm-%" APR_SIZE_T_FMT,
-                 size);
-    apr_pool_userdata_get((void **)&shm, key, pp);
-    if (!shm) {
-        rv = apr_shm_create(&shm, size, NULL, pp);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10302)
-                         "cannot create %" APR_SIZE_T_FMT " bytes of shared "
-                         "memory for counters and single-flight", size);
-            return rv;
-        }
-        base = apr_shm_baseaddr_get(shm);
-        memset(base, 0, size);
-        ((oa2f_stats_t *)base)->started_at =
-            (apr_int64_t)apr_time_sec(apr_time_now());
-        oa2f_flight_init(base + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
-        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
-    }
-    base = apr_shm_baseaddr_get(shm);
-    stats = (oa2f_stats_t *)base;
-    flights = (oa2f_flight_table_t *)(base
-                                      + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
-    return APR_SUCCESS;
-}
-
 /* One part's socache, created once per parent and found again after a
  * graceful restart. */
 static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
@@ -303,7 +256,8 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         }
         sealed = 1;
     }
-    if (attach_shm(s) != APR_SUCCESS) {
+    /* counters and flights are there with OAuth2FederatedCache none too */
+    if (oa2f_shm_attach(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!strcasecmp(name, "none")) {
@@ -355,7 +309,7 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
 
 static void incident(request_rec *r, apr_status_t rv, const char *what)
 {
-    oa2f_stats_count(stats, OA2F_C_CACHE_ERROR);
+    oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_ERROR);
     if (!__atomic_exchange_n(&cache_failing, 1, __ATOMIC_ACQ_REL)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OA2F_LOGNO(10307)
                       "validation cache %s failed; asking the provider "
@@ -461,7 +415,7 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
      * name does not open */
     if (sealed && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
                                buf, got, entry, len)) {
-        oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
+        oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
                       "ignoring a validation cache entry that does not "
                       "authenticate (%u bytes): changed, truncated, "
