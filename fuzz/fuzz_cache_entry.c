@@ -4,7 +4,8 @@
  * Each input is used three ways:
  *  1. decoded as it is (must never crash; almost always a bad check word);
  *  2. decoded after its last 4 bytes are replaced by the right check word,
- *     so that mutations reach the structure behind it; whatever decodes
+ *     so that mutations reach the structure behind it (and decoded so
+ *     again by oa2f_entry_decode_kept, which must agree); whatever decodes
  *     shows exactly what oa2f_claims_prepare derives from its names and
  *     values (fz_check_prepared: stored shown values, env suffixes, token
  *     flags and raw answer are never trusted), and must encode again and
@@ -190,11 +191,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_decoded(p, c, at);
     }
 
-    /* 2. with a valid check word */
+    /* 2. with a valid check word; oa2f_entry_decode_kept, which does not
+     * look at it, must then agree */
     if (size >= 4) {
+        oa2f_claims_t *kept = NULL;
+        long long kept_at = 0;
+        int ok, ok_kept;
+
         set_check(buf, size);
         c = NULL;
-        if (oa2f_entry_decode(p, buf, size, &c, &at)) {
+        ok = oa2f_entry_decode(p, buf, size, &c, &at);
+        ok_kept = oa2f_entry_decode_kept(p, buf, size, &kept, &kept_at);
+        FZ_ASSERT(ok == ok_kept && (!ok || kept_at == at),
+                  "oa2f_entry_decode_kept disagrees with oa2f_entry_decode");
+        if (ok) {
             check_decoded(p, c, at);
         }
     }

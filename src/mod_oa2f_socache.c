@@ -361,15 +361,18 @@ int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
     if (prov->keyer) {
         unsigned long long tag[2];
 
-        if (!oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token),
-                               tag, key)) {
-            oa2f_keyer_derive(prov->keyer, token, key);
-            oa2f_key_memo_put(key_memo, prov->keyer, tag, key);
+        if (oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token),
+                              tag, key)) {
+            return 1;           /* only good keys are remembered */
         }
+        oa2f_keyer_derive(prov->keyer, token, key);
+        if (!oa2f_cache_key_ok(key)) {
+            return 0;
+        }
+        oa2f_key_memo_put(key_memo, prov->keyer, tag, key);
+        return 1;
     }
-    else {
-        oa2f_cache_key(secret, prov->identity, token, key);
-    }
+    oa2f_cache_key(secret, prov->identity, token, key);
     return oa2f_cache_key_ok(key);
 }
 

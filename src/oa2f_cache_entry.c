@@ -259,9 +259,10 @@ static apr_array_header_t *get_strings(apr_pool_t *p, reader_t *r)
     return a;
 }
 
-int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
-                      apr_size_t len, oa2f_claims_t **out,
-                      long long *validated_at)
+/* check: compare the check word (not for an entry kept in private
+ * memory since it passed, see oa2f_entry_decode_kept) */
+static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
+                  int check, oa2f_claims_t **out, long long *validated_at)
 {
     reader_t r;
     oa2f_claims_t *c;
@@ -282,7 +283,7 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         sum = (apr_uint32_t)t[0] | ((apr_uint32_t)t[1] << 8)
               | ((apr_uint32_t)t[2] << 16) | ((apr_uint32_t)t[3] << 24);
     }
-    if (sum != oa2f_entry_check(buf, r.len)) {
+    if (check && sum != oa2f_entry_check(buf, r.len)) {
         return 0;
     }
     r.buf = buf;                /* no copy: see the header */
@@ -372,4 +373,18 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
     }
     *out = c;
     return 1;
+}
+
+int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
+                      apr_size_t len, oa2f_claims_t **out,
+                      long long *validated_at)
+{
+    return decode(p, buf, len, 1, out, validated_at);
+}
+
+int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
+                           apr_size_t len, oa2f_claims_t **out,
+                           long long *validated_at)
+{
+    return decode(p, buf, len, 0, out, validated_at);
 }

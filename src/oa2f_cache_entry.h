@@ -28,6 +28,15 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
                       apr_size_t len, oa2f_claims_t **c,
                       long long *validated_at);
 
+/* oa2f_entry_decode without comparing the check word, for an entry this
+ * process keeps in its own memory (oa2f_local_cache.h) after it came
+ * from oa2f_entry_encode or passed oa2f_entry_decode: its seqlock rules
+ * out a torn copy, and the check word guards against nothing else
+ * there. Everything else is checked as by oa2f_entry_decode. */
+int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
+                           apr_size_t len, oa2f_claims_t **c,
+                           long long *validated_at);
+
 /* The check word an encoding ends with, over the len bytes before it: a
  * fast non-cryptographic checksum against torn or corrupted entries (the
  * seal, not this, defends against forgery). For tests and fuzzers that

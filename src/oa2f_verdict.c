@@ -74,6 +74,7 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
     unsigned char *entry;
     apr_size_t len;
     long long until = 0;
+    int decoded;
 
     f->state = FOUND_NONE;
     f->local = 0;
@@ -81,8 +82,12 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
     if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
         return;
     }
-    if (!oa2f_entry_decode(vr->pool, entry, len, &f->claims,
-                           &f->validated_at)) {
+    /* the own copy holds only what keep_local and put were given */
+    decoded = f->local ? oa2f_entry_decode_kept(vr->pool, entry, len,
+                                                &f->claims, &f->validated_at)
+                       : oa2f_entry_decode(vr->pool, entry, len, &f->claims,
+                                           &f->validated_at);
+    if (!decoded) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_CORRUPT);
         vr->impl->note(vr->baton, OA2F_VERDICT_CORRUPT, len);
         f->local = 0;

@@ -33,7 +33,9 @@ typedef struct {
                unsigned char key[OA2F_CACHE_KEY_LEN]);
     /* The entry under key, opened: 1 and *entry[0..*len) with *local = 1
      * when this process's own copy had it (valid before `now`), 0 on a
-     * miss or a failure of the back end. */
+     * miss or a failure of the back end. The own copy holds only what
+     * keep_local and put were given, so its entries are not checksummed
+     * again (oa2f_entry_decode_kept). */
     int (*get)(void *baton, const unsigned char *key, long long now,
                unsigned char **entry, apr_size_t *len, int *local);
     /* Let this process's own copy answer for key until `until`. */
@@ -44,7 +46,8 @@ typedef struct {
      * was stored. */
     int (*put)(void *baton, const unsigned char *key, long long until,
                const unsigned char *entry, apr_size_t len);
-    /* Single-flight, as oa2f_flight_begin(), _wait() and _end(). */
+    /* Single-flight: oa2f_flight_begin(), oa2f_flight_wait() and
+     * oa2f_flight_end() on the shared table. */
     oa2f_flight_role_e (*flight_begin)(void *baton, const unsigned char *key,
                                        long long now_us, long long stale_us);
     int (*flight_wait)(void *baton, const unsigned char *key,

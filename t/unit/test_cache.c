@@ -233,7 +233,7 @@ static oa2f_claims_t *interpreted(long status, const char *body,
     return c;
 }
 
-/* ... and prepared, as oa2f_validate_remote() hands them to the cache. */
+/* ... and prepared, as oa2f_remote_validate() hands them to the cache. */
 static oa2f_claims_t *introspect(long status, const char *body,
                                  apr_size_t body_len, oa2f_outcome_e want)
 {
@@ -843,6 +843,45 @@ START_TEST(test_entry_truncated)
     }
     /* and the whole thing still decodes */
     ck_assert_int_eq(decode_exact(sub, buf, len, &d, &at), 1);
+}
+END_TEST
+
+/* What this process keeps in its own copy is decoded without comparing
+ * the check word (oa2f_entry_decode_kept), to the same claims; the
+ * structure is checked all the same: every prefix is refused. */
+START_TEST(test_entry_decode_kept)
+{
+    apr_size_t len, n;
+    unsigned char *buf = sample(&len);
+    oa2f_claims_t *c, *d;
+    long long at, at_kept;
+    apr_pool_t *sub;
+
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &c, &at), 1);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
+                                            &at_kept), 1);
+    same_claims(c, d);
+    ck_assert(at_kept == at);
+
+    ck_assert_int_eq(apr_pool_create(&sub, ut_pool), APR_SUCCESS);
+    for (n = 0; n < len; n++) {
+        unsigned char *copy = calloc(n ? n : 1, 1);
+
+        FAIL_IF(copy == NULL, "out of memory");
+        memcpy(copy, buf, n);
+        d = NULL;
+        FAIL_IF(oa2f_entry_decode_kept(sub, copy, n, &d, &at_kept) != 0
+                || d != NULL, "a %d-byte prefix of %d decoded", (int)n,
+                (int)len);
+        free(copy);
+        apr_pool_clear(sub);
+    }
+
+    /* the check word alone is what it does not look at */
+    buf[len - 1] ^= 0x01;
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &d, &at_kept), 0);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
+                                            &at_kept), 1);
 }
 END_TEST
 
@@ -1804,6 +1843,7 @@ Suite *cache_suite(void)
     tcase_add_test(tc, test_entry_unprepared);
     tcase_add_test(tc, test_entry_too_large);
     tcase_add_test(tc, test_entry_truncated);
+    tcase_add_test(tc, test_entry_decode_kept);
     tcase_add_test(tc, test_entry_corrupted);
     tcase_add_loop_test(tc, test_entry_hostile, 0, UT_N(hostile_cases));
     tcase_add_loop_test(tc, test_entry_lies, 0, UT_N(lie_cases));
