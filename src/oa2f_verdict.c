@@ -39,10 +39,11 @@ static long long now_sec(const oa2f_verdict_req_t *vr)
     return vr->impl->now_us(vr->baton) / USEC_PER_SEC;
 }
 
-/* Freshness, judged here only (README "Cache"): may this location serve
- * an entry validated at validated_at, and until when (*until)? A cap
- * counts from the validation, not from the store, so a location with a
- * shorter cap asks again while another one still uses the entry. */
+/* Freshness of an entry, judged here only (README "Cache"): may this
+ * location serve an entry validated at validated_at, and until when
+ * (*until)? A cap counts from the validation, not from the store, so a
+ * location with a shorter cap asks again while another one still uses
+ * the entry; an active entry whose token has expired is a 401. */
 static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
                      long long validated_at, long long now, long long *until)
 {
@@ -82,7 +83,8 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
     if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
         return;
     }
-    /* the own copy holds only what keep_local and put were given */
+    /* this process's own copy holds only what keep_local and put were
+     * given: its check word was good */
     decoded = f->local ? oa2f_entry_decode_kept(vr->pool, entry, len,
                                                 &f->claims, &f->validated_at)
                        : oa2f_entry_decode(vr->pool, entry, len, &f->claims,
