@@ -19,6 +19,7 @@
 
 #include "fuzz_common.h"
 #include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 #include "oa2f_seal.h"
 
 #define SECRET "fuzz cache secret"

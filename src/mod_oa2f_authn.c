@@ -214,6 +214,7 @@ static int authenticate(request_rec *r)
     const char *token = NULL, *why = NULL;
     oa2f_outcome_e o;
     const oa2f_claims_t *claims = NULL;
+    oa2f_validation_t v;
 
     /* Subrequests and internal redirects reuse the verdict they came
      * from instead of asking again, when it came from the same provider
@@ -249,7 +250,10 @@ static int authenticate(request_rec *r)
         return oa2f_respond(r, conf, o, why, NULL);
     }
 
-    oa2f_validate(r, conf, http_pool, token, &o, &claims, &why);
+    oa2f_request_verdict(r, conf, http_pool, token, &v);
+    o = v.outcome;
+    claims = v.claims;
+    why = v.why;
     if (o == OA2F_OK) {
         /* per request, cached verdicts included: the certificate is the
          * connection's */

@@ -130,9 +130,7 @@ void oa2f_conf_key_providers(apr_pool_t *pconf, const char *secret)
     for (i = 0; known_providers && i < known_providers->nelts; i++) {
         oa2f_provider_t *prov = APR_ARRAY_IDX(known_providers, i,
                                               oa2f_provider_t *);
-        oa2f_keyer_t *k = apr_palloc(pconf, sizeof(*k));
-        oa2f_keyer_init(k, secret, prov->identity);
-        prov->keyer = k;
+        prov->keyer = oa2f_keyer_create(pconf, secret, prov->identity);
     }
 }
 

@@ -1,9 +1,5 @@
 #include <string.h>
 #include <apr_strings.h>
-#include <pthread.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "oa2f_cache_entry.h"
 #include "oa2f_sanitize.h"
@@ -13,7 +9,7 @@
  *   | str client_id (absent: len 0xFFFFFFFF) | u32 nscopes, str…
  *   | u32 nfields, { str name, str value, str shown (absent: same as
  *     value), str env_suffix, u8 is_token, u32 nitems (none: 0xFFFFFFFF),
- *     str… } | str shown_raw | u32 check (entry_check of all before)
+ *     str… } | str shown_raw | u32 check (oa2f_entry_check of all before)
  * where str = u32 len, bytes, '\0' (so decoded strings need no copy).
  * What the backend is shown is stored ready (oa2f_claims_prepare), so a
  * hit allocates nothing for it; the decoder still checks it in one pass
@@ -23,75 +19,11 @@
 #define VERSION 2
 #define ABSENT 0xFFFFFFFFu
 
-/* EVP_MAC_fetch() looks the algorithm up by name: do it once. */
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void fetch_hmac(void)
-{
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-}
-
-void oa2f_cache_key(const char *secret, const char *identity,
-                    const char *token, unsigned char key[OA2F_CACHE_KEY_LEN])
-{
-    if (secret && *secret) {
-        EVP_MAC_CTX *ctx;
-        OSSL_PARAM params[2];
-        size_t outl = 0;
-        int ok;
-
-        pthread_once(&hmac_once, fetch_hmac);
-        ctx = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
-        params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-        ok = ctx
-             && EVP_MAC_init(ctx, (const unsigned char *)secret,
-                             strlen(secret), params)
-             && EVP_MAC_update(ctx, (const unsigned char *)identity,
-                               strlen(identity))
-             && EVP_MAC_update(ctx, (const unsigned char *)"\n", 1)
-             && EVP_MAC_update(ctx, (const unsigned char *)token,
-                               strlen(token))
-             && EVP_MAC_final(ctx, key, &outl, OA2F_CACHE_KEY_LEN);
-        EVP_MAC_CTX_free(ctx);
-        if (!ok) {
-            /* never fall back to a weaker key: an all-zero key is
-             * refused by the caller (oa2f_cache_key_ok) */
-            memset(key, 0, OA2F_CACHE_KEY_LEN);
-        }
-    }
-    else {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned int outl = 0;
-        if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)
-            || !EVP_DigestUpdate(md, identity, strlen(identity))
-            || !EVP_DigestUpdate(md, "\n", 1)
-            || !EVP_DigestUpdate(md, token, strlen(token))
-            || !EVP_DigestFinal_ex(md, key, &outl)) {
-            memset(key, 0, OA2F_CACHE_KEY_LEN);
-        }
-        EVP_MD_CTX_free(md);
-    }
-}
-
-int oa2f_cache_key_ok(const unsigned char key[OA2F_CACHE_KEY_LEN])
-{
-    int i;
-
-    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
-        if (key[i]) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A fast non-cryptographic check over 8-byte words: it catches torn or
  * corrupted entries, not forgery (whoever can write the cache can do
  * worse). Words are read in host order; an entry written by a host of
  * the other byte order simply fails the check and is a miss. */
-static apr_uint32_t entry_check(const unsigned char *s, apr_size_t len)
+apr_uint32_t oa2f_entry_check(const unsigned char *s, apr_size_t len)
 {
     apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ (apr_uint64_t)len, w;
     apr_size_t i = 0;
@@ -239,7 +171,7 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
         put_strings(&w, f->items);
     }
     put_str(&w, raw, raw_len);
-    put_u32(&w, entry_check(w.buf, w.len));
+    put_u32(&w, oa2f_entry_check(w.buf, w.len));
     if (w.overflow) {
         return 0;
     }
@@ -327,9 +259,10 @@ static apr_array_header_t *get_strings(apr_pool_t *p, reader_t *r)
     return a;
 }
 
-int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
-                      apr_size_t len, oa2f_claims_t **out,
-                      long long *validated_at)
+/* check: compare the check word (not for an entry kept in private
+ * memory since it passed, see oa2f_entry_decode_kept) */
+static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
+                  int check, oa2f_claims_t **out, long long *validated_at)
 {
     reader_t r;
     oa2f_claims_t *c;
@@ -350,7 +283,7 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
         sum = (apr_uint32_t)t[0] | ((apr_uint32_t)t[1] << 8)
               | ((apr_uint32_t)t[2] << 16) | ((apr_uint32_t)t[3] << 24);
     }
-    if (sum != entry_check(buf, r.len)) {
+    if (check && sum != oa2f_entry_check(buf, r.len)) {
         return 0;
     }
     r.buf = buf;                /* no copy: see the header */
@@ -440,4 +373,18 @@ int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
     }
     *out = c;
     return 1;
+}
+
+int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
+                      apr_size_t len, oa2f_claims_t **out,
+                      long long *validated_at)
+{
+    return decode(p, buf, len, 1, out, validated_at);
+}
+
+int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
+                           apr_size_t len, oa2f_claims_t **out,
+                           long long *validated_at)
+{
+    return decode(p, buf, len, 0, out, validated_at);
 }

@@ -1,27 +1,15 @@
-/* Cache keys and values, independent of the cache back end.
- *
- * Keys are never the token: SHA-256, or HMAC-SHA-256 with the operator's
- * secret, over the provider's identity and the token. Values are a
- * compact, versioned, checksummed encoding of the normalised result and
- * the raw answer; anything that does not decode is a miss. */
+/* Cache values, independent of the cache back end (the keys are
+ * oa2f_keyer.h's): a compact, versioned, checksummed encoding of the
+ * normalised result and the raw answer; anything that does not decode is
+ * a miss. */
 #ifndef OA2F_CACHE_ENTRY_H
 #define OA2F_CACHE_ENTRY_H
 
 #include <apr_pools.h>
 #include "oa2f_claims.h"
 
-#define OA2F_CACHE_KEY_LEN 32
-
 /* Largest value we store; bigger answers are served but not cached. */
 #define OA2F_CACHE_MAX_ENTRY (64 * 1024)
-
-/* key = HMAC-SHA-256(secret, identity "\n" token) when secret is set,
- * else SHA-256(identity "\n" token). */
-void oa2f_cache_key(const char *secret, const char *identity,
-                    const char *token, unsigned char key[OA2F_CACHE_KEY_LEN]);
-
-/* 0 when key derivation failed (the key is all zero): do not use it. */
-int oa2f_cache_key_ok(const unsigned char key[OA2F_CACHE_KEY_LEN]);
 
 /* Encode c (active or not) with the time it was validated. Returns 0
  * when the encoding would exceed OA2F_CACHE_MAX_ENTRY. *out in p. */
@@ -39,5 +27,20 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
 int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
                       apr_size_t len, oa2f_claims_t **c,
                       long long *validated_at);
+
+/* oa2f_entry_decode without comparing the check word, for an entry this
+ * process keeps in its own memory (oa2f_local_cache.h) after it came
+ * from oa2f_entry_encode or passed oa2f_entry_decode: its seqlock rules
+ * out a torn copy, and the check word guards against nothing else
+ * there. Everything else is checked as by oa2f_entry_decode. */
+int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
+                           apr_size_t len, oa2f_claims_t **c,
+                           long long *validated_at);
+
+/* The check word an encoding ends with, over the len bytes before it: a
+ * fast non-cryptographic checksum against torn or corrupted entries (the
+ * seal, not this, defends against forgery). For tests and fuzzers that
+ * craft entries. */
+apr_uint32_t oa2f_entry_check(const unsigned char *s, apr_size_t len);
 
 #endif

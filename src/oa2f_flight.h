@@ -11,7 +11,7 @@
 #define OA2F_FLIGHT_H
 
 #include <apr.h>
-#include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 
 typedef struct oa2f_flight_table_t oa2f_flight_table_t;
 

@@ -1,8 +1,8 @@
 /* Per-process memo of recently derived cache keys.
  *
  * Deriving a cache key is a keyed hash over the provider identity and the
- * token (oa2f_keyer.h): three or four SHA-256 compressions on every
- * request. A hot token is seen again and again by the same child, so the
+ * token (oa2f_keyer.h): a copy of an OpenSSL hash state and three or four
+ * SHA-256 compressions on every request. A hot token is seen again and again by the same child, so the
  * child remembers (keyer, token) → key in a small lock-free table. The
  * token itself is not kept: a slot holds a 128-bit SipHash-2-4 tag of it
  * under a random per-process key (collisions need ~2^64 tokens and cannot
@@ -12,7 +12,7 @@
 #define OA2F_KEY_MEMO_H
 
 #include <apr_pools.h>
-#include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 
 typedef struct oa2f_key_memo_t oa2f_key_memo_t;
 

@@ -1,29 +1,36 @@
-/* Cache keys at request time without rehashing the provider identity.
+/* Cache keys: the one derivation (README "Cache").
  *
- * oa2f_cache_key() hashes "identity\ntoken" (HMAC-SHA-256 with the cache
- * secret, or SHA-256); the identity is long and the same for every
- * request of a location, so a keyer keeps the hash state after it and
- * only the token is hashed per request. Same keys as oa2f_cache_key(). */
+ * A key is never the token: HMAC-SHA-256 (RFC 2104) under the operator's
+ * OAuth2FederatedCacheSecret, or SHA-256 without one, over the provider's
+ * identity, "\n" and the token. The identity is long and the same for
+ * every request of a location, so a keyer keeps the hash state after it
+ * and hashes only the token per request; oa2f_cache_key() is the same
+ * derivation in one go. */
 #ifndef OA2F_KEYER_H
 #define OA2F_KEYER_H
 
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include <apr_pools.h>
 
-#include "oa2f_cache_entry.h"
+#define OA2F_CACHE_KEY_LEN 32
 
-typedef struct {
-    SHA256_CTX inner;   /* after (K ^ ipad) and identity "\n", or plain */
-    SHA256_CTX outer;   /* after (K ^ opad); unused without a secret    */
-    int hmac;
-} oa2f_keyer_t;
+typedef struct oa2f_keyer_t oa2f_keyer_t;
 
-/* Prepare k for secret (NULL or "" = plain SHA-256) and identity. */
-void oa2f_keyer_init(oa2f_keyer_t *k, const char *secret,
-                     const char *identity);
+/* A keyer for secret (NULL or "" = plain SHA-256) and identity, in p;
+ * its OpenSSL state is freed with p. NULL when OpenSSL fails. */
+oa2f_keyer_t *oa2f_keyer_create(apr_pool_t *p, const char *secret,
+                                const char *identity);
 
-/* The key of token; thread-safe (k is only read). */
+/* The key of token. Thread-safe (k is only read); an all-zero key when
+ * OpenSSL fails (see oa2f_cache_key_ok). */
 void oa2f_keyer_derive(const oa2f_keyer_t *k, const char *token,
                        unsigned char key[OA2F_CACHE_KEY_LEN]);
+
+/* key = HMAC-SHA-256(secret, identity "\n" token) when secret is set,
+ * else SHA-256(identity "\n" token), without a keyer. */
+void oa2f_cache_key(const char *secret, const char *identity,
+                    const char *token, unsigned char key[OA2F_CACHE_KEY_LEN]);
+
+/* 0 when key derivation failed (the key is all zero): do not use it. */
+int oa2f_cache_key_ok(const unsigned char key[OA2F_CACHE_KEY_LEN]);
 
 #endif

@@ -14,7 +14,7 @@
 #define OA2F_LOCAL_CACHE_H
 
 #include <apr_pools.h>
-#include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 
 typedef struct oa2f_local_cache_t oa2f_local_cache_t;
 

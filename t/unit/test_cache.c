@@ -92,25 +92,6 @@ static void expected_key(const char *secret, const char *identity,
     ck_assert_uint_eq(outl, 32);
 }
 
-/* The check the encoding ends with: a copy of entry_check() in
- * oa2f_cache_entry.c (format version 2), so that hand-made entries get
- * past it and reach the parser. */
-static apr_uint32_t entry_check(const unsigned char *s, apr_size_t len)
-{
-    apr_uint64_t h = 0x9e3779b97f4a7c15ULL ^ (apr_uint64_t)len, w;
-    apr_size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    for (; i < len; i++) {
-        h = (h ^ s[i]) * 0x100000001b3ULL;
-    }
-    return (apr_uint32_t)(h ^ (h >> 32));
-}
-
 static void put32(unsigned char *b, apr_uint32_t v)
 {
     b[0] = v & 0xff;
@@ -123,7 +104,7 @@ static void put32(unsigned char *b, apr_uint32_t v)
  * not the checksum, stands between a hostile entry and a verdict. */
 static void reseal(unsigned char *buf, apr_size_t len)
 {
-    put32(buf + len - 4, entry_check(buf, len - 4));
+    put32(buf + len - 4, oa2f_entry_check(buf, len - 4));
 }
 
 static apr_status_t free_copy(void *mem)
@@ -205,7 +186,7 @@ static void wb_head(wbuf_t *w, int version, int active)
 /* Append the checksum; the finished length. */
 static apr_size_t wb_seal(wbuf_t *w)
 {
-    wb_u32(w, entry_check(w->buf, w->len));
+    wb_u32(w, oa2f_entry_check(w->buf, w->len));
     return w->len;
 }
 
@@ -251,7 +232,7 @@ static oa2f_claims_t *interpreted(long status, const char *body,
     return c;
 }
 
-/* ... and prepared, as oa2f_validate_remote() hands them to the cache. */
+/* ... and prepared, as oa2f_remote_validate() hands them to the cache. */
 static oa2f_claims_t *introspect(long status, const char *body,
                                  apr_size_t body_len, oa2f_outcome_e want)
 {
@@ -424,16 +405,16 @@ START_TEST(test_keyer_matches)
 {
     const key_case_t *tc = &key_cases[_i];
     unsigned char want[OA2F_CACHE_KEY_LEN], got[OA2F_CACHE_KEY_LEN];
-    oa2f_keyer_t k;
+    oa2f_keyer_t *k = oa2f_keyer_create(ut_pool, tc->secret, tc->identity);
 
+    ck_assert_ptr_nonnull(k);
     oa2f_cache_key(tc->secret, tc->identity, tc->token, want);
-    oa2f_keyer_init(&k, tc->secret, tc->identity);
     memset(got, 0x33, sizeof(got));
-    oa2f_keyer_derive(&k, tc->token, got);
+    oa2f_keyer_derive(k, tc->token, got);
     ck_assert_msg(memcmp(got, want, sizeof(want)) == 0, "%s: keyer %s, key %s",
                   tc->name, hex(got, 32), hex(want, 32));
     /* the keyer is only read: a second token after the first is intact */
-    oa2f_keyer_derive(&k, "other", got);
+    oa2f_keyer_derive(k, "other", got);
     oa2f_cache_key(tc->secret, tc->identity, "other", want);
     ck_assert_mem_eq(got, want, OA2F_CACHE_KEY_LEN);
 }
@@ -861,6 +842,45 @@ START_TEST(test_entry_truncated)
     }
     /* and the whole thing still decodes */
     ck_assert_int_eq(decode_exact(sub, buf, len, &d, &at), 1);
+}
+END_TEST
+
+/* What this process keeps in its own copy is decoded without comparing
+ * the check word (oa2f_entry_decode_kept), to the same claims; the
+ * structure is checked all the same: every prefix is refused. */
+START_TEST(test_entry_decode_kept)
+{
+    apr_size_t len, n;
+    unsigned char *buf = sample(&len);
+    oa2f_claims_t *c, *d;
+    long long at, at_kept;
+    apr_pool_t *sub;
+
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &c, &at), 1);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
+                                            &at_kept), 1);
+    same_claims(c, d);
+    ck_assert(at_kept == at);
+
+    ck_assert_int_eq(apr_pool_create(&sub, ut_pool), APR_SUCCESS);
+    for (n = 0; n < len; n++) {
+        unsigned char *copy = calloc(n ? n : 1, 1);
+
+        FAIL_IF(copy == NULL, "out of memory");
+        memcpy(copy, buf, n);
+        d = NULL;
+        FAIL_IF(oa2f_entry_decode_kept(sub, copy, n, &d, &at_kept) != 0
+                || d != NULL, "a %d-byte prefix of %d decoded", (int)n,
+                (int)len);
+        free(copy);
+        apr_pool_clear(sub);
+    }
+
+    /* the check word alone is what it does not look at */
+    buf[len - 1] ^= 0x01;
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &d, &at_kept), 0);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
+                                            &at_kept), 1);
 }
 END_TEST
 
@@ -1822,6 +1842,7 @@ Suite *cache_suite(void)
     tcase_add_test(tc, test_entry_unprepared);
     tcase_add_test(tc, test_entry_too_large);
     tcase_add_test(tc, test_entry_truncated);
+    tcase_add_test(tc, test_entry_decode_kept);
     tcase_add_test(tc, test_entry_corrupted);
     tcase_add_loop_test(tc, test_entry_hostile, 0, UT_N(hostile_cases));
     tcase_add_loop_test(tc, test_entry_lies, 0, UT_N(lie_cases));

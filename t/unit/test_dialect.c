@@ -1,14 +1,14 @@
 /* oa2f_dialect.c: the four validation dialects of SPEC §5, the request
  * each one builds and how each reads an answer (PROVIDERS.md §1.1, §1.3,
  * §2, §3.2, §4.1, §5.1, §10); oa2f_form_encode (oa2f_http.c) and
- * oa2f_validate_check_expiry (oa2f_validate.c). */
+ * oa2f_verdict_check_expiry (oa2f_verdict.c). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "unit.h"
 #include "oa2f_dialect.h"
-#include "oa2f_validate.h"
+#include "oa2f_verdict.h"
 
 /* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
 #define SENT 1767225600LL
@@ -894,8 +894,8 @@ START_TEST(test_introspection_claims)
     ck_assert_int_eq(oa2f_claims_field_matches(c, "aud",
                          "https://api.example.net/orders"), 1);
     ck_assert_uint_eq(c->raw_len, strlen(introspection_ok));
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, 1767229200LL),
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, 1767229200LL),
                      OA2F_EXPIRED);
 }
 END_TEST
@@ -907,7 +907,7 @@ START_TEST(test_introspection_expiry)
     /* no exp: no expiry, never cached, but not expired either (item 6) */
     c = accepted("introspection", "{\"active\":true}");
     ck_assert(c->expires_at == 0);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
     c = accepted("introspection", "{\"active\":true,\"exp\":null}");
     ck_assert(c->expires_at == 0);
 
@@ -922,12 +922,12 @@ START_TEST(test_introspection_expiry)
     /* exp 0 or negative: in the past, never "no expiry" (item 8) */
     c = accepted("introspection", "{\"active\":true,\"exp\":0}");
     ck_assert(c->expires_at < 0);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c = accepted("introspection", "{\"active\":true,\"exp\":-100}");
     ck_assert(c->expires_at < 0);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c = accepted("introspection", "{\"active\":true,\"exp\":1000}");
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
 }
 END_TEST
 
@@ -966,8 +966,8 @@ START_TEST(test_ping_claims)
     want_field(c, "OrgName", "Acme");
     want_field(c, "group", "buyers emea");
     ck_assert_int_eq(oa2f_claims_field_matches(c, "group", "emea"), 1);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT + 3482),
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT + 3482),
                      OA2F_EXPIRED);
 }
 END_TEST
@@ -1006,7 +1006,7 @@ START_TEST(test_ping_expiry)
 
     c = accepted("pingfederate", PING_HEAD "}");
     ck_assert(c->expires_at == 0);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
     c = accepted("pingfederate", PING_HEAD ",\"expires_in\":null}");
     ck_assert(c->expires_at == 0);
     c = accepted("pingfederate", PING_HEAD ",\"expires_in\":59.9}");
@@ -1015,10 +1015,10 @@ START_TEST(test_ping_expiry)
     /* 0 or negative: already expired (Mule fixed this in 1.3.3) */
     c = accepted("pingfederate", PING_HEAD ",\"expires_in\":0}");
     ck_assert(c->expires_at != 0 && c->expires_at <= SENT);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c = accepted("pingfederate", PING_HEAD ",\"expires_in\":-30}");
     ck_assert(c->expires_at != 0 && c->expires_at <= SENT);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
 }
 END_TEST
 
@@ -1044,10 +1044,10 @@ START_TEST(test_openam_claims)
     ck_assert_uint_eq(c->raw_len, strlen(openam_ok));
 
     c = accepted("openam", "{\"expires_in\":0,\"scope\":\"a b\"}");
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     ck_assert_str_eq(scopes_joined(c), "a|b");
     c = accepted("openam", "{\"expires_in\":-1}");
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
 }
 END_TEST
 
@@ -1062,7 +1062,7 @@ START_TEST(test_mule_claims)
     ck_assert_str_eq(fields_joined(c),
                      "expires_in,scope,client_id,username");
     want_field(c, "username", "max");
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
 
     /* "" means no scopes (PROVIDERS.md §1.4) */
     c = accepted("mule", "{\"expires_in\":1460,\"scope\":\"\"}");
@@ -1070,15 +1070,15 @@ START_TEST(test_mule_claims)
 
     c = accepted("mule", "{\"expires_in\":0}");
     ck_assert(c->expires_at != 0);
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c = accepted("mule", "{\"expires_in\":-5}");
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c = accepted("mule", "{\"scope\":\"READ\"}");
     ck_assert(c->expires_at == 0);
 }
 END_TEST
 
-/* ---- oa2f_validate_check_expiry --------------------------------------- */
+/* ---- oa2f_verdict_check_expiry -------------------------------------- */
 
 START_TEST(test_check_expiry)
 {
@@ -1086,17 +1086,17 @@ START_TEST(test_check_expiry)
 
     c->active = 1;
     c->expires_at = 0;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
     c->expires_at = SENT + 1;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
     c->expires_at = SENT;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c->expires_at = SENT - 1;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c->expires_at = -1;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
     c->expires_at = 253402300799LL;
-    ck_assert_int_eq(oa2f_validate_check_expiry(c, SENT), OA2F_OK);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
 }
 END_TEST
 

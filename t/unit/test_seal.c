@@ -7,6 +7,7 @@
 
 #include "unit.h"
 #include "oa2f_cache_entry.h"
+#include "oa2f_keyer.h"
 #include "oa2f_seal.h"
 
 /* See test_cache.c: Check records every passing ck_assert. */

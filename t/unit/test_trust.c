@@ -12,7 +12,7 @@
 #include "oa2f_provider.h"
 #include "oa2f_scrub.h"
 #include "oa2f_token.h"
-#include "oa2f_validate.h"
+#include "oa2f_remote.h"
 #include <json-c/json.h>
 
 /* ---- provider identity -------------------------------------------------- */
@@ -277,7 +277,7 @@ START_TEST(no_connection_pool_is_internal)
     oa2f_validation_t v;
 
     oa2f_provider_finish(ut_pool, p);
-    oa2f_validate_remote(NULL, ut_pool, p, "tok", &v);
+    oa2f_remote_validate(NULL, ut_pool, p, "tok", &v);
     ck_assert_int_eq(v.outcome, OA2F_INTERNAL);
     ck_assert_ptr_null(v.claims);
     ck_assert_ptr_nonnull(v.why);

@@ -37,5 +37,6 @@ Suite *key_memo_suite(void);
 Suite *seal_suite(void);
 Suite *outcome_suite(void);
 Suite *http_suite(void);
+Suite *verdict_suite(void);
 
 #endif

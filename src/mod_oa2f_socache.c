@@ -1,11 +1,14 @@
-/* The validation cache on httpd's socache providers, and the shared
- * memory for the single-flight table and the status counters.
+/* The validation cache on httpd's socache providers (README "Cache"):
+ * the parts and their mutexes, the shmcb loader for the default cache,
+ * sealing with OAuth2FederatedCacheSecret, this child's own copy of
+ * recent entries and its memo of derived keys. OAuth2FederatedCacheSecret
+ * is kept here only: the providers' keyers hold HMAC states keyed with it,
+ * the seal key is derived from it here.
  *
- * Both outlive `apachectl graceful`: they are created once in the
- * process pool and found again through its userdata after the module
- * is reloaded, so cached validations and counters survive a restart. */
+ * A part outlives `apachectl graceful`: it is created once in the
+ * process pool and found again through its userdata after the module is
+ * reloaded, so cached validations survive a restart. */
 #include <apr_strings.h>
-#include <apr_shm.h>
 #include <apr_dso.h>
 #include <apr_global_mutex.h>
 #include <ap_provider.h>
@@ -14,7 +17,9 @@
 #include <util_mutex.h>
 
 #include "mod_oa2f_private.h"
+#include "oa2f_cache_entry.h"
 #include "oa2f_cache_parts.h"
+#include "oa2f_keyer.h"
 #include "oa2f_key_memo.h"
 #include "oa2f_local_cache.h"
 #include "oa2f_seal.h"
@@ -62,10 +67,8 @@ static const char *secret;
  * the opened plaintext so that its hits need no decryption. */
 static oa2f_seal_key_t seal_key;
 static int sealed;
-static oa2f_stats_t *stats;
-static oa2f_flight_table_t *flights;
 /* This child's lock-free copy of recent entries (oa2f_local_cache.h). */
-static oa2f_local_cache_t *local;
+static oa2f_local_cache_t *local_copy;
 static oa2f_key_memo_t *key_memo;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
@@ -75,26 +78,6 @@ int oa2f_cache_enabled(void)
     return nparts > 0;
 }
 
-const char *oa2f_cache_secret(void)
-{
-    return secret;
-}
-
-oa2f_stats_t *oa2f_stats(void)
-{
-    return stats;
-}
-
-oa2f_flight_table_t *oa2f_flights(void)
-{
-    return flights;
-}
-
-oa2f_key_memo_t *oa2f_cache_key_memo(void)
-{
-    return key_memo;
-}
-
 static apr_status_t unload_shmcb(void *mod)
 {
     ap_remove_loaded_module(mod);
@@ -102,7 +85,7 @@ static apr_status_t unload_shmcb(void *mod)
 }
 
 /* The default cache must work with nothing but our own LoadModule line
- * (SPEC §6): when no socache_shmcb_module was loaded, load it from
+ * (README "Cache"): when no socache_shmcb_module was loaded, load it from
  * httpd's module directory the way mod_so would, for this generation. */
 static void load_default_socache(apr_pool_t *pconf)
 {
@@ -191,44 +174,6 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-/* Shared memory for counters and the flight table, once per parent. */
-static apr_status_t attach_shm(server_rec *s)
-{
-    apr_pool_t *pp = s->process->pool;
-    apr_shm_t *shm = NULL;
-    apr_size_t size = APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t))
-                      + oa2f_flight_size();
-    /* the layout's size in the name: a module upgraded by a graceful
-     * restart never reuses a segment laid out for another build */
-    char key[64];
-    char *base;
-    apr_status_t rv;
-
-    apr_snprintf(key, sizeof(key), "oauth2-federated-shm-%" APR_SIZE_T_FMT,
-                 size);
-    apr_pool_userdata_get((void **)&shm, key, pp);
-    if (!shm) {
-        rv = apr_shm_create(&shm, size, NULL, pp);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10302)
-                         "cannot create %" APR_SIZE_T_FMT " bytes of shared "
-                         "memory for counters and single-flight", size);
-            return rv;
-        }
-        base = apr_shm_baseaddr_get(shm);
-        memset(base, 0, size);
-        ((oa2f_stats_t *)base)->started_at =
-            (apr_int64_t)apr_time_sec(apr_time_now());
-        oa2f_flight_init(base + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
-        apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
-    }
-    base = apr_shm_baseaddr_get(shm);
-    stats = (oa2f_stats_t *)base;
-    flights = (oa2f_flight_table_t *)(base
-                                      + APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t)));
-    return APR_SUCCESS;
-}
-
 /* One part's socache, created once per parent and found again after a
  * graceful restart. */
 static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
@@ -298,7 +243,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     nparts = 0;
     memset(parts, 0, sizeof(parts));
     memset(part_mutex, 0, sizeof(part_mutex));
-    local = NULL;
+    local_copy = NULL;
     key_memo = NULL;
     secret = sc->cache_secret;
     sealed = 0;
@@ -311,7 +256,8 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         }
         sealed = 1;
     }
-    if (attach_shm(s) != APR_SUCCESS) {
+    /* counters and flights are there with OAuth2FederatedCache none too */
+    if (oa2f_shm_attach(s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!strcasecmp(name, "none")) {
@@ -355,14 +301,15 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
         }
     }
     if (nparts) {
-        local = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
+        local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS,
+                                             LOCAL_ENTRY_MAX);
         key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
 }
 
 static void incident(request_rec *r, apr_status_t rv, const char *what)
 {
-    oa2f_stats_count(stats, OA2F_C_CACHE_ERROR);
+    oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_ERROR);
     if (!__atomic_exchange_n(&cache_failing, 1, __ATOMIC_ACQ_REL)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OA2F_LOGNO(10307)
                       "validation cache %s failed; asking the provider "
@@ -405,97 +352,100 @@ static void unlock(int i)
     }
 }
 
-int oa2f_cache_get(request_rec *r, const unsigned char *key,
-                   long long now, oa2f_cache_found_t *found)
+int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
+                      unsigned char key[OA2F_CACHE_KEY_LEN])
+{
+    if (!nparts) {
+        return 0;
+    }
+    if (prov->keyer) {
+        unsigned long long tag[2];
+
+        if (oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token),
+                              tag, key)) {
+            return 1;           /* only good keys are remembered */
+        }
+        oa2f_keyer_derive(prov->keyer, token, key);
+        if (!oa2f_cache_key_ok(key)) {
+            return 0;
+        }
+        oa2f_key_memo_put(key_memo, prov->keyer, tag, key);
+        return 1;
+    }
+    oa2f_cache_key(secret, prov->identity, token, key);
+    return oa2f_cache_key_ok(key);
+}
+
+int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
+                   unsigned char **entry, apr_size_t *len, int *local)
 {
     unsigned char *buf;
-    apr_size_t len;
     unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_SEAL_OVERHEAD;
     apr_status_t rv;
     socache_t *part;
     int i;
 
+    *local = 0;
     if (!nparts) {
         return 0;
     }
-    found->local = oa2f_local_cache_get(local, key, now, r->pool, &buf,
-                                        &len);
-    if (!found->local) {
-        /* allocated before locking: a new pool block is not free */
-        buf = apr_palloc(r->pool, got);
-        i = part_of(key);
-        part = parts[i];
-        if (!lock(r, i)) {
-            return 0;
-        }
-        rv = part->provider->retrieve(part->instance, r->server, key,
-                                      OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
-        unlock(i);
-        if (rv == APR_NOTFOUND) {
-            recovered(r);
-            return 0;
-        }
-        if (rv != APR_SUCCESS) {
-            incident(r, rv, "lookup");
-            return 0;
-        }
-        recovered(r);
-        len = got;
-        /* the entry's name is the associated data: a value moved to
-         * another name does not open */
-        if (sealed && !oa2f_unseal(r->pool, &seal_key, key,
-                                   OA2F_CACHE_KEY_LEN, buf, len, &buf,
-                                   &len)) {
-            oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
-                          "ignoring a validation cache entry that does not "
-                          "authenticate (%u bytes): changed, truncated, "
-                          "moved, or sealed with another secret", got);
-            return 0;
-        }
+    if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
+        *local = 1;
+        return 1;
     }
-    if (!oa2f_entry_decode(r->pool, buf, len, &found->claims,
-                           &found->validated_at)) {
-        oa2f_stats_count(stats, OA2F_C_CACHE_CORRUPT);
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10309)
-                      "ignoring a validation cache entry that does not "
-                      "decode (%" APR_SIZE_T_FMT " bytes)", len);
+    /* allocated before locking: a new pool block is not free */
+    buf = apr_palloc(r->pool, got);
+    i = part_of(key);
+    part = parts[i];
+    if (!lock(r, i)) {
         return 0;
     }
-    found->entry = buf;
-    found->entry_len = len;
+    rv = part->provider->retrieve(part->instance, r->server, key,
+                                  OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
+    unlock(i);
+    if (rv == APR_NOTFOUND) {
+        recovered(r);
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        incident(r, rv, "lookup");
+        return 0;
+    }
+    recovered(r);
+    *entry = buf;
+    *len = got;
+    /* the entry's name is the associated data: a value moved to another
+     * name does not open */
+    if (sealed && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
+                               buf, got, entry, len)) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
+                      "ignoring a validation cache entry that does not "
+                      "authenticate (%u bytes): changed, truncated, "
+                      "moved, or sealed with another secret", got);
+        return 0;
+    }
     return 1;
 }
 
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
-                           const oa2f_cache_found_t *found)
+                           const unsigned char *entry, apr_size_t len)
 {
-    if (!found->local) {
-        oa2f_local_cache_put(local, key, until, found->entry,
-                             found->entry_len);
-    }
+    oa2f_local_cache_put(local_copy, key, until, entry, len);
 }
 
-void oa2f_cache_put(request_rec *r, const unsigned char *key,
-                    const oa2f_claims_t *c, long long validated_at,
-                    long long until)
+int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
+                   const unsigned char *entry, apr_size_t len)
 {
-    unsigned char *buf, *stored;
-    apr_size_t len, stored_len;
+    unsigned char *stored;
+    apr_size_t stored_len;
     apr_status_t rv;
     apr_time_t expiry;
     socache_t *part;
     int i;
 
     if (!nparts) {
-        return;
-    }
-    if (!oa2f_entry_encode(r->pool, c, validated_at, &buf, &len)) {
-        oa2f_stats_count(stats, OA2F_C_CACHE_NOT_STORED);
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10310)
-                      "answer too large for the validation cache; served "
-                      "but not stored");
-        return;
+        return 0;
     }
     i = part_of(key);
     part = parts[i];
@@ -507,18 +457,19 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     /* back ends count whole seconds: less than one left is no entry (and
      * redis would refuse an expiry of 0) */
     if (expiry - apr_time_now() < apr_time_from_sec(1)) {
-        return;
+        return 0;
     }
-    stored = buf;
+    /* socache's store takes a buffer it does not change as non-const */
+    stored = (unsigned char *)entry;
     stored_len = len;
     /* sealed before locking: no cryptography under the part's mutex */
     if (sealed && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
-                             buf, len, &stored, &stored_len)) {
+                             entry, len, &stored, &stored_len)) {
         incident(r, APR_EGENERAL, "seal");
-        return;
+        return 0;
     }
     if (!lock(r, i)) {
-        return;
+        return 0;
     }
     rv = part->provider->store(part->instance, r->server, key,
                                OA2F_CACHE_KEY_LEN, expiry,
@@ -526,9 +477,9 @@ void oa2f_cache_put(request_rec *r, const unsigned char *key,
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
-        return;
+        return 0;
     }
     recovered(r);
-    oa2f_stats_count(stats, OA2F_C_CACHE_STORE);
-    oa2f_local_cache_put(local, key, until, buf, len);
+    oa2f_local_cache_put(local_copy, key, until, entry, len);
+    return 1;
 }

@@ -1,22 +1,10 @@
 #include <apr_strings.h>
-#include <apr_time.h>
 
 #include "oa2f_dialect.h"
 #include "oa2f_scrub.h"
-#include "oa2f_validate.h"
+#include "oa2f_remote.h"
 
-oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
-                                          long long now)
-{
-    /* SPEC §6: an answer whose expiry has passed is a 401 even when the
-     * provider calls the token active (PROVIDERS.md §10 item 8). */
-    if (c->expires_at != 0 && c->expires_at <= now) {
-        return OA2F_EXPIRED;
-    }
-    return OA2F_OK;
-}
-
-void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
+void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
                           const oa2f_provider_t *prov, const char *token,
                           oa2f_validation_t *out)
 {
@@ -75,13 +63,5 @@ void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
     if (out->claims) {
         oa2f_claims_drop_token(p, out->claims, token);
         oa2f_claims_prepare(p, out->claims);
-    }
-    if (out->outcome == OA2F_OK) {
-        out->outcome = oa2f_validate_check_expiry(
-            out->claims, (long long)apr_time_sec(apr_time_now()));
-        if (out->outcome == OA2F_EXPIRED) {
-            out->why = apr_pstrcat(p, prov->dialect->name,
-                                   ": the token's expiry has passed", NULL);
-        }
     }
 }

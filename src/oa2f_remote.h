@@ -1,6 +1,8 @@
-/* One remote validation: dialect request, HTTP call, interpretation. */
-#ifndef OA2F_VALIDATE_H
-#define OA2F_VALIDATE_H
+/* One remote validation: dialect request, HTTP call, interpretation.
+ * Whether the answer is still usable (its expiry) is the verdict's to
+ * judge (oa2f_verdict.h). */
+#ifndef OA2F_REMOTE_H
+#define OA2F_REMOTE_H
 
 #include "oa2f_claims.h"
 #include "oa2f_http.h"
@@ -15,14 +17,11 @@ typedef struct {
     int new_connection;
 } oa2f_validation_t;
 
-/* Ask the provider about token; result allocated in p. `now` is the
- * current time in seconds, used to reject already expired answers. */
-void oa2f_validate_remote(oa2f_http_pool_t *hp, apr_pool_t *p,
+/* Ask the provider about token; result allocated in p. The claims of an
+ * answer are prepared (oa2f_claims_prepare) and hold no copy of the
+ * token. */
+void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
                           const oa2f_provider_t *prov, const char *token,
                           oa2f_validation_t *out);
-
-/* Final checks on an active answer: expiry not in the past. */
-oa2f_outcome_e oa2f_validate_check_expiry(const oa2f_claims_t *c,
-                                          long long now);
 
 #endif

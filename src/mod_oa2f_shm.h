@@ -1,0 +1,19 @@
+/* The module's shared-memory segment: the status counters and the
+ * single-flight table (README "Status page", "Cache"). */
+#ifndef MOD_OA2F_SHM_H
+#define MOD_OA2F_SHM_H
+
+#include <httpd.h>
+
+#include "oa2f_flight.h"
+#include "oa2f_stats.h"
+
+/* post_config: create the segment once per parent, or find it again
+ * after a graceful restart (counters survive it). */
+apr_status_t oa2f_shm_attach(server_rec *s);
+
+/* NULL before the segment is attached. */
+oa2f_stats_t *oa2f_stats(void);
+oa2f_flight_table_t *oa2f_flights(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* The validation cache on httpd's socache providers, with this child's
+ * own copy in front of it (README "Cache"). Entries go in and out as
+ * the encoded bytes of oa2f_cache_entry.h, opened when sealed. */
+#ifndef MOD_OA2F_SOCACHE_H
+#define MOD_OA2F_SOCACHE_H
+
+#include <httpd.h>
+
+#include "oa2f_keyer.h"
+#include "oa2f_provider.h"
+
+/* The hooks' share: the default socache and the mutex type (pre_config),
+ * the provider's presence and OAuth2FederatedCacheSecret for shared back
+ * ends (check_config, also for `apachectl -t`), the parts and the
+ * shared-memory segment (post_config), mutexes, the per-child copy and
+ * the key memo (child_init). */
+int oa2f_cache_pre_config(apr_pool_t *pconf);
+int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s);
+int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *s);
+void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
+
+/* 0 with OAuth2FederatedCache none, or when this child could not
+ * attach the cache. */
+int oa2f_cache_enabled(void);
+
+/* 1 and the cache key of token for prov (oa2f_keyer.h, remembered by
+ * this child); 0 when there is no cache or no key. */
+int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
+                      unsigned char key[OA2F_CACHE_KEY_LEN]);
+
+/* 1 and the entry of key (*entry[0..*len), in r->pool): from this
+ * child's copy (*local = 1) while `now` is before its end, or else from
+ * the shared cache, opened when sealed; 0 on a miss, an error, or an
+ * entry that does not authenticate. */
+int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
+                   unsigned char **entry, apr_size_t *len, int *local);
+
+/* Let this child answer the next lookups of key until `until` (seconds
+ * since epoch) from its own copy. */
+void oa2f_cache_keep_local(const unsigned char *key, long long until,
+                           const unsigned char *entry, apr_size_t len);
+
+/* Store entry under key until `until`, sealed when a secret is set, and
+ * keep it in this child's copy; 1 when stored. Errors are logged once
+ * per incident and otherwise ignored. */
+int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
+                   const unsigned char *entry, apr_size_t len);
+
+#endif

@@ -1,0 +1,15 @@
+/* The verdict of one request on this server (src/oa2f_verdict.h on the
+ * socache, the shared flight table and libcurl). Needs the configuration
+ * types of mod_oa2f_private.h, which includes it. */
+#ifndef MOD_OA2F_VERDICT_H
+#define MOD_OA2F_VERDICT_H
+
+#include "oa2f_remote.h"
+
+/* The verdict on token for this location, in *out (in r->pool). hp is
+ * this child's provider connection pool (NULL: an internal error). */
+void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
+                          oa2f_http_pool_t *hp, const char *token,
+                          oa2f_validation_t *out);
+
+#endif

@@ -1,0 +1,274 @@
+/* The verdict policy (see the header): lookup, freshness, single-flight
+ * and what is stored for how long, each in one function. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "oa2f_cache_entry.h"
+#include "oa2f_dialect.h"
+#include "oa2f_verdict.h"
+
+#define USEC_PER_SEC 1000000LL
+
+/* What a lookup found, as this location may use it. */
+typedef enum {
+    FOUND_NONE,         /* no entry, or one that does not decode          */
+    FOUND_STALE,        /* past this location's limits: asked again        */
+    FOUND_FRESH,        /* an active verdict this location may serve       */
+    FOUND_EXPIRED,      /* ... whose token has expired meanwhile: a 401    */
+    FOUND_NEGATIVE      /* a "not active" verdict this location may serve  */
+} found_e;
+
+typedef struct {
+    found_e state;
+    int local;                  /* from this process's own copy */
+    oa2f_claims_t *claims;
+    long long validated_at;
+} found_t;
+
+oa2f_outcome_e oa2f_verdict_check_expiry(const oa2f_claims_t *c,
+                                         long long now)
+{
+    if (c->expires_at != 0 && c->expires_at <= now) {
+        return OA2F_EXPIRED;
+    }
+    return OA2F_OK;
+}
+
+static long long now_sec(const oa2f_verdict_req_t *vr)
+{
+    return vr->impl->now_us(vr->baton) / USEC_PER_SEC;
+}
+
+/* Freshness of an entry, judged here only (README "Cache"): may this
+ * location serve an entry validated at validated_at, and until when
+ * (*until)? A cap counts from the validation, not from the store, so a
+ * location with a shorter cap asks again while another one still uses
+ * the entry; an active entry whose token has expired is a 401. */
+static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
+                     long long validated_at, long long now, long long *until)
+{
+    if (c->active) {
+        *until = c->expires_at;
+        if (vr->max_ttl > 0) {
+            if (validated_at + vr->max_ttl <= now) {
+                return FOUND_STALE;
+            }
+            if (validated_at + vr->max_ttl < *until) {
+                *until = validated_at + vr->max_ttl;
+            }
+        }
+        return oa2f_verdict_check_expiry(c, now) == OA2F_OK ? FOUND_FRESH
+                                                            : FOUND_EXPIRED;
+    }
+    if (vr->negative_ttl > 0 && validated_at + vr->negative_ttl > now) {
+        *until = validated_at + vr->negative_ttl;
+        return FOUND_NEGATIVE;
+    }
+    return FOUND_STALE;
+}
+
+/* Per-child copy, then the shared cache (the impl's get); an entry this
+ * location may serve is kept in the copy for as long as it may. */
+static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                   long long now, found_t *f)
+{
+    unsigned char *entry;
+    apr_size_t len;
+    long long until = 0;
+    int decoded;
+
+    f->state = FOUND_NONE;
+    f->local = 0;
+    f->claims = NULL;
+    if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
+        return;
+    }
+    /* this process's own copy holds only what keep_local and put were
+     * given: its check word was good */
+    decoded = f->local ? oa2f_entry_decode_kept(vr->pool, entry, len,
+                                                &f->claims, &f->validated_at)
+                       : oa2f_entry_decode(vr->pool, entry, len, &f->claims,
+                                           &f->validated_at);
+    if (!decoded) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_CORRUPT);
+        vr->impl->note(vr->baton, OA2F_VERDICT_CORRUPT, len);
+        f->local = 0;
+        f->claims = NULL;
+        return;
+    }
+    f->state = judge(vr, f->claims, f->validated_at, now, &until);
+    if (f->state != FOUND_STALE && !f->local) {
+        vr->impl->keep_local(vr->baton, key, until, entry, len);
+    }
+}
+
+static int servable(const found_t *f)
+{
+    return f->state == FOUND_FRESH || f->state == FOUND_EXPIRED
+           || f->state == FOUND_NEGATIVE;
+}
+
+/* Answer from what a lookup found (servable(f)). */
+static void from_cache(const found_t *f, const char *why_negative,
+                       oa2f_validation_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    switch (f->state) {
+    case FOUND_NEGATIVE:
+        out->outcome = OA2F_INACTIVE;
+        out->why = why_negative;
+        break;
+    case FOUND_EXPIRED:
+        out->outcome = OA2F_EXPIRED;
+        out->claims = f->claims;
+        out->why = "cached, but the token's expiry has passed";
+        break;
+    default:
+        out->outcome = OA2F_OK;
+        out->claims = f->claims;
+        out->why = "cached";
+        break;
+    }
+}
+
+/* The provider's verdict, judged by the same expiry rule as a hit. */
+static void ask(const oa2f_verdict_req_t *vr, const char *token,
+                oa2f_validation_t *out)
+{
+    vr->impl->remote(vr->baton, token, out);
+    if (out->outcome == OA2F_OK
+        && oa2f_verdict_check_expiry(out->claims, now_sec(vr)) != OA2F_OK) {
+        out->outcome = OA2F_EXPIRED;
+        out->why = apr_pstrcat(vr->pool, vr->provider->dialect->name,
+                               ": the token's expiry has passed", NULL);
+    }
+    oa2f_stats_provider_call(vr->stats, out->outcome, out->elapsed);
+    if (out->new_connection) {
+        oa2f_stats_count(vr->stats, OA2F_C_PROVIDER_NEW_CONN);
+    }
+}
+
+/* What is stored, for how long (README "Cache"): an active verdict until
+ * min(token expiry, now + OAuth2FederatedCacheMaxTTL), and not at all
+ * without an expiry; a definite "not active" for
+ * OAuth2FederatedNegativeCacheTTL; never an outage or an unusable
+ * answer. */
+static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                  const oa2f_validation_t *v, long long now)
+{
+    unsigned char *entry;
+    apr_size_t len;
+    long long until;
+
+    if (v->outcome == OA2F_OK) {
+        if (v->claims->expires_at <= 0) {
+            return;
+        }
+        until = v->claims->expires_at;
+        if (vr->max_ttl > 0 && now + vr->max_ttl < until) {
+            until = now + vr->max_ttl;
+        }
+        if (until <= now) {
+            return;
+        }
+    }
+    else if (v->outcome == OA2F_INACTIVE && v->claims
+             && vr->negative_ttl > 0) {
+        until = now + vr->negative_ttl;
+    }
+    else {
+        return;
+    }
+    if (!oa2f_entry_encode(vr->pool, v->claims, now, &entry, &len)) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_NOT_STORED);
+        vr->impl->note(vr->baton, OA2F_VERDICT_TOO_LARGE, 0);
+        return;
+    }
+    if (vr->impl->put(vr->baton, key, until, entry, len)) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_STORE);
+    }
+}
+
+/* Single-flight (README "Cache"): a follower waits, at most the
+ * provider's total timeout and a second, for the leader's call to land,
+ * then reads its result. Returns 1 when *out is answered so; otherwise
+ * *role is how the caller asks the provider itself. */
+static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                  oa2f_flight_role_e *role, oa2f_validation_t *out)
+{
+    const oa2f_verdict_impl_t *impl = vr->impl;
+    long long wait_us = (long long)vr->provider->total_timeout_ms * 1000
+                        + USEC_PER_SEC;
+    int landed = -1;
+    found_t f;
+
+    *role = impl->flight_begin(vr->baton, key, impl->now_us(vr->baton),
+                               wait_us);
+    if (*role != OA2F_FLIGHT_FOLLOWER) {
+        return 0;
+    }
+    oa2f_stats_count(vr->stats, OA2F_C_COALESCED);
+    *role = OA2F_FLIGHT_ALONE;
+    if (!impl->flight_wait(vr->baton, key,
+                           impl->now_us(vr->baton) + wait_us, &landed)) {
+        oa2f_stats_count(vr->stats, OA2F_C_COALESCED_TIMEOUT);
+        return 0;
+    }
+    lookup(vr, key, now_sec(vr), &f);
+    if (servable(&f)) {
+        from_cache(&f, "the provider said the token is not active", out);
+        return 1;
+    }
+    /* The leader failed or got an answer that is not stored. A failure
+     * is shared so that followers do not all stampede; an answer that is
+     * not stored means asking on our own. */
+    if (landed > OA2F_OK && landed < OA2F_OUTCOME_MAX
+        && oa2f_outcome_info((oa2f_outcome_e)landed)->shared) {
+        memset(out, 0, sizeof(*out));
+        out->outcome = (oa2f_outcome_e)landed;
+        out->why = apr_pstrcat(vr->pool, "same as the concurrent call for "
+                               "this token: ", oa2f_outcome_name(out->outcome),
+                               NULL);
+        return 1;
+    }
+    return 0;
+}
+
+void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
+                  oa2f_validation_t *out)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    oa2f_flight_role_e role;
+    found_t f;
+
+    if (vr->max_ttl == 0 || !vr->impl->key(vr->baton, token, key)) {
+        ask(vr, token, out);
+        return;
+    }
+
+    lookup(vr, key, now_sec(vr), &f);
+    if (f.local && servable(&f)) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_LOCAL_HIT);
+    }
+    if (servable(&f)) {
+        oa2f_stats_count(vr->stats, f.state == FOUND_NEGATIVE
+                                    ? OA2F_C_CACHE_NEG_HIT
+                                    : OA2F_C_CACHE_HIT);
+        from_cache(&f, "cached: the provider said the token is not active",
+                   out);
+        return;
+    }
+    oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
+    if (follow(vr, key, &role, out)) {
+        return;
+    }
+
+    /* A stale entry (f.state FOUND_STALE) is no better than none here:
+     * the provider is asked, and its failure, if it fails, is the
+     * answer. */
+    ask(vr, token, out);
+    store(vr, key, out, now_sec(vr));
+    if (role == OA2F_FLIGHT_LEADER) {
+        vr->impl->flight_end(vr->baton, key, (int)out->outcome);
+    }
+}

@@ -1,0 +1,88 @@
+/* One verdict for one token (README "Cache"): the cache first, then one
+ * provider call shared by every concurrent request for the same token.
+ *
+ * The cache holds the provider's verdict and fields, never the
+ * authorization decision: each location applies its own limits when
+ * reading (OAuth2FederatedCacheMaxTTL, OAuth2FederatedNegativeCacheTTL)
+ * and its Require lines afterwards. What is around the verdict (the
+ * cache back end, the single-flight table, the clock and the provider
+ * call) sits behind oa2f_verdict_impl_t, in the manner of mod_md's
+ * md_http_impl_t: the httpd glue implements it with socache and shared
+ * memory, the unit tests with an in-memory table and a fake clock. */
+#ifndef OA2F_VERDICT_H
+#define OA2F_VERDICT_H
+
+#include "oa2f_flight.h"
+#include "oa2f_keyer.h"
+#include "oa2f_provider.h"
+#include "oa2f_remote.h"
+#include "oa2f_stats.h"
+
+/* Events the verdict has counted and the surroundings may log. */
+typedef enum {
+    OA2F_VERDICT_CORRUPT,       /* an entry that does not decode: a miss */
+    OA2F_VERDICT_TOO_LARGE      /* an answer served but not stored       */
+} oa2f_verdict_note_e;
+
+/* Every function gets the baton of the oa2f_verdict_req_t it serves.
+ * Times are seconds since the epoch unless named _us (microseconds). */
+typedef struct {
+    long long (*now_us)(void *baton);
+    /* The cache key of token: 0 when there is no cache or no key. */
+    int (*key)(void *baton, const char *token,
+               unsigned char key[OA2F_CACHE_KEY_LEN]);
+    /* The entry under key, opened: 1 and *entry[0..*len) with *local = 1
+     * when this process's own copy had it (valid before `now`), 0 on a
+     * miss or a failure of the back end. The own copy holds only what
+     * keep_local and put were given, so its entries are not checksummed
+     * again (oa2f_entry_decode_kept). */
+    int (*get)(void *baton, const unsigned char *key, long long now,
+               unsigned char **entry, apr_size_t *len, int *local);
+    /* Let this process's own copy answer for key until `until`. */
+    void (*keep_local)(void *baton, const unsigned char *key,
+                       long long until, const unsigned char *entry,
+                       apr_size_t len);
+    /* Store entry under key until `until`, and keep it local; 1 when it
+     * was stored. */
+    int (*put)(void *baton, const unsigned char *key, long long until,
+               const unsigned char *entry, apr_size_t len);
+    /* Single-flight: oa2f_flight_begin(), oa2f_flight_wait() and
+     * oa2f_flight_end() on the shared table. */
+    oa2f_flight_role_e (*flight_begin)(void *baton, const unsigned char *key,
+                                       long long now_us, long long stale_us);
+    int (*flight_wait)(void *baton, const unsigned char *key,
+                       long long deadline_us, int *outcome);
+    void (*flight_end)(void *baton, const unsigned char *key, int outcome);
+    /* Ask the provider, as oa2f_remote_validate(). */
+    void (*remote)(void *baton, const char *token, oa2f_validation_t *out);
+    void (*note)(void *baton, oa2f_verdict_note_e what, apr_size_t len);
+} oa2f_verdict_impl_t;
+
+/* One request for a verdict, as one location asks it. */
+typedef struct {
+    const oa2f_verdict_impl_t *impl;
+    void *baton;
+    apr_pool_t *pool;           /* the request's: claims, why, entries   */
+    oa2f_stats_t *stats;        /* NULL: nothing is counted              */
+    /* its dialect names the answers; its total timeout bounds how long
+     * a follower waits for the leader */
+    const oa2f_provider_t *provider;
+    /* OAuth2FederatedCacheMaxTTL: seconds; 0 = this location does not
+     * use the cache; negative = until the token's expiry */
+    int max_ttl;
+    /* OAuth2FederatedNegativeCacheTTL: seconds; 0 = "not active" is
+     * not cached */
+    int negative_ttl;
+} oa2f_verdict_req_t;
+
+/* The verdict on token, in *out (allocated in vr->pool). */
+void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
+                  oa2f_validation_t *out);
+
+/* The expiry rule (README "Requests and answers"): an active answer whose
+ * expiry has passed is OA2F_EXPIRED, 401, even when the provider calls
+ * the token active; expires_at 0 is no expiry. */
+oa2f_outcome_e oa2f_verdict_check_expiry(const oa2f_claims_t *c,
+                                         long long now);
+
+#endif

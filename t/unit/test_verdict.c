@@ -1,0 +1,823 @@
+/* oa2f_verdict.c: the verdict policy (README "Cache") driven through its
+ * interface by an in-memory cache, a fake clock, a scripted provider and
+ * a scripted single-flight table: what is stored for how long (the
+ * OAuth2FederatedCacheMaxTTL cap, OAuth2FederatedNegativeCacheTTL, no
+ * expiry not stored, never an outage), freshness per location, the
+ * token's expiry on hits and answers, corrupt entries, and followers. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "unit.h"
+#include "oa2f_cache_entry.h"
+#include "oa2f_dialect.h"
+#include "oa2f_verdict.h"
+
+#define SEC 1000000LL
+#define T0 1767225600LL                 /* 2026-01-01T00:00:00Z */
+#define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=0123456789"
+#define SLOTS 4
+
+typedef struct {
+    int used;
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    long long until;
+    unsigned char *data;
+    apr_size_t len;
+} slot_t;
+
+typedef struct fake_t fake_t;
+
+/* Everything around the verdict, with counts of what it was asked. */
+struct fake_t {
+    long long now_us;
+    int no_cache;                   /* key(): there is no cache        */
+    /* the shared cache and this process's copy: a lookup sees an entry
+     * until its `until`, as a back end that expires entries would */
+    slot_t shared[SLOTS], local[SLOTS];
+    int keys, gets, puts, keeps, notes_corrupt, notes_too_large;
+    long long put_until;            /* `until` of the last put         */
+    /* the provider */
+    oa2f_validation_t answer;
+    long long call_takes_us;        /* the clock moves during a call   */
+    int calls;
+    /* single-flight */
+    oa2f_flight_role_e role;
+    int lands;                      /* flight_wait(): landed, or not   */
+    int landed_outcome;
+    void (*meanwhile)(fake_t *f);   /* what the leader does meanwhile  */
+    int begins, ends, end_outcome;
+    long long stale_us, deadline_us;
+};
+
+static fake_t *fake(void)
+{
+    fake_t *f = apr_pcalloc(ut_pool, sizeof(*f));
+
+    f->now_us = T0 * SEC;
+    f->role = OA2F_FLIGHT_ALONE;
+    f->landed_outcome = -1;
+    return f;
+}
+
+static slot_t *find(slot_t *table, const unsigned char *key)
+{
+    int i;
+
+    for (i = 0; i < SLOTS; i++) {
+        if (table[i].used && !memcmp(table[i].key, key, OA2F_CACHE_KEY_LEN)) {
+            return &table[i];
+        }
+    }
+    return NULL;
+}
+
+static void keep(slot_t *table, const unsigned char *key, long long until,
+                 const unsigned char *data, apr_size_t len)
+{
+    slot_t *s = find(table, key);
+    int i;
+
+    for (i = 0; !s && i < SLOTS; i++) {
+        if (!table[i].used) {
+            s = &table[i];
+        }
+    }
+    ck_assert_ptr_nonnull(s);
+    s->used = 1;
+    memcpy(s->key, key, OA2F_CACHE_KEY_LEN);
+    s->until = until;
+    s->data = apr_pmemdup(ut_pool, data, len);
+    s->len = len;
+}
+
+static long long f_now_us(void *baton)
+{
+    return ((fake_t *)baton)->now_us;
+}
+
+static int f_key(void *baton, const char *token,
+                 unsigned char key[OA2F_CACHE_KEY_LEN])
+{
+    fake_t *f = baton;
+
+    f->keys++;
+    if (f->no_cache) {
+        return 0;
+    }
+    oa2f_cache_key(NULL, "verdict-test", token, key);
+    return oa2f_cache_key_ok(key);
+}
+
+static int f_get(void *baton, const unsigned char *key, long long now,
+                 unsigned char **entry, apr_size_t *len, int *local)
+{
+    fake_t *f = baton;
+    slot_t *s = find(f->local, key);
+
+    f->gets++;
+    *local = s && s->until > now;
+    if (!*local) {
+        s = find(f->shared, key);
+        if (!s || s->until <= now) {
+            return 0;
+        }
+    }
+    *entry = apr_pmemdup(ut_pool, s->data, s->len);
+    *len = s->len;
+    return 1;
+}
+
+static void f_keep_local(void *baton, const unsigned char *key,
+                         long long until, const unsigned char *entry,
+                         apr_size_t len)
+{
+    fake_t *f = baton;
+
+    f->keeps++;
+    keep(f->local, key, until, entry, len);
+}
+
+static int f_put(void *baton, const unsigned char *key, long long until,
+                 const unsigned char *entry, apr_size_t len)
+{
+    fake_t *f = baton;
+
+    f->puts++;
+    f->put_until = until;
+    keep(f->shared, key, until, entry, len);
+    keep(f->local, key, until, entry, len);
+    return 1;
+}
+
+static oa2f_flight_role_e f_begin(void *baton, const unsigned char *key,
+                                  long long now_us, long long stale_us)
+{
+    fake_t *f = baton;
+
+    (void)key;
+    (void)now_us;
+    f->begins++;
+    f->stale_us = stale_us;
+    return f->role;
+}
+
+static int f_wait(void *baton, const unsigned char *key,
+                  long long deadline_us, int *outcome)
+{
+    fake_t *f = baton;
+
+    (void)key;
+    f->deadline_us = deadline_us;
+    if (f->meanwhile) {
+        f->meanwhile(f);
+    }
+    if (f->lands) {
+        *outcome = f->landed_outcome;
+    }
+    return f->lands;
+}
+
+static void f_end(void *baton, const unsigned char *key, int outcome)
+{
+    fake_t *f = baton;
+
+    (void)key;
+    f->ends++;
+    f->end_outcome = outcome;
+}
+
+static void f_remote(void *baton, const char *token, oa2f_validation_t *out)
+{
+    fake_t *f = baton;
+
+    (void)token;
+    f->calls++;
+    f->now_us += f->call_takes_us;
+    *out = f->answer;
+}
+
+static void f_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
+{
+    fake_t *f = baton;
+
+    (void)len;
+    if (what == OA2F_VERDICT_CORRUPT) {
+        f->notes_corrupt++;
+    }
+    else {
+        f->notes_too_large++;
+    }
+}
+
+static const oa2f_verdict_impl_t fake_impl = {
+    f_now_us, f_key, f_get, f_keep_local, f_put, f_begin, f_wait, f_end,
+    f_remote, f_note
+};
+
+/* One location: its caps, this fake, counters of its own. */
+static oa2f_verdict_req_t *location(fake_t *f, int max_ttl, int negative_ttl)
+{
+    oa2f_verdict_req_t *vr = apr_pcalloc(ut_pool, sizeof(*vr));
+    oa2f_provider_t *prov = apr_pcalloc(ut_pool, sizeof(*prov));
+
+    prov->dialect = oa2f_dialect_find("introspection");
+    prov->total_timeout_ms = 5000;
+    vr->impl = &fake_impl;
+    vr->baton = f;
+    vr->pool = ut_pool;
+    vr->stats = apr_pcalloc(ut_pool, sizeof(oa2f_stats_t));
+    vr->provider = prov;
+    vr->max_ttl = max_ttl;
+    vr->negative_ttl = negative_ttl;
+    return vr;
+}
+
+/* The provider's claims: active or not, with an expiry and a field. */
+static oa2f_claims_t *claims(int active, long long expires_at)
+{
+    oa2f_claims_t *c = oa2f_claims_make(ut_pool);
+    oa2f_field_t *fd = apr_array_push(c->fields);
+
+    memset(fd, 0, sizeof(*fd));
+    fd->name = "sub";
+    fd->value = active ? "jdoe" : "nobody";
+    fd->value_len = strlen(fd->value);
+    c->active = active;
+    c->expires_at = expires_at;
+    c->raw = active ? "{\"active\":true}" : "{\"active\":false}";
+    c->raw_len = strlen(c->raw);
+    oa2f_claims_prepare(ut_pool, c);
+    return c;
+}
+
+static void provider_says(fake_t *f, oa2f_outcome_e o, oa2f_claims_t *c)
+{
+    memset(&f->answer, 0, sizeof(f->answer));
+    f->answer.outcome = o;
+    f->answer.claims = c;
+    f->answer.why = "from the provider";
+    f->answer.elapsed = 0.01;
+}
+
+/* An entry of c validated at `at` in the shared cache until `until`. */
+static void plant(fake_t *f, oa2f_claims_t *c, long long at, long long until)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN], *buf;
+    apr_size_t len;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, c, at, &buf, &len), 1);
+    keep(f->shared, key, until, buf, len);
+}
+
+static oa2f_validation_t ask(const oa2f_verdict_req_t *vr)
+{
+    oa2f_validation_t v;
+
+    memset(&v, 0xa5, sizeof(v));
+    oa2f_verdict(vr, TOKEN, &v);
+    return v;
+}
+
+static void at(fake_t *f, long long sec)
+{
+    f->now_us = sec * SEC;
+}
+
+static const char *sub_of(const oa2f_claims_t *c)
+{
+    const oa2f_field_t *fd = oa2f_claims_get(c, "sub");
+
+    return fd ? fd->value : "(none)";
+}
+
+#define COUNT(vr, c) ((vr)->stats->counters[c])
+
+/* ---- stored, and for how long ---------------------------------------- */
+
+/* Without a cap an active verdict is kept until the token's expiry, and
+ * served from there with its fields. */
+START_TEST(test_hit_until_expiry)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert(f->put_until == T0 + 3600);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_STORE), 1);
+    ck_assert_uint_eq(loc->stats->provider_calls[OA2F_OK], 1);
+
+    at(f, T0 + 3599);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_ptr_nonnull(v.claims);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert(v.claims->expires_at == T0 + 3600);
+    ck_assert(v.elapsed == 0 && v.new_connection == 0);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 1);
+
+    at(f, T0 + 3600);
+    v = ask(loc);
+    ck_assert_int_eq(f->calls, 2);
+}
+END_TEST
+
+/* OAuth2FederatedCacheMaxTTL: stored until min(expiry, now + cap). */
+START_TEST(test_ttl_cap)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert(f->put_until == T0 + 60);
+    at(f, T0 + 59);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 1);
+    at(f, T0 + 60);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert(f->put_until == T0 + 120);
+
+    /* a cap beyond the expiry: the expiry */
+    f = fake();
+    loc = location(f, 7200, 0);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 3600);
+}
+END_TEST
+
+/* The cap is judged on every hit against the time of validation, so a
+ * copy stored for longer (by another location, or kept locally) does not
+ * outlive this location's cap; the other location still uses it. */
+START_TEST(test_cap_per_location)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *open = location(f, -1, 0);
+    oa2f_verdict_req_t *strict = location(f, 60, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(open);
+    ck_assert(f->put_until == T0 + 3600);
+
+    at(f, T0 + 30);
+    v = ask(strict);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 1);
+
+    at(f, T0 + 100);
+    v = ask(open);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 1);
+    v = ask(strict);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_uint_eq(COUNT(strict, OA2F_C_CACHE_MISS), 1);
+    ck_assert(f->put_until == T0 + 160);
+
+    /* what the strict location stored is the newer validation */
+    v = ask(open);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 2);
+}
+END_TEST
+
+/* A hit from the shared cache is kept in this process's copy for as long
+ * as this location may serve it, and not longer. */
+START_TEST(test_keep_local_bounded)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 0);
+    oa2f_validation_t v;
+
+    plant(f, claims(1, T0 + 3600), T0 - 10, T0 + 3600);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->keeps, 1);
+    ck_assert(f->local[0].until == T0 + 50);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 0);
+    v = ask(loc);
+    ck_assert_int_eq(f->keeps, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 2);
+    ck_assert_int_eq(f->calls, 0);
+}
+END_TEST
+
+/* OAuth2FederatedNegativeCacheTTL: a definite "not active" is kept that
+ * long and no longer; without it, or for a location with a shorter one,
+ * the provider is asked again. */
+START_TEST(test_negative_ttl)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 30);
+    oa2f_verdict_req_t *brief = location(f, -1, 10);
+    oa2f_verdict_req_t *never = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_INACTIVE, claims(0, 0));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_INACTIVE);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert(f->put_until == T0 + 30);
+
+    at(f, T0 + 9);
+    v = ask(brief);
+    ck_assert_int_eq(v.outcome, OA2F_INACTIVE);
+    ck_assert_str_eq(v.why,
+                     "cached: the provider said the token is not active");
+    ck_assert_ptr_null(v.claims);
+    ck_assert_uint_eq(COUNT(brief, OA2F_C_CACHE_NEG_HIT), 1);
+    ck_assert_int_eq(f->calls, 1);
+
+    at(f, T0 + 10);
+    v = ask(never);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_int_eq(f->puts, 1);       /* NegativeCacheTTL 0: not stored */
+    v = ask(brief);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 3);
+    ck_assert(f->put_until == T0 + 20);
+
+    /* the newer entry, validated at T0 + 10, kept for 10 s */
+    at(f, T0 + 19);
+    v = ask(loc);
+    ck_assert_str_eq(v.why,
+                     "cached: the provider said the token is not active");
+    ck_assert_int_eq(f->calls, 3);
+    at(f, T0 + 20);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 4);
+    ck_assert(f->put_until == T0 + 50);
+}
+END_TEST
+
+/* An answer without any expiry is served but not stored. */
+START_TEST(test_no_expiry_not_stored)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 30);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, 0));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->puts, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_STORE), 0);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 2);
+}
+END_TEST
+
+/* Outages, unusable answers and refusals are never stored, whatever the
+ * caps; nor a "not active" without claims. */
+START_TEST(test_failures_not_stored)
+{
+    static const oa2f_outcome_e failures[] = {
+        OA2F_UNREACHABLE, OA2F_BAD_ANSWER, OA2F_REJECTED, OA2F_INTERNAL,
+        OA2F_INACTIVE
+    };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 3600, 3600);
+    int i;
+
+    for (i = 0; i < UT_N(failures); i++) {
+        provider_says(f, failures[i], NULL);
+        ck_assert_int_eq(ask(loc).outcome, failures[i]);
+        ck_assert_int_eq(ask(loc).outcome, failures[i]);
+        ck_assert_int_eq(f->calls, 2 * (i + 1));
+        ck_assert_uint_eq(loc->stats->provider_calls[failures[i]], 2);
+    }
+    ck_assert_int_eq(f->puts, 0);
+}
+END_TEST
+
+/* An answer too large for an entry is served, counted, not stored. */
+START_TEST(test_too_large_not_stored)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_claims_t *c = claims(1, T0 + 3600);
+    char *big = apr_palloc(ut_pool, OA2F_CACHE_MAX_ENTRY + 1);
+
+    memset(big, 'x', OA2F_CACHE_MAX_ENTRY);
+    big[OA2F_CACHE_MAX_ENTRY] = '\0';
+    c->raw = big;
+    c->raw_len = OA2F_CACHE_MAX_ENTRY;
+    c->shown_raw = big;
+    provider_says(f, OA2F_OK, c);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->puts, 0);
+    ck_assert_int_eq(f->notes_too_large, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_NOT_STORED), 1);
+}
+END_TEST
+
+/* ---- the token's expiry ------------------------------------------------ */
+
+/* An entry whose token has expired is refused even while the cache
+ * still holds it (a back end that keeps it longer, another writer). */
+START_TEST(test_expired_entry_refused)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    plant(f, claims(1, T0 + 100), T0, T0 + 1000);
+    at(f, T0 + 99);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    at(f, T0 + 100);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_EXPIRED);
+    ck_assert_str_eq(v.why, "cached, but the token's expiry has passed");
+    at(f, T0 + 500);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_EXPIRED);
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 3);
+}
+END_TEST
+
+/* An active answer whose expiry has passed when it lands is a 401 and
+ * is not stored; the expiry is judged after the call, not before. */
+START_TEST(test_expired_answer)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 30);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_EXPIRED);
+    ck_assert_str_eq(v.why, "introspection: the token's expiry has passed");
+    ck_assert_uint_eq(loc->stats->provider_calls[OA2F_EXPIRED], 1);
+    ck_assert_uint_eq(loc->stats->provider_calls[OA2F_OK], 0);
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 2));
+    f->call_takes_us = 3 * SEC;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_EXPIRED);
+    ck_assert_int_eq(f->puts, 0);
+
+    /* no call at all without the cache: the same rule */
+    loc = location(f, 0, 0);
+    provider_says(f, OA2F_OK, claims(1, T0 - 1));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_EXPIRED);
+}
+END_TEST
+
+/* ---- what the cache holds ---------------------------------------------- */
+
+/* An entry that does not decode is a miss: counted, noted, asked, and
+ * replaced by the fresh answer. */
+START_TEST(test_corrupt_entry_is_miss)
+{
+    static const unsigned char junk[] = "OA2F\x02\x01 not an entry at all";
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    oa2f_validation_t v;
+    slot_t *s;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    keep(f->shared, key, T0 + 3600, junk, sizeof(junk));
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->notes_corrupt, 1);
+    ck_assert_int_eq(f->keeps, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_CORRUPT), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_str_eq(ask(loc).why, "cached");
+
+    /* a good entry with one byte changed */
+    f = fake();
+    loc = location(f, -1, 0);
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    s = find(f->shared, key);
+    s->data[s->len / 2] ^= 0x01;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ck_assert_str_eq(ask(loc).why, "from the provider");
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_CORRUPT), 1);
+}
+END_TEST
+
+/* OAuth2FederatedCacheMaxTTL 0, or no cache at all: every request asks,
+ * the cache is not touched. */
+START_TEST(test_no_cache)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 0, 30);
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ask(loc);
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_int_eq(f->keys + f->gets + f->puts + f->begins, 0);
+
+    loc = location(f, -1, 30);
+    f->no_cache = 1;
+    ask(loc);
+    ck_assert_int_eq(f->calls, 3);
+    ck_assert_int_eq(f->keys, 1);
+    ck_assert_int_eq(f->gets + f->puts + f->begins, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 0);
+}
+END_TEST
+
+/* ---- single-flight ----------------------------------------------------- */
+
+/* A leader lands its flight with the outcome it answers. */
+START_TEST(test_leader_lands)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+
+    f->role = OA2F_FLIGHT_LEADER;
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_int_eq(f->end_outcome, OA2F_UNREACHABLE);
+    /* a leader older than the provider's timeout and a second is dead */
+    ck_assert(f->stale_us == 6 * SEC);
+
+    provider_says(f, OA2F_OK, claims(1, T0 - 5));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_EXPIRED);
+    ck_assert_int_eq(f->end_outcome, OA2F_EXPIRED);
+
+    f->role = OA2F_FLIGHT_ALONE;
+    ask(loc);
+    ck_assert_int_eq(f->ends, 2);
+}
+END_TEST
+
+/* A follower shares the leader's failure instead of calling. */
+START_TEST(test_follower_shares_failure)
+{
+    static const oa2f_outcome_e failures[] = {
+        OA2F_INACTIVE, OA2F_EXPIRED, OA2F_UNREACHABLE, OA2F_BAD_ANSWER,
+        OA2F_REJECTED, OA2F_INTERNAL
+    };
+    int i;
+
+    for (i = 0; i < UT_N(failures); i++) {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = location(f, -1, 0);
+        oa2f_validation_t v;
+
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 1;
+        f->landed_outcome = failures[i];
+        provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+        v = ask(loc);
+        ck_assert_int_eq(v.outcome, failures[i]);
+        ck_assert_str_eq(v.why, apr_pstrcat(ut_pool, "same as the concurrent "
+                                            "call for this token: ",
+                                            oa2f_outcome_name(failures[i]),
+                                            NULL));
+        ck_assert_ptr_null(v.claims);
+        ck_assert_int_eq(f->calls, 0);
+        ck_assert_int_eq(f->ends, 0);
+        ck_assert(f->deadline_us == T0 * SEC + 6 * SEC);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED), 1);
+    }
+}
+END_TEST
+
+static void leader_stores_active(fake_t *f)
+{
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    f->now_us += SEC / 2;
+}
+
+static void leader_stores_inactive(fake_t *f)
+{
+    plant(f, claims(0, 0), T0, T0 + 30);
+}
+
+/* A follower whose leader stored its answer reads it from the cache. */
+START_TEST(test_follower_reads_entry)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 30);
+    oa2f_validation_t v;
+
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->lands = 1;
+    f->landed_outcome = OA2F_OK;
+    f->meanwhile = leader_stores_active;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 0);
+
+    f = fake();
+    loc = location(f, -1, 30);
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->lands = 1;
+    f->landed_outcome = OA2F_INACTIVE;
+    f->meanwhile = leader_stores_inactive;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_INACTIVE);
+    ck_assert_str_eq(v.why, "the provider said the token is not active");
+    ck_assert_int_eq(f->calls, 0);
+}
+END_TEST
+
+/* A success that was not stored (no expiry), an outcome another landing
+ * overwrote, or a wait in vain: the follower asks on its own, and leads
+ * no flight. */
+START_TEST(test_follower_asks_itself)
+{
+    static const int landed[] = { OA2F_OK, -1 };
+    int i;
+
+    for (i = 0; i < UT_N(landed); i++) {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = location(f, -1, 0);
+
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 1;
+        f->landed_outcome = landed[i];
+        provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+        ck_assert_str_eq(ask(loc).why, "from the provider");
+        ck_assert_int_eq(f->calls, 1);
+        ck_assert_int_eq(f->ends, 0);
+        ck_assert_int_eq(f->puts, 1);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_TIMEOUT), 0);
+    }
+
+    {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = location(f, -1, 0);
+
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 0;
+        provider_says(f, OA2F_UNREACHABLE, NULL);
+        ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+        ck_assert_str_eq(ask(loc).why, "from the provider");
+        ck_assert_int_eq(f->calls, 2);
+        ck_assert_int_eq(f->ends, 0);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED), 2);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_TIMEOUT), 2);
+    }
+}
+END_TEST
+
+Suite *verdict_suite(void)
+{
+    Suite *s = suite_create("verdict");
+    TCase *tc = ut_tcase("store");
+
+    tcase_add_test(tc, test_hit_until_expiry);
+    tcase_add_test(tc, test_ttl_cap);
+    tcase_add_test(tc, test_cap_per_location);
+    tcase_add_test(tc, test_keep_local_bounded);
+    tcase_add_test(tc, test_negative_ttl);
+    tcase_add_test(tc, test_no_expiry_not_stored);
+    tcase_add_test(tc, test_failures_not_stored);
+    tcase_add_test(tc, test_too_large_not_stored);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("expiry");
+    tcase_add_test(tc, test_expired_entry_refused);
+    tcase_add_test(tc, test_expired_answer);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("entries");
+    tcase_add_test(tc, test_corrupt_entry_is_miss);
+    tcase_add_test(tc, test_no_cache);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("flight");
+    tcase_add_test(tc, test_leader_lands);
+    tcase_add_test(tc, test_follower_shares_failure);
+    tcase_add_test(tc, test_follower_reads_entry);
+    tcase_add_test(tc, test_follower_asks_itself);
+    suite_add_tcase(s, tc);
+    return s;
+}
