@@ -1,5 +1,12 @@
-/* Per-directory configuration: create, merge, defaults applied on read. */
+/* Configuration: the directive table with one set_*() handler per
+ * directive, per-directory create and merge, defaults applied on read,
+ * and the server configuration. Handlers validate and return a message
+ * naming the directive; httpd adds the file and line. */
 #include <apr_strings.h>
+#include <apr_uri.h>
+#include <apr_lib.h>
+#include <apr_file_info.h>
+#include <http_core.h>
 
 #include "mod_oa2f_private.h"
 #include "oa2f_dialect.h"
@@ -234,4 +241,488 @@ oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
 {
     return c->strip_token == OA2F_UNSET ? OA2F_STRIP_QUERY
                                         : (oa2f_strip_e)c->strip_token;
+}
+
+/* ---- helpers for the handlers ----------------------------------------- */
+
+static oa2f_dir_conf_t *provider_changed(cmd_parms *cmd, void *mconfig)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    c->provider_fields_set = 1;
+    return c;
+}
+
+static const char *finish_provider(cmd_parms *cmd, oa2f_dir_conf_t *c)
+{
+    oa2f_conf_refresh_provider(cmd->pool, c);
+    return NULL;
+}
+
+static const char *check_url(cmd_parms *cmd, const char *url,
+                             const char *const *schemes)
+{
+    apr_uri_t uri;
+    int i;
+
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname || !*uri.hostname) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL",
+                            cmd->cmd->name, url);
+    }
+    for (i = 0; schemes[i]; i++) {
+        if (strcasecmp(uri.scheme, schemes[i]) == 0) {
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' uses scheme '%s'; expected "
+                        "http or https", cmd->cmd->name, url, uri.scheme);
+}
+
+/* One of a directive's keywords (case-insensitive) into *out. */
+typedef struct {
+    const char *word;
+    int value;
+} keyword_t;
+
+static const char *parse_keyword(cmd_parms *cmd, const char *arg,
+                                 const keyword_t *words, int *out)
+{
+    const char *list = NULL;
+    int i;
+
+    for (i = 0; words[i].word; i++) {
+        if (!strcasecmp(arg, words[i].word)) {
+            *out = words[i].value;
+            return NULL;
+        }
+        list = list ? apr_pstrcat(cmd->temp_pool, list, ", ", words[i].word,
+                                  NULL)
+                    : words[i].word;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %s",
+                        cmd->cmd->name, arg, list);
+}
+
+/* A whole number of seconds >= 0. */
+static const char *parse_seconds(cmd_parms *cmd, const char *arg, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < 0 || v > 100L * 365 * 86400) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+                            "(0 or more)", cmd->cmd->name, arg);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* Seconds, fractions allowed, > 0 and <= 600, into milliseconds. */
+static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (!*arg || *end || errno || !(v > 0) || v > 600) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a timeout in seconds "
+                            "(more than 0, at most 600)", cmd->cmd->name,
+                            arg);
+    }
+    *ms = (long)(v * 1000.0 + 0.5);
+    if (*ms < 1) {
+        *ms = 1;
+    }
+    return NULL;
+}
+
+/* ---- provider directives ---------------------------------------------- */
+
+static const char *set_provider(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const oa2f_dialect_t *d = oa2f_dialect_find(arg);
+
+    if (!d) {
+        return apr_psprintf(cmd->pool, "%s: unknown provider dialect '%s'; "
+                            "expected one of %s", cmd->cmd->name, arg,
+                            oa2f_dialect_names());
+    }
+    c->dialect_name = d->name;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    c->endpoint = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *mconfig,
+                                 const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->client_id = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->client_secret = arg;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    static const keyword_t words[] = {
+        { "basic", OA2F_AUTH_BASIC }, { "post", OA2F_AUTH_POST },
+        { "none", OA2F_AUTH_NONE }, { NULL, 0 }
+    };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = parse_keyword(cmd, arg, words, &c->client_auth);
+
+    return err ? err : finish_provider(cmd, c);
+}
+
+static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    static const keyword_t words[] = {
+        { "query", OA2F_TOKEN_SEND_QUERY }, { "header", OA2F_TOKEN_SEND_HEADER },
+        { NULL, 0 }
+    };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err = parse_keyword(cmd, arg, words, &c->send_token_in);
+
+    return err ? err : finish_provider(cmd, c);
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *mconfig,
+                               const char *connect, const char *total)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err;
+    long cms, tms;
+
+    if ((err = parse_timeout(cmd, connect, &cms))
+        || (err = parse_timeout(cmd, total, &tms))) {
+        return err;
+    }
+    if (cms > tms) {
+        return apr_psprintf(cmd->pool, "%s: the connect timeout (%s) is "
+                            "longer than the total timeout (%s)",
+                            cmd->cmd->name, connect, total);
+    }
+    c->connect_timeout_ms = cms;
+    c->total_timeout_ms = tms;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_proxy(cmd_parms *cmd, void *mconfig,
+                             const char *url, const char *userpwd)
+{
+    static const char *const proxy_schemes[] = {
+        "http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL
+    };
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *err;
+
+    if (!strcasecmp(url, "none")) {
+        c->proxy = NULL;
+        c->proxy_userpwd = NULL;
+        c->proxy_set = 1;
+        return finish_provider(cmd, c);
+    }
+    if ((err = check_url(cmd, url, proxy_schemes))) {
+        return err;
+    }
+    if (userpwd && !strchr(userpwd, ':')) {
+        return apr_psprintf(cmd->pool, "%s: the credentials must be "
+                            "USER:PASSWORD", cmd->cmd->name);
+    }
+    c->proxy = url;
+    c->proxy_userpwd = userpwd;
+    c->proxy_set = 1;
+    return finish_provider(cmd, c);
+}
+
+static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+
+    c->ssl_verify = on ? 1 : 0;
+    return finish_provider(cmd, c);
+}
+
+/* The CA file's content becomes part of the provider identity, so that
+ * a verdict obtained under other trust anchors (a changed file and a
+ * graceful restart included) is never reused (README "Trust
+ * boundaries"). */
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
+static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
+                               const char *arg)
+{
+    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    apr_file_t *f;
+    char *data;
+    apr_size_t got = 0;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE,
+                          cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > CA_FILE_MAX
+        || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                         APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
+                            cmd->cmd->name, arg);
+    }
+    data = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    if (fi.size > 0
+        && apr_file_read_full(f, data, (apr_size_t)fi.size, &got)
+           != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'",
+                            cmd->cmd->name, arg);
+    }
+    apr_file_close(f);
+    c->ca_file = path;
+    c->ca_digest = oa2f_provider_digest(cmd->pool, data, got);
+    return finish_provider(cmd, c);
+}
+
+/* ---- request-side directives ------------------------------------------ */
+
+static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
+                                       const char *arg)
+{
+    static const keyword_t words[] = {
+        { "header", OA2F_TOKEN_IN_HEADER }, { "query", OA2F_TOKEN_IN_QUERY },
+        { NULL, 0 }
+    };
+    oa2f_dir_conf_t *c = mconfig;
+    const char *err;
+    int bit;
+
+    if ((err = parse_keyword(cmd, arg, words, &bit))) {
+        return err;
+    }
+    /* a directive line replaces what a parent said, it does not add */
+    if (c->token_in & 0x100) {
+        c->token_in |= bit;
+    }
+    else {
+        c->token_in = 0x100 | bit;
+    }
+    return NULL;
+}
+
+static const char *set_cache_max_ttl(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->cache_max_ttl);
+}
+
+static const char *set_negative_ttl(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
+}
+
+static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
+{
+    ((oa2f_dir_conf_t *)mconfig)->expose_headers = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    const char *s;
+
+    /* a prefix must itself be a valid start of a header name */
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name "
+                            "prefix", cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
+    oa2f_conf_note_header_prefix(arg);
+    return NULL;
+}
+
+static const char *set_env_prefix(cmd_parms *cmd, void *mconfig,
+                                  const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_') {
+            break;
+        }
+    }
+    if (*s || !apr_isalpha(*arg) || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid environment "
+                            "variable prefix (a letter, then letters, "
+                            "digits, _)",
+                            cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->env_prefix = arg;
+    return NULL;
+}
+
+static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
+                                         const char *arg)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    if (!c->remote_user_fields) {
+        c->remote_user_fields = apr_array_make(cmd->pool, 4,
+                                               sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->remote_user_fields, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    static const keyword_t words[] = {
+        { "query", OA2F_STRIP_QUERY }, { "all", OA2F_STRIP_ALL },
+        { "none", OA2F_STRIP_NONE }, { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->strip_token);
+}
+
+static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
+{
+    static const keyword_t words[] = {
+        { "gateway", OA2F_PROFILE_GATEWAY }, { "rfc6750", OA2F_PROFILE_RFC6750 },
+        { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->status_profile);
+}
+
+/* ---- server directives ------------------------------------------------ */
+
+static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    sc->cache_spec = arg;
+    sc->cache_spec_where = apr_psprintf(cmd->pool, "%s:%d",
+                                        cmd->directive->filename,
+                                        cmd->directive->line_num);
+    return NULL;
+}
+
+static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return apr_psprintf(cmd->pool, "%s: the secret is empty",
+                            cmd->cmd->name);
+    }
+    sc->cache_secret = arg;
+    return NULL;
+}
+
+/* Where credentials go and what the backend trusts is decided by the
+ * configuration files only (server, virtual hosts, <Location>,
+ * <Directory>, <Files>), never by .htaccess (README "Trust
+ * boundaries"); who may pass stays .htaccess-able with AuthConfig. */
+#define PROVIDER_CONF (RSRC_CONF | ACCESS_CONF)
+
+const command_rec oa2f_cmds[] = {
+    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, PROVIDER_CONF,
+        "validation dialect: introspection, pingfederate, openam or mule"),
+    AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, PROVIDER_CONF,
+        "the provider's validation endpoint URL (http or https)"),
+    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, PROVIDER_CONF,
+        "client id this resource server presents to the provider"),
+    AP_INIT_TAKE1("OAuth2FederatedClientSecret", set_client_secret, NULL,
+        PROVIDER_CONF, "client secret this resource server presents"),
+    AP_INIT_TAKE1("OAuth2FederatedClientAuth", set_client_auth, NULL,
+        PROVIDER_CONF, "client authentication: basic, post or none"),
+    AP_INIT_TAKE1("OAuth2FederatedSendTokenIn", set_send_token_in, NULL,
+        PROVIDER_CONF, "openam: send the token as query parameter or header"),
+    AP_INIT_ITERATE("OAuth2FederatedAcceptTokenIn", set_accept_token_in, NULL,
+        OR_AUTHCFG, "where a client may present the token: header, query"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheMaxTTL", set_cache_max_ttl, NULL,
+        OR_AUTHCFG, "seconds a validation may be reused at most (0: never)"),
+    AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
+        OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+    AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
+        OR_AUTHCFG, "send the provider's fields to the backend as headers"),
+    AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
+        PROVIDER_CONF, "prefix of the headers sent to the backend"),
+    AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,
+        PROVIDER_CONF, "prefix of the environment variables for subprocesses"),
+    AP_INIT_ITERATE("OAuth2FederatedRemoteUserField", set_remote_user_field,
+        NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
+    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, PROVIDER_CONF,
+        "connect and total timeout of one provider call, in seconds"),
+    AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, PROVIDER_CONF,
+        "outgoing proxy URL for provider calls [USER:PASSWORD]"),
+    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, PROVIDER_CONF,
+        "verify the provider's certificate and host name"),
+    AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
+        "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE1("OAuth2FederatedStripToken", set_strip_token, NULL,
+        OR_AUTHCFG, "what of the token the handler still sees: query (the "
+        "access_token parameter is removed), all, none"),
+    AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
+        OR_AUTHCFG, "status map: gateway or rfc6750"),
+    AP_INIT_TAKE1("OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
+        "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheSecret", set_cache_secret, NULL,
+        RSRC_CONF, "key of the HMAC that names cache entries"),
+    { NULL }
+};
+
+/* ---- server config ----------------------------------------------------- */
+
+void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
 }

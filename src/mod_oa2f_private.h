@@ -80,6 +80,8 @@ typedef struct {
 } oa2f_srv_conf_t;
 
 /* ---- mod_oa2f_config.c --------------------------------------------- */
+extern const command_rec oa2f_cmds[];
+void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *oa2f_create_dir_conf(apr_pool_t *p, char *dir);
 void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 /* Rebuild conf->provider from conf's own members (config time). */
