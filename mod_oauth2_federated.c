@@ -5,8 +5,15 @@
  * src/mod_oa2f_config.c, the work in the other files of src/. */
 #include <http_core.h>
 #include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_authz.h"
+#include "mod_oa2f_check.h"
+#include "mod_oa2f_enrich.h"
+#include "mod_oa2f_status.h"
 
 /* ---- hooks -------------------------------------------------------------- */
 

@@ -17,6 +17,8 @@
 #include <mod_ssl.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_respond.h"
 #include "oa2f_bearer.h"
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"

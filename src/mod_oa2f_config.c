@@ -8,6 +8,7 @@
 #include <apr_file_info.h>
 #include <http_core.h>
 
+#include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
 #include "oa2f_dialect.h"
 #include "oa2f_keyer.h"

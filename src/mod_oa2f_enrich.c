@@ -6,6 +6,8 @@
 #include <http_core.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_enrich.h"
 #include "oa2f_sanitize.h"
 
 /* post_read_request: runs once per request read from a client, before

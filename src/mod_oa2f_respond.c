@@ -6,6 +6,7 @@
 #include <http_protocol.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_respond.h"
 
 typedef struct {
     int status;
