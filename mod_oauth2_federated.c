@@ -12,6 +12,8 @@
 #include "mod_oa2f_authn.h"
 #include "mod_oa2f_authz.h"
 #include "mod_oa2f_check.h"
+#include "mod_oa2f_conf_provider.h"
+#include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
 #include "mod_oa2f_status.h"
 
@@ -19,7 +21,7 @@
 
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    oa2f_conf_reset_providers(pconf);
+    oa2f_conf_pre_config(pconf);
     return oa2f_cache_pre_config(pconf);
 }
 
@@ -42,9 +44,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "libcurl could not be initialised");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    oa2f_conf_key_providers(pconf, ((oa2f_srv_conf_t *)ap_get_module_config(
-                                s->module_config,
-                                &oauth2_federated_module))->cache_secret);
+    oa2f_conf_providers_post_config(pconf, s);
     return oa2f_cache_post_config(pconf, ptemp, s);
 }
 
@@ -52,6 +52,7 @@ static void child_init(apr_pool_t *p, server_rec *s)
 {
     oa2f_child_init_http(p, s);
     oa2f_cache_child_init(p, s);
+    oa2f_conf_providers_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)

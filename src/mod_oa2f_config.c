@@ -1,7 +1,9 @@
-/* Configuration: the directive table with one set_*() handler per
- * directive, per-directory create and merge, defaults applied on read,
- * and the server configuration. Handlers validate and return a message
- * naming the directive; httpd adds the file and line. */
+/* Configuration: per-directory create and merge, the getters that apply
+ * the defaults, the server configuration, and the directive table with
+ * one set_*() handler per directive (README "Directives"). Handlers
+ * validate and return a message naming the directive; httpd adds the
+ * file and line. The provider object that provider directives describe
+ * is built later, once (src/mod_oa2f_conf_provider.c). */
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <apr_lib.h>
@@ -11,10 +13,9 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
 #include "oa2f_dialect.h"
-#include "oa2f_keyer.h"
 #include "oa2f_token.h"
 
-/* Defaults of SPEC §2, in one place. */
+/* The defaults of README "Directives", in one place. */
 #define DEF_DIALECT          "introspection"
 #define DEF_CONNECT_MS       2000L
 #define DEF_TOTAL_MS         5000L
@@ -30,133 +31,34 @@ static const apr_array_header_t default_remote_user_fields = {
     NULL, sizeof(const char *), 4, 4, (char *)def_user_fields
 };
 
+/* ---- create and merge ------------------------------------------------- */
+
 void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
 {
     oa2f_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->client_auth = OA2F_UNSET;
-    c->send_token_in = OA2F_UNSET;
-    c->connect_timeout_ms = OA2F_UNSET;
-    c->total_timeout_ms = OA2F_UNSET;
-    c->ssl_verify = OA2F_UNSET;
     c->cache_max_ttl = OA2F_UNSET;
     c->negative_ttl = OA2F_UNSET;
     c->expose_headers = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
     c->strip_token = OA2F_UNSET;
-    oa2f_conf_refresh_provider(p, c);
     return c;
+}
+
+void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
 }
 
 #define PICK(field, unset) \
     n->field = (add->field != (unset)) ? add->field : base->field
 
-/* Fill prov from conf, applying the defaults for unset members. */
-static void fill_provider(apr_pool_t *p, const oa2f_dir_conf_t *c,
-                          oa2f_provider_t *prov)
+/* Settings of two levels that both have provider directives. */
+static oa2f_provider_conf_t *merge_provider_conf(
+    apr_pool_t *p, const oa2f_provider_conf_t *base,
+    const oa2f_provider_conf_t *add)
 {
-    prov->dialect = oa2f_dialect_find(c->dialect_name ? c->dialect_name
-                                                      : DEF_DIALECT);
-    prov->endpoint = c->endpoint;
-    prov->client_id = c->client_id;
-    prov->client_secret = c->client_secret;
-    prov->auth = (c->client_auth == OA2F_UNSET)
-                 ? OA2F_AUTH_BASIC : (oa2f_client_auth_e)c->client_auth;
-    prov->token_send = (c->send_token_in == OA2F_UNSET)
-                       ? OA2F_TOKEN_SEND_QUERY
-                       : (oa2f_token_send_e)c->send_token_in;
-    prov->connect_timeout_ms = (c->connect_timeout_ms == OA2F_UNSET)
-                               ? DEF_CONNECT_MS : c->connect_timeout_ms;
-    prov->total_timeout_ms = (c->total_timeout_ms == OA2F_UNSET)
-                             ? DEF_TOTAL_MS : c->total_timeout_ms;
-    prov->proxy = c->proxy;
-    prov->proxy_userpwd = c->proxy_userpwd;
-    prov->ssl_verify = (c->ssl_verify == OA2F_UNSET) ? 1 : c->ssl_verify;
-    prov->ca_file = c->ca_file;
-    prov->ca_digest = c->ca_digest;
-    prov->max_answer = OA2F_MAX_ANSWER;
-    oa2f_provider_finish(p, prov);
-}
-
-/* The providers this configuration built, for oa2f_conf_key_providers();
- * NULL outside the directive-reading phase of a generation. */
-static apr_array_header_t *known_providers;
-
-/* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
- * default first: a client-sent header with any of them is removed from
- * every request, wherever the prefix was configured (README "Trust
- * boundaries"). Prefixes are config-file only, so all are known here. */
-static apr_array_header_t *header_prefixes;
-
-static apr_status_t forget_providers(void *unused)
-{
-    known_providers = NULL;
-    header_prefixes = NULL;
-    return APR_SUCCESS;
-}
-
-void oa2f_conf_note_header_prefix(const char *prefix)
-{
-    int i;
-
-    if (!header_prefixes) {
-        return;
-    }
-    for (i = 0; i < header_prefixes->nelts; i++) {
-        if (!strcasecmp(APR_ARRAY_IDX(header_prefixes, i, const char *),
-                        prefix)) {
-            return;
-        }
-    }
-    APR_ARRAY_PUSH(header_prefixes, const char *) =
-        apr_pstrdup(header_prefixes->pool, prefix);
-}
-
-const apr_array_header_t *oa2f_conf_header_prefixes(void)
-{
-    static const char *def[] = { DEF_HEADER_PREFIX };
-    static const apr_array_header_t only_default = {
-        NULL, sizeof(const char *), 1, 1, (char *)def
-    };
-
-    return header_prefixes ? header_prefixes : &only_default;
-}
-
-void oa2f_conf_reset_providers(apr_pool_t *pconf)
-{
-    header_prefixes = apr_array_make(pconf, 4, sizeof(const char *));
-    APR_ARRAY_PUSH(header_prefixes, const char *) = DEF_HEADER_PREFIX;
-    known_providers = apr_array_make(pconf, 16, sizeof(oa2f_provider_t *));
-    apr_pool_cleanup_register(pconf, NULL, forget_providers,
-                              apr_pool_cleanup_null);
-}
-
-void oa2f_conf_key_providers(apr_pool_t *pconf, const char *secret)
-{
-    int i;
-
-    for (i = 0; known_providers && i < known_providers->nelts; i++) {
-        oa2f_provider_t *prov = APR_ARRAY_IDX(known_providers, i,
-                                              oa2f_provider_t *);
-        oa2f_keyer_t *k = apr_palloc(pconf, sizeof(*k));
-        oa2f_keyer_init(k, secret, prov->identity);
-        prov->keyer = k;
-    }
-}
-
-void oa2f_conf_refresh_provider(apr_pool_t *p, oa2f_dir_conf_t *c)
-{
-    c->provider = apr_pcalloc(p, sizeof(*c->provider));
-    fill_provider(p, c, c->provider);
-    if (known_providers && p == known_providers->pool) {
-        APR_ARRAY_PUSH(known_providers, oa2f_provider_t *) = c->provider;
-    }
-}
-
-void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
-{
-    oa2f_dir_conf_t *base = basev, *add = addv;
-    oa2f_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
+    oa2f_provider_conf_t *n = apr_pcalloc(p, sizeof(*n));
 
     PICK(dialect_name, NULL);
     PICK(endpoint, NULL);
@@ -173,22 +75,36 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     n->proxy = add->proxy_set ? add->proxy : base->proxy;
     n->proxy_userpwd = add->proxy_set ? add->proxy_userpwd
                                       : base->proxy_userpwd;
-    n->provider_fields_set = add->provider_fields_set
-                             || base->provider_fields_set;
-    /* The provider (with its identity and Basic header) is built at
-     * configuration time; merges at request time reuse it unless both
-     * levels set provider directives, which needs a fresh one. */
-    if (!add->provider_fields_set) {
+    return n;
+}
+
+void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    oa2f_dir_conf_t *base = basev, *add = addv;
+    oa2f_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
+
+    /* Where one level alone has provider directives, the merge shares
+     * its settings and their provider, at request time too. Where both
+     * have, the merged settings get their provider on first use
+     * (oa2f_conf_provider()). */
+    if (!add->provider_conf) {
+        n->provider_conf = base->provider_conf;
         n->provider = base->provider;
     }
-    else if (!base->provider_fields_set) {
+    else if (!base->provider_conf) {
+        n->provider_conf = add->provider_conf;
         n->provider = add->provider;
     }
     else {
-        oa2f_conf_refresh_provider(p, n);
+        n->provider_conf = merge_provider_conf(p, base->provider_conf,
+                                               add->provider_conf);
+        n->provider = NULL;
     }
 
-    PICK(token_in, 0);
+    /* a scope's AcceptTokenIn lines replace its parent's, they do not
+     * add to them */
+    n->token_in_set = add->token_in_set || base->token_in_set;
+    n->token_in = add->token_in_set ? add->token_in : base->token_in;
     PICK(cache_max_ttl, OA2F_UNSET);
     PICK(negative_ttl, OA2F_UNSET);
     PICK(expose_headers, OA2F_UNSET);
@@ -200,9 +116,47 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return n;
 }
 
+/* ---- getters ---------------------------------------------------------- */
+
+void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
+                                 oa2f_provider_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->dialect = oa2f_dialect_find(pc->dialect_name ? pc->dialect_name
+                                                      : DEF_DIALECT);
+    out->endpoint = pc->endpoint;
+    out->client_id = pc->client_id;
+    out->client_secret = pc->client_secret;
+    out->auth = (pc->client_auth == OA2F_UNSET)
+                ? OA2F_AUTH_BASIC : (oa2f_client_auth_e)pc->client_auth;
+    out->token_send = (pc->send_token_in == OA2F_UNSET)
+                      ? OA2F_TOKEN_SEND_QUERY
+                      : (oa2f_token_send_e)pc->send_token_in;
+    out->connect_timeout_ms = (pc->connect_timeout_ms == OA2F_UNSET)
+                              ? DEF_CONNECT_MS : pc->connect_timeout_ms;
+    out->total_timeout_ms = (pc->total_timeout_ms == OA2F_UNSET)
+                            ? DEF_TOTAL_MS : pc->total_timeout_ms;
+    out->proxy = pc->proxy;
+    out->proxy_userpwd = pc->proxy_userpwd;
+    out->ssl_verify = (pc->ssl_verify == OA2F_UNSET) ? 1 : pc->ssl_verify;
+    out->ca_file = pc->ca_file;
+    out->ca_digest = pc->ca_digest;
+    out->max_answer = OA2F_MAX_ANSWER;
+}
+
 int oa2f_conf_token_in(const oa2f_dir_conf_t *c)
 {
-    return c->token_in ? (c->token_in & DEF_TOKEN_IN) : DEF_TOKEN_IN;
+    return c->token_in_set ? c->token_in : DEF_TOKEN_IN;
+}
+
+int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c)
+{
+    return c->cache_max_ttl == OA2F_UNSET ? -1 : c->cache_max_ttl;
+}
+
+int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
+{
+    return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
 }
 
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c)
@@ -233,31 +187,100 @@ oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
            ? OA2F_PROFILE_GATEWAY : (oa2f_profile_e)c->status_profile;
 }
 
-int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
-{
-    return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
-}
-
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
 {
     return c->strip_token == OA2F_UNSET ? OA2F_STRIP_QUERY
                                         : (oa2f_strip_e)c->strip_token;
 }
 
-/* ---- helpers for the handlers ----------------------------------------- */
-
-static oa2f_dir_conf_t *provider_changed(cmd_parms *cmd, void *mconfig)
+static const oa2f_srv_conf_t *srv_conf(const server_rec *s)
 {
-    oa2f_dir_conf_t *c = mconfig;
-
-    c->provider_fields_set = 1;
-    return c;
+    return ap_get_module_config(s->module_config, &oauth2_federated_module);
 }
 
-static const char *finish_provider(cmd_parms *cmd, oa2f_dir_conf_t *c)
+const char *oa2f_srv_cache_spec(const server_rec *s)
 {
-    oa2f_conf_refresh_provider(cmd->pool, c);
-    return NULL;
+    return srv_conf(s)->cache_spec;
+}
+
+const char *oa2f_srv_cache_spec_where(const server_rec *s)
+{
+    return srv_conf(s)->cache_spec_where;
+}
+
+const char *oa2f_srv_cache_secret(const server_rec *s)
+{
+    return srv_conf(s)->cache_secret;
+}
+
+/* ---- header prefixes -------------------------------------------------- */
+
+/* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
+ * default first: a client-sent header with any of them is removed from
+ * every request, wherever the prefix was configured (README "Trust
+ * boundaries"). Prefixes are config-file only, so all are known here.
+ * NULL outside a generation's configuration pool. */
+static apr_array_header_t *header_prefixes;
+
+static apr_status_t forget_header_prefixes(void *unused)
+{
+    header_prefixes = NULL;
+    return APR_SUCCESS;
+}
+
+void oa2f_conf_pre_config(apr_pool_t *pconf)
+{
+    header_prefixes = apr_array_make(pconf, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(header_prefixes, const char *) = DEF_HEADER_PREFIX;
+    apr_pool_cleanup_register(pconf, NULL, forget_header_prefixes,
+                              apr_pool_cleanup_null);
+}
+
+static void note_header_prefix(const char *prefix)
+{
+    int i;
+
+    if (!header_prefixes) {
+        return;
+    }
+    for (i = 0; i < header_prefixes->nelts; i++) {
+        if (!strcasecmp(APR_ARRAY_IDX(header_prefixes, i, const char *),
+                        prefix)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(header_prefixes, const char *) =
+        apr_pstrdup(header_prefixes->pool, prefix);
+}
+
+const apr_array_header_t *oa2f_conf_header_prefixes(void)
+{
+    static const char *def[] = { DEF_HEADER_PREFIX };
+    static const apr_array_header_t only_default = {
+        NULL, sizeof(const char *), 1, 1, (char *)def
+    };
+
+    return header_prefixes ? header_prefixes : &only_default;
+}
+
+/* ---- helpers for the handlers ----------------------------------------- */
+
+/* This scope's provider settings, made on its first provider directive. */
+static oa2f_provider_conf_t *provider_conf(cmd_parms *cmd, void *mconfig)
+{
+    oa2f_dir_conf_t *c = mconfig;
+    oa2f_provider_conf_t *pc = c->provider_conf;
+
+    if (!pc) {
+        pc = apr_pcalloc(cmd->pool, sizeof(*pc));
+        pc->client_auth = OA2F_UNSET;
+        pc->send_token_in = OA2F_UNSET;
+        pc->connect_timeout_ms = OA2F_UNSET;
+        pc->total_timeout_ms = OA2F_UNSET;
+        pc->ssl_verify = OA2F_UNSET;
+        c->provider_conf = pc;
+    }
+    return pc;
 }
 
 static const char *check_url(cmd_parms *cmd, const char *url,
@@ -346,7 +369,7 @@ static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
 static const char *set_provider(cmd_parms *cmd, void *mconfig,
                                 const char *arg)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const oa2f_dialect_t *d = oa2f_dialect_find(arg);
 
     if (!d) {
@@ -354,40 +377,36 @@ static const char *set_provider(cmd_parms *cmd, void *mconfig,
                             "expected one of %s", cmd->cmd->name, arg,
                             oa2f_dialect_names());
     }
-    c->dialect_name = d->name;
-    return finish_provider(cmd, c);
+    pc->dialect_name = d->name;
+    return NULL;
 }
 
 static const char *set_endpoint(cmd_parms *cmd, void *mconfig,
                                 const char *arg)
 {
     static const char *const http_schemes[] = { "http", "https", NULL };
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const char *err = check_url(cmd, arg, http_schemes);
 
     if (err) {
         return err;
     }
-    c->endpoint = arg;
-    return finish_provider(cmd, c);
+    pc->endpoint = arg;
+    return NULL;
 }
 
 static const char *set_client_id(cmd_parms *cmd, void *mconfig,
                                  const char *arg)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
-
-    c->client_id = arg;
-    return finish_provider(cmd, c);
+    provider_conf(cmd, mconfig)->client_id = arg;
+    return NULL;
 }
 
 static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
-
-    c->client_secret = arg;
-    return finish_provider(cmd, c);
+    provider_conf(cmd, mconfig)->client_secret = arg;
+    return NULL;
 }
 
 static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
@@ -397,10 +416,9 @@ static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
         { "basic", OA2F_AUTH_BASIC }, { "post", OA2F_AUTH_POST },
         { "none", OA2F_AUTH_NONE }, { NULL, 0 }
     };
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
-    const char *err = parse_keyword(cmd, arg, words, &c->client_auth);
 
-    return err ? err : finish_provider(cmd, c);
+    return parse_keyword(cmd, arg, words,
+                         &provider_conf(cmd, mconfig)->client_auth);
 }
 
 static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
@@ -410,16 +428,15 @@ static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
         { "query", OA2F_TOKEN_SEND_QUERY }, { "header", OA2F_TOKEN_SEND_HEADER },
         { NULL, 0 }
     };
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
-    const char *err = parse_keyword(cmd, arg, words, &c->send_token_in);
 
-    return err ? err : finish_provider(cmd, c);
+    return parse_keyword(cmd, arg, words,
+                         &provider_conf(cmd, mconfig)->send_token_in);
 }
 
 static const char *set_timeout(cmd_parms *cmd, void *mconfig,
                                const char *connect, const char *total)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const char *err;
     long cms, tms;
 
@@ -432,9 +449,9 @@ static const char *set_timeout(cmd_parms *cmd, void *mconfig,
                             "longer than the total timeout (%s)",
                             cmd->cmd->name, connect, total);
     }
-    c->connect_timeout_ms = cms;
-    c->total_timeout_ms = tms;
-    return finish_provider(cmd, c);
+    pc->connect_timeout_ms = cms;
+    pc->total_timeout_ms = tms;
+    return NULL;
 }
 
 static const char *set_proxy(cmd_parms *cmd, void *mconfig,
@@ -443,14 +460,14 @@ static const char *set_proxy(cmd_parms *cmd, void *mconfig,
     static const char *const proxy_schemes[] = {
         "http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL
     };
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const char *err;
 
     if (!strcasecmp(url, "none")) {
-        c->proxy = NULL;
-        c->proxy_userpwd = NULL;
-        c->proxy_set = 1;
-        return finish_provider(cmd, c);
+        pc->proxy = NULL;
+        pc->proxy_userpwd = NULL;
+        pc->proxy_set = 1;
+        return NULL;
     }
     if ((err = check_url(cmd, url, proxy_schemes))) {
         return err;
@@ -459,18 +476,16 @@ static const char *set_proxy(cmd_parms *cmd, void *mconfig,
         return apr_psprintf(cmd->pool, "%s: the credentials must be "
                             "USER:PASSWORD", cmd->cmd->name);
     }
-    c->proxy = url;
-    c->proxy_userpwd = userpwd;
-    c->proxy_set = 1;
-    return finish_provider(cmd, c);
+    pc->proxy = url;
+    pc->proxy_userpwd = userpwd;
+    pc->proxy_set = 1;
+    return NULL;
 }
 
 static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
-
-    c->ssl_verify = on ? 1 : 0;
-    return finish_provider(cmd, c);
+    provider_conf(cmd, mconfig)->ssl_verify = on ? 1 : 0;
+    return NULL;
 }
 
 /* The CA file's content becomes part of the provider identity, so that
@@ -482,7 +497,7 @@ static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
 static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
                                const char *arg)
 {
-    oa2f_dir_conf_t *c = provider_changed(cmd, mconfig);
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_finfo_t fi;
     apr_file_t *f;
@@ -506,9 +521,9 @@ static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
                             cmd->cmd->name, arg);
     }
     apr_file_close(f);
-    c->ca_file = path;
-    c->ca_digest = oa2f_provider_digest(cmd->pool, data, got);
-    return finish_provider(cmd, c);
+    pc->ca_file = path;
+    pc->ca_digest = oa2f_provider_digest(cmd->pool, data, got);
+    return NULL;
 }
 
 /* ---- request-side directives ------------------------------------------ */
@@ -527,13 +542,9 @@ static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
     if ((err = parse_keyword(cmd, arg, words, &bit))) {
         return err;
     }
-    /* a directive line replaces what a parent said, it does not add */
-    if (c->token_in & 0x100) {
-        c->token_in |= bit;
-    }
-    else {
-        c->token_in = 0x100 | bit;
-    }
+    /* the scope's own lines add up; the merge replaces the parent's */
+    c->token_in |= bit;
+    c->token_in_set = 1;
     return NULL;
 }
 
@@ -571,7 +582,7 @@ static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
                             "prefix", cmd->cmd->name, arg);
     }
     ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
-    oa2f_conf_note_header_prefix(arg);
+    note_header_prefix(arg);
     return NULL;
 }
 
@@ -668,6 +679,8 @@ static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+/* ---- the table -------------------------------------------------------- */
+
 /* Where credentials go and what the backend trusts is decided by the
  * configuration files only (server, virtual hosts, <Location>,
  * <Directory>, <Files>), never by .htaccess (README "Trust
@@ -720,10 +733,3 @@ const command_rec oa2f_cmds[] = {
         RSRC_CONF, "key of the HMAC that names cache entries"),
     { NULL }
 };
-
-/* ---- server config ----------------------------------------------------- */
-
-void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s)
-{
-    return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
-}

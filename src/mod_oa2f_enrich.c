@@ -7,6 +7,7 @@
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_authn.h"
+#include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
 #include "oa2f_sanitize.h"
 
