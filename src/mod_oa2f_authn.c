@@ -17,6 +17,10 @@
 #include <mod_ssl.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_config.h"
+#include "mod_oa2f_respond.h"
+#include "mod_oa2f_verdict.h"
 #include "oa2f_bearer.h"
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"
@@ -209,6 +213,7 @@ static int authenticate(request_rec *r)
 {
     oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
                                                  &oauth2_federated_module);
+    const oa2f_provider_t *prov = oa2f_conf_provider(conf);
     const oa2f_request_state_t *related;
     oa2f_request_state_t *st;
     const char *token = NULL, *why = NULL;
@@ -220,8 +225,8 @@ static int authenticate(request_rec *r)
      * from instead of asking again, when it came from the same provider
      * configuration; their own Require lines are still applied. */
     if ((r->main || r->prev) && (related = oa2f_request_state(r)) != NULL
-        && conf->provider && related->identity
-        && strcmp(related->identity, conf->provider->identity) == 0) {
+        && prov && related->identity
+        && strcmp(related->identity, prov->identity) == 0) {
         r->user = (char *)related->user;
         r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
         ap_set_module_config(r->request_config, &oauth2_federated_module,
@@ -229,8 +234,7 @@ static int authenticate(request_rec *r)
         return OK;
     }
 
-    if (!conf->provider || !conf->provider->endpoint
-        || !conf->provider->dialect) {
+    if (!prov || !prov->endpoint || !prov->dialect) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OA2F_LOGNO(10003)
                       "AuthType %s without OAuth2FederatedEndpoint for %s",
                       OA2F_AUTH_TYPE, r->uri);
@@ -259,7 +263,7 @@ static int authenticate(request_rec *r)
          * connection's */
         const char *x5t = NULL;
         o = oa2f_bearer_check(r->pool, claims,
-                              conf->provider->dialect->own_token_type,
+                              prov->dialect->own_token_type,
                               &x5t, &why);
         if (o == OA2F_OK && x5t) {
             o = check_client_cert(r, x5t, &why);
@@ -278,7 +282,7 @@ static int authenticate(request_rec *r)
 
     st = apr_pcalloc(r->pool, sizeof(*st));
     st->claims = claims;
-    st->identity = conf->provider->identity;
+    st->identity = prov->identity;
     st->user = pick_user(r, conf, claims, token);
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
@@ -287,7 +291,7 @@ static int authenticate(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
                       "token %s is active for user %s (provider %s, %s)",
                       oa2f_token_fingerprint(r->pool, token), r->user,
-                      conf->provider->dialect->name, why);
+                      prov->dialect->name, why);
     }
     return OK;
 }

@@ -5,9 +5,13 @@
  * insufficient_scope challenge) when the token lacks what is required. */
 #include <apr_strings.h>
 #include <http_core.h>
+#include <http_request.h>
 #include <mod_auth.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_authz.h"
+#include "mod_oa2f_respond.h"
 #include "oa2f_scope.h"
 
 /* The words of a Require line, parsed into cmd->pool. */

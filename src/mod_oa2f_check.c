@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_check.h"
 #include <http_core.h>
 
 typedef struct {

@@ -1,12 +1,21 @@
-/* Per-directory configuration: create, merge, defaults applied on read. */
+/* Configuration: per-directory create and merge, the getters that apply
+ * the defaults, the server configuration, and the directive table with
+ * one set_*() handler per directive (README "Directives"). Handlers
+ * validate and return a message naming the directive; httpd adds the
+ * file and line. The provider object that provider directives describe
+ * is built later, once (src/mod_oa2f_conf_provider.c). */
 #include <apr_strings.h>
+#include <apr_uri.h>
+#include <apr_lib.h>
+#include <apr_file_info.h>
+#include <http_core.h>
 
+#include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
 #include "oa2f_dialect.h"
-#include "oa2f_keyer.h"
 #include "oa2f_token.h"
 
-/* Defaults of SPEC §2, in one place. */
+/* The defaults of README "Directives", in one place. */
 #define DEF_DIALECT          "introspection"
 #define DEF_CONNECT_MS       2000L
 #define DEF_TOTAL_MS         5000L
@@ -22,131 +31,34 @@ static const apr_array_header_t default_remote_user_fields = {
     NULL, sizeof(const char *), 4, 4, (char *)def_user_fields
 };
 
+/* ---- create and merge ------------------------------------------------- */
+
 void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
 {
     oa2f_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->client_auth = OA2F_UNSET;
-    c->send_token_in = OA2F_UNSET;
-    c->connect_timeout_ms = OA2F_UNSET;
-    c->total_timeout_ms = OA2F_UNSET;
-    c->ssl_verify = OA2F_UNSET;
     c->cache_max_ttl = OA2F_UNSET;
     c->negative_ttl = OA2F_UNSET;
     c->expose_headers = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
     c->strip_token = OA2F_UNSET;
-    oa2f_conf_refresh_provider(p, c);
     return c;
+}
+
+void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
 }
 
 #define PICK(field, unset) \
     n->field = (add->field != (unset)) ? add->field : base->field
 
-/* Fill prov from conf, applying the defaults for unset members. */
-static void fill_provider(apr_pool_t *p, const oa2f_dir_conf_t *c,
-                          oa2f_provider_t *prov)
+/* Settings of two levels that both have provider directives. */
+static oa2f_provider_conf_t *merge_provider_conf(
+    apr_pool_t *p, const oa2f_provider_conf_t *base,
+    const oa2f_provider_conf_t *add)
 {
-    prov->dialect = oa2f_dialect_find(c->dialect_name ? c->dialect_name
-                                                      : DEF_DIALECT);
-    prov->endpoint = c->endpoint;
-    prov->client_id = c->client_id;
-    prov->client_secret = c->client_secret;
-    prov->auth = (c->client_auth == OA2F_UNSET)
-                 ? OA2F_AUTH_BASIC : (oa2f_client_auth_e)c->client_auth;
-    prov->token_send = (c->send_token_in == OA2F_UNSET)
-                       ? OA2F_TOKEN_SEND_QUERY
-                       : (oa2f_token_send_e)c->send_token_in;
-    prov->connect_timeout_ms = (c->connect_timeout_ms == OA2F_UNSET)
-                               ? DEF_CONNECT_MS : c->connect_timeout_ms;
-    prov->total_timeout_ms = (c->total_timeout_ms == OA2F_UNSET)
-                             ? DEF_TOTAL_MS : c->total_timeout_ms;
-    prov->proxy = c->proxy;
-    prov->proxy_userpwd = c->proxy_userpwd;
-    prov->ssl_verify = (c->ssl_verify == OA2F_UNSET) ? 1 : c->ssl_verify;
-    prov->ca_file = c->ca_file;
-    prov->ca_digest = c->ca_digest;
-    prov->max_answer = OA2F_MAX_ANSWER;
-    oa2f_provider_finish(p, prov);
-}
-
-/* The providers this configuration built, for oa2f_conf_key_providers();
- * NULL outside the directive-reading phase of a generation. */
-static apr_array_header_t *known_providers;
-
-/* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
- * default first: a client-sent header with any of them is removed from
- * every request, wherever the prefix was configured (README "Trust
- * boundaries"). Prefixes are config-file only, so all are known here. */
-static apr_array_header_t *header_prefixes;
-
-static apr_status_t forget_providers(void *unused)
-{
-    known_providers = NULL;
-    header_prefixes = NULL;
-    return APR_SUCCESS;
-}
-
-void oa2f_conf_note_header_prefix(const char *prefix)
-{
-    int i;
-
-    if (!header_prefixes) {
-        return;
-    }
-    for (i = 0; i < header_prefixes->nelts; i++) {
-        if (!strcasecmp(APR_ARRAY_IDX(header_prefixes, i, const char *),
-                        prefix)) {
-            return;
-        }
-    }
-    APR_ARRAY_PUSH(header_prefixes, const char *) =
-        apr_pstrdup(header_prefixes->pool, prefix);
-}
-
-const apr_array_header_t *oa2f_conf_header_prefixes(void)
-{
-    static const char *def[] = { DEF_HEADER_PREFIX };
-    static const apr_array_header_t only_default = {
-        NULL, sizeof(const char *), 1, 1, (char *)def
-    };
-
-    return header_prefixes ? header_prefixes : &only_default;
-}
-
-void oa2f_conf_reset_providers(apr_pool_t *pconf)
-{
-    header_prefixes = apr_array_make(pconf, 4, sizeof(const char *));
-    APR_ARRAY_PUSH(header_prefixes, const char *) = DEF_HEADER_PREFIX;
-    known_providers = apr_array_make(pconf, 16, sizeof(oa2f_provider_t *));
-    apr_pool_cleanup_register(pconf, NULL, forget_providers,
-                              apr_pool_cleanup_null);
-}
-
-void oa2f_conf_key_providers(apr_pool_t *pconf, const char *secret)
-{
-    int i;
-
-    for (i = 0; known_providers && i < known_providers->nelts; i++) {
-        oa2f_provider_t *prov = APR_ARRAY_IDX(known_providers, i,
-                                              oa2f_provider_t *);
-        prov->keyer = oa2f_keyer_create(pconf, secret, prov->identity);
-    }
-}
-
-void oa2f_conf_refresh_provider(apr_pool_t *p, oa2f_dir_conf_t *c)
-{
-    c->provider = apr_pcalloc(p, sizeof(*c->provider));
-    fill_provider(p, c, c->provider);
-    if (known_providers && p == known_providers->pool) {
-        APR_ARRAY_PUSH(known_providers, oa2f_provider_t *) = c->provider;
-    }
-}
-
-void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
-{
-    oa2f_dir_conf_t *base = basev, *add = addv;
-    oa2f_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
+    oa2f_provider_conf_t *n = apr_pcalloc(p, sizeof(*n));
 
     PICK(dialect_name, NULL);
     PICK(endpoint, NULL);
@@ -163,22 +75,36 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     n->proxy = add->proxy_set ? add->proxy : base->proxy;
     n->proxy_userpwd = add->proxy_set ? add->proxy_userpwd
                                       : base->proxy_userpwd;
-    n->provider_fields_set = add->provider_fields_set
-                             || base->provider_fields_set;
-    /* The provider (with its identity and Basic header) is built at
-     * configuration time; merges at request time reuse it unless both
-     * levels set provider directives, which needs a fresh one. */
-    if (!add->provider_fields_set) {
+    return n;
+}
+
+void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    oa2f_dir_conf_t *base = basev, *add = addv;
+    oa2f_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
+
+    /* Where one level alone has provider directives, the merge shares
+     * its settings and their provider, at request time too. Where both
+     * have, the merged settings get their provider on first use
+     * (oa2f_conf_provider()). */
+    if (!add->provider_conf) {
+        n->provider_conf = base->provider_conf;
         n->provider = base->provider;
     }
-    else if (!base->provider_fields_set) {
+    else if (!base->provider_conf) {
+        n->provider_conf = add->provider_conf;
         n->provider = add->provider;
     }
     else {
-        oa2f_conf_refresh_provider(p, n);
+        n->provider_conf = merge_provider_conf(p, base->provider_conf,
+                                               add->provider_conf);
+        n->provider = NULL;
     }
 
-    PICK(token_in, 0);
+    /* a scope's AcceptTokenIn lines replace its parent's, they do not
+     * add to them */
+    n->token_in_set = add->token_in_set || base->token_in_set;
+    n->token_in = add->token_in_set ? add->token_in : base->token_in;
     PICK(cache_max_ttl, OA2F_UNSET);
     PICK(negative_ttl, OA2F_UNSET);
     PICK(expose_headers, OA2F_UNSET);
@@ -190,9 +116,47 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return n;
 }
 
+/* ---- getters ---------------------------------------------------------- */
+
+void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
+                                 oa2f_provider_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->dialect = oa2f_dialect_find(pc->dialect_name ? pc->dialect_name
+                                                      : DEF_DIALECT);
+    out->endpoint = pc->endpoint;
+    out->client_id = pc->client_id;
+    out->client_secret = pc->client_secret;
+    out->auth = (pc->client_auth == OA2F_UNSET)
+                ? OA2F_AUTH_BASIC : (oa2f_client_auth_e)pc->client_auth;
+    out->token_send = (pc->send_token_in == OA2F_UNSET)
+                      ? OA2F_TOKEN_SEND_QUERY
+                      : (oa2f_token_send_e)pc->send_token_in;
+    out->connect_timeout_ms = (pc->connect_timeout_ms == OA2F_UNSET)
+                              ? DEF_CONNECT_MS : pc->connect_timeout_ms;
+    out->total_timeout_ms = (pc->total_timeout_ms == OA2F_UNSET)
+                            ? DEF_TOTAL_MS : pc->total_timeout_ms;
+    out->proxy = pc->proxy;
+    out->proxy_userpwd = pc->proxy_userpwd;
+    out->ssl_verify = (pc->ssl_verify == OA2F_UNSET) ? 1 : pc->ssl_verify;
+    out->ca_file = pc->ca_file;
+    out->ca_digest = pc->ca_digest;
+    out->max_answer = OA2F_MAX_ANSWER;
+}
+
 int oa2f_conf_token_in(const oa2f_dir_conf_t *c)
 {
-    return c->token_in ? (c->token_in & DEF_TOKEN_IN) : DEF_TOKEN_IN;
+    return c->token_in_set ? c->token_in : DEF_TOKEN_IN;
+}
+
+int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c)
+{
+    return c->cache_max_ttl == OA2F_UNSET ? -1 : c->cache_max_ttl;
+}
+
+int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
+{
+    return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
 }
 
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c)
@@ -223,13 +187,549 @@ oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
            ? OA2F_PROFILE_GATEWAY : (oa2f_profile_e)c->status_profile;
 }
 
-int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
-{
-    return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
-}
-
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
 {
     return c->strip_token == OA2F_UNSET ? OA2F_STRIP_QUERY
                                         : (oa2f_strip_e)c->strip_token;
 }
+
+static const oa2f_srv_conf_t *srv_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &oauth2_federated_module);
+}
+
+const char *oa2f_srv_cache_spec(const server_rec *s)
+{
+    return srv_conf(s)->cache_spec;
+}
+
+const char *oa2f_srv_cache_spec_where(const server_rec *s)
+{
+    return srv_conf(s)->cache_spec_where;
+}
+
+const char *oa2f_srv_cache_secret(const server_rec *s)
+{
+    return srv_conf(s)->cache_secret;
+}
+
+/* ---- header prefixes -------------------------------------------------- */
+
+/* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
+ * default first: a client-sent header with any of them is removed from
+ * every request, wherever the prefix was configured (README "Trust
+ * boundaries"). Prefixes are config-file only, so all are known here.
+ * NULL outside a generation's configuration pool. */
+static apr_array_header_t *header_prefixes;
+
+static apr_status_t forget_header_prefixes(void *unused)
+{
+    header_prefixes = NULL;
+    return APR_SUCCESS;
+}
+
+void oa2f_conf_pre_config(apr_pool_t *pconf)
+{
+    header_prefixes = apr_array_make(pconf, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(header_prefixes, const char *) = DEF_HEADER_PREFIX;
+    apr_pool_cleanup_register(pconf, NULL, forget_header_prefixes,
+                              apr_pool_cleanup_null);
+}
+
+static void note_header_prefix(const char *prefix)
+{
+    int i;
+
+    if (!header_prefixes) {
+        return;
+    }
+    for (i = 0; i < header_prefixes->nelts; i++) {
+        if (!strcasecmp(APR_ARRAY_IDX(header_prefixes, i, const char *),
+                        prefix)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(header_prefixes, const char *) =
+        apr_pstrdup(header_prefixes->pool, prefix);
+}
+
+const apr_array_header_t *oa2f_conf_header_prefixes(void)
+{
+    static const char *def[] = { DEF_HEADER_PREFIX };
+    static const apr_array_header_t only_default = {
+        NULL, sizeof(const char *), 1, 1, (char *)def
+    };
+
+    return header_prefixes ? header_prefixes : &only_default;
+}
+
+/* ---- helpers for the handlers ----------------------------------------- */
+
+/* This scope's provider settings, made on its first provider directive. */
+static oa2f_provider_conf_t *provider_conf(cmd_parms *cmd, void *mconfig)
+{
+    oa2f_dir_conf_t *c = mconfig;
+    oa2f_provider_conf_t *pc = c->provider_conf;
+
+    if (!pc) {
+        pc = apr_pcalloc(cmd->pool, sizeof(*pc));
+        pc->client_auth = OA2F_UNSET;
+        pc->send_token_in = OA2F_UNSET;
+        pc->connect_timeout_ms = OA2F_UNSET;
+        pc->total_timeout_ms = OA2F_UNSET;
+        pc->ssl_verify = OA2F_UNSET;
+        c->provider_conf = pc;
+    }
+    return pc;
+}
+
+static const char *check_url(cmd_parms *cmd, const char *url,
+                             const char *const *schemes)
+{
+    apr_uri_t uri;
+    int i;
+
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
+        || !uri.scheme || !uri.hostname || !*uri.hostname) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL",
+                            cmd->cmd->name, url);
+    }
+    for (i = 0; schemes[i]; i++) {
+        if (strcasecmp(uri.scheme, schemes[i]) == 0) {
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' uses scheme '%s'; expected "
+                        "http or https", cmd->cmd->name, url, uri.scheme);
+}
+
+/* One of a directive's keywords (case-insensitive) into *out. */
+typedef struct {
+    const char *word;
+    int value;
+} keyword_t;
+
+static const char *parse_keyword(cmd_parms *cmd, const char *arg,
+                                 const keyword_t *words, int *out)
+{
+    const char *list = NULL;
+    int i;
+
+    for (i = 0; words[i].word; i++) {
+        if (!strcasecmp(arg, words[i].word)) {
+            *out = words[i].value;
+            return NULL;
+        }
+        list = list ? apr_pstrcat(cmd->temp_pool, list, ", ", words[i].word,
+                                  NULL)
+                    : words[i].word;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %s",
+                        cmd->cmd->name, arg, list);
+}
+
+/* A whole number of seconds >= 0. */
+static const char *parse_seconds(cmd_parms *cmd, const char *arg, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < 0 || v > 100L * 365 * 86400) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+                            "(0 or more)", cmd->cmd->name, arg);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+/* Seconds, fractions allowed, > 0 and <= 600, into milliseconds. */
+static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(arg, &end);
+    if (!*arg || *end || errno || !(v > 0) || v > 600) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a timeout in seconds "
+                            "(more than 0, at most 600)", cmd->cmd->name,
+                            arg);
+    }
+    *ms = (long)(v * 1000.0 + 0.5);
+    if (*ms < 1) {
+        *ms = 1;
+    }
+    return NULL;
+}
+
+/* ---- provider directives ---------------------------------------------- */
+
+static const char *set_provider(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const oa2f_dialect_t *d = oa2f_dialect_find(arg);
+
+    if (!d) {
+        return apr_psprintf(cmd->pool, "%s: unknown provider dialect '%s'; "
+                            "expected one of %s", cmd->cmd->name, arg,
+                            oa2f_dialect_names());
+    }
+    pc->dialect_name = d->name;
+    return NULL;
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *mconfig,
+                                const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    pc->endpoint = arg;
+    return NULL;
+}
+
+static const char *set_client_id(cmd_parms *cmd, void *mconfig,
+                                 const char *arg)
+{
+    provider_conf(cmd, mconfig)->client_id = arg;
+    return NULL;
+}
+
+static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    provider_conf(cmd, mconfig)->client_secret = arg;
+    return NULL;
+}
+
+static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    static const keyword_t words[] = {
+        { "basic", OA2F_AUTH_BASIC }, { "post", OA2F_AUTH_POST },
+        { "none", OA2F_AUTH_NONE }, { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &provider_conf(cmd, mconfig)->client_auth);
+}
+
+static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    static const keyword_t words[] = {
+        { "query", OA2F_TOKEN_SEND_QUERY }, { "header", OA2F_TOKEN_SEND_HEADER },
+        { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &provider_conf(cmd, mconfig)->send_token_in);
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *mconfig,
+                               const char *connect, const char *total)
+{
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *err;
+    long cms, tms;
+
+    if ((err = parse_timeout(cmd, connect, &cms))
+        || (err = parse_timeout(cmd, total, &tms))) {
+        return err;
+    }
+    if (cms > tms) {
+        return apr_psprintf(cmd->pool, "%s: the connect timeout (%s) is "
+                            "longer than the total timeout (%s)",
+                            cmd->cmd->name, connect, total);
+    }
+    pc->connect_timeout_ms = cms;
+    pc->total_timeout_ms = tms;
+    return NULL;
+}
+
+static const char *set_proxy(cmd_parms *cmd, void *mconfig,
+                             const char *url, const char *userpwd)
+{
+    static const char *const proxy_schemes[] = {
+        "http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL
+    };
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *err;
+
+    if (!strcasecmp(url, "none")) {
+        pc->proxy = NULL;
+        pc->proxy_userpwd = NULL;
+        pc->proxy_set = 1;
+        return NULL;
+    }
+    if ((err = check_url(cmd, url, proxy_schemes))) {
+        return err;
+    }
+    if (userpwd && !strchr(userpwd, ':')) {
+        return apr_psprintf(cmd->pool, "%s: the credentials must be "
+                            "USER:PASSWORD", cmd->cmd->name);
+    }
+    pc->proxy = url;
+    pc->proxy_userpwd = userpwd;
+    pc->proxy_set = 1;
+    return NULL;
+}
+
+static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
+{
+    provider_conf(cmd, mconfig)->ssl_verify = on ? 1 : 0;
+    return NULL;
+}
+
+/* The CA file's content becomes part of the provider identity, so that
+ * a verdict obtained under other trust anchors (a changed file and a
+ * graceful restart included) is never reused (README "Trust
+ * boundaries"). */
+#define CA_FILE_MAX (16 * 1024 * 1024)
+
+static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
+                               const char *arg)
+{
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+    apr_file_t *f;
+    char *data;
+    apr_size_t got = 0;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE,
+                          cmd->temp_pool) != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > CA_FILE_MAX
+        || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                         APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
+                            cmd->cmd->name, arg);
+    }
+    data = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    if (fi.size > 0
+        && apr_file_read_full(f, data, (apr_size_t)fi.size, &got)
+           != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'",
+                            cmd->cmd->name, arg);
+    }
+    apr_file_close(f);
+    pc->ca_file = path;
+    pc->ca_digest = oa2f_provider_digest(cmd->pool, data, got);
+    return NULL;
+}
+
+/* ---- request-side directives ------------------------------------------ */
+
+static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
+                                       const char *arg)
+{
+    static const keyword_t words[] = {
+        { "header", OA2F_TOKEN_IN_HEADER }, { "query", OA2F_TOKEN_IN_QUERY },
+        { NULL, 0 }
+    };
+    oa2f_dir_conf_t *c = mconfig;
+    const char *err;
+    int bit;
+
+    if ((err = parse_keyword(cmd, arg, words, &bit))) {
+        return err;
+    }
+    /* the scope's own lines add up; the merge replaces the parent's */
+    c->token_in |= bit;
+    c->token_in_set = 1;
+    return NULL;
+}
+
+static const char *set_cache_max_ttl(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->cache_max_ttl);
+}
+
+static const char *set_negative_ttl(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
+}
+
+static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
+{
+    ((oa2f_dir_conf_t *)mconfig)->expose_headers = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    const char *s;
+
+    /* a prefix must itself be a valid start of a header name */
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name "
+                            "prefix", cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
+    note_header_prefix(arg);
+    return NULL;
+}
+
+static const char *set_env_prefix(cmd_parms *cmd, void *mconfig,
+                                  const char *arg)
+{
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && *s != '_') {
+            break;
+        }
+    }
+    if (*s || !apr_isalpha(*arg) || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid environment "
+                            "variable prefix (a letter, then letters, "
+                            "digits, _)",
+                            cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->env_prefix = arg;
+    return NULL;
+}
+
+static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
+                                         const char *arg)
+{
+    oa2f_dir_conf_t *c = mconfig;
+
+    if (!c->remote_user_fields) {
+        c->remote_user_fields = apr_array_make(cmd->pool, 4,
+                                               sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->remote_user_fields, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    static const keyword_t words[] = {
+        { "query", OA2F_STRIP_QUERY }, { "all", OA2F_STRIP_ALL },
+        { "none", OA2F_STRIP_NONE }, { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->strip_token);
+}
+
+static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
+{
+    static const keyword_t words[] = {
+        { "gateway", OA2F_PROFILE_GATEWAY }, { "rfc6750", OA2F_PROFILE_RFC6750 },
+        { NULL, 0 }
+    };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->status_profile);
+}
+
+/* ---- server directives ------------------------------------------------ */
+
+static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    sc->cache_spec = arg;
+    sc->cache_spec_where = apr_psprintf(cmd->pool, "%s:%d",
+                                        cmd->directive->filename,
+                                        cmd->directive->line_num);
+    return NULL;
+}
+
+static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (!*arg) {
+        return apr_psprintf(cmd->pool, "%s: the secret is empty",
+                            cmd->cmd->name);
+    }
+    sc->cache_secret = arg;
+    return NULL;
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+/* Where credentials go and what the backend trusts is decided by the
+ * configuration files only (server, virtual hosts, <Location>,
+ * <Directory>, <Files>), never by .htaccess (README "Trust
+ * boundaries"); who may pass stays .htaccess-able with AuthConfig. */
+#define PROVIDER_CONF (RSRC_CONF | ACCESS_CONF)
+
+const command_rec oa2f_cmds[] = {
+    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, PROVIDER_CONF,
+        "validation dialect: introspection, pingfederate, openam or mule"),
+    AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, PROVIDER_CONF,
+        "the provider's validation endpoint URL (http or https)"),
+    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, PROVIDER_CONF,
+        "client id this resource server presents to the provider"),
+    AP_INIT_TAKE1("OAuth2FederatedClientSecret", set_client_secret, NULL,
+        PROVIDER_CONF, "client secret this resource server presents"),
+    AP_INIT_TAKE1("OAuth2FederatedClientAuth", set_client_auth, NULL,
+        PROVIDER_CONF, "client authentication: basic, post or none"),
+    AP_INIT_TAKE1("OAuth2FederatedSendTokenIn", set_send_token_in, NULL,
+        PROVIDER_CONF, "openam: send the token as query parameter or header"),
+    AP_INIT_ITERATE("OAuth2FederatedAcceptTokenIn", set_accept_token_in, NULL,
+        OR_AUTHCFG, "where a client may present the token: header, query"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheMaxTTL", set_cache_max_ttl, NULL,
+        OR_AUTHCFG, "seconds a validation may be reused at most (0: never)"),
+    AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
+        OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+    AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
+        OR_AUTHCFG, "send the provider's fields to the backend as headers"),
+    AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
+        PROVIDER_CONF, "prefix of the headers sent to the backend"),
+    AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,
+        PROVIDER_CONF, "prefix of the environment variables for subprocesses"),
+    AP_INIT_ITERATE("OAuth2FederatedRemoteUserField", set_remote_user_field,
+        NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
+    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, PROVIDER_CONF,
+        "connect and total timeout of one provider call, in seconds"),
+    AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, PROVIDER_CONF,
+        "outgoing proxy URL for provider calls [USER:PASSWORD]"),
+    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, PROVIDER_CONF,
+        "verify the provider's certificate and host name"),
+    AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
+        "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE1("OAuth2FederatedStripToken", set_strip_token, NULL,
+        OR_AUTHCFG, "what of the token the handler still sees: query (the "
+        "access_token parameter is removed), all, none"),
+    AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
+        OR_AUTHCFG, "status map: gateway or rfc6750"),
+    AP_INIT_TAKE1("OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
+        "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),
+    AP_INIT_TAKE1("OAuth2FederatedCacheSecret", set_cache_secret, NULL,
+        RSRC_CONF, "key of the HMAC that names cache entries"),
+    { NULL }
+};

@@ -6,6 +6,10 @@
 #include <http_core.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_authn.h"
+#include "mod_oa2f_config.h"
+#include "mod_oa2f_enrich.h"
+#include "mod_oa2f_respond.h"
 #include "oa2f_sanitize.h"
 
 /* post_read_request: runs once per request read from a client, before

@@ -9,6 +9,7 @@
 #include <http_protocol.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_respond.h"
 
 /* A quoted-string body for a challenge attribute: RFC 6750 §3 allows
  * %x20-21 / %x23-5B / %x5D-7E, so drop '"', '\' and controls. */

@@ -8,6 +8,7 @@
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_shm.h"
 
 /* This generation's view of the segment. */
 static oa2f_stats_t *stats;

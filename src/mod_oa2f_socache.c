@@ -17,6 +17,9 @@
 #include <util_mutex.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_config.h"
+#include "mod_oa2f_shm.h"
+#include "mod_oa2f_socache.h"
 #include "oa2f_cache_entry.h"
 #include "oa2f_cache_parts.h"
 #include "oa2f_keyer.h"
@@ -126,9 +129,13 @@ int oa2f_cache_pre_config(apr_pool_t *pconf)
            == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static oa2f_srv_conf_t *main_conf(server_rec *s)
+/* "file:line" of the OAuth2FederatedCache directive, for messages. */
+static const char *where(const server_rec *s, const char **sep)
 {
-    return ap_get_module_config(s->module_config, &oauth2_federated_module);
+    const char *w = oa2f_srv_cache_spec_where(s);
+
+    *sep = w ? " at " : "";
+    return w ? w : "";
 }
 
 /* Split "name[:args]"; *args is NULL when there are none. */
@@ -145,20 +152,20 @@ static const char *spec_name(apr_pool_t *p, const char *spec,
 /* Runs for `apachectl -t` too: an unknown provider fails the test. */
 int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
 {
-    oa2f_srv_conf_t *sc = main_conf(s);
-    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
+    const char *spec = oa2f_srv_cache_spec(s) ? oa2f_srv_cache_spec(s)
+                                              : DEFAULT_CACHE_SPEC;
+    const char *sep, *at = where(s, &sep);
     const char *args, *name = spec_name(pconf, spec, &args);
 
     if (!strcasecmp(name, "none")) {
         return OK;
     }
-    if (is_shared_backend(name) && !sc->cache_secret) {
+    if (is_shared_backend(name) && !oa2f_srv_cache_secret(s)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10312)
                      "OAuth2FederatedCache %s%s%s: a cache shared with other "
                      "servers needs OAuth2FederatedCacheSecret, so that its "
                      "entries are encrypted and authenticated", spec,
-                     sc->cache_spec_where ? " at " : "",
-                     sc->cache_spec_where ? sc->cache_spec_where : "");
+                     sep, at);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
@@ -166,8 +173,7 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10301)
                      "OAuth2FederatedCache %s%s%s: socache provider '%s' "
                      "is not available (is socache_%s_module loaded?)",
-                     spec, sc->cache_spec_where ? " at " : "",
-                     sc->cache_spec_where ? sc->cache_spec_where : "",
+                     spec, sep, at,
                      name, name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -235,8 +241,8 @@ static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
 int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *s)
 {
-    oa2f_srv_conf_t *sc = main_conf(s);
-    const char *spec = sc->cache_spec ? sc->cache_spec : DEFAULT_CACHE_SPEC;
+    const char *spec = oa2f_srv_cache_spec(s) ? oa2f_srv_cache_spec(s)
+                                              : DEFAULT_CACHE_SPEC;
     const char *args, *name = spec_name(ptemp, spec, &args);
     int n, i, rc;
 
@@ -245,7 +251,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     memset(part_mutex, 0, sizeof(part_mutex));
     local_copy = NULL;
     key_memo = NULL;
-    secret = sc->cache_secret;
+    secret = oa2f_srv_cache_secret(s);
     sealed = 0;
     if (secret) {
         if (!oa2f_seal_key_derive(&seal_key, secret)) {

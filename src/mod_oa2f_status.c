@@ -5,6 +5,8 @@
 #include <http_protocol.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_shm.h"
+#include "mod_oa2f_status.h"
 
 #define STATUS_HANDLER "oauth2-federated-status"
 

@@ -4,11 +4,16 @@
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_config.h"
+#include "mod_oa2f_shm.h"
+#include "mod_oa2f_socache.h"
+#include "mod_oa2f_verdict.h"
 #include "oa2f_verdict.h"
 
 typedef struct {
     request_rec *r;
     const oa2f_dir_conf_t *conf;
+    const oa2f_provider_t *prov;    /* the location's, built already */
     oa2f_http_pool_t *hp;
 } baton_t;
 
@@ -21,7 +26,7 @@ static long long clock_now(void *baton)
 static int key_of(void *baton, const char *token,
                unsigned char key[OA2F_CACHE_KEY_LEN])
 {
-    return oa2f_cache_key_of(((baton_t *)baton)->conf->provider, token, key);
+    return oa2f_cache_key_of(((baton_t *)baton)->prov, token, key);
 }
 
 static int get_entry(void *baton, const unsigned char *key, long long now,
@@ -72,7 +77,7 @@ static void ask_provider(void *baton, const char *token,
 {
     baton_t *b = baton;
 
-    oa2f_remote_validate(b->hp, b->r->pool, b->conf->provider, token, out);
+    oa2f_remote_validate(b->hp, b->r->pool, b->prov, token, out);
 }
 
 static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
@@ -102,15 +107,15 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           oa2f_http_pool_t *hp, const char *token,
                           oa2f_validation_t *out)
 {
-    baton_t b = { r, conf, hp };
+    baton_t b = { r, conf, oa2f_conf_provider(conf), hp };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;
     vr.baton = &b;
     vr.pool = r->pool;
     vr.stats = oa2f_stats();
-    vr.provider = conf->provider;
-    vr.max_ttl = conf->cache_max_ttl;
+    vr.provider = b.prov;
+    vr.max_ttl = oa2f_conf_cache_max_ttl(conf);
     vr.negative_ttl = oa2f_conf_negative_ttl(conf);
     oa2f_verdict(&vr, token, out);
 }

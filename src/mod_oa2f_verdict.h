@@ -1,9 +1,11 @@
-/* The verdict of one request on this server (src/oa2f_verdict.h on the
- * socache, the shared flight table and libcurl). Needs the configuration
- * types of mod_oa2f_private.h, which includes it. */
+/* The verdict of one request on this server (oa2f_verdict.h on the
+ * socache, the shared flight table and libcurl). */
 #ifndef MOD_OA2F_VERDICT_H
 #define MOD_OA2F_VERDICT_H
 
+#include <httpd.h>
+
+#include "mod_oa2f_config.h"
 #include "oa2f_remote.h"
 
 /* The verdict on token for this location, in *out (in r->pool). hp is

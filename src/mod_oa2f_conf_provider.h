@@ -1,0 +1,14 @@
+/* When the provider object of a scope is built
+ * (src/mod_oa2f_conf_provider.c); read it with oa2f_conf_provider(). */
+#ifndef MOD_OA2F_CONF_PROVIDER_H
+#define MOD_OA2F_CONF_PROVIDER_H
+
+#include <httpd.h>
+
+/* post_config (s: the main server): the provider of every scope the
+ * servers keep, with its cache keyer, in pconf. */
+void oa2f_conf_providers_post_config(apr_pool_t *pconf, server_rec *s);
+/* child_init: the table of providers this child builds on first use. */
+void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s);
+
+#endif

@@ -1,0 +1,118 @@
+/* Configuration (src/mod_oa2f_config.c): the directive table, the
+ * per-directory and server records, and their getters, which apply the
+ * defaults (README "Directives"). */
+#ifndef MOD_OA2F_CONFIG_H
+#define MOD_OA2F_CONFIG_H
+
+#include <httpd.h>
+
+#include "oa2f_outcome.h"
+#include <http_config.h>
+
+#include "oa2f_provider.h"
+
+/* A number or keyword directive that was not given. */
+#define OA2F_UNSET (-1)
+
+typedef enum {
+    OA2F_STRIP_QUERY = 0,        /* the access_token query parameter   */
+    OA2F_STRIP_ALL,              /* that and the Authorization header  */
+    OA2F_STRIP_NONE
+} oa2f_strip_e;
+
+/* What one scope's provider directives said (they are config-file only,
+ * README "Trust boundaries"). Unset members are NULL or OA2F_UNSET; the
+ * proxy, which can be set to none (NULL), has a flag. */
+typedef struct {
+    const char *dialect_name;
+    const char *endpoint;
+    const char *client_id;
+    const char *client_secret;
+    int client_auth;             /* oa2f_client_auth_e                 */
+    int send_token_in;           /* oa2f_token_send_e                  */
+    long connect_timeout_ms;
+    long total_timeout_ms;
+    int ssl_verify;              /* 0 or 1                             */
+    const char *ca_file;
+    const char *ca_digest;       /* of ca_file's content               */
+    const char *proxy;
+    const char *proxy_userpwd;
+    unsigned proxy_set:1;
+    /* the provider these settings make: built once, see
+     * src/mod_oa2f_conf_provider.c */
+    oa2f_provider_t *built;
+} oa2f_provider_conf_t;
+
+/* Per-directory configuration. Every member starts unset; defaults are
+ * applied when read (oa2f_conf_*()), so "unset" survives every merge.
+ * Unset is NULL or OA2F_UNSET, except for token_in, a set of bits that
+ * the lines of one scope add up, which has a flag. */
+typedef struct {
+    /* NULL when no provider directive applies here */
+    oa2f_provider_conf_t *provider_conf;
+    /* the provider of provider_conf once known; read it through
+     * oa2f_conf_provider(), which builds it when a request-time merge
+     * made new settings */
+    oa2f_provider_t *provider;
+
+    /* what the request side needs */
+    int token_in;                /* OA2F_TOKEN_IN_* bits               */
+    unsigned token_in_set:1;
+    int cache_max_ttl;           /* seconds or UNSET = until expiry    */
+    int negative_ttl;            /* seconds or UNSET = 0               */
+    int expose_headers;          /* 0, 1 or UNSET                      */
+    const char *header_prefix;
+    const char *env_prefix;
+    apr_array_header_t *remote_user_fields;   /* const char *          */
+    int status_profile;          /* oa2f_profile_e or UNSET            */
+    int strip_token;             /* oa2f_strip_e or UNSET              */
+} oa2f_dir_conf_t;
+
+/* Server configuration (README "Directives", *server*: the main server
+ * only). */
+typedef struct {
+    const char *cache_spec;      /* NULL = default "shmcb"             */
+    const char *cache_spec_where;/* "file:line" of the directive       */
+    const char *cache_secret;    /* NULL = plain SHA-256 keys          */
+} oa2f_srv_conf_t;
+
+extern const command_rec oa2f_cmds[];
+void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *oa2f_create_dir_conf(apr_pool_t *p, char *dir);
+void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+/* pre_config: start collecting this generation's header prefixes. */
+void oa2f_conf_pre_config(apr_pool_t *pconf);
+
+/* ---- getters: the value in force, defaults applied ------------------ */
+/* This scope's provider, finished (identity, Basic header, cache keyer),
+ * or NULL when no provider directive applies here; defined in
+ * src/mod_oa2f_conf_provider.c, which says when it is built. */
+const oa2f_provider_t *oa2f_conf_provider(const oa2f_dir_conf_t *c);
+int oa2f_conf_token_in(const oa2f_dir_conf_t *c);
+/* Seconds; 0 = never reuse a validation, -1 = until the token expires. */
+int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c);
+int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c);
+int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c);
+const char *oa2f_conf_header_prefix(const oa2f_dir_conf_t *c);
+const char *oa2f_conf_env_prefix(const oa2f_dir_conf_t *c);
+const apr_array_header_t *oa2f_conf_remote_user_fields(
+    const oa2f_dir_conf_t *c);
+oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c);
+oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c);
+/* The provider settings make, defaults applied, not yet finished
+ * (no identity, no Basic header, no keyer). */
+void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
+                                 oa2f_provider_t *out);
+/* Every header prefix of this configuration (the default included),
+ * for the server-wide strip of client-sent headers. */
+const apr_array_header_t *oa2f_conf_header_prefixes(void);
+
+/* s is the main server: the server directives are allowed there only.
+ * NULL = the default, shmcb. */
+const char *oa2f_srv_cache_spec(const server_rec *s);
+/* "file:line" of OAuth2FederatedCache, NULL when it was not given. */
+const char *oa2f_srv_cache_spec_where(const server_rec *s);
+/* NULL = none: plain SHA-256 keys, unsealed entries. */
+const char *oa2f_srv_cache_secret(const server_rec *s);
+
+#endif
