@@ -7,7 +7,7 @@ after changing the seeds below, or the cache entry layout:
     python3 fuzz/make_corpus.py              # every corpus
     python3 fuzz/make_corpus.py cache_seal   # only these
 
-Seeds: the example answers of shared/PROVIDERS.md §2-§5, hostile JSON
+Seeds: the example answers of docs/providers.md §3-§6, hostile JSON
 (deep nesting, NUL escapes, huge numbers, duplicate keys, …), Authorization
 header forms, query string forms, provider field names, scope strings and
 cache entries (encoded by the cache_entry target itself, so build it first:
@@ -22,7 +22,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 
-# ---- provider answers (PROVIDERS.md) -------------------------------------
+# ---- provider answers (docs/providers.md) ---------------------------------
 
 RFC7662_FULL = b"""{
   "active": true,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Lint the log tags (STYLE.md §5): every ap_log_*error call carries an
+# Lint the log tags (README "Logging"): every ap_log_*error call carries an
 # OA2F_LOGNO(n) tag, and no number is used twice.
 set -eu
 cd "$(dirname "$0")/.."

@@ -120,8 +120,8 @@ static int log_level_for(oa2f_outcome_e o)
 
 /* httpd logs the request line (%r) as it came, query included: mask
  * every access_token parameter in it, so that a token sent in the query
- * reaches no access or error log (SPEC §4). The query itself (r->args)
- * is left alone for the handler. */
+ * reaches no access or error log (README "Trust boundaries"), whatever
+ * OAuth2FederatedStripToken leaves of the query itself. */
 static void mask_request_line(request_rec *r)
 {
     static const char name[] = "access_token=";

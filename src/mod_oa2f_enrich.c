@@ -1,5 +1,6 @@
-/* What the backend receives (SPEC §4): client-sent headers with our
- * prefix are dropped first, on every request; after a successful check
+/* What the backend receives (README "What the backend receives"):
+ * client-sent headers with any of our prefixes are dropped first, on
+ * every request; after a successful check
  * the provider's fields become request headers and subprocess variables.
  * Nothing here touches the response sent to the client. */
 #include <apr_strings.h>

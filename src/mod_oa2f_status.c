@@ -1,5 +1,5 @@
-/* SetHandler oauth2-federated-status (SPEC §7), and the per-request
- * outcome counter it reports. Restrict the location with Require ip. */
+/* SetHandler oauth2-federated-status (README "Status page"), and the
+ * per-request outcome counter it reports. Restrict the location with Require ip. */
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>

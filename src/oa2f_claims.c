@@ -343,7 +343,7 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
         apr_array_header_t *items;
         const char *value;
 
-        /* null means absent (PROVIDERS.md §10 item 11) */
+        /* null means absent (docs/providers.md, edge case 10) */
         if (!v || is_skipped(name, skip)) {
             continue;
         }

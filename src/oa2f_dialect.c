@@ -1,6 +1,6 @@
-/* The four validation dialects of SPEC §5, one table row each. Every row
+/* The four validation dialects (README "Providers"), one table row each. Every row
  * ends in the same oa2f_claims_t; nothing dialect-specific leaves here.
- * Wire formats: shared/PROVIDERS.md §2 (RFC 7662), §3.2 (PingFederate
+ * Wire formats: docs/providers.md §3 (RFC 7662), §4 (PingFederate
  * validate_bearer), §4.1 (OpenAM tokeninfo), §5.1 (Mule /validate). */
 #include <string.h>
 #include <json-c/json.h>
@@ -62,8 +62,8 @@ static const char *oauth_error(apr_pool_t *p, const oa2f_http_resp_t *resp)
     return out;
 }
 
-/* SPEC §5: invalid_client / unauthorized_client mean our credentials
- * were refused (403), whatever the dialect. */
+/* invalid_client / unauthorized_client mean our credentials were refused
+ * (403), whatever the dialect (docs/providers.md §2.2). */
 static int refused_client(apr_pool_t *p, const oa2f_http_resp_t *resp)
 {
     const char *err = oauth_error(p, resp);
@@ -84,7 +84,7 @@ static void start_request(apr_pool_t *p, oa2f_http_req_t *req,
     req->url = url;
     req->body = NULL;
     req->headers = apr_array_make(p, 4, sizeof(const char *));
-    /* PROVIDERS.md §10 item 16: never let a provider choose HTML */
+    /* docs/providers.md, edge case 16: never let a provider choose HTML */
     add_header(p, req, "Accept: application/json");
 }
 
@@ -119,7 +119,7 @@ static const char *url_with_token(apr_pool_t *p, const char *url,
 }
 
 /* Relative expiry (expires_in) made absolute from the time the request
- * was sent (PROVIDERS.md §1.3). Returns 0 on a malformed member. */
+ * was sent (docs/providers.md §2.3). Returns 0 on a malformed member. */
 static int take_expires_in(apr_pool_t *p, const char *dialect,
                            struct json_object *obj,
                            const oa2f_http_resp_t *resp, oa2f_claims_t *c,
@@ -160,7 +160,7 @@ static oa2f_claims_t *claims_for(apr_pool_t *p, const oa2f_http_resp_t *resp)
     return c;
 }
 
-/* ---- introspection: RFC 7662 (PROVIDERS.md §2) ------------------------- */
+/* ---- introspection: RFC 7662 (docs/providers.md §3) ------------------ */
 
 static void introspection_build(apr_pool_t *p, const oa2f_provider_t *prov,
                                 const char *token, oa2f_http_req_t *req)
@@ -196,7 +196,7 @@ static oa2f_outcome_e introspection_interpret(apr_pool_t *p,
     }
     if (resp->status == 400
         && strcmp(oauth_error(p, resp), "unsupported_token_type") == 0) {
-        /* PROVIDERS.md §10 item 30: a kind of token it cannot inspect */
+        /* docs/providers.md, edge case 26: a kind of token it cannot inspect */
         *why = "introspection: the provider cannot introspect this token";
         *claims = claims_for(p, resp);
         return OA2F_INACTIVE;
@@ -214,7 +214,7 @@ static oa2f_outcome_e introspection_interpret(apr_pool_t *p,
     c = claims_for(p, resp);
     *claims = c;
     /* Only the JSON boolean true is active: not "true", 1 or null
-     * (PROVIDERS.md §10 item 1, the Symfony truthiness bug). */
+     * (docs/providers.md, edge case 1). */
     if (!active || !json_object_is_type(active, json_type_boolean)
         || !json_object_get_boolean(active)) {
         *why = "introspection: the provider says the token is not active";
@@ -232,7 +232,7 @@ static oa2f_outcome_e introspection_interpret(apr_pool_t *p,
     return OA2F_OK;
 }
 
-/* ---- pingfederate: validate_bearer grant (PROVIDERS.md §3.2) ----------- */
+/* ---- pingfederate: validate_bearer grant (docs/providers.md §4) ------ */
 
 static void pingfederate_build(apr_pool_t *p, const oa2f_provider_t *prov,
                                const char *token, oa2f_http_req_t *req)
@@ -258,7 +258,8 @@ static oa2f_outcome_e pingfederate_interpret(apr_pool_t *p,
 
     if (resp->status >= 400 && resp->status < 500) {
         const char *err = oauth_error(p, resp);
-        /* SPEC §5: invalid_grant or invalid_token say the token is bad */
+        /* invalid_grant or invalid_token say the token is bad
+         * (docs/providers.md §4.3) */
         if (strcmp(err, "invalid_grant") == 0
             || strcmp(err, "invalid_token") == 0) {
             *why = apr_psprintf(p, "pingfederate: %s: the token is not "
@@ -312,7 +313,7 @@ static oa2f_outcome_e pingfederate_interpret(apr_pool_t *p,
     return OA2F_OK;
 }
 
-/* ---- openam: /oauth2/tokeninfo (PROVIDERS.md §4.1) --------------------- */
+/* ---- openam: /oauth2/tokeninfo (docs/providers.md §5) ---------------- */
 
 static void openam_build(apr_pool_t *p, const oa2f_provider_t *prov,
                          const char *token, oa2f_http_req_t *req)
@@ -391,7 +392,7 @@ static oa2f_outcome_e openam_interpret(apr_pool_t *p,
     return status_interpret(p, "openam", 0, skip, resp, claims, why);
 }
 
-/* ---- mule: {provider}/validate (PROVIDERS.md §5.1) --------------------- */
+/* ---- mule: {provider}/validate (docs/providers.md §6) ---------------- */
 
 static void mule_build(apr_pool_t *p, const oa2f_provider_t *prov,
                        const char *token, oa2f_http_req_t *req)

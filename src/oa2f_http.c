@@ -229,7 +229,7 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
 #else
     SETOPT(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    /* PROVIDERS.md §10 item 17: a validation endpoint must not redirect */
+    /* docs/providers.md, edge case 17: a validation endpoint must not redirect */
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, prov->connect_timeout_ms);
     SETOPT(h, CURLOPT_TIMEOUT_MS, prov->total_timeout_ms);

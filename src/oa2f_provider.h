@@ -45,7 +45,7 @@ typedef struct {
     void *keyer;
 } oa2f_provider_t;
 
-/* Default cap on a provider answer (SPEC §3: over 1 MiB is unusable). */
+/* Default cap on a provider answer (README "Requests and answers": over 1 MiB is unusable). */
 #define OA2F_MAX_ANSWER (1024 * 1024)
 
 /* Compute p->identity and p->basic_header (allocated in pool). Call once

@@ -1,6 +1,6 @@
 /* Header and environment names and values built from provider fields.
  * Provider answers are untrusted input: nothing from them may split a
- * header line or forge another header (PROVIDERS.md §10 item 21). */
+ * header line or forge another header (docs/providers.md, edge case 22). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>

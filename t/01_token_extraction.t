@@ -1,4 +1,4 @@
-# Token extraction (SPEC §3): where a token may come from, and every 400
+# Token extraction (README "Requests and answers"): where a token may come from, and every 400
 # case, each checked to leave the provider's introspection count unchanged.
 use strict;
 use warnings FATAL => 'all';

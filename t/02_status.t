@@ -1,4 +1,4 @@
-# The gateway status map (SPEC §3): 401 for tokens that are not active and
+# The gateway status map (README "Requests and answers"): 401 for tokens that are not active and
 # for an unreachable provider, 403 when the provider refuses our
 # credentials, 500 for answers that cannot be used.
 use strict;

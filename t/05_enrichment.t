@@ -1,4 +1,4 @@
-# What the backend receives (SPEC §4): AGW_* variables and
+# What the backend receives (README "What the backend receives"): AGW_* variables and
 # OAUTH2_FEDERATED_RESPONSE for a CGI, X-AGW-<field> headers for a proxied
 # backend (echo.js), REMOTE_USER / AUTH_TYPE; client-sent X-AGW-* removed;
 # control characters dropped; nothing from the answer sent to the client.

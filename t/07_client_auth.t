@@ -39,7 +39,7 @@ sub status_of {
     ($code) = status_of('/cgi/auth/post-as-basic');
     is($code, 403, 'rs-post with basic: provider refuses us, 403');
     # oidc-provider answers 400 invalid_request ("no client authentication
-    # mechanism provided"), not 401: SPEC §5 makes only 401/403 mean "refused
+    # mechanism provided"), not 401: README "Providers" makes only 401/403 mean "refused
     # our credentials" (403); any other answer without "active" is unusable (500).
     ($code) = status_of('/cgi/auth/none');
     ok($code == 403 || $code == 500, "no client authentication: provider refuses us, 403 or 500 (got $code)");

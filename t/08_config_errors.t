@@ -1,4 +1,4 @@
-# Configuration errors (SPEC §2): `apache2 -t -f FILE` on small configs with
+# Configuration errors (README "Directives"): `apache2 -t -f FILE` on small configs with
 # one bad directive each must exit non-zero with a message that names the
 # directive, the file and the line. A good config with every directive is
 # the control: it must say "Syntax OK".
@@ -41,7 +41,7 @@ my @bad = (
     [ 'missing CAFile',            '', 'OAuth2FederatedCAFile /nonexistent/ca.pem', 'OAuth2FederatedCAFile', 1 ],
     [ 'proxy not a URL',           '', 'OAuth2FederatedProxy not-a-url', 'OAuth2FederatedProxy', 1 ],
     [ 'SSLVerify not On/Off',      '', 'OAuth2FederatedSSLVerify sometimes', 'OAuth2FederatedSSLVerify', 1 ],
-    # SPEC §9: prefixes are never empty; an env prefix starts with a letter
+    # README "Trust boundaries": prefixes are never empty; an env prefix starts with a letter
     # and holds only A-Z a-z 0-9 _ (an empty argument is refused by httpd)
     [ 'header prefix with a space', '', 'OAuth2FederatedHeaderPrefix "X AGW"', 'OAuth2FederatedHeaderPrefix', 1 ],
     [ 'empty header prefix',       '', 'OAuth2FederatedHeaderPrefix ""', 'OAuth2FederatedHeaderPrefix', 1 ],

@@ -1,4 +1,4 @@
-# The validation cache (SPEC §6), single-flight and the status page (§7),
+# The validation cache (README "Cache"), single-flight and the status page (§7),
 # against the real provider; provider calls are read from its own counter.
 use strict;
 use warnings FATAL => 'all';

@@ -1,7 +1,7 @@
-# The non-RFC dialects end to end (SPEC §5, issue 4): PingFederate's
+# The non-RFC dialects end to end (README "Providers"): PingFederate's
 # validate_bearer grant, OpenAM tokeninfo and Mule /validate, each through
 # httpd to a CGI backend. The stub servers speak the vendor wire formats
-# (PROVIDERS.md §3.2, §4.1, §5.1) about real tokens of the loopback
+# (docs/providers.md §4, §5, §6) about real tokens of the loopback
 # provider, so scopes, clients and expiry are the provider's own.
 use strict;
 use warnings FATAL => 'all';
@@ -25,7 +25,7 @@ my $rw   = mint_token('app-rw');       # scope "read write", user-app-rw
 my $read = mint_token('app-read');     # scope "read"
 my $bad  = fake_token();
 
-# ---- PingFederate (PROVIDERS.md §3.2) --------------------------------------
+# ---- PingFederate (docs/providers.md §4) ----------------------------------------
 {
     my $res = get_with('/cgi/dialect/ping', $rw);
     is($res->code, 200, 'ping: valid token passes');
@@ -62,7 +62,7 @@ my $bad  = fake_token();
        'ping: garbage answer → 500');
 }
 
-# ---- OpenAM tokeninfo (PROVIDERS.md §4.1) -----------------------------------
+# ---- OpenAM tokeninfo (docs/providers.md §5) -------------------------------------
 {
     my $res = get_with('/cgi/dialect/openam', $rw);
     is($res->code, 200, 'openam: valid token passes');
@@ -88,7 +88,7 @@ my $bad  = fake_token();
        'openam: garbage answer → 500');
 }
 
-# ---- Mule /validate (PROVIDERS.md §5.1) -------------------------------------
+# ---- Mule /validate (docs/providers.md §6) ---------------------------------------
 {
     my $res = get_with('/cgi/dialect/mule', $rw);
     is($res->code, 200, 'mule: valid token passes');

@@ -1,4 +1,4 @@
-# A fleet of two httpd servers sharing one cache (SPEC §6): a real Redis
+# A fleet of two httpd servers sharing one cache (README "Cache"): a real Redis
 # and a real memcached on loopback, each shared by two extra httpd
 # instances this test starts next to the Apache::Test server. A token is
 # introspected once for the whole fleet; the raw token is stored nowhere;
@@ -110,7 +110,7 @@ LoadModule authz_user_module $modules/mod_authz_user.so
 LoadModule $socache_mod
 LoadModule oauth2_federated_module $module
 OAuth2FederatedCache $cache
-# required with redis/memcache (SPEC §9); the same on every server
+# required with redis/memcache (README "Trust boundaries"); the same on every server
 OAuth2FederatedCacheSecret fleet-shared-secret
 <Location /api>
     AuthType oauth2-federated

@@ -1,6 +1,6 @@
 # Hostile provider answers and hostile requests (issue 6, items 3 and 4),
 # over HTTP/1.1, HTTP/1.0 and HTTP/2:
-# each gets the status SPEC §3 gives it, nothing unvalidated reaches the
+# each gets the status README "Requests and answers" gives it, nothing unvalidated reaches the
 # backend, and nothing from an answer can split or add a header.
 use strict;
 use warnings FATAL => 'all';

@@ -1,5 +1,5 @@
 # Trust boundaries of the validation cache (issue 11, points 1, 2, 3 and
-# the memcached part of 9; SPEC §9):
+# the memcached part of 9; README "Trust boundaries"):
 #   1. a verdict never crosses a trust context: TLS verification, the CA
 #      file's content (also across a graceful restart), the outgoing proxy
 #      and its credentials are part of the provider identity;

@@ -1,4 +1,4 @@
-# Trust boundaries inside one request (issue 11, points 4-8; SPEC §9):
+# Trust boundaries inside one request (issue 11, points 4-8; README "Trust boundaries"):
 #   4. the token never leaves the request (an echoed token is dropped from
 #      the answer; OAuth2FederatedStripToken query|all|none);
 #   5. no forged prefix header survives anywhere (every prefix configured

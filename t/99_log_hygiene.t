@@ -1,6 +1,6 @@
 # Runs last. Every token the suite sent was recorded (OA2FTest) while the
 # module logged at trace8 (t/conf/extra.conf.in); no token may appear in
-# full in the error log or an access log (SPEC §4, "Tokens are never written
+# full in the error log or an access log (README "Trust boundaries", "Tokens are never written
 # to logs in full"). Also: no crash and no unexpected error lines.
 use strict;
 use warnings FATAL => 'all';
@@ -65,7 +65,7 @@ ok(length $access, 'the access logs were written');
 my @in_access = leaked($access, @header_tokens);
 is(scalar @in_access, 0, 'no header-sent token in the access logs')
     or diag(join "\n", @in_access[0 .. ($#in_access < 4 ? $#in_access : 4)]);
-# A token in the URL is in httpd's request line ("%r"): SPEC §4 still says
+# A token in the URL is in httpd's request line ("%r"): README still says
 # that no token is logged in full.
 my @q_access = leaked($access, @query_tokens);
 is(scalar @q_access, 0, 'no access_token query parameter in the access logs ("%r")')

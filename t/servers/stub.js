@@ -87,7 +87,7 @@ function onlyMethod(req, res, method) {
 }
 
 // ---- PingFederate ----------------------------------------------------------
-// PROVIDERS.md §3.2 "Legacy validate_bearer grant on /as/token.oauth2":
+// docs/providers.md §4, the validate_bearer grant on /as/token.oauth2:
 //   POST {pf-base}/as/token.oauth2, form
 //   grant_type=urn:pingidentity.com:oauth2:grant_type:validate_bearer&token=…,
 //   client auth Basic or client_id/client_secret in the form.
@@ -149,7 +149,7 @@ async function pingValidateBearer(req, res, body) {
 }
 
 // ---- ForgeRock / OpenAM -----------------------------------------------------
-// PROVIDERS.md §4.1 "/oauth2/tokeninfo (legacy, AM-specific)":
+// docs/providers.md §5, OpenAM's /oauth2/tokeninfo:
 //   GET {am-base}/oauth2/tokeninfo, token as query access_token= or as
 //   Authorization: Bearer; both at once → 400. No RS authentication.
 //   Success: 200, Cache-Control: no-cache, no-store, members access_token,
@@ -199,7 +199,7 @@ async function openamTokeninfo(req, res, url) {
 }
 
 // ---- MuleSoft ---------------------------------------------------------------
-// PROVIDERS.md §5.1 "The Mule OAuth 2.0 Provider's validation endpoint":
+// docs/providers.md §6, the Mule OAuth 2.0 Provider's /validate:
 //   GET {provider}/validate?access_token=<token>; no RS authentication.
 //   Success: 200 {"expires_in":…,"scope":"READ WRITE" (space-separated, ""
 //   when none),"client_id":…,"username":…}, Content-Type
