@@ -2,6 +2,7 @@
 #include <openssl/rand.h>
 
 #include "oa2f_key_memo.h"
+#include "oa2f_seqlock.h"
 
 typedef struct {
     unsigned int seq;               /* odd while a writer is in the slot */
@@ -130,8 +131,7 @@ int oa2f_key_memo_get(oa2f_key_memo_t *m, const void *keyer,
     tag[0] = le64(t);
     tag[1] = le64(t + 8);
     s = &m->slot[tag[0] % m->slots];
-    seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-    if (seq == 0 || (seq & 1)) {
+    if (!(seq = oa2f_seq_read_begin(&s->seq))) {
         return 0;
     }
     if (__atomic_load_n(&s->keyer, __ATOMIC_RELAXED) != keyer
@@ -140,9 +140,7 @@ int oa2f_key_memo_get(oa2f_key_memo_t *m, const void *keyer,
         return 0;
     }
     memcpy(key, s->key, OA2F_CACHE_KEY_LEN);
-    /* everything read above happened before the sequence is checked */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq;
+    return oa2f_seq_read_ok(&s->seq, seq);
 }
 
 void oa2f_key_memo_put(oa2f_key_memo_t *m, const void *keyer,
@@ -156,16 +154,12 @@ void oa2f_key_memo_put(oa2f_key_memo_t *m, const void *keyer,
         return;
     }
     s = &m->slot[tag[0] % m->slots];
-    seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-    if ((seq & 1)
-        || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (!oa2f_seq_write_begin(&s->seq, &seq)) {
         return;                 /* another writer is here: skip */
     }
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&s->keyer, keyer, __ATOMIC_RELAXED);
     __atomic_store_n(&s->tag[0], tag[0], __ATOMIC_RELAXED);
     __atomic_store_n(&s->tag[1], tag[1], __ATOMIC_RELAXED);
     memcpy(s->key, key, OA2F_CACHE_KEY_LEN);
-    __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+    oa2f_seq_write_end(&s->seq, seq);
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "oa2f_local_cache.h"
+#include "oa2f_seqlock.h"
 
 typedef struct {
     unsigned int seq;               /* odd while a writer is in the slot */
@@ -64,8 +65,7 @@ int oa2f_local_cache_get(oa2f_local_cache_t *lc, const unsigned char *key,
         return 0;
     }
     s = slot_for(lc, key);
-    seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-    if (seq == 0 || (seq & 1)) {
+    if (!(seq = oa2f_seq_read_begin(&s->seq))) {
         return 0;
     }
     n = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
@@ -76,9 +76,7 @@ int oa2f_local_cache_get(oa2f_local_cache_t *lc, const unsigned char *key,
     }
     copy = apr_palloc(p, n);
     memcpy(copy, s->data, n);
-    /* everything read above happened before the sequence is checked */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq) {
+    if (!oa2f_seq_read_ok(&s->seq, seq)) {
         return 0;
     }
     *buf = copy;
@@ -97,17 +95,12 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
         return;
     }
     s = slot_for(lc, key);
-    seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-    if ((seq & 1)
-        || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+    if (!oa2f_seq_write_begin(&s->seq, &seq)) {
         return;                 /* another writer is here: skip */
     }
-    /* the odd sequence is visible before any byte below changes */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&s->len, (unsigned int)len, __ATOMIC_RELAXED);
     __atomic_store_n(&s->until, until, __ATOMIC_RELAXED);
     memcpy(s->key, key, OA2F_CACHE_KEY_LEN);
     memcpy(s->data, buf, len);
-    __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+    oa2f_seq_write_end(&s->seq, seq);
 }
