@@ -39,7 +39,8 @@ int oa2f_http_global_init(void);
 typedef struct oa2f_http_pool_t oa2f_http_pool_t;
 oa2f_http_pool_t *oa2f_http_pool_create(apr_pool_t *pool);
 
-/* Perform one call; resp is allocated in p. Never follows redirects. */
+/* Perform one call; what *resp points to is allocated in p. Never
+ * follows redirects. */
 oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
                                      const oa2f_provider_t *prov,
                                      const oa2f_http_req_t *req,
