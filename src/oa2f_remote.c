@@ -14,7 +14,6 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
 
     out->claims = NULL;
     out->why = NULL;
-    out->http_status = 0;
     out->elapsed = 0;
     out->new_connection = 0;
     if (!hp) {
@@ -28,7 +27,6 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
     hr = oa2f_http_perform(hp, p, prov, &req, &resp);
     out->elapsed = resp.elapsed;
     out->new_connection = resp.new_connection;
-    out->http_status = resp.status;
 
     switch (hr) {
     case OA2F_HTTP_DONE:
