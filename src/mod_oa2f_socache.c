@@ -76,11 +76,6 @@ static oa2f_key_memo_t *key_memo;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
 
-int oa2f_cache_enabled(void)
-{
-    return nparts > 0;
-}
-
 static apr_status_t unload_shmcb(void *mod)
 {
     ap_remove_loaded_module(mod);

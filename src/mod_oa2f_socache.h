@@ -20,10 +20,6 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                            server_rec *s);
 void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
 
-/* 0 with OAuth2FederatedCache none, or when this child could not
- * attach the cache. */
-int oa2f_cache_enabled(void);
-
 /* 1 and the cache key of token for prov (oa2f_keyer.h, remembered by
  * this child); 0 when there is no cache or no key. */
 int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
