@@ -50,11 +50,16 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, sanitize_suite());
     srunner_add_suite(sr, claims_suite());
     srunner_add_suite(sr, dialect_suite());
-    srunner_add_suite(sr, cache_suite());
+    srunner_add_suite(sr, keyer_suite());
+    srunner_add_suite(sr, cache_entry_suite());
     srunner_add_suite(sr, flight_suite());
     srunner_add_suite(sr, stats_suite());
     srunner_add_suite(sr, local_cache_suite());
-    srunner_add_suite(sr, trust_suite());
+    srunner_add_suite(sr, cache_parts_suite());
+    srunner_add_suite(sr, provider_suite());
+    srunner_add_suite(sr, bearer_suite());
+    srunner_add_suite(sr, scrub_suite());
+    srunner_add_suite(sr, remote_suite());
     srunner_add_suite(sr, key_memo_suite());
     srunner_add_suite(sr, seal_suite());
     srunner_add_suite(sr, outcome_suite());

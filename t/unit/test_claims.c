@@ -1,5 +1,6 @@
-/* oa2f_claims.c: provider answers into oa2f_claims_t (SPEC §4, §5;
- * PROVIDERS.md §1.3, §1.4, §10 items 1-5, 11, 20, 21). */
+/* oa2f_claims.c: provider answers into oa2f_claims_t (README "What the
+ * backend receives", "Providers"; docs/providers.md §2.3, §2.4, §8 edge
+ * cases 1-5, 10, 19, 20, 21). */
 #include <string.h>
 #include <json-c/json.h>
 #include <apr_strings.h>

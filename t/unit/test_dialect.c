@@ -1,12 +1,12 @@
-/* oa2f_dialect.c: the four validation dialects of SPEC §5, the request
- * each one builds and how each reads an answer (PROVIDERS.md §1.1, §1.3,
- * §2, §3.2, §4.1, §5.1, §10); oa2f_form_encode (oa2f_http.c) and
- * oa2f_verdict_check_expiry (oa2f_verdict.c). */
+/* oa2f_dialect.c: the four validation dialects of README "Providers",
+ * the request each one builds and how each reads an answer
+ * (docs/providers.md §2.1, §2.3, §3, §4, §5, §6, §8). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 
 #include "unit.h"
+#include "ut_common.h"
 #include "oa2f_dialect.h"
 #include "oa2f_verdict.h"
 
@@ -80,42 +80,6 @@ static int header_count(const oa2f_http_req_t *req, const char *name,
     return n;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* application/x-www-form-urlencoded decoding; NULL on a broken escape. */
-static const char *form_decode(const char *s, apr_size_t len)
-{
-    char *out = apr_palloc(ut_pool, len + 1);
-    apr_size_t i, o = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        }
-        else if (s[i] == '%') {
-            if (i + 2 >= len) {
-                return NULL;
-            }
-            if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
-                return NULL;
-            }
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        }
-        else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* The parameters of a form body or query string: decoded name → decoded
  * value (apr_table_t keeps repeats), and, for each name, the raw value
  * under "raw:" + name. */
@@ -130,8 +94,8 @@ static apr_table_t *form_params(const char *s)
         const char *name, *value;
 
         ck_assert_msg(eq != NULL, "parameter without '=': %s", s);
-        name = form_decode(s, (apr_size_t)(eq - s));
-        value = form_decode(eq + 1, plen - (apr_size_t)(eq - s) - 1);
+        name = ut_form_decode(s, (apr_size_t)(eq - s));
+        value = ut_form_decode(eq + 1, plen - (apr_size_t)(eq - s) - 1);
         ck_assert_msg(name && value, "broken %%-escape in %s", s);
         apr_table_add(t, name, value);
         apr_table_add(t, apr_pstrcat(ut_pool, "raw:", name, NULL),
@@ -241,68 +205,6 @@ static void no_secret_in_url(const oa2f_http_req_t *req)
     ck_assert_ptr_null(strstr(req->url, "s3c"));
 }
 
-/* ---- oa2f_form_encode ------------------------------------------------- */
-
-typedef struct {
-    const char *in;
-    const char *want;
-} encode_case_t;
-
-static const encode_case_t encode_cases[] = {
-    { "", "" },
-    { "abcXYZ019", "abcXYZ019" },
-    { "-._*", "-._*" },
-    { "+", "%2B" },
-    { "/", "%2F" },
-    { "=", "%3D" },
-    { "a+b/c=", "a%2Bb%2Fc%3D" },
-    { " ", "+" },
-    { "a b", "a+b" },
-    { "&", "%26" },
-    { "%", "%25" },
-    { ":", "%3A" },
-    { "~", "%7E" },
-    { "?#", "%3F%23" },
-    { "\r\n", "%0D%0A" },
-    { "\xc3\xa9", "%C3%A9" },
-    { "\x7f\xff", "%7F%FF" },
-    { SECRET, SECRET_FORM },
-    { PING_GRANT, "urn%3Apingidentity.com%3Aoauth2%3Agrant_type%3A"
-                  "validate_bearer" },
-};
-
-START_TEST(test_form_encode)
-{
-    const encode_case_t *tc = &encode_cases[_i];
-
-    ck_assert_str_eq(oa2f_form_encode(ut_pool, tc->in), tc->want);
-}
-END_TEST
-
-/* Every byte survives a round trip, and only unreserved bytes stay bare. */
-START_TEST(test_form_encode_all_bytes)
-{
-    char in[256];
-    const char *enc, *dec;
-    int i;
-
-    for (i = 1; i < 256; i++) {
-        in[i - 1] = (char)i;
-    }
-    in[255] = '\0';
-    enc = oa2f_form_encode(ut_pool, in);
-    for (i = 0; enc[i]; i++) {
-        unsigned char c = (unsigned char)enc[i];
-        ck_assert_msg((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                      || (c >= '0' && c <= '9') || strchr("-._*%+", c),
-                      "byte 0x%02x left bare", c);
-    }
-    dec = form_decode(enc, strlen(enc));
-    ck_assert_ptr_nonnull(dec);
-    ck_assert_str_eq(dec, in);
-}
-END_TEST
-
 /* ---- dialect table ---------------------------------------------------- */
 
 START_TEST(test_dialect_find)
@@ -365,7 +267,7 @@ START_TEST(test_build_basic_encoding)
 
     ck_assert_str_eq(basic_pair(req), "id%3Awith+space%2B:p%C3%A4ss%40%3A%25");
 
-    /* the PROVIDERS.md §2.1 example: rs-gateway / s3cr3t */
+    /* the docs/providers.md §3.1 example: rs-gateway / s3cr3t */
     p = provider("introspection", INTROSPECT, OA2F_AUTH_BASIC, "rs-gateway",
                  "s3cr3t");
     req = build(p, "abc");
@@ -410,7 +312,7 @@ START_TEST(test_build_introspection_none)
     ck_assert_int_eq(header_count(req, "Authorization", NULL), 0);
     f = form_params(req->body);
     want_param(f, "token", TOKEN);
-    /* "none": the client id alone identifies us (PROVIDERS.md §1.1) */
+    /* "none": the client id alone identifies us (docs/providers.md §2.1) */
     want_param(f, "client_id", ID);
     ck_assert_int_eq(param_count(f, "client_secret"), 0);
     ck_assert_ptr_null(strstr(req->body, "s3c"));
@@ -511,7 +413,7 @@ START_TEST(test_build_openam_header)
     req = build(p, TOKEN);
 
     want_common(req, "GET");
-    /* one way only: both at once is a 400 from AM (PROVIDERS.md §4.1) */
+    /* one way only: both at once is a 400 from AM (docs/providers.md §5.1) */
     ck_assert_str_eq(req->url, AM_INFO);
     ck_assert_int_eq(header_count(req, "Authorization", &auth), 1);
     ck_assert_str_eq(auth, "Bearer " TOKEN);
@@ -580,7 +482,7 @@ static oa2f_outcome_e interpret(const char *dialect, long status,
                                  why);
 }
 
-/* PROVIDERS.md §2.2 */
+/* docs/providers.md §3.2 */
 static const char introspection_ok[] =
     "{\n"
     "  \"active\": true,\n"
@@ -597,7 +499,7 @@ static const char introspection_ok[] =
     "  \"tenant\": \"acme\"\n"
     "}\n";
 
-/* PROVIDERS.md §3.2 */
+/* docs/providers.md §4 */
 static const char ping_ok[] =
     "{\n"
     "  \"token_type\": \"urn:pingidentity.com:oauth2:validated_token\",\n"
@@ -611,7 +513,7 @@ static const char ping_ok[] =
     "  }\n"
     "}\n";
 
-/* PROVIDERS.md §4.1 */
+/* docs/providers.md §5 */
 static const char openam_ok[] =
     "{\n"
     "  \"access_token\": \"3f1c9b7e-0a44-4d6e-b1f2-5a6b7c8d9e0f\",\n"
@@ -633,7 +535,7 @@ static const char openam_both[] =
     "{\"error\":\"invalid_request\",\"error_description\":\"Access Token "
     "cannot be provided in both query and header\"}";
 
-/* PROVIDERS.md §5.1 */
+/* docs/providers.md §6 */
 static const char mule_ok[] =
     "{\"expires_in\": 1460, \"scope\": \"READ WRITE\", "
     "\"client_id\": \"a3f0c2e1b4d5\", \"username\": \"max\"}";
@@ -655,7 +557,7 @@ static const outcome_case_t outcome_cases[] = {
     { "introspection", 200, "{\"active\":false,\"username\":\"x\"}",
       OA2F_INACTIVE },
     { "introspection", 200, "{\"active\":true}", OA2F_OK },
-    /* only the JSON boolean true is active (PROVIDERS.md §10 item 1) */
+    /* only the JSON boolean true is active (docs/providers.md §8, edge case 1) */
     { "introspection", 200, "{\"active\":\"true\"}", OA2F_INACTIVE },
     { "introspection", 200, "{\"active\":\"TRUE\"}", OA2F_INACTIVE },
     { "introspection", 200, "{\"active\":\"false\"}", OA2F_INACTIVE },
@@ -666,18 +568,18 @@ static const outcome_case_t outcome_cases[] = {
     { "introspection", 200, "{\"active\":\"yes\"}", OA2F_INACTIVE },
     { "introspection", 200, "{\"active\":[true]}", OA2F_INACTIVE },
     { "introspection", 200, "{\"active\":{}}", OA2F_INACTIVE },
-    /* missing active is a broken answer, not an inactive token (item 2) */
+    /* missing active is a broken answer, not an inactive token (edge case 2) */
     { "introspection", 200, "{}", OA2F_BAD_ANSWER },
     { "introspection", 200, "{\"username\":\"jdoe\"}", OA2F_BAD_ANSWER },
     { "introspection", 200, "{\"Active\":true}", OA2F_BAD_ANSWER },
-    /* a duplicated member (item 12) */
+    /* a duplicated member (edge case 12) */
     { "introspection", 200, "{\"active\":false,\"active\":true}",
       OA2F_BAD_ANSWER },
     { "introspection", 200, "{\"active\":true,\"a\":{\"b\":1,\"b\":2}}",
       OA2F_OK },
     { "introspection", 200, "{\"a,\\\"b\":\"x,\\\"y\\\\\",\"active\":true,"
       "\"c\":[{\"d\":1},\"e,f\"]}", OA2F_OK },
-    /* exp must be a number (item 3) */
+    /* exp must be a number (edge case 3) */
     { "introspection", 200, "{\"active\":true,\"exp\":\"1767229200\"}",
       OA2F_BAD_ANSWER },
     { "introspection", 200, "{\"active\":true,\"exp\":true}",
@@ -685,7 +587,7 @@ static const outcome_case_t outcome_cases[] = {
     { "introspection", 200, "{\"active\":true,\"exp\":null}", OA2F_OK },
     { "introspection", 200, "{\"active\":false,\"exp\":\"x\"}",
       OA2F_INACTIVE },
-    /* unusable bodies (item 15, 16) */
+    /* unusable bodies (edge cases 15, 16) */
     { "introspection", 200, "", OA2F_BAD_ANSWER },
     { "introspection", 200, "[{\"active\":true}]", OA2F_BAD_ANSWER },
     { "introspection", 200, "\"active\"", OA2F_BAD_ANSWER },
@@ -694,7 +596,7 @@ static const outcome_case_t outcome_cases[] = {
     { "introspection", 200, "{\"active\":true}{}", OA2F_BAD_ANSWER },
     { "introspection", 200, "<html><body>Sign in</body></html>",
       OA2F_BAD_ANSWER },
-    /* §2.3: our credentials refused */
+    /* docs/providers.md §3.3: our credentials refused */
     { "introspection", 401, ERR("invalid_client"), OA2F_REJECTED },
     { "introspection", 401, "", OA2F_REJECTED },
     { "introspection", 401, ERR("invalid_request"), OA2F_REJECTED },
@@ -702,7 +604,7 @@ static const outcome_case_t outcome_cases[] = {
     /* RFC 6749 §5.2: 400 invalid_client when credentials were in the form */
     { "introspection", 400, ERR("invalid_client"), OA2F_REJECTED },
     { "introspection", 400, ERR("unauthorized_client"), OA2F_REJECTED },
-    /* item 30: a kind of token it cannot introspect */
+    /* edge case 26: a kind of token it cannot introspect */
     { "introspection", 400, ERR("unsupported_token_type"), OA2F_INACTIVE },
     { "introspection", 400, ERR("invalid_request"), OA2F_BAD_ANSWER },
     { "introspection", 400, "", OA2F_BAD_ANSWER },
@@ -824,7 +726,7 @@ START_TEST(test_interpret_outcome)
         if (got == OA2F_INACTIVE) {
             ck_assert_ptr_nonnull(c);
             ck_assert_int_eq(c->active, 0);
-            /* nothing about an inactive token is handed on (item 13) */
+            /* nothing about an inactive token is handed on (edge case 14) */
             ck_assert_int_eq(c->fields->nelts, 0);
         }
     }
@@ -904,14 +806,14 @@ START_TEST(test_introspection_expiry)
 {
     oa2f_claims_t *c;
 
-    /* no exp: no expiry, never cached, but not expired either (item 6) */
+    /* no exp: no expiry, never cached, but not expired either (edge case 6) */
     c = accepted("introspection", "{\"active\":true}");
     ck_assert(c->expires_at == 0);
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
     c = accepted("introspection", "{\"active\":true,\"exp\":null}");
     ck_assert(c->expires_at == 0);
 
-    /* NumericDate fraction truncated (item 4), milliseconds (item 5) */
+    /* NumericDate fraction truncated (edge case 4), milliseconds (edge case 5) */
     c = accepted("introspection", "{\"active\":true,\"exp\":1767229200.75}");
     ck_assert(c->expires_at == 1767229200LL);
     c = accepted("introspection", "{\"active\":true,\"exp\":1767229200123}");
@@ -919,7 +821,7 @@ START_TEST(test_introspection_expiry)
     c = accepted("introspection", "{\"active\":true,\"exp\":1e30}");
     ck_assert(c->expires_at == 253402300799LL);
 
-    /* exp 0 or negative: in the past, never "no expiry" (item 8) */
+    /* exp 0 or negative: in the past, never "no expiry" (edge cases 7 and 8) */
     c = accepted("introspection", "{\"active\":true,\"exp\":0}");
     ck_assert(c->expires_at < 0);
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
@@ -1064,7 +966,7 @@ START_TEST(test_mule_claims)
     want_field(c, "username", "max");
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
 
-    /* "" means no scopes (PROVIDERS.md §1.4) */
+    /* "" means no scopes (docs/providers.md §2.4) */
     c = accepted("mule", "{\"expires_in\":1460,\"scope\":\"\"}");
     ck_assert_int_eq(c->scopes->nelts, 0);
 
@@ -1078,36 +980,12 @@ START_TEST(test_mule_claims)
 }
 END_TEST
 
-/* ---- oa2f_verdict_check_expiry -------------------------------------- */
-
-START_TEST(test_check_expiry)
-{
-    oa2f_claims_t *c = oa2f_claims_make(ut_pool);
-
-    c->active = 1;
-    c->expires_at = 0;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
-    c->expires_at = SENT + 1;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
-    c->expires_at = SENT;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
-    c->expires_at = SENT - 1;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
-    c->expires_at = -1;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
-    c->expires_at = 253402300799LL;
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
-}
-END_TEST
-
 Suite *dialect_suite(void)
 {
     Suite *s = suite_create("dialect");
     TCase *tc;
 
     tc = ut_tcase("build");
-    tcase_add_loop_test(tc, test_form_encode, 0, UT_N(encode_cases));
-    tcase_add_test(tc, test_form_encode_all_bytes);
     tcase_add_test(tc, test_dialect_find);
     tcase_add_test(tc, test_build_introspection_basic);
     tcase_add_test(tc, test_build_basic_encoding);
@@ -1129,7 +1007,6 @@ Suite *dialect_suite(void)
     tcase_add_test(tc, test_ping_expiry);
     tcase_add_test(tc, test_openam_claims);
     tcase_add_test(tc, test_mule_claims);
-    tcase_add_test(tc, test_check_expiry);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,5 @@
 /* oa2f_flight.c: single-flight of provider calls over a table in (shared)
- * memory (issue 3 item 5): one leader per key, followers that see its
+ * memory (README "Cache"): one leader per key, followers that see its
  * outcome, slots shared by other keys, take-over of a dead leader, a
  * leader that at once leads again, and a race of threads on one key. */
 #include <string.h>

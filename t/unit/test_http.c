@@ -18,8 +18,14 @@
 #include <apr_time.h>
 
 #include "unit.h"
+#include "ut_common.h"
 #include "oa2f_dialect.h"
 #include "oa2f_http.h"
+
+/* Client credentials and a grant type with characters a form escapes. */
+#define SECRET "s3c:r+t /%"
+#define SECRET_FORM "s3c%3Ar%2Bt+%2F%25"
+#define PING_GRANT "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
 
 #define SLICE apr_time_from_msec(20)
 #define SERVER_LIFE apr_time_from_sec(5)
@@ -724,6 +730,68 @@ START_TEST(test_http_form_encode)
 }
 END_TEST
 
+/* ---- oa2f_form_encode: every byte ------------------------------------------------- */
+
+typedef struct {
+    const char *in;
+    const char *want;
+} encode_case_t;
+
+static const encode_case_t encode_cases[] = {
+    { "", "" },
+    { "abcXYZ019", "abcXYZ019" },
+    { "-._*", "-._*" },
+    { "+", "%2B" },
+    { "/", "%2F" },
+    { "=", "%3D" },
+    { "a+b/c=", "a%2Bb%2Fc%3D" },
+    { " ", "+" },
+    { "a b", "a+b" },
+    { "&", "%26" },
+    { "%", "%25" },
+    { ":", "%3A" },
+    { "~", "%7E" },
+    { "?#", "%3F%23" },
+    { "\r\n", "%0D%0A" },
+    { "\xc3\xa9", "%C3%A9" },
+    { "\x7f\xff", "%7F%FF" },
+    { SECRET, SECRET_FORM },
+    { PING_GRANT, "urn%3Apingidentity.com%3Aoauth2%3Agrant_type%3A"
+                  "validate_bearer" },
+};
+
+START_TEST(test_form_encode)
+{
+    const encode_case_t *tc = &encode_cases[_i];
+
+    ck_assert_str_eq(oa2f_form_encode(ut_pool, tc->in), tc->want);
+}
+END_TEST
+
+/* Every byte survives a round trip, and only unreserved bytes stay bare. */
+START_TEST(test_form_encode_all_bytes)
+{
+    char in[256];
+    const char *enc, *dec;
+    int i;
+
+    for (i = 1; i < 256; i++) {
+        in[i - 1] = (char)i;
+    }
+    in[255] = '\0';
+    enc = oa2f_form_encode(ut_pool, in);
+    for (i = 0; enc[i]; i++) {
+        unsigned char c = (unsigned char)enc[i];
+        ck_assert_msg((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                      || (c >= '0' && c <= '9') || strchr("-._*%+", c),
+                      "byte 0x%02x left bare", c);
+    }
+    dec = ut_form_decode(enc, strlen(enc));
+    ck_assert_ptr_nonnull(dec);
+    ck_assert_str_eq(dec, in);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -764,6 +832,8 @@ Suite *http_suite(void)
 
     tc = ut_tcase("form_encode");
     tcase_add_test(tc, test_http_form_encode);
+    tcase_add_loop_test(tc, test_form_encode, 0, UT_N(encode_cases));
+    tcase_add_test(tc, test_form_encode_all_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,6 @@
 /* oa2f_sanitize.c: header and environment names and values from provider
- * fields (SPEC §4; PROVIDERS.md §10 items 21 and 36). */
+ * fields (README "What the backend receives"; docs/providers.md §7 and
+ * §8, edge case 22). */
 #include <string.h>
 #include <apr_strings.h>
 

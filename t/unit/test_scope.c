@@ -1,4 +1,4 @@
-/* oa2f_scope.c: scope sets (RFC 6749 §3.3; PROVIDERS.md §1.4). */
+/* oa2f_scope.c: scope sets (RFC 6749 §3.3; docs/providers.md §2.4). */
 #include <stdarg.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -112,7 +112,7 @@ START_TEST(test_has_all)
     ck_assert_int_eq(oa2f_scope_has_all(list(NULL), list(NULL)), 1);
     ck_assert_int_eq(oa2f_scope_has_all(have, NULL), 1);
     ck_assert_int_eq(oa2f_scope_has_all(NULL, NULL), 1);
-    /* absent or empty scope fails any real requirement (PROVIDERS §1.4) */
+    /* absent or empty scope fails any real requirement (docs/providers.md §2.4) */
     ck_assert_int_eq(oa2f_scope_has_all(list(NULL), list("READ", NULL)), 0);
     ck_assert_int_eq(oa2f_scope_has_all(NULL, list("READ", NULL)), 0);
     ck_assert_int_eq(oa2f_scope_has_all(oa2f_scope_split(ut_pool, ""),

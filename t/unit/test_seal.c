@@ -10,7 +10,7 @@
 #include "oa2f_keyer.h"
 #include "oa2f_seal.h"
 
-/* See test_cache.c: Check records every passing ck_assert. */
+/* See test_cache_entry.c: Check records every passing ck_assert. */
 #define FAIL_IF(cond, ...) do { \
     if (cond) { \
         ck_abort_msg(__VA_ARGS__); \

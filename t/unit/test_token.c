@@ -1,5 +1,6 @@
-/* oa2f_token.c: bearer token extraction (RFC 6750 §2.1, §2.3; SPEC §3;
- * PROVIDERS.md §6.1 and §10 items 31-34). */
+/* oa2f_token.c: bearer token extraction (RFC 6750 §2.1, §2.3; README
+ * "Requests and answers"; docs/providers.md §7) and the token removed
+ * from the query (README "Trust boundaries"). */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -376,6 +377,44 @@ START_TEST(test_fingerprint)
 }
 END_TEST
 
+/* ---- the token removed from the query ---------------------------------- */
+
+static const struct {
+    const char *in, *out;
+} query_cases[] = {
+    { "access_token=T", NULL },
+    { "a=1&access_token=T&b=2", "a=1&b=2" },
+    { "access_token=T&b=2", "b=2" },
+    { "a=1&access_token=T", "a=1" },
+    { "access_token", NULL },
+    { "a=1&access_token=T&access_token=U", "a=1" },
+    { "my_access_token=T&a=1", "my_access_token=T&a=1" },
+    { "access_tokens=T", "access_tokens=T" },
+    { "a=1&&access_token=T", "a=1" },
+};
+
+START_TEST(query_without_token)
+{
+    const char *got = oa2f_query_without_token(ut_pool, query_cases[_i].in);
+
+    if (!query_cases[_i].out) {
+        ck_assert_msg(got == NULL, "%s -> %s", query_cases[_i].in, got);
+    }
+    else {
+        ck_assert_str_eq(got, query_cases[_i].out);
+    }
+}
+END_TEST
+
+START_TEST(query_unchanged_is_same_pointer)
+{
+    const char *q = "a=1&b=2";
+
+    ck_assert_ptr_eq(oa2f_query_without_token(ut_pool, q), q);
+    ck_assert_ptr_null(oa2f_query_without_token(ut_pool, NULL));
+}
+END_TEST
+
 Suite *token_suite(void)
 {
     Suite *s = suite_create("token");
@@ -392,6 +431,11 @@ Suite *token_suite(void)
     tcase_add_loop_test(tc, test_b64token, 0, UT_N(b64_cases));
     tcase_add_test(tc, test_b64token_len);
     tcase_add_test(tc, test_fingerprint);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("query");
+    tcase_add_loop_test(tc, query_without_token, 0, UT_N(query_cases));
+    tcase_add_test(tc, query_unchanged_is_same_pointer);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,7 @@
 
 #define SEC 1000000LL
 #define T0 1767225600LL                 /* 2026-01-01T00:00:00Z */
+#define SENT T0
 #define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=0123456789"
 #define SLOTS 4
 
@@ -788,6 +789,28 @@ START_TEST(test_follower_asks_itself)
 }
 END_TEST
 
+/* ---- oa2f_verdict_check_expiry -------------------------------------- */
+
+START_TEST(test_check_expiry)
+{
+    oa2f_claims_t *c = oa2f_claims_make(ut_pool);
+
+    c->active = 1;
+    c->expires_at = 0;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
+    c->expires_at = SENT + 1;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
+    c->expires_at = SENT;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
+    c->expires_at = SENT - 1;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
+    c->expires_at = -1;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_EXPIRED);
+    c->expires_at = 253402300799LL;
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
+}
+END_TEST
+
 Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdict");
@@ -806,6 +829,7 @@ Suite *verdict_suite(void)
     tc = ut_tcase("expiry");
     tcase_add_test(tc, test_expired_entry_refused);
     tcase_add_test(tc, test_expired_answer);
+    tcase_add_test(tc, test_check_expiry);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("entries");
