@@ -28,8 +28,8 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     return oa2f_cache_pre_config(pconf);
 }
 
-static int check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                        apr_pool_t *ptemp, server_rec *s)
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
 {
     int rv = oa2f_check_protected_scopes(ptemp, s);
 
@@ -43,8 +43,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
     if (!oa2f_http_global_init()) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10001)
-                     "libcurl could not be initialised");
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     OA2F_LOGNO(10001) "libcurl could not be initialised");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     oa2f_conf_providers_post_config(pconf, s);
@@ -90,10 +90,10 @@ static void register_hooks(apr_pool_t *p)
  * said APLOG_USE_MODULE for every file of the module. */
 module AP_MODULE_DECLARE_DATA oauth2_federated_module = {
     STANDARD20_MODULE_STUFF,
-    oa2f_create_dir_conf,   /* per-directory config creator */
-    oa2f_merge_dir_conf,    /* per-directory config merger */
-    oa2f_create_srv_conf,   /* server config creator */
-    NULL,                   /* server config merger: server-wide only */
-    oa2f_cmds,              /* directive table */
-    register_hooks          /* hook registration */
+    oa2f_create_dir_conf, /* per-directory config creator */
+    oa2f_merge_dir_conf,  /* per-directory config merger */
+    oa2f_create_srv_conf, /* server config creator */
+    NULL,                 /* server config merger: server-wide only */
+    oa2f_cmds,            /* directive table */
+    register_hooks        /* hook registration */
 };

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run): installs what is missing,
 # builds, then runs
-#   1. the log-tag lint and the C unit tests (also under valgrind),
+#   1. the log-tag and format lints and the C unit tests (also under
+#      valgrind),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
 #   4. every libFuzzer target for a bounded time,
@@ -18,6 +19,7 @@ $1"; echo "== $1"; }
 OA2F_EXTRA_PKGS="clang libclang-rt-14-dev wrk" scripts/install-deps.sh
 scripts/build.sh
 scripts/check-logno.sh
+scripts/check-format.sh
 
 note "unit tests"
 make -s check || { cat t/unit/test_core.log 2>/dev/null; exit 1; }

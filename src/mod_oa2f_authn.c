@@ -33,14 +33,15 @@ void oa2f_child_init_http(apr_pool_t *p, server_rec *s)
 {
     http_pool = oa2f_http_pool_create(p);
     if (!http_pool) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10002)
-                     "cannot create the provider connection pool");
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, 0, s,
+            OA2F_LOGNO(10002) "cannot create the provider connection pool");
     }
 }
 
 /* mod_ssl's variable lookup, for certificate-bound tokens; NULL when
  * mod_ssl is not loaded. */
-static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *ssl_var;
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) * ssl_var;
 
 void oa2f_retrieve_optional_fns(void)
 {
@@ -59,8 +60,8 @@ const oa2f_request_state_t *oa2f_request_state(request_rec *r)
     request_rec *q;
 
     for (q = r; q; q = q->main ? q->main : q->prev) {
-        const oa2f_request_state_t *st =
-            ap_get_module_config(q->request_config, &oauth2_federated_module);
+        const oa2f_request_state_t *st = ap_get_module_config(
+            q->request_config, &oauth2_federated_module);
         if (st) {
             return st;
         }
@@ -76,16 +77,15 @@ static const char *pick_user(request_rec *r, const oa2f_dir_conf_t *conf,
     int i;
 
     for (i = 0; i < names->nelts; i++) {
-        const oa2f_field_t *f =
-            oa2f_claims_get(c, APR_ARRAY_IDX(names, i, const char *));
+        const oa2f_field_t *f = oa2f_claims_get(
+            c, APR_ARRAY_IDX(names, i, const char *));
         if (f && f->shown && *f->shown) {
             return f->shown;
         }
     }
     /* Nothing to name the caller by: a pseudonym that is not the token. */
-    return apr_pstrcat(r->pool, "token:", oa2f_token_fingerprint(r->pool,
-                                                                 token),
-                       NULL);
+    return apr_pstrcat(r->pool,
+                       "token:", oa2f_token_fingerprint(r->pool, token), NULL);
 }
 
 /* Provider trouble is logged at error level at most once per interval
@@ -134,7 +134,7 @@ static void mask_request_line(request_rec *r)
     }
     line = apr_pstrdup(r->pool, r->the_request);
     out = line + (q - r->the_request);
-    for (p = out; (p = strstr(p, name)) != NULL; ) {
+    for (p = out; (p = strstr(p, name)) != NULL;) {
         char *v = (char *)p + sizeof(name) - 1;
         char *end = v;
         if (p[-1] != '?' && p[-1] != '&') {
@@ -166,16 +166,16 @@ static void strip_token(request_rec *r, const oa2f_dir_conf_t *conf)
     if (mode == OA2F_STRIP_NONE) {
         return;
     }
-    if (r->args && (args = oa2f_query_without_token(r->pool, r->args))
-                   != r->args) {
-        const char *q = r->unparsed_uri ? strchr(r->unparsed_uri, '?')
-                                        : NULL;
+    if (r->args
+        && (args = oa2f_query_without_token(r->pool, r->args)) != r->args) {
+        const char *q = r->unparsed_uri ? strchr(r->unparsed_uri, '?') : NULL;
         r->args = (char *)args;
         r->parsed_uri.query = (char *)args;
         if (q) {
             r->unparsed_uri = apr_pstrcat(
-                r->pool, apr_pstrmemdup(r->pool, r->unparsed_uri,
-                                        (apr_size_t)(q - r->unparsed_uri)),
+                r->pool,
+                apr_pstrmemdup(r->pool, r->unparsed_uri,
+                               (apr_size_t)(q - r->unparsed_uri)),
                 args ? "?" : "", args, NULL);
         }
     }
@@ -235,22 +235,25 @@ static int authenticate(request_rec *r)
     }
 
     if (!prov || !prov->endpoint || !prov->dialect) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OA2F_LOGNO(10003)
-                      "AuthType %s without OAuth2FederatedEndpoint for %s",
-                      OA2F_AUTH_TYPE, r->uri);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, r,
+            OA2F_LOGNO(
+                10003) "AuthType %s without OAuth2FederatedEndpoint for %s",
+            OA2F_AUTH_TYPE, r->uri);
         return oa2f_respond(r, conf, OA2F_INTERNAL, NULL, NULL);
     }
 
     if (r->args) {
-        mask_request_line(r);   /* also where query tokens are refused */
+        mask_request_line(r); /* also where query tokens are refused */
     }
     o = oa2f_token_extract(r->pool,
                            apr_table_get(r->headers_in, "Authorization"),
                            r->args, oa2f_conf_token_in(conf), &token, &why);
     strip_token(r, conf);
     if (o != OA2F_OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10004)
-                      "token refused before validation: %s", why);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      OA2F_LOGNO(10004) "token refused before validation: %s",
+                      why);
         return oa2f_respond(r, conf, o, why, NULL);
     }
 
@@ -262,8 +265,7 @@ static int authenticate(request_rec *r)
         /* per request, cached verdicts included: the certificate is the
          * connection's */
         const char *x5t = NULL;
-        o = oa2f_bearer_check(r->pool, claims,
-                              prov->dialect->own_token_type,
+        o = oa2f_bearer_check(r->pool, claims, prov->dialect->own_token_type,
                               &x5t, &why);
         if (o == OA2F_OK && x5t) {
             o = check_client_cert(r, x5t, &why);
@@ -288,10 +290,12 @@ static int authenticate(request_rec *r)
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
     ap_set_module_config(r->request_config, &oauth2_federated_module, st);
     if (APLOGrdebug(r)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10006)
-                      "token %s is active for user %s (provider %s, %s)",
-                      oa2f_token_fingerprint(r->pool, token), r->user,
-                      prov->dialect->name, why);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            OA2F_LOGNO(
+                10006) "token %s is active for user %s (provider %s, %s)",
+            oa2f_token_fingerprint(r->pool, token), r->user,
+            prov->dialect->name, why);
     }
     return OK;
 }

@@ -10,7 +10,7 @@
 typedef struct {
     const oa2f_claims_t *claims;
     const char *user;
-    const char *identity;        /* provider it was validated against */
+    const char *identity; /* provider it was validated against */
 } oa2f_request_state_t;
 
 /* 1 when the request's AuthType is ours. */

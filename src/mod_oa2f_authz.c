@@ -16,13 +16,12 @@
 
 /* The words of a Require line, parsed into cmd->pool. */
 typedef struct {
-    apr_array_header_t *words;   /* const char * */
-    const char *joined;          /* for the challenge's scope attribute */
+    apr_array_header_t *words; /* const char * */
+    const char *joined;        /* for the challenge's scope attribute */
 } oa2f_require_t;
 
 static const char *parse_words(cmd_parms *cmd, const char *line,
-                               const void **parsed, int min,
-                               const char *usage)
+                               const void **parsed, int min, const char *usage)
 {
     oa2f_require_t *req = apr_pcalloc(cmd->pool, sizeof(*req));
     const char *w;
@@ -92,8 +91,9 @@ static authz_status scope_check(request_rec *r, const char *line,
     if (oa2f_scope_has_all(c->scopes, req->words)) {
         return AUTHZ_GRANTED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10101)
-                  "user %s lacks a scope of: %s", r->user, req->joined);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OA2F_LOGNO(10101) "user %s lacks a scope of: %s", r->user,
+                  req->joined);
     return deny(r, req->joined);
 }
 
@@ -110,9 +110,9 @@ static authz_status client_id_check(request_rec *r, const char *line,
     if (c->client_id && oa2f_scope_contains(req->words, c->client_id)) {
         return AUTHZ_GRANTED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10102)
-                  "user %s: client id is not one of: %s", r->user,
-                  req->joined);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OA2F_LOGNO(10102) "user %s: client id is not one of: %s",
+                  r->user, req->joined);
     return deny(r, NULL);
 }
 
@@ -131,15 +131,14 @@ static authz_status claim_check(request_rec *r, const char *line,
     }
     name = APR_ARRAY_IDX(req->words, 0, const char *);
     for (i = 1; i < req->words->nelts; i++) {
-        if (oa2f_claims_field_matches(c, name,
-                                      APR_ARRAY_IDX(req->words, i,
-                                                    const char *))) {
+        if (oa2f_claims_field_matches(
+                c, name, APR_ARRAY_IDX(req->words, i, const char *))) {
             return AUTHZ_GRANTED;
         }
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OA2F_LOGNO(10103)
-                  "user %s: claim requirement not met: %s", r->user,
-                  req->joined);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  OA2F_LOGNO(10103) "user %s: claim requirement not met: %s",
+                  r->user, req->joined);
     return deny(r, NULL);
 }
 

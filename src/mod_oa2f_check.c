@@ -14,10 +14,10 @@
 #include <http_core.h>
 
 typedef struct {
-    const ap_directive_t *node;    /* the section (or NULL: top level) */
-    const char *path;              /* its argument, unquoted, no '>'   */
-    int is_location;               /* <Location> with a literal path   */
-    int fs_section;                /* <Directory>/<Files> and variants */
+    const ap_directive_t *node; /* the section (or NULL: top level) */
+    const char *path;           /* its argument, unquoted, no '>'   */
+    int is_location;            /* <Location> with a literal path   */
+    int fs_section;             /* <Directory>/<Files> and variants */
 } section_t;
 
 static const char *section_path(apr_pool_t *p, const ap_directive_t *d)
@@ -135,11 +135,13 @@ int oa2f_check_protected_scopes(apr_pool_t *ptemp, server_rec *s)
     for (i = 0; i < prot->nelts; i++) {
         const section_t *sec = &APR_ARRAY_IDX(prot, i, section_t);
         if (!covered(sec, with, top)) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10401)
-                         "OAuth2FederatedEndpoint: missing for %s %s> "
-                         "(AuthType %s) at %s:%d", sec->node->directive,
-                         sec->path, OA2F_AUTH_TYPE, sec->node->filename,
-                         sec->node->line_num);
+            ap_log_error(
+                APLOG_MARK, APLOG_CRIT, 0, s,
+                OA2F_LOGNO(
+                    10401) "OAuth2FederatedEndpoint: missing for %s %s> "
+                           "(AuthType %s) at %s:%d",
+                sec->node->directive, sec->path, OA2F_AUTH_TYPE,
+                sec->node->filename, sec->node->line_num);
             bad = 1;
         }
     }

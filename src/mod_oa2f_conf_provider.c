@@ -39,8 +39,7 @@ static void finish(apr_pool_t *p, oa2f_provider_t *prov, const char *secret)
 static void build_sections(apr_pool_t *p, const apr_array_header_t *secs,
                            const char *secret);
 
-static void build_scope(apr_pool_t *p, ap_conf_vector_t *v,
-                        const char *secret)
+static void build_scope(apr_pool_t *p, ap_conf_vector_t *v, const char *secret)
 {
     oa2f_dir_conf_t *c = ap_get_module_config(v, &oauth2_federated_module);
     core_dir_config *core = ap_get_core_module_config(v);
@@ -78,15 +77,14 @@ void oa2f_conf_providers_post_config(apr_pool_t *pconf, server_rec *s)
     const char *secret = oa2f_srv_cache_secret(s);
 
     for (; s; s = s->next) {
-        core_server_config *core = ap_get_core_module_config(
-            s->module_config);
+        core_server_config *core = ap_get_core_module_config(s->module_config);
         build_scope(pconf, s->lookup_defaults, secret);
         build_sections(pconf, core->sec_dir, secret);
         build_sections(pconf, core->sec_url, secret);
     }
 }
 
-/* ---- request time -------------------------------------------------------- */
+/* ---- request time ---------------------------------------------------- */
 
 typedef struct {
     apr_pool_t *pool;
@@ -114,10 +112,12 @@ void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s)
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10007)
-                     "cannot create the lock of the provider table: scopes "
-                     "merged at request time have no provider in this "
-                     "process");
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, 0, s,
+            OA2F_LOGNO(
+                10007) "cannot create the lock of the provider table: scopes "
+                       "merged at request time have no provider in this "
+                       "process");
         return;
     }
 #endif

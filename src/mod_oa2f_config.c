@@ -16,12 +16,12 @@
 #include "oa2f_token.h"
 
 /* The defaults of README "Directives", in one place. */
-#define DEF_DIALECT          "introspection"
-#define DEF_CONNECT_MS       2000L
-#define DEF_TOTAL_MS         5000L
-#define DEF_HEADER_PREFIX    "X-AGW-"
-#define DEF_ENV_PREFIX       "AGW_"
-#define DEF_TOKEN_IN         (OA2F_TOKEN_IN_HEADER | OA2F_TOKEN_IN_QUERY)
+#define DEF_DIALECT       "introspection"
+#define DEF_CONNECT_MS    2000L
+#define DEF_TOTAL_MS      5000L
+#define DEF_HEADER_PREFIX "X-AGW-"
+#define DEF_ENV_PREFIX    "AGW_"
+#define DEF_TOKEN_IN      (OA2F_TOKEN_IN_HEADER | OA2F_TOKEN_IN_QUERY)
 
 /* OAuth2FederatedRemoteUserField's default, static so that it outlives
  * every configuration pool. */
@@ -50,7 +50,7 @@ void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s)
     return apr_pcalloc(p, sizeof(oa2f_srv_conf_t));
 }
 
-#define PICK(field, unset) \
+#define PICK(field, unset)                                                    \
     n->field = (add->field != (unset)) ? add->field : base->field
 
 /* Settings of two levels that both have provider directives. */
@@ -128,14 +128,17 @@ void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
     out->client_id = pc->client_id;
     out->client_secret = pc->client_secret;
     out->auth = (pc->client_auth == OA2F_UNSET)
-                ? OA2F_AUTH_BASIC : (oa2f_client_auth_e)pc->client_auth;
+                    ? OA2F_AUTH_BASIC
+                    : (oa2f_client_auth_e)pc->client_auth;
     out->token_send = (pc->send_token_in == OA2F_UNSET)
-                      ? OA2F_TOKEN_SEND_QUERY
-                      : (oa2f_token_send_e)pc->send_token_in;
+                          ? OA2F_TOKEN_SEND_QUERY
+                          : (oa2f_token_send_e)pc->send_token_in;
     out->connect_timeout_ms = (pc->connect_timeout_ms == OA2F_UNSET)
-                              ? DEF_CONNECT_MS : pc->connect_timeout_ms;
+                                  ? DEF_CONNECT_MS
+                                  : pc->connect_timeout_ms;
     out->total_timeout_ms = (pc->total_timeout_ms == OA2F_UNSET)
-                            ? DEF_TOTAL_MS : pc->total_timeout_ms;
+                                ? DEF_TOTAL_MS
+                                : pc->total_timeout_ms;
     out->proxy = pc->proxy;
     out->proxy_userpwd = pc->proxy_userpwd;
     out->ssl_verify = (pc->ssl_verify == OA2F_UNSET) ? 1 : pc->ssl_verify;
@@ -183,8 +186,8 @@ const apr_array_header_t *oa2f_conf_remote_user_fields(
 
 oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
 {
-    return c->status_profile == OA2F_UNSET
-           ? OA2F_PROFILE_GATEWAY : (oa2f_profile_e)c->status_profile;
+    return c->status_profile == OA2F_UNSET ? OA2F_PROFILE_GATEWAY
+                                           : (oa2f_profile_e)c->status_profile;
 }
 
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
@@ -249,16 +252,16 @@ static void note_header_prefix(const char *prefix)
             return;
         }
     }
-    APR_ARRAY_PUSH(header_prefixes, const char *) =
-        apr_pstrdup(header_prefixes->pool, prefix);
+    APR_ARRAY_PUSH(header_prefixes,
+                   const char *) = apr_pstrdup(header_prefixes->pool, prefix);
 }
 
 const apr_array_header_t *oa2f_conf_header_prefixes(void)
 {
     static const char *def[] = { DEF_HEADER_PREFIX };
-    static const apr_array_header_t only_default = {
-        NULL, sizeof(const char *), 1, 1, (char *)def
-    };
+    static const apr_array_header_t only_default = { NULL,
+                                                     sizeof(const char *), 1,
+                                                     1, (char *)def };
 
     return header_prefixes ? header_prefixes : &only_default;
 }
@@ -289,8 +292,8 @@ static const char *check_url(cmd_parms *cmd, const char *url,
     apr_uri_t uri;
     int i;
 
-    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS
-        || !uri.scheme || !uri.hostname || !*uri.hostname) {
+    if (apr_uri_parse(cmd->temp_pool, url, &uri) != APR_SUCCESS || !uri.scheme
+        || !uri.hostname || !*uri.hostname) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL",
                             cmd->cmd->name, url);
     }
@@ -299,8 +302,10 @@ static const char *check_url(cmd_parms *cmd, const char *url,
             return NULL;
         }
     }
-    return apr_psprintf(cmd->pool, "%s: '%s' uses scheme '%s'; expected "
-                        "http or https", cmd->cmd->name, url, uri.scheme);
+    return apr_psprintf(cmd->pool,
+                        "%s: '%s' uses scheme '%s'; expected "
+                        "http or https",
+                        cmd->cmd->name, url, uri.scheme);
 }
 
 /* One of a directive's keywords (case-insensitive) into *out. */
@@ -324,8 +329,8 @@ static const char *parse_keyword(cmd_parms *cmd, const char *arg,
                                   NULL)
                     : words[i].word;
     }
-    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %s",
-                        cmd->cmd->name, arg, list);
+    return apr_psprintf(cmd->pool, "%s: '%s' is not one of %s", cmd->cmd->name,
+                        arg, list);
 }
 
 /* A whole number of seconds >= 0. */
@@ -337,8 +342,10 @@ static const char *parse_seconds(cmd_parms *cmd, const char *arg, int *out)
     errno = 0;
     v = strtol(arg, &end, 10);
     if (!*arg || *end || errno || v < 0 || v > 100L * 365 * 86400) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
-                            "(0 or more)", cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number of seconds "
+                            "(0 or more)",
+                            cmd->cmd->name, arg);
     }
     *out = (int)v;
     return NULL;
@@ -353,9 +360,10 @@ static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
     errno = 0;
     v = strtod(arg, &end);
     if (!*arg || *end || errno || !(v > 0) || v > 600) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a timeout in seconds "
-                            "(more than 0, at most 600)", cmd->cmd->name,
-                            arg);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a timeout in seconds "
+                            "(more than 0, at most 600)",
+                            cmd->cmd->name, arg);
     }
     *ms = (long)(v * 1000.0 + 0.5);
     if (*ms < 1) {
@@ -366,23 +374,22 @@ static const char *parse_timeout(cmd_parms *cmd, const char *arg, long *ms)
 
 /* ---- provider directives ---------------------------------------------- */
 
-static const char *set_provider(cmd_parms *cmd, void *mconfig,
-                                const char *arg)
+static const char *set_provider(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const oa2f_dialect_t *d = oa2f_dialect_find(arg);
 
     if (!d) {
-        return apr_psprintf(cmd->pool, "%s: unknown provider dialect '%s'; "
-                            "expected one of %s", cmd->cmd->name, arg,
-                            oa2f_dialect_names());
+        return apr_psprintf(cmd->pool,
+                            "%s: unknown provider dialect '%s'; "
+                            "expected one of %s",
+                            cmd->cmd->name, arg, oa2f_dialect_names());
     }
     pc->dialect_name = d->name;
     return NULL;
 }
 
-static const char *set_endpoint(cmd_parms *cmd, void *mconfig,
-                                const char *arg)
+static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     static const char *const http_schemes[] = { "http", "https", NULL };
     oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
@@ -412,10 +419,10 @@ static const char *set_client_secret(cmd_parms *cmd, void *mconfig,
 static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
                                    const char *arg)
 {
-    static const keyword_t words[] = {
-        { "basic", OA2F_AUTH_BASIC }, { "post", OA2F_AUTH_POST },
-        { "none", OA2F_AUTH_NONE }, { NULL, 0 }
-    };
+    static const keyword_t words[] = { { "basic", OA2F_AUTH_BASIC },
+                                       { "post", OA2F_AUTH_POST },
+                                       { "none", OA2F_AUTH_NONE },
+                                       { NULL, 0 } };
 
     return parse_keyword(cmd, arg, words,
                          &provider_conf(cmd, mconfig)->client_auth);
@@ -424,10 +431,9 @@ static const char *set_client_auth(cmd_parms *cmd, void *mconfig,
 static const char *set_send_token_in(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
-    static const keyword_t words[] = {
-        { "query", OA2F_TOKEN_SEND_QUERY }, { "header", OA2F_TOKEN_SEND_HEADER },
-        { NULL, 0 }
-    };
+    static const keyword_t words[] = { { "query", OA2F_TOKEN_SEND_QUERY },
+                                       { "header", OA2F_TOKEN_SEND_HEADER },
+                                       { NULL, 0 } };
 
     return parse_keyword(cmd, arg, words,
                          &provider_conf(cmd, mconfig)->send_token_in);
@@ -445,7 +451,8 @@ static const char *set_timeout(cmd_parms *cmd, void *mconfig,
         return err;
     }
     if (cms > tms) {
-        return apr_psprintf(cmd->pool, "%s: the connect timeout (%s) is "
+        return apr_psprintf(cmd->pool,
+                            "%s: the connect timeout (%s) is "
                             "longer than the total timeout (%s)",
                             cmd->cmd->name, connect, total);
     }
@@ -454,8 +461,8 @@ static const char *set_timeout(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
-static const char *set_proxy(cmd_parms *cmd, void *mconfig,
-                             const char *url, const char *userpwd)
+static const char *set_proxy(cmd_parms *cmd, void *mconfig, const char *url,
+                             const char *userpwd)
 {
     static const char *const proxy_schemes[] = {
         "http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL
@@ -473,8 +480,10 @@ static const char *set_proxy(cmd_parms *cmd, void *mconfig,
         return err;
     }
     if (userpwd && !strchr(userpwd, ':')) {
-        return apr_psprintf(cmd->pool, "%s: the credentials must be "
-                            "USER:PASSWORD", cmd->cmd->name);
+        return apr_psprintf(cmd->pool,
+                            "%s: the credentials must be "
+                            "USER:PASSWORD",
+                            cmd->cmd->name);
     }
     pc->proxy = url;
     pc->proxy_userpwd = userpwd;
@@ -494,8 +503,7 @@ static const char *set_ssl_verify(cmd_parms *cmd, void *mconfig, int on)
  * boundaries"). */
 #define CA_FILE_MAX (16 * 1024 * 1024)
 
-static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
-                               const char *arg)
+static const char *set_ca_file(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
     const char *path = ap_server_root_relative(cmd->pool, arg);
@@ -504,21 +512,23 @@ static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
     char *data;
     apr_size_t got = 0;
 
-    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE,
-                          cmd->temp_pool) != APR_SUCCESS
+    if (!path
+        || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cmd->temp_pool)
+               != APR_SUCCESS
         || fi.filetype != APR_REG || fi.size > CA_FILE_MAX
         || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                         APR_OS_DEFAULT, cmd->temp_pool) != APR_SUCCESS) {
+                         APR_OS_DEFAULT, cmd->temp_pool)
+               != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a readable file",
                             cmd->cmd->name, arg);
     }
     data = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
     if (fi.size > 0
         && apr_file_read_full(f, data, (apr_size_t)fi.size, &got)
-           != APR_SUCCESS) {
+               != APR_SUCCESS) {
         apr_file_close(f);
-        return apr_psprintf(cmd->pool, "%s: cannot read '%s'",
-                            cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", cmd->cmd->name,
+                            arg);
     }
     apr_file_close(f);
     pc->ca_file = path;
@@ -531,10 +541,9 @@ static const char *set_ca_file(cmd_parms *cmd, void *mconfig,
 static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
                                        const char *arg)
 {
-    static const keyword_t words[] = {
-        { "header", OA2F_TOKEN_IN_HEADER }, { "query", OA2F_TOKEN_IN_QUERY },
-        { NULL, 0 }
-    };
+    static const keyword_t words[] = { { "header", OA2F_TOKEN_IN_HEADER },
+                                       { "query", OA2F_TOKEN_IN_QUERY },
+                                       { NULL, 0 } };
     oa2f_dir_conf_t *c = mconfig;
     const char *err;
     int bit;
@@ -551,13 +560,15 @@ static const char *set_accept_token_in(cmd_parms *cmd, void *mconfig,
 static const char *set_cache_max_ttl(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
-    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->cache_max_ttl);
+    return parse_seconds(cmd, arg,
+                         &((oa2f_dir_conf_t *)mconfig)->cache_max_ttl);
 }
 
 static const char *set_negative_ttl(cmd_parms *cmd, void *mconfig,
                                     const char *arg)
 {
-    return parse_seconds(cmd, arg, &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
+    return parse_seconds(cmd, arg,
+                         &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
 }
 
 static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
@@ -578,8 +589,10 @@ static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
         }
     }
     if (!*arg || *s || strlen(arg) > 64) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name "
-                            "prefix", cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a valid header name "
+                            "prefix",
+                            cmd->cmd->name, arg);
     }
     ((oa2f_dir_conf_t *)mconfig)->header_prefix = arg;
     note_header_prefix(arg);
@@ -597,7 +610,8 @@ static const char *set_env_prefix(cmd_parms *cmd, void *mconfig,
         }
     }
     if (*s || !apr_isalpha(*arg) || strlen(arg) > 64) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid environment "
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a valid environment "
                             "variable prefix (a letter, then letters, "
                             "digits, _)",
                             cmd->cmd->name, arg);
@@ -622,10 +636,10 @@ static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
 static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
                                    const char *arg)
 {
-    static const keyword_t words[] = {
-        { "query", OA2F_STRIP_QUERY }, { "all", OA2F_STRIP_ALL },
-        { "none", OA2F_STRIP_NONE }, { NULL, 0 }
-    };
+    static const keyword_t words[] = { { "query", OA2F_STRIP_QUERY },
+                                       { "all", OA2F_STRIP_ALL },
+                                       { "none", OA2F_STRIP_NONE },
+                                       { NULL, 0 } };
 
     return parse_keyword(cmd, arg, words,
                          &((oa2f_dir_conf_t *)mconfig)->strip_token);
@@ -634,10 +648,9 @@ static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
 static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
                                       const char *arg)
 {
-    static const keyword_t words[] = {
-        { "gateway", OA2F_PROFILE_GATEWAY }, { "rfc6750", OA2F_PROFILE_RFC6750 },
-        { NULL, 0 }
-    };
+    static const keyword_t words[] = { { "gateway", OA2F_PROFILE_GATEWAY },
+                                       { "rfc6750", OA2F_PROFILE_RFC6750 },
+                                       { NULL, 0 } };
 
     return parse_keyword(cmd, arg, words,
                          &((oa2f_dir_conf_t *)mconfig)->status_profile);
@@ -687,49 +700,63 @@ static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
  * boundaries"); who may pass stays .htaccess-able with AuthConfig. */
 #define PROVIDER_CONF (RSRC_CONF | ACCESS_CONF)
 
+/* clang-format off: httpd's table layout, one directive per entry */
 const command_rec oa2f_cmds[] = {
-    AP_INIT_TAKE1("OAuth2FederatedProvider", set_provider, NULL, PROVIDER_CONF,
+    AP_INIT_TAKE1(
+        "OAuth2FederatedProvider", set_provider, NULL, PROVIDER_CONF,
         "validation dialect: introspection, pingfederate, openam or mule"),
     AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, PROVIDER_CONF,
-        "the provider's validation endpoint URL (http or https)"),
-    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL, PROVIDER_CONF,
-        "client id this resource server presents to the provider"),
+                  "the provider's validation endpoint URL (http or https)"),
+    AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL,
+                  PROVIDER_CONF,
+                  "client id this resource server presents to the provider"),
     AP_INIT_TAKE1("OAuth2FederatedClientSecret", set_client_secret, NULL,
-        PROVIDER_CONF, "client secret this resource server presents"),
+                  PROVIDER_CONF,
+                  "client secret this resource server presents"),
     AP_INIT_TAKE1("OAuth2FederatedClientAuth", set_client_auth, NULL,
-        PROVIDER_CONF, "client authentication: basic, post or none"),
+                  PROVIDER_CONF, "client authentication: basic, post or none"),
     AP_INIT_TAKE1("OAuth2FederatedSendTokenIn", set_send_token_in, NULL,
-        PROVIDER_CONF, "openam: send the token as query parameter or header"),
+                  PROVIDER_CONF,
+                  "openam: send the token as query parameter or header"),
     AP_INIT_ITERATE("OAuth2FederatedAcceptTokenIn", set_accept_token_in, NULL,
-        OR_AUTHCFG, "where a client may present the token: header, query"),
+                    OR_AUTHCFG,
+                    "where a client may present the token: header, query"),
     AP_INIT_TAKE1("OAuth2FederatedCacheMaxTTL", set_cache_max_ttl, NULL,
-        OR_AUTHCFG, "seconds a validation may be reused at most (0: never)"),
+                  OR_AUTHCFG,
+                  "seconds a validation may be reused at most (0: never)"),
     AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
-        OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+                  OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
     AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
-        OR_AUTHCFG, "send the provider's fields to the backend as headers"),
+                 OR_AUTHCFG,
+                 "send the provider's fields to the backend as headers"),
     AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
-        PROVIDER_CONF, "prefix of the headers sent to the backend"),
+                  PROVIDER_CONF, "prefix of the headers sent to the backend"),
     AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,
-        PROVIDER_CONF, "prefix of the environment variables for subprocesses"),
+                  PROVIDER_CONF,
+                  "prefix of the environment variables for subprocesses"),
     AP_INIT_ITERATE("OAuth2FederatedRemoteUserField", set_remote_user_field,
-        NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
-    AP_INIT_TAKE2("OAuth2FederatedTimeout", set_timeout, NULL, PROVIDER_CONF,
+                    NULL, OR_AUTHCFG, "fields tried in order for REMOTE_USER"),
+    AP_INIT_TAKE2(
+        "OAuth2FederatedTimeout", set_timeout, NULL, PROVIDER_CONF,
         "connect and total timeout of one provider call, in seconds"),
     AP_INIT_TAKE12("OAuth2FederatedProxy", set_proxy, NULL, PROVIDER_CONF,
-        "outgoing proxy URL for provider calls [USER:PASSWORD]"),
-    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL, PROVIDER_CONF,
-        "verify the provider's certificate and host name"),
+                   "outgoing proxy URL for provider calls [USER:PASSWORD]"),
+    AP_INIT_FLAG("OAuth2FederatedSSLVerify", set_ssl_verify, NULL,
+                 PROVIDER_CONF,
+                 "verify the provider's certificate and host name"),
     AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
-        "trust anchors for the provider's certificate (PEM file)"),
+                  "trust anchors for the provider's certificate (PEM file)"),
     AP_INIT_TAKE1("OAuth2FederatedStripToken", set_strip_token, NULL,
-        OR_AUTHCFG, "what of the token the handler still sees: query (the "
-        "access_token parameter is removed), all, none"),
+                  OR_AUTHCFG,
+                  "what of the token the handler still sees: query (the "
+                  "access_token parameter is removed), all, none"),
     AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
-        OR_AUTHCFG, "status map: gateway or rfc6750"),
-    AP_INIT_TAKE1("OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
+                  OR_AUTHCFG, "status map: gateway or rfc6750"),
+    AP_INIT_TAKE1(
+        "OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
         "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),
     AP_INIT_TAKE1("OAuth2FederatedCacheSecret", set_cache_secret, NULL,
-        RSRC_CONF, "key of the HMAC that names cache entries"),
+                  RSRC_CONF, "key of the HMAC that names cache entries"),
     { NULL }
 };
+/* clang-format on */

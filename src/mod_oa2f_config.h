@@ -15,8 +15,8 @@
 #define OA2F_UNSET (-1)
 
 typedef enum {
-    OA2F_STRIP_QUERY = 0,        /* the access_token query parameter   */
-    OA2F_STRIP_ALL,              /* that and the Authorization header  */
+    OA2F_STRIP_QUERY = 0, /* the access_token query parameter   */
+    OA2F_STRIP_ALL,       /* that and the Authorization header  */
     OA2F_STRIP_NONE
 } oa2f_strip_e;
 
@@ -28,16 +28,16 @@ typedef struct {
     const char *endpoint;
     const char *client_id;
     const char *client_secret;
-    int client_auth;             /* oa2f_client_auth_e                 */
-    int send_token_in;           /* oa2f_token_send_e                  */
+    int client_auth;   /* oa2f_client_auth_e                 */
+    int send_token_in; /* oa2f_token_send_e                  */
     long connect_timeout_ms;
     long total_timeout_ms;
-    int ssl_verify;              /* 0 or 1                             */
+    int ssl_verify; /* 0 or 1                             */
     const char *ca_file;
-    const char *ca_digest;       /* of ca_file's content               */
+    const char *ca_digest; /* of ca_file's content               */
     const char *proxy;
     const char *proxy_userpwd;
-    unsigned proxy_set:1;
+    unsigned proxy_set : 1;
     /* the provider these settings make: built once, see
      * src/mod_oa2f_conf_provider.c */
     oa2f_provider_t *built;
@@ -56,24 +56,24 @@ typedef struct {
     oa2f_provider_t *provider;
 
     /* what the request side needs */
-    int token_in;                /* OA2F_TOKEN_IN_* bits               */
-    unsigned token_in_set:1;
-    int cache_max_ttl;           /* seconds or UNSET = until expiry    */
-    int negative_ttl;            /* seconds or UNSET = 0               */
-    int expose_headers;          /* 0, 1 or UNSET                      */
+    int token_in; /* OA2F_TOKEN_IN_* bits               */
+    unsigned token_in_set : 1;
+    int cache_max_ttl;  /* seconds or UNSET = until expiry    */
+    int negative_ttl;   /* seconds or UNSET = 0               */
+    int expose_headers; /* 0, 1 or UNSET                      */
     const char *header_prefix;
     const char *env_prefix;
-    apr_array_header_t *remote_user_fields;   /* const char *          */
-    int status_profile;          /* oa2f_profile_e or UNSET            */
-    int strip_token;             /* oa2f_strip_e or UNSET              */
+    apr_array_header_t *remote_user_fields; /* const char *          */
+    int status_profile; /* oa2f_profile_e or UNSET            */
+    int strip_token;    /* oa2f_strip_e or UNSET              */
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
  * only). */
 typedef struct {
-    const char *cache_spec;      /* NULL = default "shmcb"             */
-    const char *cache_spec_where;/* "file:line" of the directive       */
-    const char *cache_secret;    /* NULL = plain SHA-256 keys          */
+    const char *cache_spec;       /* NULL = default "shmcb"             */
+    const char *cache_spec_where; /* "file:line" of the directive       */
+    const char *cache_secret;     /* NULL = plain SHA-256 keys          */
 } oa2f_srv_conf_t;
 
 extern const command_rec oa2f_cmds[];

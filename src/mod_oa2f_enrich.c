@@ -29,9 +29,8 @@ int oa2f_strip_client_headers(request_rec *r)
             continue;
         }
         for (j = 0; j < prefixes->nelts; j++) {
-            if (oa2f_has_prefix_folded(e[i].key,
-                                       APR_ARRAY_IDX(prefixes, j,
-                                                     const char *))) {
+            if (oa2f_has_prefix_folded(
+                    e[i].key, APR_ARRAY_IDX(prefixes, j, const char *))) {
                 if (!doomed) {
                     doomed = apr_array_make(r->pool, 4, sizeof(const char *));
                 }
@@ -45,9 +44,12 @@ int oa2f_strip_client_headers(request_rec *r)
             apr_table_unset(r->headers_in,
                             APR_ARRAY_IDX(doomed, i, const char *));
         }
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10201)
-                      "dropped %d client-sent header(s) with a prefix of "
-                      "this module", doomed->nelts);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            OA2F_LOGNO(
+                10201) "dropped %d client-sent header(s) with a prefix of "
+                       "this module",
+            doomed->nelts);
     }
     return DECLINED;
 }
@@ -92,7 +94,6 @@ int oa2f_enrich_fixup(request_rec *r)
     conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
     apr_table_setn(r->notes, OA2F_NOTE_ALLOWED, "1");
 
-
     expose = oa2f_conf_expose_headers(conf);
     hprefix = oa2f_conf_header_prefix(conf);
     eprefix = oa2f_conf_env_prefix(conf);
@@ -107,16 +108,15 @@ int oa2f_enrich_fixup(request_rec *r)
     hlen = strlen(hprefix);
     elen = strlen(eprefix);
     for (i = 0; i < st->claims->fields->nelts; i++) {
-        const oa2f_field_t *f =
-            &APR_ARRAY_IDX(st->claims->fields, i, oa2f_field_t);
+        const oa2f_field_t *f = &APR_ARRAY_IDX(st->claims->fields, i,
+                                               oa2f_field_t);
         apr_size_t nlen = strlen(f->name);
         if (expose && f->is_token && nlen <= OA2F_FIELD_NAME_MAX) {
             put(r->headers_in, join(r->pool, hprefix, hlen, f->name, nlen),
                 f->shown);
         }
         put(r->subprocess_env,
-            join(r->pool, eprefix, elen, f->env_suffix,
-                 strlen(f->env_suffix)),
+            join(r->pool, eprefix, elen, f->env_suffix, strlen(f->env_suffix)),
             f->shown);
     }
     /* JSON outside strings only has insignificant whitespace controls, so

@@ -43,9 +43,8 @@ static int has_error_document(request_rec *r, int status)
            && apr_hash_get(cd->response_code_exprs, &idx, sizeof(idx));
 }
 
-int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
-                 oa2f_outcome_e o, const char *why,
-                 const char *required_scope)
+int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
+                 const char *why, const char *required_scope)
 {
     const oa2f_answer_t *a =
         &oa2f_outcome_info(o)->answer[oa2f_conf_profile(conf)];
@@ -55,10 +54,9 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
 
     if (a->challenge) {
         const char *realm = ap_auth_name(r);
-        const char *ch = apr_pstrcat(r->pool, "Bearer realm=\"",
-                                     challenge_safe(r->pool,
-                                                    realm ? realm : ""),
-                                     "\"", NULL);
+        const char *ch = apr_pstrcat(
+            r->pool, "Bearer realm=\"",
+            challenge_safe(r->pool, realm ? realm : ""), "\"", NULL);
         if (a->error) {
             ch = apr_pstrcat(r->pool, ch, ", error=\"", a->error,
                              "\", error_description=\"",
@@ -106,8 +104,7 @@ void oa2f_respond_withdraw(request_rec *r)
      * read as a missing scope */
     rc = ap_get_core_module_config(r->request_config);
     if (rc && rc->response_code_strings) {
-        rc->response_code_strings[ap_index_of_response(HTTP_FORBIDDEN)] =
-            NULL;
+        rc->response_code_strings[ap_index_of_response(HTTP_FORBIDDEN)] = NULL;
     }
 }
 

@@ -12,9 +12,8 @@
 /* Set the status line's challenge and error text for `o`; returns the
  * HTTP status to answer with. `required_scope` is for 403 scope errors
  * (may be NULL). */
-int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf,
-                 oa2f_outcome_e o, const char *why,
-                 const char *required_scope);
+int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
+                 const char *why, const char *required_scope);
 /* A Require oauth2-* line failed; the 403 that mod_authz_core answers
  * unless another line grants (insufficient_scope, scope= when given). */
 void oa2f_respond_forbidden(request_rec *r, const char *required_scope);

@@ -43,15 +43,18 @@ apr_status_t oa2f_shm_attach(server_rec *s)
     if (!shm) {
         rv = apr_shm_create(&shm, size, NULL, pp);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10302)
-                         "cannot create %" APR_SIZE_T_FMT " bytes of shared "
-                         "memory for counters and single-flight", size);
+            ap_log_error(
+                APLOG_MARK, APLOG_CRIT, rv, s,
+                OA2F_LOGNO(10302) "cannot create %" APR_SIZE_T_FMT
+                                  " bytes of shared "
+                                  "memory for counters and single-flight",
+                size);
             return rv;
         }
         base = apr_shm_baseaddr_get(shm);
         memset(base, 0, size);
-        ((oa2f_stats_t *)base)->started_at =
-            (apr_int64_t)apr_time_sec(apr_time_now());
+        ((oa2f_stats_t *)base)->started_at = (apr_int64_t)apr_time_sec(
+            apr_time_now());
         oa2f_flight_init(base + stats_size);
         apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
     }

@@ -27,18 +27,18 @@
 #include "oa2f_local_cache.h"
 #include "oa2f_seal.h"
 
-#define DEFAULT_CACHE_SPEC   "shmcb"
+#define DEFAULT_CACHE_SPEC "shmcb"
 /* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
-#define DEFAULT_SHMCB_ARG    "(8388608)"
-#define MUTEX_TYPE           "oauth2-federated-cache"
-#define CACHE_NAMESPACE      "oauth2-federated"
+#define DEFAULT_SHMCB_ARG "(8388608)"
+#define MUTEX_TYPE        "oauth2-federated-cache"
+#define CACHE_NAMESPACE   "oauth2-federated"
 /* The per-process copy in front of the shared cache: 1,024 entries of up
  * to ~2 KiB (an introspection answer with its fields is typically well
  * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
-#define LOCAL_SLOTS          1024
-#define LOCAL_ENTRY_MAX      2000
+#define LOCAL_SLOTS     1024
+#define LOCAL_ENTRY_MAX 2000
 /* Derived keys this child remembers (oa2f_key_memo.h): 256 KiB. */
-#define KEY_MEMO_SLOTS       4096
+#define KEY_MEMO_SLOTS 4096
 
 typedef struct {
     const ap_socache_provider_t *provider;
@@ -100,7 +100,7 @@ static void load_default_socache(apr_pool_t *pconf)
     if (!path || apr_dso_load(&dso, path, pconf) != APR_SUCCESS) {
         path = OA2F_HTTPD_LIBEXECDIR "/mod_socache_shmcb.so";
         if (apr_dso_load(&dso, path, pconf) != APR_SUCCESS) {
-            return;     /* check_config reports the missing provider */
+            return; /* check_config reports the missing provider */
         }
     }
     if (apr_dso_sym(&sym, dso, "socache_shmcb_module") != APR_SUCCESS) {
@@ -108,20 +108,22 @@ static void load_default_socache(apr_pool_t *pconf)
     }
     err = ap_add_loaded_module((module *)sym, pconf, path);
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL, OA2F_LOGNO(10311)
-                     "could not load %s for the default cache: %s", path,
-                     err);
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, 0, NULL,
+            OA2F_LOGNO(10311) "could not load %s for the default cache: %s",
+            path, err);
         return;
     }
-    apr_pool_cleanup_register(pconf, sym, unload_shmcb,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pconf, sym, unload_shmcb, apr_pool_cleanup_null);
 }
 
 int oa2f_cache_pre_config(apr_pool_t *pconf)
 {
     load_default_socache(pconf);
     return ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
-           == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+                   == APR_SUCCESS
+               ? OK
+               : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /* "file:line" of the OAuth2FederatedCache directive, for messages. */
@@ -140,8 +142,7 @@ static const char *spec_name(apr_pool_t *p, const char *spec,
     const char *colon = strchr(spec, ':');
 
     *args = colon ? colon + 1 : NULL;
-    return colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec))
-                 : spec;
+    return colon ? apr_pstrmemdup(p, spec, (apr_size_t)(colon - spec)) : spec;
 }
 
 /* Runs for `apachectl -t` too: an unknown provider fails the test. */
@@ -156,20 +157,24 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
         return OK;
     }
     if (is_shared_backend(name) && !oa2f_srv_cache_secret(s)) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10312)
-                     "OAuth2FederatedCache %s%s%s: a cache shared with other "
-                     "servers needs OAuth2FederatedCacheSecret, so that its "
-                     "entries are encrypted and authenticated", spec,
-                     sep, at);
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, 0, s,
+            OA2F_LOGNO(
+                10312) "OAuth2FederatedCache %s%s%s: a cache shared with "
+                       "other "
+                       "servers needs OAuth2FederatedCacheSecret, so that its "
+                       "entries are encrypted and authenticated",
+            spec, sep, at);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                             AP_SOCACHE_PROVIDER_VERSION)) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10301)
-                     "OAuth2FederatedCache %s%s%s: socache provider '%s' "
-                     "is not available (is socache_%s_module loaded?)",
-                     spec, sep, at,
-                     name, name);
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, 0, s,
+            OA2F_LOGNO(
+                10301) "OAuth2FederatedCache %s%s%s: socache provider '%s' "
+                       "is not available (is socache_%s_module loaded?)",
+            spec, sep, at, name, name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
@@ -192,8 +197,7 @@ static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     apr_pool_userdata_get((void **)&c, ukey, pp);
     if (!c) {
         const char *err;
-        struct ap_socache_hints hints = { 64, 2048,
-                                          apr_time_from_sec(30) };
+        struct ap_socache_hints hints = { 64, 2048, apr_time_from_sec(30) };
         c = apr_pcalloc(pp, sizeof(*c));
         c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                          AP_SOCACHE_PROVIDER_VERSION);
@@ -202,15 +206,19 @@ static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
         }
         err = c->provider->create(&c->instance, my_args, ptemp, pp);
         if (err) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10303)
-                         "OAuth2FederatedCache %s: %s", spec, err);
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         OA2F_LOGNO(10303) "OAuth2FederatedCache %s: %s", spec,
+                         err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         rv = c->provider->init(c->instance, CACHE_NAMESPACE, &hints, s, pp);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10304)
-                         "OAuth2FederatedCache %s: cannot initialise the "
-                         "cache", spec);
+            ap_log_error(
+                APLOG_MARK, APLOG_CRIT, rv, s,
+                OA2F_LOGNO(
+                    10304) "OAuth2FederatedCache %s: cannot initialise the "
+                           "cache",
+                spec);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_pool_userdata_set(c, ukey, apr_pool_cleanup_null, pp);
@@ -233,8 +241,7 @@ static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
-int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                           server_rec *s)
+int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     const char *spec = oa2f_srv_cache_spec(s) ? oa2f_srv_cache_spec(s)
                                               : DEFAULT_CACHE_SPEC;
@@ -250,9 +257,11 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     sealed = 0;
     if (secret) {
         if (!oa2f_seal_key_derive(&seal_key, secret)) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OA2F_LOGNO(10313)
-                         "OAuth2FederatedCacheSecret: cannot derive the "
-                         "sealing key (OpenSSL HKDF)");
+            ap_log_error(
+                APLOG_MARK, APLOG_CRIT, 0, s,
+                OA2F_LOGNO(
+                    10313) "OAuth2FederatedCacheSecret: cannot derive the "
+                           "sealing key (OpenSSL HKDF)");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         sealed = 1;
@@ -275,12 +284,13 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         }
     }
     nparts = n;
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, OA2F_LOGNO(10305)
-                 "validation cache: %s%s%s in %d part%s, keys %s", name,
-                 args ? " " : "", args ? args : "", n, n == 1 ? "" : "s",
-                 secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret, "
-                          "values sealed (AES-256-GCM)"
-                        : "SHA-256, values not sealed");
+    ap_log_error(
+        APLOG_MARK, APLOG_DEBUG, 0, s,
+        OA2F_LOGNO(10305) "validation cache: %s%s%s in %d part%s, keys %s",
+        name, args ? " " : "", args ? args : "", n, n == 1 ? "" : "s",
+        secret ? "HMAC-SHA-256 with OAuth2FederatedCacheSecret, "
+                 "values sealed (AES-256-GCM)"
+               : "SHA-256, values not sealed");
     return OK;
 }
 
@@ -295,15 +305,16 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
         rv = apr_global_mutex_child_init(
             &part_mutex[i], apr_global_mutex_lockfile(part_mutex[i]), p);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OA2F_LOGNO(10306)
-                         "cannot attach the cache mutex; caching is off in "
-                         "this process");
+            ap_log_error(
+                APLOG_MARK, APLOG_CRIT, rv, s,
+                OA2F_LOGNO(
+                    10306) "cannot attach the cache mutex; caching is off in "
+                           "this process");
             nparts = 0;
         }
     }
     if (nparts) {
-        local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS,
-                                             LOCAL_ENTRY_MAX);
+        local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
         key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
 }
@@ -312,9 +323,12 @@ static void incident(request_rec *r, apr_status_t rv, const char *what)
 {
     oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_ERROR);
     if (!__atomic_exchange_n(&cache_failing, 1, __ATOMIC_ACQ_REL)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OA2F_LOGNO(10307)
-                      "validation cache %s failed; asking the provider "
-                      "until it recovers (logged once)", what);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, rv, r,
+            OA2F_LOGNO(
+                10307) "validation cache %s failed; asking the provider "
+                       "until it recovers (logged once)",
+            what);
     }
 }
 
@@ -322,8 +336,8 @@ static void recovered(request_rec *r)
 {
     if (__atomic_load_n(&cache_failing, __ATOMIC_ACQUIRE)
         && __atomic_exchange_n(&cache_failing, 0, __ATOMIC_ACQ_REL)) {
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, OA2F_LOGNO(10308)
-                      "validation cache works again");
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      OA2F_LOGNO(10308) "validation cache works again");
     }
 }
 
@@ -362,9 +376,9 @@ int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
     if (prov->keyer) {
         unsigned long long tag[2];
 
-        if (oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token),
-                              tag, key)) {
-            return 1;           /* only good keys are remembered */
+        if (oa2f_key_memo_get(key_memo, prov->keyer, token, strlen(token), tag,
+                              key)) {
+            return 1; /* only good keys are remembered */
         }
         oa2f_keyer_derive(prov->keyer, token, key);
         if (!oa2f_cache_key_ok(key)) {
@@ -417,13 +431,17 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
     *len = got;
     /* the entry's name is the associated data: a value moved to another
      * name does not open */
-    if (sealed && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
-                               buf, got, entry, len)) {
+    if (sealed
+        && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, buf, got,
+                        entry, len)) {
         oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10314)
-                      "ignoring a validation cache entry that does not "
-                      "authenticate (%u bytes): changed, truncated, "
-                      "moved, or sealed with another secret", got);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, r,
+            OA2F_LOGNO(
+                10314) "ignoring a validation cache entry that does not "
+                       "authenticate (%u bytes): changed, truncated, "
+                       "moved, or sealed with another secret",
+            got);
         return 0;
     }
     return 1;
@@ -464,8 +482,9 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
     stored = (unsigned char *)entry;
     stored_len = len;
     /* sealed before locking: no cryptography under the part's mutex */
-    if (sealed && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN,
-                             entry, len, &stored, &stored_len)) {
+    if (sealed
+        && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, entry, len,
+                      &stored, &stored_len)) {
         incident(r, APR_EGENERAL, "seal");
         return 0;
     }
@@ -473,8 +492,8 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
         return 0;
     }
     rv = part->provider->store(part->instance, r->server, key,
-                               OA2F_CACHE_KEY_LEN, expiry,
-                               stored, (unsigned int)stored_len, r->pool);
+                               OA2F_CACHE_KEY_LEN, expiry, stored,
+                               (unsigned int)stored_len, r->pool);
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");

@@ -1,5 +1,6 @@
 /* SetHandler oauth2-federated-status (README "Status page"), and the
- * per-request outcome counter it reports. Restrict the location with Require ip. */
+ * per-request outcome counter it reports. Restrict the location with
+ * Require ip. */
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_protocol.h>
@@ -25,9 +26,9 @@ int oa2f_status_handler(request_rec *r)
     if (!st) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    json = r->args && (!strcmp(r->args, "json")
-                       || !strncmp(r->args, "json&", 5)
-                       || strstr(r->args, "&json"));
+    json = r->args
+           && (!strcmp(r->args, "json") || !strncmp(r->args, "json&", 5)
+               || strstr(r->args, "&json"));
     oa2f_stats_snapshot(st, &snap);
     ap_set_content_type(r, json ? "application/json"
                                 : "text/plain; charset=utf-8");
@@ -35,7 +36,8 @@ int oa2f_status_handler(request_rec *r)
     if (!r->header_only) {
         ap_rputs(oa2f_stats_render(r->pool, &snap,
                                    (long long)apr_time_sec(apr_time_now()),
-                                   json), r);
+                                   json),
+                 r);
     }
     return OK;
 }
@@ -60,6 +62,6 @@ int oa2f_count_request(request_rec *r)
      * the backend answered afterwards */
     oa2f_stats_request(oa2f_stats(), last->status,
                        apr_table_get(r->notes, OA2F_NOTE_ALLOWED)
-                       || apr_table_get(last->notes, OA2F_NOTE_ALLOWED));
+                           || apr_table_get(last->notes, OA2F_NOTE_ALLOWED));
     return DECLINED;
 }

@@ -13,7 +13,7 @@
 typedef struct {
     request_rec *r;
     const oa2f_dir_conf_t *conf;
-    const oa2f_provider_t *prov;    /* the location's, built already */
+    const oa2f_provider_t *prov; /* the location's, built already */
     oa2f_http_pool_t *hp;
 } baton_t;
 
@@ -24,34 +24,32 @@ static long long clock_now(void *baton)
 }
 
 static int key_of(void *baton, const char *token,
-               unsigned char key[OA2F_CACHE_KEY_LEN])
+                  unsigned char key[OA2F_CACHE_KEY_LEN])
 {
     return oa2f_cache_key_of(((baton_t *)baton)->prov, token, key);
 }
 
 static int get_entry(void *baton, const unsigned char *key, long long now,
-               unsigned char **entry, apr_size_t *len, int *local)
+                     unsigned char **entry, apr_size_t *len, int *local)
 {
-    return oa2f_cache_get(((baton_t *)baton)->r, key, now, entry, len,
-                          local);
+    return oa2f_cache_get(((baton_t *)baton)->r, key, now, entry, len, local);
 }
 
-static void keep_entry(void *baton, const unsigned char *key,
-                       long long until, const unsigned char *entry,
-                       apr_size_t len)
+static void keep_entry(void *baton, const unsigned char *key, long long until,
+                       const unsigned char *entry, apr_size_t len)
 {
     (void)baton;
     oa2f_cache_keep_local(key, until, entry, len);
 }
 
 static int put_entry(void *baton, const unsigned char *key, long long until,
-               const unsigned char *entry, apr_size_t len)
+                     const unsigned char *entry, apr_size_t len)
 {
     return oa2f_cache_put(((baton_t *)baton)->r, key, until, entry, len);
 }
 
 static oa2f_flight_role_e begin(void *baton, const unsigned char *key,
-                                       long long now, long long stale_us)
+                                long long now, long long stale_us)
 {
     oa2f_flight_table_t *ft = oa2f_flights();
 
@@ -60,7 +58,7 @@ static oa2f_flight_role_e begin(void *baton, const unsigned char *key,
 }
 
 static int wait_landing(void *baton, const unsigned char *key,
-                       long long deadline_us, int *outcome)
+                        long long deadline_us, int *outcome)
 {
     (void)baton;
     return oa2f_flight_wait(oa2f_flights(), key, deadline_us, outcome);
@@ -86,21 +84,26 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 
     switch (what) {
     case OA2F_VERDICT_CORRUPT:
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OA2F_LOGNO(10309)
-                      "ignoring a validation cache entry that does not "
-                      "decode (%" APR_SIZE_T_FMT " bytes)", len);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, r,
+            OA2F_LOGNO(
+                10309) "ignoring a validation cache entry that does not "
+                       "decode (%" APR_SIZE_T_FMT " bytes)",
+            len);
         break;
     case OA2F_VERDICT_TOO_LARGE:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, OA2F_LOGNO(10310)
-                      "answer too large for the validation cache; served "
-                      "but not stored");
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            OA2F_LOGNO(
+                10310) "answer too large for the validation cache; served "
+                       "but not stored");
         break;
     }
 }
 
 static const oa2f_verdict_impl_t on_httpd = {
-    clock_now, key_of, get_entry, keep_entry, put_entry, begin, wait_landing,
-    end, ask_provider, log_note
+    clock_now, key_of,       get_entry, keep_entry,   put_entry,
+    begin,     wait_landing, end,       ask_provider, log_note
 };
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,

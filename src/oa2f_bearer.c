@@ -62,8 +62,10 @@ oa2f_outcome_e oa2f_bearer_check(apr_pool_t *p, const oa2f_claims_t *c,
                 && strcasecmp(f->value, "Bearer") != 0
                 && strcmp(f->value, "access_token") != 0
                 && !(own_token_type && !strcmp(f->value, own_token_type))) {
-                *why = apr_pstrcat(p, "the provider says the token's type "
-                                   "is not Bearer", NULL);
+                *why = apr_pstrcat(p,
+                                   "the provider says the token's type "
+                                   "is not Bearer",
+                                   NULL);
                 return OA2F_INACTIVE;
             }
             /* AWS Cognito's and others' token_use */

@@ -15,9 +15,9 @@
  * hit allocates nothing for it; the decoder still checks it in one pass
  * (shown values and raw without controls, env suffix and token flag as
  * derived from the name) and derives what fails the check. */
-#define MAGIC "OA2F"
+#define MAGIC   "OA2F"
 #define VERSION 2
-#define ABSENT 0xFFFFFFFFu
+#define ABSENT  0xFFFFFFFFu
 
 /* A fast non-cryptographic check over 8-byte words: it catches torn or
  * corrupted entries, not forgery (whoever can write the cache can do
@@ -119,8 +119,9 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
     for (i = 0; i < c->fields->nelts; i++) {
         const oa2f_field_t *f = &APR_ARRAY_IDX(c->fields, i, oa2f_field_t);
         need += 32 + 2 * strlen(f->name) + f->value_len
-                + (!f->shown ? f->value_len
-                   : f->shown != f->value ? strlen(f->shown) : 0);
+                + (!f->shown              ? f->value_len
+                   : f->shown != f->value ? strlen(f->shown)
+                                          : 0);
         if (f->items) {
             int j;
             for (j = 0; j < f->items->nelts; j++) {
@@ -183,7 +184,7 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
 /* ---- reader ------------------------------------------------------------ */
 
 typedef struct {
-    const unsigned char *buf;   /* the caller's: strings point into it */
+    const unsigned char *buf; /* the caller's: strings point into it */
     apr_size_t len, pos;
     int bad;
 } reader_t;
@@ -275,7 +276,7 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
         || memcmp(buf, MAGIC, 4) != 0 || buf[4] != VERSION || buf[5] > 1) {
         return 0;
     }
-    r.len = len - 4;                    /* the checksum is not content */
+    r.len = len - 4; /* the checksum is not content */
     r.pos = 0;
     r.bad = 0;
     {
@@ -286,7 +287,7 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
     if (check && sum != oa2f_entry_check(buf, r.len)) {
         return 0;
     }
-    r.buf = buf;                /* no copy: see the header */
+    r.buf = buf; /* no copy: see the header */
     r.pos = 6;
 
     c = oa2f_claims_make(p);
@@ -322,8 +323,8 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
         }
         shown = get_str(&r, &shlen, &shown_absent);
         env = get_str(&r, &elen, &env_absent);
-        if ((!shown && !shown_absent) || (!env && !env_absent)
-            || r.bad || r.pos >= r.len || r.buf[r.pos] > 1) {
+        if ((!shown && !shown_absent) || (!env && !env_absent) || r.bad
+            || r.pos >= r.len || r.buf[r.pos] > 1) {
             return 0;
         }
         f = apr_array_push(c->fields);
@@ -365,7 +366,7 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
     c->raw_len = slen;
     /* stored without controls, unless someone else wrote it */
     c->shown_raw = oa2f_has_control(s, slen) ? NULL : s;
-    oa2f_claims_prepare(p, c);  /* fills what an entry lacked or failed */
+    oa2f_claims_prepare(p, c); /* fills what an entry lacked or failed */
     if (c->shown_raw != s) {
         /* the stored answer is the shown one: keep them one */
         c->raw = c->shown_raw;
@@ -375,9 +376,8 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
     return 1;
 }
 
-int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
-                      apr_size_t len, oa2f_claims_t **out,
-                      long long *validated_at)
+int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
+                      oa2f_claims_t **out, long long *validated_at)
 {
     return decode(p, buf, len, 1, out, validated_at);
 }

@@ -24,9 +24,8 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
  * checked against what oa2f_claims_prepare derives and derived again
  * when they differ, so a hit never shows a backend more than a fresh
  * validation would. */
-int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf,
-                      apr_size_t len, oa2f_claims_t **c,
-                      long long *validated_at);
+int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
+                      oa2f_claims_t **c, long long *validated_at);
 
 /* oa2f_entry_decode without comparing the check word, for an entry this
  * process keeps in its own memory (oa2f_local_cache.h) after it came

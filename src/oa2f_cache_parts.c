@@ -36,7 +36,7 @@ int oa2f_cache_parts(const char *name, const char *args)
     }
     bytes = size_of(args, &open);
     if (bytes < 2 * (apr_int64_t)OA2F_CACHE_PART_MIN_BYTES) {
-        return 1;           /* shmcb itself judges anything unusual */
+        return 1; /* shmcb itself judges anything unusual */
     }
     if (bytes / OA2F_CACHE_PART_MIN_BYTES >= OA2F_CACHE_PARTS_MAX) {
         return OA2F_CACHE_PARTS_MAX;
@@ -44,8 +44,7 @@ int oa2f_cache_parts(const char *name, const char *args)
     return (int)(bytes / OA2F_CACHE_PART_MIN_BYTES);
 }
 
-const char *oa2f_cache_part_args(apr_pool_t *p, const char *args, int i,
-                                 int n)
+const char *oa2f_cache_part_args(apr_pool_t *p, const char *args, int i, int n)
 {
     const char *open;
     apr_int64_t bytes;
@@ -56,6 +55,6 @@ const char *oa2f_cache_part_args(apr_pool_t *p, const char *args, int i,
     if (open == args) {
         return apr_psprintf(p, "(%" APR_INT64_T_FMT ")", bytes / n);
     }
-    return apr_psprintf(p, "%.*s.%d(%" APR_INT64_T_FMT ")",
-                        (int)(open - args), args, i, bytes / n);
+    return apr_psprintf(p, "%.*s.%d(%" APR_INT64_T_FMT ")", (int)(open - args),
+                        args, i, bytes / n);
 }

@@ -10,8 +10,8 @@
 
 #include <apr_pools.h>
 
-#define OA2F_CACHE_PARTS_MAX       8
-#define OA2F_CACHE_PART_MIN_BYTES  (1024 * 1024)
+#define OA2F_CACHE_PARTS_MAX      8
+#define OA2F_CACHE_PART_MIN_BYTES (1024 * 1024)
 
 /* How many parts the socache `name` with arguments `args` (NULL: none)
  * gets: 1 unless it is a shmcb of at least 2 parts' minimum size. */

@@ -189,11 +189,10 @@ struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
     obj = json_tokener_parse_ex(tok, json, (int)len);
     if (!obj) {
         enum json_tokener_error err = json_tokener_get_error(tok);
-        *why = (err == json_tokener_continue)
-               ? "the answer is truncated JSON"
+        *why = (err == json_tokener_continue) ? "the answer is truncated JSON"
                : (err == json_tokener_error_depth)
-                 ? "the answer is nested too deeply"
-                 : "the answer is not JSON";
+                   ? "the answer is nested too deeply"
+                   : "the answer is not JSON";
         json_tokener_free(tok);
         return NULL;
     }
@@ -292,7 +291,7 @@ int oa2f_json_seconds(struct json_object *v, long long *out)
         return 0;
     }
     if (d > 1e11) {
-        d /= 1000.0;   /* milliseconds */
+        d /= 1000.0; /* milliseconds */
     }
     if (d > (double)OA2F_MAX_EPOCH) {
         d = (double)OA2F_MAX_EPOCH;
@@ -329,8 +328,7 @@ static int is_skipped(const char *name, const char *const *skip)
 }
 
 void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
-                              struct json_object *obj,
-                              const char *const *skip)
+                              struct json_object *obj, const char *const *skip)
 {
     struct json_object_iterator it = json_object_iter_begin(obj);
     struct json_object_iterator end = json_object_iter_end(obj);
@@ -371,7 +369,7 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
         }
         value = oa2f_json_render(p, v, &len, &items);
         f = oa2f_claims_add(p, c, name, NULL, len);
-        f->value = value;           /* rendered in p already: no copy */
+        f->value = value; /* rendered in p already: no copy */
         f->items = items;
     }
 }

@@ -27,14 +27,14 @@ typedef struct {
 } oa2f_field_t;
 
 typedef struct {
-    int active;                  /* the provider's verdict                 */
-    long long expires_at;        /* absolute, seconds since epoch; 0 none  */
-    apr_array_header_t *scopes;  /* const char *; empty = no scope info    */
-    const char *client_id;       /* NULL when absent                       */
-    apr_array_header_t *fields;  /* oa2f_field_t, ordered                  */
-    const char *raw;             /* the provider's unparsed answer         */
+    int active;                 /* the provider's verdict                 */
+    long long expires_at;       /* absolute, seconds since epoch; 0 none  */
+    apr_array_header_t *scopes; /* const char *; empty = no scope info    */
+    const char *client_id;      /* NULL when absent                       */
+    apr_array_header_t *fields; /* oa2f_field_t, ordered                  */
+    const char *raw;            /* the provider's unparsed answer         */
     apr_size_t raw_len;
-    const char *shown_raw;       /* raw without control characters; set by
+    const char *shown_raw; /* raw without control characters; set by
                                     oa2f_claims_prepare()                 */
 } oa2f_claims_t;
 

@@ -1,14 +1,15 @@
-/* The four validation dialects (README "Providers"), one table row each. Every row
- * ends in the same oa2f_claims_t; nothing dialect-specific leaves here.
- * Wire formats: docs/providers.md §3 (RFC 7662), §4 (PingFederate
- * validate_bearer), §4.1 (OpenAM tokeninfo), §5.1 (Mule /validate). */
+/* The four validation dialects (README "Providers"), one table row each.
+ * Every row ends in the same oa2f_claims_t; nothing dialect-specific
+ * leaves here. Wire formats: docs/providers.md §3 (RFC 7662), §4
+ * (PingFederate validate_bearer), §5 (OpenAM tokeninfo), §6 (Mule
+ * /validate). */
 #include <string.h>
 #include <json-c/json.h>
 #include <apr_strings.h>
 
 #include "oa2f_dialect.h"
 
-#define PING_GRANT "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
+#define PING_GRANT     "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
 #define PING_VALIDATED "urn:pingidentity.com:oauth2:validated_token"
 
 /* ---- shared helpers ---------------------------------------------------- */
@@ -99,12 +100,12 @@ static const char *add_credentials(apr_pool_t *p, const oa2f_provider_t *prov,
         return body;
     }
     if (prov->client_id && *prov->client_id) {
-        body = apr_pstrcat(p, body, "&client_id=",
-                           oa2f_form_encode(p, prov->client_id), NULL);
+        body = apr_pstrcat(p, body,
+                           "&client_id=", oa2f_form_encode(p, prov->client_id),
+                           NULL);
         if (prov->auth == OA2F_AUTH_POST && prov->client_secret) {
             body = apr_pstrcat(p, body, "&client_secret=",
-                               oa2f_form_encode(p, prov->client_secret),
-                               NULL);
+                               oa2f_form_encode(p, prov->client_secret), NULL);
         }
     }
     return body;
@@ -114,8 +115,8 @@ static const char *add_credentials(apr_pool_t *p, const oa2f_provider_t *prov,
 static const char *url_with_token(apr_pool_t *p, const char *url,
                                   const char *token)
 {
-    return apr_pstrcat(p, url, strchr(url, '?') ? "&" : "?", "access_token=",
-                       oa2f_form_encode(p, token), NULL);
+    return apr_pstrcat(p, url, strchr(url, '?') ? "&" : "?",
+                       "access_token=", oa2f_form_encode(p, token), NULL);
 }
 
 /* Relative expiry (expires_in) made absolute from the time the request
@@ -129,7 +130,7 @@ static int take_expires_in(apr_pool_t *p, const char *dialect,
     long long secs;
 
     if (!json_object_object_get_ex(obj, "expires_in", &v) || !v) {
-        c->expires_at = 0;      /* no expiry: valid, but never cached */
+        c->expires_at = 0; /* no expiry: valid, but never cached */
         return 1;
     }
     if (!oa2f_json_seconds(v, &secs)) {
@@ -146,8 +147,10 @@ static oa2f_outcome_e server_error(apr_pool_t *p, const char *dialect,
                                    const oa2f_http_resp_t *resp,
                                    const char **why)
 {
-    *why = apr_psprintf(p, "%s: unexpected HTTP status %ld from the "
-                        "provider", dialect, resp->status);
+    *why = apr_psprintf(p,
+                        "%s: unexpected HTTP status %ld from the "
+                        "provider",
+                        dialect, resp->status);
     return OA2F_BAD_ANSWER;
 }
 
@@ -190,13 +193,16 @@ static oa2f_outcome_e introspection_interpret(apr_pool_t *p,
             && refused_client(p, resp))) {
         /* §2.3: our credentials were refused; RFC 6749 §5.2 answers
          * invalid_client with 400 when they came in the form */
-        *why = apr_psprintf(p, "introspection: the provider refused our "
-                            "client credentials (HTTP %ld)", resp->status);
+        *why = apr_psprintf(p,
+                            "introspection: the provider refused our "
+                            "client credentials (HTTP %ld)",
+                            resp->status);
         return OA2F_REJECTED;
     }
     if (resp->status == 400
         && strcmp(oauth_error(p, resp), "unsupported_token_type") == 0) {
-        /* docs/providers.md, edge case 26: a kind of token it cannot inspect */
+        /* a kind of token it cannot inspect (docs/providers.md, edge
+         * case 26) */
         *why = "introspection: the provider cannot introspect this token";
         *claims = claims_for(p, resp);
         return OA2F_INACTIVE;
@@ -262,21 +268,26 @@ static oa2f_outcome_e pingfederate_interpret(apr_pool_t *p,
          * (docs/providers.md §4.3) */
         if (strcmp(err, "invalid_grant") == 0
             || strcmp(err, "invalid_token") == 0) {
-            *why = apr_psprintf(p, "pingfederate: %s: the token is not "
-                                "valid", err);
+            *why = apr_psprintf(p,
+                                "pingfederate: %s: the token is not "
+                                "valid",
+                                err);
             *claims = claims_for(p, resp);
             return OA2F_INACTIVE;
         }
         if (strcmp(err, "invalid_client") == 0
             || strcmp(err, "unauthorized_client") == 0
             || (resp->status == 401 && !*err)) {
-            *why = apr_psprintf(p, "pingfederate: the provider refused our "
+            *why = apr_psprintf(p,
+                                "pingfederate: the provider refused our "
                                 "client credentials (HTTP %ld %s)",
                                 resp->status, err);
             return OA2F_REJECTED;
         }
-        *why = apr_psprintf(p, "pingfederate: unexpected error \"%s\" "
-                            "(HTTP %ld)", err, resp->status);
+        *why = apr_psprintf(p,
+                            "pingfederate: unexpected error \"%s\" "
+                            "(HTTP %ld)",
+                            err, resp->status);
         return OA2F_BAD_ANSWER;
     }
     if (resp->status != 200) {
@@ -288,8 +299,8 @@ static oa2f_outcome_e pingfederate_interpret(apr_pool_t *p,
     if (!json_object_object_get_ex(obj, "token_type", &v)
         || !json_object_is_type(v, json_type_string)
         || strcmp(json_object_get_string(v), PING_VALIDATED) != 0) {
-        *why = "pingfederate: member token_type is missing or not "
-               PING_VALIDATED;
+        *why = "pingfederate: member token_type is missing or "
+               "not " PING_VALIDATED;
         return OA2F_BAD_ANSWER;
     }
     attrs = NULL;
@@ -321,8 +332,8 @@ static void openam_build(apr_pool_t *p, const oa2f_provider_t *prov,
     /* one way only: both at once is a 400 from AM */
     if (prov->token_send == OA2F_TOKEN_SEND_HEADER) {
         start_request(p, req, "GET", prov->endpoint);
-        add_header(p, req, apr_pstrcat(p, "Authorization: Bearer ", token,
-                                       NULL));
+        add_header(p, req,
+                   apr_pstrcat(p, "Authorization: Bearer ", token, NULL));
     }
     else {
         start_request(p, req, "GET", url_with_token(p, prov->endpoint, token));
@@ -343,24 +354,26 @@ static oa2f_outcome_e status_interpret(apr_pool_t *p, const char *dialect,
     struct json_object *obj;
     oa2f_claims_t *c;
 
-    if (resp->status >= 400 && resp->status < 500
-        && refused_client(p, resp)) {
-        *why = apr_psprintf(p, "%s: the provider refused our client "
-                            "credentials (HTTP %ld)", dialect, resp->status);
+    if (resp->status >= 400 && resp->status < 500 && refused_client(p, resp)) {
+        *why = apr_psprintf(p,
+                            "%s: the provider refused our client "
+                            "credentials (HTTP %ld)",
+                            dialect, resp->status);
         return OA2F_REJECTED;
     }
     if (resp->status == 429) {
         /* rate limited: says nothing about the token, and must never be
          * remembered as "not active" */
-        *why = apr_psprintf(p, "%s: HTTP 429: the provider is rate "
-                            "limiting this resource server", dialect);
+        *why = apr_psprintf(p,
+                            "%s: HTTP 429: the provider is rate "
+                            "limiting this resource server",
+                            dialect);
         return OA2F_UNREACHABLE;
     }
     if ((any_4xx_is_bad_token && resp->status >= 400 && resp->status < 500)
-        || resp->status == 400 || resp->status == 401
-        || resp->status == 404) {
-        *why = apr_psprintf(p, "%s: HTTP %ld: the token is not valid",
-                            dialect, resp->status);
+        || resp->status == 400 || resp->status == 401 || resp->status == 404) {
+        *why = apr_psprintf(p, "%s: HTTP %ld: the token is not valid", dialect,
+                            resp->status);
         *claims = claims_for(p, resp);
         return OA2F_INACTIVE;
     }
@@ -410,8 +423,7 @@ static void mule_build(apr_pool_t *p, const oa2f_provider_t *prov,
 static oa2f_outcome_e mule_interpret(apr_pool_t *p,
                                      const oa2f_provider_t *prov,
                                      const oa2f_http_resp_t *resp,
-                                     oa2f_claims_t **claims,
-                                     const char **why)
+                                     oa2f_claims_t **claims, const char **why)
 {
     return status_interpret(p, "mule", 1, NULL, resp, claims, why);
 }
@@ -420,10 +432,10 @@ static oa2f_outcome_e mule_interpret(apr_pool_t *p,
 
 static const oa2f_dialect_t dialects[] = {
     { "introspection", introspection_build, introspection_interpret, NULL },
-    { "pingfederate",  pingfederate_build,  pingfederate_interpret,
+    { "pingfederate", pingfederate_build, pingfederate_interpret,
       PING_VALIDATED },
-    { "openam",        openam_build,        openam_interpret,        NULL },
-    { "mule",          mule_build,          mule_interpret,          NULL },
+    { "openam", openam_build, openam_interpret, NULL },
+    { "mule", mule_build, mule_interpret, NULL },
 };
 
 const oa2f_dialect_t *oa2f_dialect_find(const char *name)

@@ -3,13 +3,13 @@
 
 #include "oa2f_flight.h"
 
-#define SLOTS 4096   /* power of two */
+#define SLOTS 4096 /* power of two */
 
 typedef struct {
-    apr_uint64_t busy;       /* tag of the key in flight, 0 = free    */
-    apr_int64_t since_us;    /* when the current leader began         */
-    apr_uint64_t landed;     /* (tag & ~0xff) | outcome of last call  */
-    apr_uint64_t landings;   /* calls landed here, ever               */
+    apr_uint64_t busy;     /* tag of the key in flight, 0 = free    */
+    apr_int64_t since_us;  /* when the current leader began         */
+    apr_uint64_t landed;   /* (tag & ~0xff) | outcome of last call  */
+    apr_uint64_t landings; /* calls landed here, ever               */
 } slot_t;
 
 struct oa2f_flight_table_t {
@@ -22,7 +22,7 @@ static apr_uint64_t tag_of(const unsigned char *key)
     apr_uint64_t t;
 
     memcpy(&t, key, sizeof(t));
-    return t | 0x100;       /* never 0, and bit 8 survives the outcome mask */
+    return t | 0x100; /* never 0, and bit 8 survives the outcome mask */
 }
 
 static slot_t *slot_of(oa2f_flight_table_t *t, const unsigned char *key)
@@ -78,8 +78,9 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
     slot_t *s = slot_of(t, key);
     apr_uint64_t tag = tag_of(key), expected = tag;
 
-    __atomic_store_n(&s->landed, (tag & ~(apr_uint64_t)0xff)
-                                 | (apr_uint64_t)(outcome & 0xff),
+    __atomic_store_n(&s->landed,
+                     (tag & ~(apr_uint64_t)0xff)
+                         | (apr_uint64_t)(outcome & 0xff),
                      __ATOMIC_RELEASE);
     /* counted before the slot is freed: a follower that never sees the
      * slot free (the next leader took it at once) still sees this */
@@ -91,8 +92,8 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
         __atomic_store_n(&s->since_us, 0, __ATOMIC_RELEASE);
     }
     /* only free the slot if it is still ours (a take-over keeps it) */
-    __atomic_compare_exchange_n(&s->busy, &expected, 0, 0,
-                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    __atomic_compare_exchange_n(&s->busy, &expected, 0, 0, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
 }
 
 int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
@@ -118,6 +119,7 @@ int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
     }
     landed = __atomic_load_n(&s->landed, __ATOMIC_ACQUIRE);
     *outcome = ((landed & ~(apr_uint64_t)0xff) == (tag & ~(apr_uint64_t)0xff))
-               ? (int)(landed & 0xff) : -1;
+                   ? (int)(landed & 0xff)
+                   : -1;
     return 1;
 }

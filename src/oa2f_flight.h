@@ -16,9 +16,9 @@
 typedef struct oa2f_flight_table_t oa2f_flight_table_t;
 
 typedef enum {
-    OA2F_FLIGHT_LEADER,     /* call the provider, then oa2f_flight_end()  */
-    OA2F_FLIGHT_FOLLOWER,   /* another caller is on it: oa2f_flight_wait() */
-    OA2F_FLIGHT_ALONE       /* slot taken by another key: just call       */
+    OA2F_FLIGHT_LEADER,   /* call the provider, then oa2f_flight_end()  */
+    OA2F_FLIGHT_FOLLOWER, /* another caller is on it: oa2f_flight_wait() */
+    OA2F_FLIGHT_ALONE     /* slot taken by another key: just call       */
 } oa2f_flight_role_e;
 
 /* Bytes of shared memory a table needs. */

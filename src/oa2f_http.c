@@ -126,7 +126,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
 
     if (n > b->max - b->len) {
         b->too_large = 1;
-        return 0;               /* aborts the transfer */
+        return 0; /* aborts the transfer */
     }
     if (b->len + n + 1 > b->cap) {
         apr_size_t cap = b->cap ? b->cap : 4096;
@@ -181,8 +181,11 @@ static oa2f_http_result_e classify(CURLcode rc, const body_t *b, int reached)
     }
 }
 
-#define SETOPT(h, opt, val) \
-    do { if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) goto setup_failed; } while (0)
+#define SETOPT(h, opt, val)                                                   \
+    do {                                                                      \
+        if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK)                  \
+            goto setup_failed;                                                \
+    } while (0)
 
 oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
                                      const oa2f_provider_t *prov,
@@ -229,7 +232,8 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
 #else
     SETOPT(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    /* docs/providers.md, edge case 17: a validation endpoint must not redirect */
+    /* a validation endpoint must not redirect (docs/providers.md, edge
+     * case 17) */
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, prov->connect_timeout_ms);
     SETOPT(h, CURLOPT_TIMEOUT_MS, prov->total_timeout_ms);
@@ -248,7 +252,9 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(h, CURLOPT_WRITEDATA, &body);
     SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-    SETOPT(h, CURLOPT_USERAGENT, "mod_oauth2_federated/" "0.1");
+    SETOPT(h, CURLOPT_USERAGENT,
+           "mod_oauth2_federated/"
+           "0.1");
     SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(h, CURLOPT_HTTPHEADER, headers);
     if (req->body) {
@@ -275,8 +281,8 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     resp->body = body.buf ? body.buf : "";
     resp->body_len = body.len;
     if (result != OA2F_HTTP_DONE) {
-        resp->error = apr_pstrdup(p, errbuf[0] ? errbuf
-                                               : curl_easy_strerror(rc));
+        resp->error = apr_pstrdup(p,
+                                  errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
 
     /* the slist must outlive the transfer, but not the handle's reuse */

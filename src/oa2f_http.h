@@ -15,21 +15,21 @@ typedef struct {
 } oa2f_http_req_t;
 
 typedef enum {
-    OA2F_HTTP_DONE = 0,          /* an HTTP answer arrived (any status) */
-    OA2F_HTTP_UNREACHABLE,       /* connect/DNS/TLS failure or timeout  */
-    OA2F_HTTP_TOO_LARGE,         /* answer over provider->max_answer    */
-    OA2F_HTTP_BROKEN,            /* answer cut off or unparseable HTTP  */
-    OA2F_HTTP_INTERNAL           /* could not set the call up           */
+    OA2F_HTTP_DONE = 0,    /* an HTTP answer arrived (any status) */
+    OA2F_HTTP_UNREACHABLE, /* connect/DNS/TLS failure or timeout  */
+    OA2F_HTTP_TOO_LARGE,   /* answer over provider->max_answer    */
+    OA2F_HTTP_BROKEN,      /* answer cut off or unparseable HTTP  */
+    OA2F_HTTP_INTERNAL     /* could not set the call up           */
 } oa2f_http_result_e;
 
 typedef struct {
     long status;
-    const char *body;            /* NUL-terminated; body_len is exact   */
+    const char *body; /* NUL-terminated; body_len is exact   */
     apr_size_t body_len;
-    long long sent_at;           /* seconds since epoch, at send time   */
-    double elapsed;              /* seconds the call took               */
-    int new_connection;          /* 1 when a new TCP connection was made */
-    const char *error;           /* libcurl's words when not DONE       */
+    long long sent_at;  /* seconds since epoch, at send time   */
+    double elapsed;     /* seconds the call took               */
+    int new_connection; /* 1 when a new TCP connection was made */
+    const char *error;  /* libcurl's words when not DONE       */
 } oa2f_http_resp_t;
 
 /* Initialise libcurl once per process (post_config). */

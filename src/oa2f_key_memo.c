@@ -5,7 +5,7 @@
 #include "oa2f_seqlock.h"
 
 typedef struct {
-    unsigned int seq;               /* odd while a writer is in the slot */
+    unsigned int seq; /* odd while a writer is in the slot */
     unsigned int pad;
     const void *keyer;
     unsigned long long tag[2];
@@ -21,12 +21,22 @@ struct oa2f_key_memo_t {
 /* ---- SipHash-2-4 -------------------------------------------------------- */
 
 #define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                         \
-    do {                                                                 \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);        \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                           \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                           \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);        \
+#define SIPROUND                                                              \
+    do {                                                                      \
+        v0 += v1;                                                             \
+        v1 = ROTL(v1, 13);                                                    \
+        v1 ^= v0;                                                             \
+        v0 = ROTL(v0, 32);                                                    \
+        v2 += v3;                                                             \
+        v3 = ROTL(v3, 16);                                                    \
+        v3 ^= v2;                                                             \
+        v0 += v3;                                                             \
+        v3 = ROTL(v3, 21);                                                    \
+        v3 ^= v0;                                                             \
+        v2 += v1;                                                             \
+        v1 = ROTL(v1, 17);                                                    \
+        v1 ^= v2;                                                             \
+        v2 = ROTL(v2, 32);                                                    \
     } while (0)
 
 static apr_uint64_t le64(const unsigned char *p)
@@ -46,8 +56,8 @@ static void put_le64(unsigned char *p, apr_uint64_t v)
     }
 }
 
-void oa2f_siphash24(const unsigned char k[16], const void *in,
-                    apr_size_t len, unsigned char *out, int outlen)
+void oa2f_siphash24(const unsigned char k[16], const void *in, apr_size_t len,
+                    unsigned char *out, int outlen)
 {
     const unsigned char *m = in;
     apr_uint64_t k0 = le64(k), k1 = le64(k + 8);
@@ -115,9 +125,8 @@ oa2f_key_memo_t *oa2f_key_memo_create(apr_pool_t *p, unsigned slots)
     return m;
 }
 
-int oa2f_key_memo_get(oa2f_key_memo_t *m, const void *keyer,
-                      const char *token, apr_size_t len,
-                      unsigned long long tag[2],
+int oa2f_key_memo_get(oa2f_key_memo_t *m, const void *keyer, const char *token,
+                      apr_size_t len, unsigned long long tag[2],
                       unsigned char key[OA2F_CACHE_KEY_LEN])
 {
     unsigned char t[16];
@@ -155,7 +164,7 @@ void oa2f_key_memo_put(oa2f_key_memo_t *m, const void *keyer,
     }
     s = &m->slot[tag[0] % m->slots];
     if (!oa2f_seq_write_begin(&s->seq, &seq)) {
-        return;                 /* another writer is here: skip */
+        return; /* another writer is here: skip */
     }
     __atomic_store_n(&s->keyer, keyer, __ATOMIC_RELAXED);
     __atomic_store_n(&s->tag[0], tag[0], __ATOMIC_RELAXED);

@@ -11,8 +11,8 @@
 #include "oa2f_keyer.h"
 
 struct oa2f_keyer_t {
-    EVP_MAC_CTX *mac;       /* with a secret: HMAC after identity "\n" */
-    EVP_MD_CTX *md;         /* without: SHA-256 after identity "\n"     */
+    EVP_MAC_CTX *mac; /* with a secret: HMAC after identity "\n" */
+    EVP_MD_CTX *md;   /* without: SHA-256 after identity "\n"     */
 };
 
 /* Fetching an algorithm looks it up by name: do it once. */

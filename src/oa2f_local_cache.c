@@ -5,7 +5,7 @@
 #include "oa2f_seqlock.h"
 
 typedef struct {
-    unsigned int seq;               /* odd while a writer is in the slot */
+    unsigned int seq; /* odd while a writer is in the slot */
     unsigned int len;
     long long until;
     unsigned char key[OA2F_CACHE_KEY_LEN];
@@ -96,7 +96,7 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
     }
     s = slot_for(lc, key);
     if (!oa2f_seq_write_begin(&s->seq, &seq)) {
-        return;                 /* another writer is here: skip */
+        return; /* another writer is here: skip */
     }
     __atomic_store_n(&s->len, (unsigned int)len, __ATOMIC_RELAXED);
     __atomic_store_n(&s->until, until, __ATOMIC_RELAXED);

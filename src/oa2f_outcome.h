@@ -8,23 +8,23 @@
 #define OA2F_OUTCOME_H
 
 typedef enum {
-    OA2F_OK = 0,          /* token active, not expired                      */
-    OA2F_NO_TOKEN,        /* no token presented at all                      */
-    OA2F_WRONG_SCHEME,    /* Authorization header with a non-Bearer scheme  */
-    OA2F_BAD_REQUEST,     /* duplicated, malformed or oversized token       */
-    OA2F_INACTIVE,        /* provider: not active / unknown / revoked       */
-    OA2F_EXPIRED,         /* provider says active, but expiry has passed    */
-    OA2F_UNREACHABLE,     /* refused, DNS, TLS failure, timeout             */
-    OA2F_BAD_ANSWER,      /* 5xx, non-JSON, truncated, oversized, malformed */
-    OA2F_REJECTED,        /* provider refused our client credentials        */
-    OA2F_FORBIDDEN,       /* a Require oauth2-* line is not met             */
-    OA2F_INTERNAL,        /* our own failure (out of memory, curl setup)    */
+    OA2F_OK = 0,       /* token active, not expired                      */
+    OA2F_NO_TOKEN,     /* no token presented at all                      */
+    OA2F_WRONG_SCHEME, /* Authorization header with a non-Bearer scheme  */
+    OA2F_BAD_REQUEST,  /* duplicated, malformed or oversized token       */
+    OA2F_INACTIVE,     /* provider: not active / unknown / revoked       */
+    OA2F_EXPIRED,      /* provider says active, but expiry has passed    */
+    OA2F_UNREACHABLE,  /* refused, DNS, TLS failure, timeout             */
+    OA2F_BAD_ANSWER,   /* 5xx, non-JSON, truncated, oversized, malformed */
+    OA2F_REJECTED,     /* provider refused our client credentials        */
+    OA2F_FORBIDDEN,    /* a Require oauth2-* line is not met             */
+    OA2F_INTERNAL,     /* our own failure (out of memory, curl setup)    */
     OA2F_OUTCOME_MAX
 } oa2f_outcome_e;
 
 typedef enum {
-    OA2F_PROFILE_GATEWAY = 0,    /* the API-gateway policy's map        */
-    OA2F_PROFILE_RFC6750 = 1,    /* RFC 6750 and HTTP semantics         */
+    OA2F_PROFILE_GATEWAY = 0, /* the API-gateway policy's map        */
+    OA2F_PROFILE_RFC6750 = 1, /* RFC 6750 and HTTP semantics         */
     OA2F_PROFILE_MAX
 } oa2f_profile_e;
 
@@ -37,18 +37,18 @@ typedef enum {
 } oa2f_log_class_e;
 
 typedef struct {
-    int status;                  /* HTTP status code                     */
-    const char *error;           /* RFC 6750 §3.1 error code, or NULL    */
-    int challenge;               /* send WWW-Authenticate                */
-    const char *text;            /* the public one-line body             */
+    int status;        /* HTTP status code                     */
+    const char *error; /* RFC 6750 §3.1 error code, or NULL    */
+    int challenge;     /* send WWW-Authenticate                */
+    const char *text;  /* the public one-line body             */
 } oa2f_answer_t;
 
 typedef struct {
-    const char *name;            /* short, stable, lower-case            */
+    const char *name; /* short, stable, lower-case            */
     oa2f_answer_t answer[OA2F_PROFILE_MAX];
     oa2f_log_class_e log;
-    unsigned from_provider:1;    /* a provider call can end in it        */
-    unsigned shared:1;           /* followers take it from their leader  */
+    unsigned from_provider : 1; /* a provider call can end in it        */
+    unsigned shared : 1;        /* followers take it from their leader  */
 } oa2f_outcome_info_t;
 
 /* The row of o; out-of-range values get OA2F_INTERNAL's. */

@@ -46,26 +46,23 @@ const char *oa2f_provider_digest(apr_pool_t *pool, const void *data,
  * never name the same cache entry. Secrets only as digests. */
 void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
 {
-    p->identity = apr_psprintf(pool, "%s\n%s\n%s\n%s\n%d\n%d\n"
-                               "tls=%d ca=%s\nproxy=%s %s",
-                               p->dialect ? p->dialect->name : "",
-                               p->endpoint ? p->endpoint : "",
-                               p->client_id ? p->client_id : "",
-                               sha256_hex(pool, p->client_secret
-                                                ? p->client_secret : ""),
-                               (int)p->auth, (int)p->token_send,
-                               p->ssl_verify ? 1 : 0,
-                               p->ca_file ? (p->ca_digest ? p->ca_digest
-                                                          : "unread")
-                                          : "system",
-                               p->proxy ? p->proxy : "direct",
-                               p->proxy && p->proxy_userpwd
-                               ? sha256_hex(pool, p->proxy_userpwd) : "-");
+    p->identity = apr_psprintf(
+        pool,
+        "%s\n%s\n%s\n%s\n%d\n%d\n"
+        "tls=%d ca=%s\nproxy=%s %s",
+        p->dialect ? p->dialect->name : "", p->endpoint ? p->endpoint : "",
+        p->client_id ? p->client_id : "",
+        sha256_hex(pool, p->client_secret ? p->client_secret : ""),
+        (int)p->auth, (int)p->token_send, p->ssl_verify ? 1 : 0,
+        p->ca_file ? (p->ca_digest ? p->ca_digest : "unread") : "system",
+        p->proxy ? p->proxy : "direct",
+        p->proxy && p->proxy_userpwd ? sha256_hex(pool, p->proxy_userpwd)
+                                     : "-");
     p->basic_header = NULL;
     if (oa2f_provider_has_credentials(p) && p->auth == OA2F_AUTH_BASIC) {
         /* RFC 6749 §2.3.1: form-encode id and secret, then base64. */
-        const char *pair = apr_pstrcat(pool,
-            oa2f_form_encode(pool, p->client_id), ":",
+        const char *pair = apr_pstrcat(
+            pool, oa2f_form_encode(pool, p->client_id), ":",
             oa2f_form_encode(pool, p->client_secret ? p->client_secret : ""),
             NULL);
         int len = (int)strlen(pair);

@@ -5,33 +5,33 @@
 #include <apr_pools.h>
 
 typedef enum {
-    OA2F_AUTH_BASIC = 0,  /* RFC 6749 §2.3.1 client_secret_basic */
-    OA2F_AUTH_POST,       /* client_secret_post                 */
+    OA2F_AUTH_BASIC = 0, /* RFC 6749 §2.3.1 client_secret_basic */
+    OA2F_AUTH_POST,      /* client_secret_post                 */
     OA2F_AUTH_NONE
 } oa2f_client_auth_e;
 
 typedef enum {
-    OA2F_TOKEN_SEND_QUERY = 0,   /* openam: ?access_token=         */
-    OA2F_TOKEN_SEND_HEADER       /* openam: Authorization: Bearer  */
+    OA2F_TOKEN_SEND_QUERY = 0, /* openam: ?access_token=         */
+    OA2F_TOKEN_SEND_HEADER     /* openam: Authorization: Bearer  */
 } oa2f_token_send_e;
 
 struct oa2f_dialect_t;
 
 typedef struct {
     const struct oa2f_dialect_t *dialect;
-    const char *endpoint;        /* http(s) URL                       */
-    const char *client_id;       /* NULL = none                       */
-    const char *client_secret;   /* NULL = none                       */
+    const char *endpoint;      /* http(s) URL                       */
+    const char *client_id;     /* NULL = none                       */
+    const char *client_secret; /* NULL = none                       */
     oa2f_client_auth_e auth;
     oa2f_token_send_e token_send;
     long connect_timeout_ms;
     long total_timeout_ms;
-    const char *proxy;           /* NULL = direct                     */
-    const char *proxy_userpwd;   /* "user:password" or NULL           */
-    int ssl_verify;              /* 1 = verify peer and host name     */
-    const char *ca_file;         /* NULL = system store               */
-    const char *ca_digest;       /* SHA-256 hex of ca_file's content  */
-    apr_size_t max_answer;       /* bytes; larger answers are refused */
+    const char *proxy;         /* NULL = direct                     */
+    const char *proxy_userpwd; /* "user:password" or NULL           */
+    int ssl_verify;            /* 1 = verify peer and host name     */
+    const char *ca_file;       /* NULL = system store               */
+    const char *ca_digest;     /* SHA-256 hex of ca_file's content  */
+    apr_size_t max_answer;     /* bytes; larger answers are refused */
     /* Built once at configuration time by oa2f_provider_finish():
      * the identity of this provider configuration for cache keys
      * (dialect, endpoint, client credentials, client authentication, how
@@ -45,7 +45,8 @@ typedef struct {
     void *keyer;
 } oa2f_provider_t;
 
-/* Default cap on a provider answer (README "Requests and answers": over 1 MiB is unusable). */
+/* Default cap on a provider answer (README "Requests and answers": over
+ * 1 MiB is unusable). */
 #define OA2F_MAX_ANSWER (1024 * 1024)
 
 /* Compute p->identity and p->basic_header (allocated in pool). Call once

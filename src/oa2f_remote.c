@@ -38,22 +38,21 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
         return;
     case OA2F_HTTP_TOO_LARGE:
         out->outcome = OA2F_BAD_ANSWER;
-        out->why = apr_psprintf(p, "%s: the answer is larger than %"
-                                APR_SIZE_T_FMT " bytes", prov->dialect->name,
-                                prov->max_answer ? prov->max_answer
-                                                 : (apr_size_t)OA2F_MAX_ANSWER);
+        out->why = apr_psprintf(
+            p, "%s: the answer is larger than %" APR_SIZE_T_FMT " bytes",
+            prov->dialect->name,
+            prov->max_answer ? prov->max_answer : (apr_size_t)OA2F_MAX_ANSWER);
         return;
     case OA2F_HTTP_BROKEN:
         out->outcome = OA2F_BAD_ANSWER;
-        out->why = apr_pstrcat(p, prov->dialect->name,
-                               ": the answer was cut off or malformed: ",
-                               resp.error, NULL);
+        out->why = apr_pstrcat(
+            p, prov->dialect->name,
+            ": the answer was cut off or malformed: ", resp.error, NULL);
         return;
     case OA2F_HTTP_INTERNAL:
     default:
         out->outcome = OA2F_INTERNAL;
-        out->why = apr_pstrcat(p, prov->dialect->name, ": ", resp.error,
-                               NULL);
+        out->why = apr_pstrcat(p, prov->dialect->name, ": ", resp.error, NULL);
         return;
     }
 

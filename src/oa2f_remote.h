@@ -10,9 +10,9 @@
 
 typedef struct {
     oa2f_outcome_e outcome;
-    oa2f_claims_t *claims;       /* set for OA2F_OK and OA2F_INACTIVE   */
-    const char *why;             /* for logs; never contains the token  */
-    double elapsed;              /* seconds spent on the call           */
+    oa2f_claims_t *claims; /* set for OA2F_OK and OA2F_INACTIVE   */
+    const char *why;       /* for logs; never contains the token  */
+    double elapsed;        /* seconds spent on the call           */
     int new_connection;
 } oa2f_validation_t;
 

@@ -26,10 +26,22 @@ static int is_tchar(unsigned char c)
     if (is_alnum(c)) {
         return 1;
     }
-    switch (c) {        /* a bit test, not a string search per byte */
-    case '!': case '#': case '$': case '%': case '&': case '\'':
-    case '*': case '+': case '-': case '.': case '^': case '_':
-    case '`': case '|': case '~':
+    switch (c) { /* a bit test, not a string search per byte */
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return 1;
     default:
         return 0;
@@ -58,8 +70,7 @@ int oa2f_is_http_token(const char *s)
     return 1;
 }
 
-const char *oa2f_env_name(apr_pool_t *p, const char *prefix,
-                          const char *field)
+const char *oa2f_env_name(apr_pool_t *p, const char *prefix, const char *field)
 {
     apr_size_t plen = strlen(prefix), flen = strlen(field), i;
     char *out;
@@ -76,8 +87,7 @@ const char *oa2f_env_name(apr_pool_t *p, const char *prefix,
     return out;
 }
 
-const char *oa2f_clean_value(apr_pool_t *p, const char *value,
-                             apr_size_t len)
+const char *oa2f_clean_value(apr_pool_t *p, const char *value, apr_size_t len)
 {
     char *out = apr_palloc(p, len + 1);
     apr_size_t i, o = 0;
@@ -96,7 +106,7 @@ const char *oa2f_clean_value(apr_pool_t *p, const char *value,
 /* Eight bytes at a time: a word has a byte below 0x20 when subtracting
  * 0x20 from each byte borrows into a byte whose top bit was clear, and a
  * byte 0x7F when the word XOR 0x7F.. has a zero byte. */
-#define ONES 0x0101010101010101ULL
+#define ONES  0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
 int oa2f_has_control(const char *value, apr_size_t len)
@@ -163,8 +173,10 @@ int oa2f_has_prefix_folded(const char *name, const char *prefix)
 {
     for (; *prefix; prefix++, name++) {
         char a = (char)apr_tolower(*name), b = (char)apr_tolower(*prefix);
-        if (a == '_') a = '-';
-        if (b == '_') b = '-';
+        if (a == '_')
+            a = '-';
+        if (b == '_')
+            b = '-';
         if (!*name || a != b) {
             return 0;
         }

@@ -15,8 +15,7 @@ const char *oa2f_env_name(apr_pool_t *p, const char *prefix,
 /* A copy of value[0..len) with every control character (0x00-0x1F, 0x7F)
  * dropped, so it can never split or add a header line. Allocated in p,
  * NUL-terminated. */
-const char *oa2f_clean_value(apr_pool_t *p, const char *value,
-                             apr_size_t len);
+const char *oa2f_clean_value(apr_pool_t *p, const char *value, apr_size_t len);
 
 /* Checks of values prepared elsewhere (a cache entry), without
  * allocating: they run on every cache hit.

@@ -18,8 +18,8 @@ apr_array_header_t *oa2f_scope_split(apr_pool_t *p, const char *s)
             s++;
         }
         if (s > start) {
-            APR_ARRAY_PUSH(out, const char *) =
-                apr_pstrmemdup(p, start, (apr_size_t)(s - start));
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(
+                p, start, (apr_size_t)(s - start));
         }
     }
     return out;

@@ -1,5 +1,5 @@
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 #include <string.h>
 #include <apr_strings.h>
@@ -15,8 +15,7 @@ static const char *find(const char *hay, apr_size_t len, const char *needle,
     return nlen && len >= nlen ? memmem(hay, len, needle, nlen) : NULL;
 }
 
-static int is_token(struct json_object *v, const char *token,
-                    apr_size_t tlen)
+static int is_token(struct json_object *v, const char *token, apr_size_t tlen)
 {
     return json_object_is_type(v, json_type_string)
            && (apr_size_t)json_object_get_string_len(v) == tlen
@@ -109,8 +108,7 @@ static int field_is_token(const oa2f_field_t *f, const char *token,
     return 0;
 }
 
-int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c,
-                           const char *token)
+int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c, const char *token)
 {
     apr_size_t tlen = token ? strlen(token) : 0;
     const char *escaped;
@@ -148,8 +146,8 @@ int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c,
     }
     if (c->raw && c->raw_len
         && (n || find(c->raw, c->raw_len, token, tlen)
-            || (escaped && find(c->raw, c->raw_len, escaped,
-                                strlen(escaped))))) {
+            || (escaped
+                && find(c->raw, c->raw_len, escaped, strlen(escaped))))) {
         const char *why = NULL;
         struct json_object *obj = oa2f_json_parse_object(c->raw, c->raw_len,
                                                          &why);
@@ -165,13 +163,12 @@ int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c,
             json_object_put(obj);
         }
         if (find(c->raw, c->raw_len, token, tlen)) {
-            c->raw = mask_all(p, c->raw, c->raw_len, token, tlen,
-                              &c->raw_len);
+            c->raw = mask_all(p, c->raw, c->raw_len, token, tlen, &c->raw_len);
             n++;
         }
         if (escaped && find(c->raw, c->raw_len, escaped, strlen(escaped))) {
-            c->raw = mask_all(p, c->raw, c->raw_len, escaped,
-                              strlen(escaped), &c->raw_len);
+            c->raw = mask_all(p, c->raw, c->raw_len, escaped, strlen(escaped),
+                              &c->raw_len);
             n++;
         }
     }

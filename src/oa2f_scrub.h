@@ -12,7 +12,6 @@
  * every member or array element holding exactly the token from c->raw
  * (then re-serialised); any remaining occurrence in c->raw is masked.
  * Call before oa2f_claims_prepare(). Returns the number of removals. */
-int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c,
-                           const char *token);
+int oa2f_claims_drop_token(apr_pool_t *p, oa2f_claims_t *c, const char *token);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "oa2f_seal.h"
 
-#define MAGIC "OA2S"
+#define MAGIC   "OA2S"
 #define VERSION 1
 
 /* Name the module, the purpose and the cipher, so that the same secret
@@ -35,7 +35,7 @@ int oa2f_hkdf_sha256(const unsigned char *ikm, apr_size_t ikm_len,
                      const unsigned char *info, apr_size_t info_len,
                      unsigned char *out, apr_size_t out_len)
 {
-    static unsigned char none;          /* an empty IKM still needs data */
+    static unsigned char none; /* an empty IKM still needs data */
     EVP_KDF_CTX *ctx;
     OSSL_PARAM params[5], *q = params;
     int ok;
@@ -47,9 +47,8 @@ int oa2f_hkdf_sha256(const unsigned char *ikm, apr_size_t ikm_len,
     }
     *q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
                                             (char *)"SHA256", 0);
-    *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                             ikm_len ? (void *)ikm : &none,
-                                             ikm_len);
+    *q++ = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_KEY, ikm_len ? (void *)ikm : &none, ikm_len);
     /* an absent salt is HashLen zeros (§2.2), as OpenSSL does */
     if (salt_len) {
         *q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
@@ -96,8 +95,8 @@ static int put_aad(EVP_CIPHER_CTX *ctx, const unsigned char *head,
 
 int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
               const unsigned char *aad, apr_size_t aad_len,
-              const unsigned char *plain, apr_size_t len,
-              unsigned char **out, apr_size_t *out_len)
+              const unsigned char *plain, apr_size_t len, unsigned char **out,
+              apr_size_t *out_len)
 {
     EVP_CIPHER_CTX *ctx;
     unsigned char *o, *nonce, *ct;
@@ -119,15 +118,14 @@ int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
         return 0;
     }
     ctx = EVP_CIPHER_CTX_new();
-    ok = ctx
-         && EVP_EncryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
+    ok = ctx && EVP_EncryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
          && put_aad(ctx, o, aad, aad_len)
-         && (len == 0
-             || EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) == 1)
+         && (len == 0 || EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) == 1)
          && EVP_EncryptFinal_ex(ctx, ct + n, &m) == 1
          && (apr_size_t)n + (apr_size_t)m == len
-         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
-                                OA2F_SEAL_TAG_LEN, ct + len) == 1;
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, OA2F_SEAL_TAG_LEN,
+                                ct + len)
+                == 1;
     EVP_CIPHER_CTX_free(ctx);
     if (!ok) {
         return 0;
@@ -163,13 +161,13 @@ int oa2f_unseal(apr_pool_t *p, const oa2f_seal_key_t *k,
     memcpy(tag, ct + ct_len, OA2F_SEAL_TAG_LEN);
     o = apr_palloc(p, ct_len + 1);
     ctx = EVP_CIPHER_CTX_new();
-    ok = ctx
-         && EVP_DecryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
+    ok = ctx && EVP_DecryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
          && put_aad(ctx, sealed, aad, aad_len)
          && (ct_len == 0
              || EVP_DecryptUpdate(ctx, o, &n, ct, (int)ct_len) == 1)
-         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
-                                OA2F_SEAL_TAG_LEN, tag) == 1
+         && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, OA2F_SEAL_TAG_LEN,
+                                tag)
+                == 1
          && EVP_DecryptFinal_ex(ctx, o + n, &m) == 1
          && (apr_size_t)n + (apr_size_t)m == ct_len;
     EVP_CIPHER_CTX_free(ctx);

@@ -10,13 +10,13 @@
 
 #include <apr_pools.h>
 
-#define OA2F_SEAL_KEY_LEN 32
+#define OA2F_SEAL_KEY_LEN   32
 #define OA2F_SEAL_NONCE_LEN 12
-#define OA2F_SEAL_TAG_LEN 16
-#define OA2F_SEAL_HEAD_LEN 5                    /* magic and version */
+#define OA2F_SEAL_TAG_LEN   16
+#define OA2F_SEAL_HEAD_LEN  5 /* magic and version */
 
 /* Bytes a sealed value has more than its plaintext (33). */
-#define OA2F_SEAL_OVERHEAD \
+#define OA2F_SEAL_OVERHEAD                                                    \
     (OA2F_SEAL_HEAD_LEN + OA2F_SEAL_NONCE_LEN + OA2F_SEAL_TAG_LEN)
 
 typedef struct {
@@ -41,8 +41,8 @@ int oa2f_seal_key_derive(oa2f_seal_key_t *k, const char *secret);
  * 0 on failure (nothing usable in *out). Thread-safe. */
 int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
               const unsigned char *aad, apr_size_t aad_len,
-              const unsigned char *plain, apr_size_t len,
-              unsigned char **out, apr_size_t *out_len);
+              const unsigned char *plain, apr_size_t len, unsigned char **out,
+              apr_size_t *out_len);
 
 /* Open sealed[0..len) sealed under k with the same aad: *plain (in p)
  * holds *plain_len bytes and a NUL after them. 0 for anything too short,

@@ -16,8 +16,7 @@ static inline unsigned int oa2f_seq_read_begin(const unsigned int *seq)
 }
 
 /* 1 when nothing was written during the read that began with `begun`. */
-static inline int oa2f_seq_read_ok(const unsigned int *seq,
-                                   unsigned int begun)
+static inline int oa2f_seq_read_ok(const unsigned int *seq, unsigned int begun)
 {
     /* everything read before happened before the sequence is checked */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -25,8 +24,7 @@ static inline int oa2f_seq_read_ok(const unsigned int *seq,
 }
 
 /* 1 and *begun when this writer owns the slot; 0: skip the write. */
-static inline int oa2f_seq_write_begin(unsigned int *seq,
-                                       unsigned int *begun)
+static inline int oa2f_seq_write_begin(unsigned int *seq, unsigned int *begun)
 {
     unsigned int s = __atomic_load_n(seq, __ATOMIC_RELAXED);
 

@@ -8,14 +8,15 @@ const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
 };
 
-static const char *const req_names[OA2F_REQ_MAX] = {
-    "200", "400", "401", "403", "500", "502", "503", "other"
-};
+static const char *const req_names[OA2F_REQ_MAX] = { "200", "400",  "401",
+                                                     "403", "500",  "502",
+                                                     "503", "other" };
 
 static const char *const counter_names[OA2F_C_MAX] = {
-    "cache_hits", "cache_negative_hits", "cache_misses", "cache_stores",
-    "cache_not_stored", "cache_errors", "cache_corrupt", "cache_local_hits",
-    "coalesced_waits", "coalesced_timeouts", "provider_new_connections"
+    "cache_hits",         "cache_negative_hits",     "cache_misses",
+    "cache_stores",       "cache_not_stored",        "cache_errors",
+    "cache_corrupt",      "cache_local_hits",        "coalesced_waits",
+    "coalesced_timeouts", "provider_new_connections"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)
@@ -38,13 +39,27 @@ void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed)
         return;
     }
     switch (http_status) {
-    case 400: k = OA2F_REQ_400; break;
-    case 401: k = OA2F_REQ_401; break;
-    case 403: k = OA2F_REQ_403; break;
-    case 500: k = OA2F_REQ_500; break;
-    case 502: k = OA2F_REQ_502; break;
-    case 503: k = OA2F_REQ_503; break;
-    default:  k = OA2F_REQ_OTHER; break;
+    case 400:
+        k = OA2F_REQ_400;
+        break;
+    case 401:
+        k = OA2F_REQ_401;
+        break;
+    case 403:
+        k = OA2F_REQ_403;
+        break;
+    case 500:
+        k = OA2F_REQ_500;
+        break;
+    case 502:
+        k = OA2F_REQ_502;
+        break;
+    case 503:
+        k = OA2F_REQ_503;
+        break;
+    default:
+        k = OA2F_REQ_OTHER;
+        break;
     }
     if (allowed) {
         /* whatever the backend answered; and a refused request is never
@@ -90,8 +105,7 @@ void oa2f_stats_snapshot(const oa2f_stats_t *st, oa2f_stats_t *copy)
 
 /* Upper bound (ms) of the bucket holding the q-quantile, 0 if no data;
  * the open last bucket reports as its lower bound. */
-static unsigned percentile(const oa2f_stats_t *s, double q,
-                           apr_uint64_t total)
+static unsigned percentile(const oa2f_stats_t *s, double q, apr_uint64_t total)
 {
     apr_uint64_t seen = 0, want;
     int b;
@@ -107,7 +121,8 @@ static unsigned percentile(const oa2f_stats_t *s, double q,
         seen += s->latency[b];
         if (seen >= want) {
             return oa2f_lat_bounds_ms[b < OA2F_LAT_BUCKETS - 1
-                                      ? b : OA2F_LAT_BUCKETS - 2];
+                                          ? b
+                                          : OA2F_LAT_BUCKETS - 2];
         }
     }
     return oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 2];
@@ -120,10 +135,10 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
     apr_uint64_t calls = 0, lat_total = 0;
     int i;
 
-#define ITEM(name, fmt, val) \
-    APR_ARRAY_PUSH(parts, const char *) = json \
-        ? apr_psprintf(p, "\"%s\":" fmt, (name), (val)) \
-        : apr_psprintf(p, "%s: " fmt, (name), (val))
+#define ITEM(name, fmt, val)                                                  \
+    APR_ARRAY_PUSH(parts, const char *) =                                     \
+        json ? apr_psprintf(p, "\"%s\":" fmt, (name), (val))                  \
+             : apr_psprintf(p, "%s: " fmt, (name), (val))
 
     for (i = 0; i < OA2F_OUTCOME_MAX; i++) {
         calls += s->provider_calls[i];
@@ -134,8 +149,8 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
     ITEM("uptime_seconds", "%" APR_INT64_T_FMT,
          (apr_int64_t)(now - (long long)s->started_at));
     for (i = 0; i < OA2F_REQ_MAX; i++) {
-        ITEM(apr_pstrcat(p, "requests_", req_names[i], NULL), "%" APR_UINT64_T_FMT,
-             s->requests[i]);
+        ITEM(apr_pstrcat(p, "requests_", req_names[i], NULL),
+             "%" APR_UINT64_T_FMT, s->requests[i]);
     }
     for (i = 0; i < OA2F_C_MAX; i++) {
         ITEM(counter_names[i], "%" APR_UINT64_T_FMT, s->counters[i]);
@@ -157,9 +172,11 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
     ITEM("provider_latency_p99_ms", "%u", percentile(s, 0.99, lat_total));
     for (i = 0; i < OA2F_LAT_BUCKETS; i++) {
         const char *name = (i < OA2F_LAT_BUCKETS - 1)
-            ? apr_psprintf(p, "provider_latency_le_%ums", oa2f_lat_bounds_ms[i])
-            : apr_psprintf(p, "provider_latency_gt_%ums",
-                           oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 2]);
+                               ? apr_psprintf(p, "provider_latency_le_%ums",
+                                              oa2f_lat_bounds_ms[i])
+                               : apr_psprintf(
+                                   p, "provider_latency_gt_%ums",
+                                   oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 2]);
         ITEM(name, "%" APR_UINT64_T_FMT, s->latency[i]);
     }
 #undef ITEM

@@ -8,23 +8,29 @@
 
 /* How requests to protected locations ended. */
 typedef enum {
-    OA2F_REQ_ALLOWED = 0, OA2F_REQ_400, OA2F_REQ_401, OA2F_REQ_403,
-    OA2F_REQ_500, OA2F_REQ_502, OA2F_REQ_503, OA2F_REQ_OTHER,
+    OA2F_REQ_ALLOWED = 0,
+    OA2F_REQ_400,
+    OA2F_REQ_401,
+    OA2F_REQ_403,
+    OA2F_REQ_500,
+    OA2F_REQ_502,
+    OA2F_REQ_503,
+    OA2F_REQ_OTHER,
     OA2F_REQ_MAX
 } oa2f_req_kind_e;
 
 typedef enum {
-    OA2F_C_CACHE_HIT = 0,       /* positive verdict from the cache      */
-    OA2F_C_CACHE_NEG_HIT,       /* "not active" verdict from the cache  */
+    OA2F_C_CACHE_HIT = 0, /* positive verdict from the cache      */
+    OA2F_C_CACHE_NEG_HIT, /* "not active" verdict from the cache  */
     OA2F_C_CACHE_MISS,
     OA2F_C_CACHE_STORE,
-    OA2F_C_CACHE_NOT_STORED,    /* too large for an entry               */
-    OA2F_C_CACHE_ERROR,         /* back end failed (down, full, …)      */
-    OA2F_C_CACHE_CORRUPT,       /* an entry that did not decode         */
-    OA2F_C_CACHE_LOCAL_HIT,     /* hits answered by the child's own copy */
-    OA2F_C_COALESCED,           /* waited for another caller's call     */
-    OA2F_C_COALESCED_TIMEOUT,   /* waited in vain, then called          */
-    OA2F_C_PROVIDER_NEW_CONN,   /* provider calls that opened a socket  */
+    OA2F_C_CACHE_NOT_STORED,  /* too large for an entry               */
+    OA2F_C_CACHE_ERROR,       /* back end failed (down, full, …)      */
+    OA2F_C_CACHE_CORRUPT,     /* an entry that did not decode         */
+    OA2F_C_CACHE_LOCAL_HIT,   /* hits answered by the child's own copy */
+    OA2F_C_COALESCED,         /* waited for another caller's call     */
+    OA2F_C_COALESCED_TIMEOUT, /* waited in vain, then called          */
+    OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
     OA2F_C_MAX
 } oa2f_counter_e;
 
@@ -33,10 +39,10 @@ typedef enum {
 extern const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1];
 
 typedef struct {
-    apr_int64_t started_at;                      /* seconds since epoch */
+    apr_int64_t started_at; /* seconds since epoch */
     apr_uint64_t requests[OA2F_REQ_MAX];
     apr_uint64_t counters[OA2F_C_MAX];
-    apr_uint64_t provider_calls[OA2F_OUTCOME_MAX];    /* by outcome */
+    apr_uint64_t provider_calls[OA2F_OUTCOME_MAX]; /* by outcome */
     apr_uint64_t latency[OA2F_LAT_BUCKETS];
     apr_uint64_t latency_sum_us;
 } oa2f_stats_t;

@@ -13,8 +13,8 @@ int oa2f_token_is_b64token(const char *s, apr_size_t len)
     /* 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
-        if (!(apr_isalnum(c) || c == '-' || c == '.' || c == '_'
-              || c == '~' || c == '+' || c == '/')) {
+        if (!(apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
+              || c == '+' || c == '/')) {
             break;
         }
         i++;
@@ -30,9 +30,12 @@ int oa2f_token_is_b64token(const char *s, apr_size_t len)
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -71,8 +74,8 @@ static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR_(x)  #x
+#define STR(x)   STR_(x)
 #define TOO_LONG "the token is longer than " STR(OA2F_TOKEN_MAX_LEN) " bytes"
 
 static const char token_param[] = "access_token";

@@ -11,22 +11,21 @@
 
 /* What a lookup found, as this location may use it. */
 typedef enum {
-    FOUND_NONE,         /* no entry, or one that does not decode          */
-    FOUND_STALE,        /* past this location's limits: asked again        */
-    FOUND_FRESH,        /* an active verdict this location may serve       */
-    FOUND_EXPIRED,      /* ... whose token has expired meanwhile: a 401    */
-    FOUND_NEGATIVE      /* a "not active" verdict this location may serve  */
+    FOUND_NONE,    /* no entry, or one that does not decode          */
+    FOUND_STALE,   /* past this location's limits: asked again        */
+    FOUND_FRESH,   /* an active verdict this location may serve       */
+    FOUND_EXPIRED, /* ... whose token has expired meanwhile: a 401    */
+    FOUND_NEGATIVE /* a "not active" verdict this location may serve  */
 } found_e;
 
 typedef struct {
     found_e state;
-    int local;                  /* from this process's own copy */
+    int local; /* from this process's own copy */
     oa2f_claims_t *claims;
     long long validated_at;
 } found_t;
 
-oa2f_outcome_e oa2f_verdict_check_expiry(const oa2f_claims_t *c,
-                                         long long now)
+oa2f_outcome_e oa2f_verdict_check_expiry(const oa2f_claims_t *c, long long now)
 {
     if (c->expires_at != 0 && c->expires_at <= now) {
         return OA2F_EXPIRED;
@@ -209,8 +208,8 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
     }
     oa2f_stats_count(vr->stats, OA2F_C_COALESCED);
     *role = OA2F_FLIGHT_ALONE;
-    if (!impl->flight_wait(vr->baton, key,
-                           impl->now_us(vr->baton) + wait_us, &landed)) {
+    if (!impl->flight_wait(vr->baton, key, impl->now_us(vr->baton) + wait_us,
+                           &landed)) {
         oa2f_stats_count(vr->stats, OA2F_C_COALESCED_TIMEOUT);
         return 0;
     }
@@ -226,9 +225,10 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
         && oa2f_outcome_info((oa2f_outcome_e)landed)->shared) {
         memset(out, 0, sizeof(*out));
         out->outcome = (oa2f_outcome_e)landed;
-        out->why = apr_pstrcat(vr->pool, "same as the concurrent call for "
-                               "this token: ", oa2f_outcome_name(out->outcome),
-                               NULL);
+        out->why = apr_pstrcat(vr->pool,
+                               "same as the concurrent call for "
+                               "this token: ",
+                               oa2f_outcome_name(out->outcome), NULL);
         return 1;
     }
     return 0;
@@ -252,8 +252,8 @@ void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
     }
     if (servable(&f)) {
         oa2f_stats_count(vr->stats, f.state == FOUND_NEGATIVE
-                                    ? OA2F_C_CACHE_NEG_HIT
-                                    : OA2F_C_CACHE_HIT);
+                                        ? OA2F_C_CACHE_NEG_HIT
+                                        : OA2F_C_CACHE_HIT);
         from_cache(&f, "cached: the provider said the token is not active",
                    out);
         return;

@@ -20,8 +20,8 @@
 
 /* Events the verdict has counted and the surroundings may log. */
 typedef enum {
-    OA2F_VERDICT_CORRUPT,       /* an entry that does not decode: a miss */
-    OA2F_VERDICT_TOO_LARGE      /* an answer served but not stored       */
+    OA2F_VERDICT_CORRUPT,  /* an entry that does not decode: a miss */
+    OA2F_VERDICT_TOO_LARGE /* an answer served but not stored       */
 } oa2f_verdict_note_e;
 
 /* Every function gets the baton of the oa2f_verdict_req_t it serves.
@@ -39,9 +39,8 @@ typedef struct {
     int (*get)(void *baton, const unsigned char *key, long long now,
                unsigned char **entry, apr_size_t *len, int *local);
     /* Let this process's own copy answer for key until `until`. */
-    void (*keep_local)(void *baton, const unsigned char *key,
-                       long long until, const unsigned char *entry,
-                       apr_size_t len);
+    void (*keep_local)(void *baton, const unsigned char *key, long long until,
+                       const unsigned char *entry, apr_size_t len);
     /* Store entry under key until `until`, and keep it local; 1 when it
      * was stored. */
     int (*put)(void *baton, const unsigned char *key, long long until,
@@ -62,8 +61,8 @@ typedef struct {
 typedef struct {
     const oa2f_verdict_impl_t *impl;
     void *baton;
-    apr_pool_t *pool;           /* the request's: claims, why, entries   */
-    oa2f_stats_t *stats;        /* NULL: nothing is counted              */
+    apr_pool_t *pool;    /* the request's: claims, why, entries   */
+    oa2f_stats_t *stats; /* NULL: nothing is counted              */
     /* its dialect names the answers; its total timeout bounds how long
      * a follower waits for the leader */
     const oa2f_provider_t *provider;
