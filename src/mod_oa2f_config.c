@@ -113,6 +113,10 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(remote_user_fields, NULL);
     PICK(status_profile, OA2F_UNSET);
     PICK(strip_token, OA2F_UNSET);
+    PICK(resource, NULL);
+    PICK(audiences, NULL);
+    PICK(issuers, NULL);
+    PICK(authz_servers, NULL);
     return n;
 }
 
@@ -188,6 +192,40 @@ oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
 {
     return c->status_profile == OA2F_UNSET ? OA2F_PROFILE_GATEWAY
                                            : (oa2f_profile_e)c->status_profile;
+}
+
+const char *oa2f_conf_resource(const oa2f_dir_conf_t *c)
+{
+    return c->resource;
+}
+
+const apr_array_header_t *oa2f_conf_audiences(apr_pool_t *p,
+                                              const oa2f_dir_conf_t *c)
+{
+    apr_array_header_t *only;
+
+    if (c->audiences) {
+        return c->audiences->nelts ? c->audiences : NULL; /* "none" */
+    }
+    if (!c->resource) {
+        return NULL;
+    }
+    only = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(only, const char *) = c->resource;
+    return only;
+}
+
+const apr_array_header_t *oa2f_conf_issuers(const oa2f_dir_conf_t *c)
+{
+    return c->issuers && c->issuers->nelts ? c->issuers : NULL;
+}
+
+const apr_array_header_t *oa2f_conf_authz_servers(const oa2f_dir_conf_t *c)
+{
+    if (c->authz_servers && c->authz_servers->nelts) {
+        return c->authz_servers;
+    }
+    return oa2f_conf_issuers(c);
 }
 
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
@@ -633,6 +671,59 @@ static const char *set_remote_user_field(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+static const char *set_resource(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    ((oa2f_dir_conf_t *)mconfig)->resource = arg;
+    return NULL;
+}
+
+/* One value of a list directive (values of all its lines in a section
+ * add up); "none" alone leaves the list empty, which turns an inherited
+ * check off. */
+static const char *list_value(cmd_parms *cmd, apr_array_header_t **list,
+                              const char *arg)
+{
+    if (!*list) {
+        *list = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    if (!strcasecmp(arg, "none")) {
+        return (*list)->nelts ? apr_psprintf(cmd->pool,
+                                             "%s: 'none' stands "
+                                             "alone",
+                                             cmd->cmd->name)
+                              : NULL;
+    }
+    APR_ARRAY_PUSH(*list, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_audience(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    return list_value(cmd, &((oa2f_dir_conf_t *)mconfig)->audiences, arg);
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    return list_value(cmd, &((oa2f_dir_conf_t *)mconfig)->issuers, arg);
+}
+
+static const char *set_authz_servers(cmd_parms *cmd, void *mconfig,
+                                     const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    return err ? err
+               : list_value(cmd, &((oa2f_dir_conf_t *)mconfig)->authz_servers,
+                            arg);
+}
+
 static const char *set_strip_token(cmd_parms *cmd, void *mconfig,
                                    const char *arg)
 {
@@ -746,6 +837,18 @@ const command_rec oa2f_cmds[] = {
                  "verify the provider's certificate and host name"),
     AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
                   "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE1("OAuth2FederatedResource", set_resource, NULL, OR_AUTHCFG,
+                  "this location's resource identifier (an absolute URI)"),
+    AP_INIT_ITERATE("OAuth2FederatedAudience", set_audience, NULL, OR_AUTHCFG,
+                    "values one of which the token's aud must "
+                    "contain (none: no audience check)"),
+    AP_INIT_ITERATE("OAuth2FederatedIssuer", set_issuer, NULL, OR_AUTHCFG,
+                    "values one of which the token's iss must equal (none: "
+                    "no issuer check)"),
+    AP_INIT_ITERATE("OAuth2FederatedAuthorizationServers", set_authz_servers,
+                    NULL, OR_AUTHCFG,
+                    "authorization_servers of the "
+                    "protected-resource metadata"),
     AP_INIT_TAKE1("OAuth2FederatedStripToken", set_strip_token, NULL,
                   OR_AUTHCFG,
                   "what of the token the handler still sees: query (the "

@@ -66,6 +66,12 @@ typedef struct {
     apr_array_header_t *remote_user_fields; /* const char *          */
     int status_profile; /* oa2f_profile_e or UNSET            */
     int strip_token;    /* oa2f_strip_e or UNSET              */
+
+    /* resource identity (README "Resource identity") */
+    const char *resource;              /* absolute URI, or NULL        */
+    apr_array_header_t *audiences;     /* const char *; empty = none   */
+    apr_array_header_t *issuers;       /* const char *; empty = none   */
+    apr_array_header_t *authz_servers; /* const char *; NULL = unset   */
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
@@ -99,6 +105,17 @@ const apr_array_header_t *oa2f_conf_remote_user_fields(
     const oa2f_dir_conf_t *c);
 oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c);
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c);
+/* OAuth2FederatedResource, or NULL. */
+const char *oa2f_conf_resource(const oa2f_dir_conf_t *c);
+/* The audiences a token's aud must contain one of: the Audience values,
+ * else the Resource; NULL when no audience check applies here. */
+const apr_array_header_t *oa2f_conf_audiences(apr_pool_t *p,
+                                              const oa2f_dir_conf_t *c);
+/* The issuers a token's iss must equal one of; NULL: no issuer check. */
+const apr_array_header_t *oa2f_conf_issuers(const oa2f_dir_conf_t *c);
+/* authorization_servers of the protected-resource metadata: the
+ * AuthorizationServers values, else the issuers; NULL when neither. */
+const apr_array_header_t *oa2f_conf_authz_servers(const oa2f_dir_conf_t *c);
 /* The provider settings make, defaults applied, not yet finished
  * (no identity, no Basic header, no keyer). */
 void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
