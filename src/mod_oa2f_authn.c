@@ -21,6 +21,7 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_respond.h"
 #include "mod_oa2f_verdict.h"
+#include "oa2f_audience.h"
 #include "oa2f_bearer.h"
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"
@@ -208,6 +209,24 @@ static oa2f_outcome_e check_client_cert(request_rec *r, const char *x5t,
     return OA2F_OK;
 }
 
+/* README "Resource identity": this location's audience and issuer lists
+ * against the verdict's claims, per request, so that one cached
+ * validation serves locations with different audiences (RFC 8707 §2,
+ * RFC 9068 §4). */
+static oa2f_outcome_e check_identity(request_rec *r,
+                                     const oa2f_dir_conf_t *conf,
+                                     const oa2f_claims_t *claims,
+                                     const char **why)
+{
+    oa2f_outcome_e o = oa2f_audience_check(
+        r->pool, claims, oa2f_conf_audiences(r->pool, conf), why);
+
+    if (o == OA2F_OK) {
+        o = oa2f_issuer_check(r->pool, claims, oa2f_conf_issuers(conf), why);
+    }
+    return o;
+}
+
 /* The whole check for one request; OK with r->user set, or a status. */
 static int authenticate(request_rec *r)
 {
@@ -227,6 +246,16 @@ static int authenticate(request_rec *r)
     if ((r->main || r->prev) && (related = oa2f_request_state(r)) != NULL
         && prov && related->identity
         && strcmp(related->identity, prov->identity) == 0) {
+        /* the verdict is shared, this location's resource identity is
+         * not: checked again here */
+        if (related->claims
+            && (o = check_identity(r, conf, related->claims, &why))
+                   != OA2F_OK) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          OA2F_LOGNO(10008) "token of %s: %s (%s)",
+                          related->user, oa2f_outcome_name(o), why);
+            return oa2f_respond(r, conf, o, why, NULL);
+        }
         r->user = (char *)related->user;
         r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
         ap_set_module_config(r->request_config, &oauth2_federated_module,
@@ -269,6 +298,9 @@ static int authenticate(request_rec *r)
                               &x5t, &why);
         if (o == OA2F_OK && x5t) {
             o = check_client_cert(r, x5t, &why);
+        }
+        if (o == OA2F_OK) {
+            o = check_identity(r, conf, claims, &why);
         }
     }
     if (o != OA2F_OK) {

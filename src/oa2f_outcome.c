@@ -5,6 +5,9 @@
 #define NOT_CHECKED      "the token could not be checked"
 #define UNREACHABLE_TEXT "the authorization server could not be reached"
 #define UNUSABLE_TEXT    "the authorization server gave an unusable answer"
+#define AUDIENCE_TEXT                                                         \
+    "the access token is not meant for this resource (audience)"
+#define ISSUER_TEXT "the access token was not issued by a trusted issuer"
 
 /* README "Requests and answers": the two status maps differ in four rows
  * (no token, wrong scheme, unreachable, unusable answer). */
@@ -95,6 +98,20 @@ static const oa2f_outcome_info_t outcomes[OA2F_OUTCOME_MAX] = {
                         OA2F_LOG_OUTAGE,
                         1,
                         1 },
+    /* README "Resource identity": checked per location, never by the
+     * provider call itself (RFC 8707 §2, RFC 9068 §4) */
+    [OA2F_WRONG_AUDIENCE] = { "wrong_audience",
+                              { { 401, "invalid_token", 1, AUDIENCE_TEXT },
+                                { 401, "invalid_token", 1, AUDIENCE_TEXT } },
+                              OA2F_LOG_INFO,
+                              0,
+                              1 },
+    [OA2F_WRONG_ISSUER] = { "wrong_issuer",
+                            { { 401, "invalid_token", 1, ISSUER_TEXT },
+                              { 401, "invalid_token", 1, ISSUER_TEXT } },
+                            OA2F_LOG_INFO,
+                            0,
+                            1 },
 };
 /* clang-format on */
 

@@ -53,6 +53,12 @@ my @bad = (
     [ 'empty env prefix',          '', 'OAuth2FederatedEnvPrefix ""', 'OAuth2FederatedEnvPrefix', 1 ],
     [ 'Cache inside <Location>',   '', 'OAuth2FederatedCache shmcb', 'OAuth2FederatedCache', 1 ],
     [ 'unknown socache provider',  'OAuth2FederatedCache nosuchcache', '', 'OAuth2FederatedCache', 2 ],
+    # README "Resource identity": a Resource is an absolute http or https URI
+    [ 'Resource not a URL',        '', 'OAuth2FederatedResource not-a-url', 'OAuth2FederatedResource', 1 ],
+    [ 'Resource with urn scheme',  '', 'OAuth2FederatedResource urn:oa2f:test-api', 'OAuth2FederatedResource', 1 ],
+    [ 'Audience none with a value', '', 'OAuth2FederatedAudience urn:a none', 'OAuth2FederatedAudience', 1 ],
+    [ 'Issuer none with a value',  '', 'OAuth2FederatedIssuer https://as.example none', 'OAuth2FederatedIssuer', 1 ],
+    [ 'AuthorizationServers not a URL', '', 'OAuth2FederatedAuthorizationServers as.example', 'OAuth2FederatedAuthorizationServers', 1 ],
     [ 'protected scope without endpoint', '', '', 'OAuth2FederatedEndpoint', 0, 'no endpoint' ],
 );
 
@@ -123,6 +129,10 @@ sub config_test {
         'OAuth2FederatedCAFile /etc/ssl/certs/ca-certificates.crt',
         'OAuth2FederatedStatusProfile rfc6750',
         'OAuth2FederatedStripToken all',
+        'OAuth2FederatedResource https://api.example.com/v1',
+        'OAuth2FederatedAudience https://api.example.com/v1 urn:example:api',
+        'OAuth2FederatedIssuer https://idp.example.com',
+        'OAuth2FederatedAuthorizationServers https://idp.example.com',
         'Require oauth2-scope read write',
         'Require oauth2-client-id a b',
         'Require oauth2-claim dept eng ops',

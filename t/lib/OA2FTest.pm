@@ -19,7 +19,7 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(
     provider_url stub_url echo_url
-    mint_token revoke_token fake_token record_token
+    mint_token mint_token_for revoke_token fake_token record_token
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
@@ -90,6 +90,24 @@ sub mint_token {
     my $token = $json->decode($res->decoded_content)->{access_token}
         or die "mint_token($client): no access_token";
     return record_token($token, $how);
+}
+
+# mint_token_for(CLIENT, RESOURCE [, SCOPE]): a token for another resource
+# server (RFC 8707 `resource`), e.g. urn:oa2f:other-api; mint_token's
+# tokens are for the default, urn:oa2f:test-api.
+sub mint_token_for {
+    my ($client, $resource, $scope) = @_;
+    $scope //= $SCOPE{$client};
+    my $secret = $SECRET{$client} or die "unknown client $client";
+    my $res = $ua->request(POST provider_url('/token'),
+        Authorization => basic_auth($client, $secret),
+        Content => [ grant_type => 'client_credentials', resource => $resource,
+                     (defined $scope && length $scope ? (scope => $scope) : ()) ]);
+    die "mint_token_for($client, $resource): " . $res->status_line . ' '
+        . $res->decoded_content unless $res->is_success;
+    my $token = $json->decode($res->decoded_content)->{access_token}
+        or die "mint_token_for($client): no access_token";
+    return record_token($token);
 }
 
 # revoke_token(CLIENT, TOKEN): RFC 7009 revocation by the owning client.

@@ -30,7 +30,14 @@ const { default: Provider, errors } = await import('oidc-provider');
 
 const PORT = envPort('OA2F_PROVIDER_PORT', 18530);
 const ISSUER = `http://127.0.0.1:${PORT}`;
-const RESOURCE = 'urn:oa2f:test-api'; // the one resource server (audience)
+const RESOURCE = 'urn:oa2f:test-api'; // the default resource server (audience)
+// Other resource servers of the same provider (t/16_audience.t): a token
+// request names one with RFC 8707's `resource` parameter.
+// The two https ones are what OAuth2FederatedResource can name (README
+// "Resource identity": an http or https URI).
+const RESOURCES = new Set([
+  RESOURCE, 'urn:oa2f:other-api', 'https://a.oa2f.test/api', 'https://b.oa2f.test/api',
+]);
 const RESOURCE_SCOPES = ['read', 'write', 'admin'];
 
 const ROUTES = {
@@ -101,7 +108,7 @@ const configuration = {
       useGrantedResource: async () => true,
       // Opaque tokens are the only ones /token/introspection accepts.
       getResourceServerInfo: async (ctx, resource) => {
-        if (resource !== RESOURCE) throw new errors.InvalidTarget();
+        if (!RESOURCES.has(resource)) throw new errors.InvalidTarget();
         return { scope: RESOURCE_SCOPES.join(' '), accessTokenFormat: 'opaque' };
       },
     },

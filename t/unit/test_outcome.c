@@ -39,6 +39,7 @@ START_TEST(profiles_differ_where_documented)
         { OA2F_BAD_REQUEST, 400, 400 }, { OA2F_INACTIVE, 401, 401 },
         { OA2F_EXPIRED, 401, 401 }, { OA2F_REJECTED, 403, 403 },
         { OA2F_FORBIDDEN, 403, 403 }, { OA2F_INTERNAL, 500, 500 },
+        { OA2F_WRONG_AUDIENCE, 401, 401 }, { OA2F_WRONG_ISSUER, 401, 401 },
     };
     int i;
 
@@ -52,13 +53,27 @@ START_TEST(profiles_differ_where_documented)
                      "insufficient_scope");
     ck_assert_ptr_null(oa2f_outcome_info(OA2F_NO_TOKEN)
                            ->answer[OA2F_PROFILE_RFC6750].error);
+    /* README "Resource identity": both refusals are invalid_token in
+     * both profiles, each saying which check failed */
+    for (i = 0; i < OA2F_PROFILE_MAX; i++) {
+        const oa2f_answer_t *a =
+            &oa2f_outcome_info(OA2F_WRONG_AUDIENCE)->answer[i];
+        const oa2f_answer_t *b =
+            &oa2f_outcome_info(OA2F_WRONG_ISSUER)->answer[i];
+        ck_assert_str_eq(a->error, "invalid_token");
+        ck_assert_str_eq(b->error, "invalid_token");
+        ck_assert(a->challenge && b->challenge);
+        ck_assert_ptr_nonnull(strstr(a->text, "audience"));
+        ck_assert_ptr_nonnull(strstr(b->text, "issuer"));
+    }
 }
 END_TEST
 
 START_TEST(provider_outcomes_and_sharing)
 {
     static const oa2f_outcome_e never[] = {
-        OA2F_NO_TOKEN, OA2F_WRONG_SCHEME, OA2F_BAD_REQUEST, OA2F_FORBIDDEN
+        OA2F_NO_TOKEN, OA2F_WRONG_SCHEME, OA2F_BAD_REQUEST, OA2F_FORBIDDEN,
+        OA2F_WRONG_AUDIENCE, OA2F_WRONG_ISSUER
     };
     int i;
 
@@ -74,6 +89,11 @@ START_TEST(provider_outcomes_and_sharing)
     ck_assert_int_eq(oa2f_outcome_info(OA2F_UNREACHABLE)->log,
                      OA2F_LOG_OUTAGE);
     ck_assert_int_eq(oa2f_outcome_info(OA2F_INACTIVE)->log, OA2F_LOG_INFO);
+    ck_assert(oa2f_outcome_info(OA2F_WRONG_AUDIENCE)->shared);
+    ck_assert_int_eq(oa2f_outcome_info(OA2F_WRONG_AUDIENCE)->log,
+                     OA2F_LOG_INFO);
+    ck_assert_int_eq(oa2f_outcome_info(OA2F_WRONG_ISSUER)->log,
+                     OA2F_LOG_INFO);
 }
 END_TEST
 

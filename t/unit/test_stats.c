@@ -129,7 +129,7 @@ START_TEST(test_stats_provider_outcomes)
     }
     oa2f_stats_provider_call(st, OA2F_UNREACHABLE, 2.0);
     /* out of range counts as internal, never out of bounds */
-    oa2f_stats_provider_call(st, (oa2f_outcome_e)(OA2F_INTERNAL + 1), 0.01);
+    oa2f_stats_provider_call(st, OA2F_OUTCOME_MAX, 0.01);
     oa2f_stats_provider_call(st, (oa2f_outcome_e)1000, 0.01);
     oa2f_stats_provider_call(st, (oa2f_outcome_e)-1, 0.01);
     for (o = 0; o <= OA2F_INTERNAL; o++) {

@@ -36,6 +36,7 @@ Suite *local_cache_suite(void);
 Suite *cache_parts_suite(void);
 Suite *provider_suite(void);
 Suite *bearer_suite(void);
+Suite *audience_suite(void);
 Suite *scrub_suite(void);
 Suite *remote_suite(void);
 Suite *key_memo_suite(void);
