@@ -15,6 +15,7 @@
 #include "mod_oa2f_conf_provider.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
+#include "mod_oa2f_prm.h"
 #include "mod_oa2f_respond.h"
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_status.h"
@@ -48,6 +49,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     oa2f_conf_providers_post_config(pconf, s);
+    oa2f_prm_post_config(pconf, ptemp, s);
     return oa2f_cache_post_config(pconf, ptemp, s);
 }
 
@@ -64,6 +66,9 @@ static void register_hooks(apr_pool_t *p)
      * else looks at them, once per request read from a client. */
     ap_hook_post_read_request(oa2f_strip_client_headers, NULL, NULL,
                               APR_HOOK_REALLY_FIRST);
+    /* RFC 9728 metadata before any access control of the URL space
+     * (README "Resource identity"). */
+    ap_hook_quick_handler(oa2f_prm_quick_handler, NULL, NULL, APR_HOOK_FIRST);
     /* Validate in the access phase so that an authenticated caller who
      * fails a Require oauth2-* line gets 403 from mod_authz_core
      * (see mod_oa2f_authn.c). */

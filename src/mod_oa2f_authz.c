@@ -3,6 +3,7 @@
  * request only compares. A provider answers AUTHZ_DENIED_NO_USER when we
  * did not authenticate the request, AUTHZ_DENIED (→ 403 with an
  * insufficient_scope challenge) when the token lacks what is required. */
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_core.h>
 #include <http_request.h>
@@ -11,6 +12,7 @@
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_authn.h"
 #include "mod_oa2f_authz.h"
+#include "mod_oa2f_config.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_scope.h"
 
@@ -41,8 +43,23 @@ static const char *parse_words(cmd_parms *cmd, const char *line,
 static const char *scope_parse(cmd_parms *cmd, const char *line,
                                const void **parsed)
 {
-    return parse_words(cmd, line, parsed, 1,
-                       "oauth2-scope needs at least one scope");
+    const char *err = parse_words(cmd, line, parsed, 1,
+                                  "oauth2-scope needs at least one scope");
+    const char *args = cmd->directive ? cmd->directive->args : NULL;
+
+    if (err) {
+        return err;
+    }
+    /* The scopes the section requires, for its challenges' scope= and
+     * its RFC 9728 scopes_supported (README "Resource identity"): at
+     * configuration time cmd->context is the section's configuration.
+     * A "Require not oauth2-scope" line requires none. */
+    if (!args || strncasecmp(args, "not", 3) != 0 || !apr_isspace(args[3])) {
+        oa2f_conf_add_required_scopes(
+            cmd->pool, cmd->context, cmd->path,
+            ((const oa2f_require_t *)*parsed)->words);
+    }
+    return NULL;
 }
 
 static const char *client_id_parse(cmd_parms *cmd, const char *line,

@@ -12,6 +12,7 @@
 
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_prm.h"
 #include "oa2f_dialect.h"
 #include "oa2f_token.h"
 
@@ -117,6 +118,8 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(audiences, NULL);
     PICK(issuers, NULL);
     PICK(authz_servers, NULL);
+    PICK(resource_metadata, NULL);
+    PICK(required_scopes, NULL);
     return n;
 }
 
@@ -197,6 +200,50 @@ oa2f_profile_e oa2f_conf_profile(const oa2f_dir_conf_t *c)
 const char *oa2f_conf_resource(const oa2f_dir_conf_t *c)
 {
     return c->resource;
+}
+
+const char *oa2f_conf_resource_metadata(const oa2f_dir_conf_t *c)
+{
+    return c->resource_metadata;
+}
+
+const apr_array_header_t *oa2f_conf_required_scopes(const oa2f_dir_conf_t *c)
+{
+    return c->required_scopes && c->required_scopes->nelts ? c->required_scopes
+                                                           : NULL;
+}
+
+void oa2f_conf_add_required_scopes(apr_pool_t *p, ap_conf_vector_t *v,
+                                   const char *path,
+                                   const apr_array_header_t *scopes)
+{
+    oa2f_dir_conf_t *c;
+    int i, j;
+
+    if (!v) {
+        return;
+    }
+    c = ap_get_module_config(v, &oauth2_federated_module);
+    if (!c) {
+        /* no directive of ours in this section yet */
+        c = oa2f_create_dir_conf(p, (char *)path);
+        ap_set_module_config(v, &oauth2_federated_module, c);
+    }
+    if (!c->required_scopes) {
+        c->required_scopes = apr_array_make(p, 4, sizeof(const char *));
+    }
+    for (i = 0; i < scopes->nelts; i++) {
+        const char *sc = APR_ARRAY_IDX(scopes, i, const char *);
+        for (j = 0; j < c->required_scopes->nelts; j++) {
+            if (!strcmp(APR_ARRAY_IDX(c->required_scopes, j, const char *),
+                        sc)) {
+                break;
+            }
+        }
+        if (j == c->required_scopes->nelts) {
+            APR_ARRAY_PUSH(c->required_scopes, const char *) = sc;
+        }
+    }
 }
 
 const apr_array_header_t *oa2f_conf_audiences(apr_pool_t *p,
@@ -680,6 +727,8 @@ static const char *set_resource(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     }
     ((oa2f_dir_conf_t *)mconfig)->resource = arg;
+    ((oa2f_dir_conf_t *)mconfig)->resource_metadata = oa2f_prm_url(cmd->pool,
+                                                                   arg);
     return NULL;
 }
 

@@ -72,6 +72,11 @@ typedef struct {
     apr_array_header_t *audiences;     /* const char *; empty = none   */
     apr_array_header_t *issuers;       /* const char *; empty = none   */
     apr_array_header_t *authz_servers; /* const char *; NULL = unset   */
+    /* the RFC 9728 metadata URL of resource, set with it */
+    const char *resource_metadata;
+    /* the scopes this scope's Require oauth2-scope lines name, each once,
+     * in order (const char *); NULL = no such line here */
+    apr_array_header_t *required_scopes;
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
@@ -116,6 +121,17 @@ const apr_array_header_t *oa2f_conf_issuers(const oa2f_dir_conf_t *c);
 /* authorization_servers of the protected-resource metadata: the
  * AuthorizationServers values, else the issuers; NULL when neither. */
 const apr_array_header_t *oa2f_conf_authz_servers(const oa2f_dir_conf_t *c);
+/* The absolute URL of the RFC 9728 metadata document of the Resource
+ * (README "Resource identity"), or NULL when no Resource is set. */
+const char *oa2f_conf_resource_metadata(const oa2f_dir_conf_t *c);
+/* The scopes named by the Require oauth2-scope lines in force here, each
+ * once, in order; NULL when there is none. */
+const apr_array_header_t *oa2f_conf_required_scopes(const oa2f_dir_conf_t *c);
+/* Record the scopes of a Require oauth2-scope line in the per-directory
+ * configuration of section vector v (the line's cmd->context). */
+void oa2f_conf_add_required_scopes(apr_pool_t *p, ap_conf_vector_t *v,
+                                   const char *path,
+                                   const apr_array_header_t *scopes);
 /* The provider settings make, defaults applied, not yet finished
  * (no identity, no Basic header, no keyer). */
 void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,

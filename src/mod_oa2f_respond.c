@@ -51,6 +51,7 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
     /* Request errors say exactly what was wrong (it never includes the
      * token); provider-side details stay in the error log. */
     const char *text = (o == OA2F_BAD_REQUEST && why) ? why : a->text;
+    const char *metadata = oa2f_conf_resource_metadata(conf);
 
     if (a->challenge) {
         const char *realm = ap_auth_name(r);
@@ -66,6 +67,22 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
             ch = apr_pstrcat(r->pool, ch, ", scope=\"",
                              challenge_safe(r->pool, required_scope), "\"",
                              NULL);
+        }
+        if (metadata
+            && (a->status == HTTP_UNAUTHORIZED
+                || a->status == HTTP_FORBIDDEN)) {
+            /* RFC 9728 §5.1; a 401 also says what to ask for (RFC 6750
+             * §3, README "Resource identity") */
+            const apr_array_header_t *scopes = oa2f_conf_required_scopes(conf);
+            if (a->status == HTTP_UNAUTHORIZED && scopes) {
+                ch = apr_pstrcat(
+                    r->pool, ch, ", scope=\"",
+                    challenge_safe(r->pool,
+                                   apr_array_pstrcat(r->pool, scopes, ' ')),
+                    "\"", NULL);
+            }
+            ch = apr_pstrcat(r->pool, ch, ", resource_metadata=\"",
+                             challenge_safe(r->pool, metadata), "\"", NULL);
         }
         apr_table_setn(r->err_headers_out, challenge_header(r), ch);
     }
