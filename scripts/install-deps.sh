@@ -37,6 +37,7 @@ done
 
 # The loopback authorization server and stubs (npm registry).
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -d "$here/t/servers/node_modules/oidc-provider" ]; then
+if [ ! -d "$here/t/servers/node_modules/oidc-provider" ] \
+   || [ ! -d "$here/t/servers/node_modules/@modelcontextprotocol/sdk" ]; then
     (cd "$here/t/servers" && npm ci --no-audit --no-fund --loglevel=error)
 fi
