@@ -18,7 +18,7 @@ use POSIX ();
 use Time::HiRes ();
 use OA2FTest;
 
-plan tests => 46, need_module('alias', 'proxy', 'proxy_http');
+plan tests => 47, need_module('alias', 'proxy', 'proxy_http');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -130,9 +130,11 @@ for (1 .. 100) {   # at most ~10 s
 }
 ok($up, "MCP server up on 127.0.0.1:$mcp_port");
 
-my $token = mint_token('app-read');
+my $token = mint_token_for('app-read', "$base/mcp");
+my $other = mint_token_for('app-read', 'urn:oa2f:other-api');
 my $out = '';
-if (open my $fh, '-|', 'timeout', '30', 'node', "$servers/mcp-client.js", "$base/mcp", $token) {
+if (open my $fh, '-|', 'timeout', '30', 'node', "$servers/mcp-client.js", "$base/mcp", $token,
+    $other) {
     local $/;
     $out = <$fh> // '';
     close $fh;
@@ -158,3 +160,6 @@ is_deeply(($r->{with_token} || {})->{tools}, ['hello', 'whoami'],
 ok(!($r->{with_bad_token} || {})->{tools} && ($r->{with_bad_token} || {})->{error},
    'SDK client with a bad token: refused')
     or diag(JSON::PP->new->encode($r->{with_bad_token} || {}));
+ok(!($r->{with_other_resource} || {})->{tools} && ($r->{with_other_resource} || {})->{error},
+   'SDK client with an active token for another resource: refused (audience)')
+    or diag(JSON::PP->new->encode($r->{with_other_resource} || {}));

@@ -13,7 +13,7 @@ import {
   discoverOAuthProtectedResourceMetadata,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 
-const [url, token] = process.argv.slice(2);
+const [url, token, otherToken] = process.argv.slice(2);
 const out = {};
 const timer = setTimeout(() => { console.log(JSON.stringify({ ...out, timeout: true })); process.exit(3); }, 20000);
 
@@ -62,6 +62,11 @@ try {
 if (token) {
   out.with_token = await listTools(token);
   out.with_bad_token = await listTools('not-a-token-the-provider-knows');
+  if (otherToken) {
+    // active, but minted for another resource (RFC 8707): its audience
+    // is not this server
+    out.with_other_resource = await listTools(otherToken);
+  }
 }
 clearTimeout(timer);
 console.log(JSON.stringify(out));

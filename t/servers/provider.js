@@ -108,7 +108,11 @@ const configuration = {
       useGrantedResource: async () => true,
       // Opaque tokens are the only ones /token/introspection accepts.
       getResourceServerInfo: async (ctx, resource) => {
-        if (!RESOURCES.has(resource)) throw new errors.InvalidTarget();
+        // and the loopback MCP server of t/17_resource_metadata.t, whose
+        // port Apache::Test picks at run time
+        if (!RESOURCES.has(resource) && !/^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(resource)) {
+          throw new errors.InvalidTarget();
+        }
         return { scope: RESOURCE_SCOPES.join(' '), accessTokenFormat: 'opaque' };
       },
     },
