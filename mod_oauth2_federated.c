@@ -13,6 +13,7 @@
 #include "mod_oa2f_authz.h"
 #include "mod_oa2f_check.h"
 #include "mod_oa2f_conf_provider.h"
+#include "mod_oa2f_discovery.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
 #include "mod_oa2f_prm.h"
@@ -58,6 +59,7 @@ static void child_init(apr_pool_t *p, server_rec *s)
     oa2f_child_init_http(p, s);
     oa2f_cache_child_init(p, s);
     oa2f_conf_providers_child_init(p, s);
+    oa2f_discovery_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)

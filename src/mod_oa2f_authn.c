@@ -19,6 +19,7 @@
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_authn.h"
 #include "mod_oa2f_config.h"
+#include "mod_oa2f_discovery.h"
 #include "mod_oa2f_respond.h"
 #include "mod_oa2f_verdict.h"
 #include "oa2f_audience.h"
@@ -212,17 +213,23 @@ static oa2f_outcome_e check_client_cert(request_rec *r, const char *x5t,
 /* README "Resource identity": this location's audience and issuer lists
  * against the verdict's claims, per request, so that one cached
  * validation serves locations with different audiences (RFC 8707 §2,
- * RFC 9068 §4). */
+ * RFC 9068 §4). Without an Issuer list, the issuer of the metadata
+ * document (discovered, or NULL) applies, and an answer without iss
+ * passes it. */
 static oa2f_outcome_e check_identity(request_rec *r,
                                      const oa2f_dir_conf_t *conf,
                                      const oa2f_claims_t *claims,
+                                     const char *discovered_issuer,
                                      const char **why)
 {
+    const apr_array_header_t *issuers = oa2f_conf_issuers(conf);
     oa2f_outcome_e o = oa2f_audience_check(
         r->pool, claims, oa2f_conf_audiences(r->pool, conf), why);
 
     if (o == OA2F_OK) {
-        o = oa2f_issuer_check(r->pool, claims, oa2f_conf_issuers(conf), why);
+        o = issuers ? oa2f_issuer_check(r->pool, claims, issuers, why)
+                    : oa2f_issuer_check_discovered(r->pool, claims,
+                                                   discovered_issuer, why);
     }
     return o;
 }
@@ -235,10 +242,24 @@ static int authenticate(request_rec *r)
     const oa2f_provider_t *prov = oa2f_conf_provider(conf);
     const oa2f_request_state_t *related;
     oa2f_request_state_t *st;
-    const char *token = NULL, *why = NULL;
+    const char *token = NULL, *why = NULL, *disc_issuer = NULL;
     oa2f_outcome_e o;
     const oa2f_claims_t *claims = NULL;
     oa2f_validation_t v;
+
+    /* README "Resource identity": with a metadata URL, the endpoint (when
+     * none is set) and the issuer (when no Issuer is) come from the
+     * document, fetched on first need; the provider then carries the
+     * discovered endpoint, and so does its identity */
+    if (prov && prov->metadata_url
+        && (!prov->endpoint || !oa2f_conf_issuers(conf))) {
+        o = oa2f_discovery_resolve(r, prov, http_pool, &prov, &disc_issuer,
+                                   &why);
+        if (o != OA2F_OK) {
+            /* logged by discovery, once per incident */
+            return oa2f_respond(r, conf, o, why, NULL);
+        }
+    }
 
     /* Subrequests and internal redirects reuse the verdict they came
      * from instead of asking again, when it came from the same provider
@@ -249,7 +270,8 @@ static int authenticate(request_rec *r)
         /* the verdict is shared, this location's resource identity is
          * not: checked again here */
         if (related->claims
-            && (o = check_identity(r, conf, related->claims, &why))
+            && (o = check_identity(r, conf, related->claims, disc_issuer,
+                                   &why))
                    != OA2F_OK) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           OA2F_LOGNO(10008) "token of %s: %s (%s)",
@@ -286,7 +308,7 @@ static int authenticate(request_rec *r)
         return oa2f_respond(r, conf, o, why, NULL);
     }
 
-    oa2f_request_verdict(r, conf, http_pool, token, &v);
+    oa2f_request_verdict(r, conf, prov, http_pool, token, &v);
     o = v.outcome;
     claims = v.claims;
     why = v.why;
@@ -300,7 +322,7 @@ static int authenticate(request_rec *r)
             o = check_client_cert(r, x5t, &why);
         }
         if (o == OA2F_OK) {
-            o = check_identity(r, conf, claims, &why);
+            o = check_identity(r, conf, claims, disc_issuer, &why);
         }
     }
     if (o != OA2F_OK) {

@@ -51,6 +51,14 @@ static int has_directive(const ap_directive_t *first, const char *name,
     return 0;
 }
 
+/* An endpoint set by hand, or one the metadata document will give
+ * (README "Resource identity"). */
+static int sets_endpoint(const ap_directive_t *first)
+{
+    return has_directive(first, "OAuth2FederatedEndpoint", NULL)
+           || has_directive(first, "OAuth2FederatedMetadataURL", NULL);
+}
+
 /* Collect every section that sets an endpoint, and every protected one. */
 static void walk(apr_pool_t *p, const ap_directive_t *first,
                  apr_array_header_t *with_endpoint,
@@ -69,7 +77,7 @@ static void walk(apr_pool_t *p, const ap_directive_t *first,
                           && sec.path[0] != '~';
         sec.fs_section = !strncasecmp(d->directive, "<Directory", 10)
                          || !strncasecmp(d->directive, "<Files", 6);
-        if (has_directive(d->first_child, "OAuth2FederatedEndpoint", NULL)) {
+        if (sets_endpoint(d->first_child)) {
             APR_ARRAY_PUSH(with_endpoint, section_t) = sec;
         }
         if (has_directive(d->first_child, "AuthType", OA2F_AUTH_TYPE)) {
@@ -104,9 +112,7 @@ static int covered(const section_t *prot, const apr_array_header_t *with,
 {
     int i;
 
-    if (top_level_endpoint
-        || has_directive(prot->node->first_child, "OAuth2FederatedEndpoint",
-                         NULL)) {
+    if (top_level_endpoint || sets_endpoint(prot->node->first_child)) {
         return 1;
     }
     for (i = 0; i < with->nelts; i++) {
@@ -128,7 +134,7 @@ int oa2f_check_protected_scopes(apr_pool_t *ptemp, server_rec *s)
 {
     apr_array_header_t *with = apr_array_make(ptemp, 8, sizeof(section_t));
     apr_array_header_t *prot = apr_array_make(ptemp, 8, sizeof(section_t));
-    int top = has_directive(ap_conftree, "OAuth2FederatedEndpoint", NULL);
+    int top = sets_endpoint(ap_conftree);
     int i, bad = 0;
 
     walk(ptemp, ap_conftree, with, prot);

@@ -92,6 +92,9 @@ typedef struct {
     apr_thread_mutex_t *lock;
 #endif
     apr_hash_t *by_settings;
+    /* README "Resource identity": scope provider and discovered
+     * endpoint → the provider that calls it */
+    apr_hash_t *by_endpoint;
     const char *secret;
 } child_table_t;
 
@@ -122,13 +125,14 @@ void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s)
     }
 #endif
     t->by_settings = apr_hash_make(p);
+    t->by_endpoint = apr_hash_make(p);
     t->secret = oa2f_srv_cache_secret(s);
     child = t;
 }
 
 /* What the provider is built from. The strings are the configuration's
  * own, which outlives the child, so their addresses name them. */
-#define KEY_WORDS 13
+#define KEY_WORDS 14
 
 static void settings_key(const oa2f_provider_t *s, apr_uintptr_t k[KEY_WORDS])
 {
@@ -145,6 +149,7 @@ static void settings_key(const oa2f_provider_t *s, apr_uintptr_t k[KEY_WORDS])
     k[10] = (apr_uintptr_t)s->ssl_verify;
     k[11] = (apr_uintptr_t)s->ca_file;
     k[12] = (apr_uintptr_t)s->ca_digest;
+    k[13] = (apr_uintptr_t)s->metadata_url;
 }
 
 static oa2f_provider_t *from_child_table(const oa2f_provider_conf_t *pc)
@@ -196,5 +201,43 @@ const oa2f_provider_t *oa2f_conf_provider(const oa2f_dir_conf_t *cc)
         __atomic_store_n(&c->provider_conf->built, prov, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&c->provider, prov, __ATOMIC_RELEASE);
+    return prov;
+}
+
+const oa2f_provider_t *oa2f_conf_provider_discovered(
+    const oa2f_provider_t *scope, const char *endpoint)
+{
+    apr_size_t elen = strlen(endpoint);
+    apr_size_t klen = sizeof(scope) + elen;
+    char stack_key[512];
+    char *key = klen <= sizeof(stack_key) ? stack_key : NULL;
+    oa2f_provider_t *prov;
+
+    if (!child) {
+        return NULL;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(child->lock);
+#endif
+    if (!key) {
+        /* a long endpoint: the key in the child's pool, once per new
+         * endpoint (bounded by the documents seen) */
+        key = apr_palloc(child->pool, klen);
+    }
+    memcpy(key, &scope, sizeof(scope));
+    memcpy(key + sizeof(scope), endpoint, elen);
+    prov = apr_hash_get(child->by_endpoint, key, (apr_ssize_t)klen);
+    if (!prov) {
+        prov = apr_pmemdup(child->pool, scope, sizeof(*scope));
+        prov->endpoint = apr_pstrmemdup(child->pool, endpoint, elen);
+        finish(child->pool, prov, child->secret);
+        apr_hash_set(child->by_endpoint,
+                     key == stack_key ? apr_pmemdup(child->pool, key, klen)
+                                      : key,
+                     (apr_ssize_t)klen, prov);
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(child->lock);
+#endif
     return prov;
 }

@@ -11,4 +11,13 @@ void oa2f_conf_providers_post_config(apr_pool_t *pconf, server_rec *s);
 /* child_init: the table of providers this child builds on first use. */
 void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* README "Resource identity": the provider of scope with the endpoint
+ * its metadata document named, built once per child for each (scope,
+ * endpoint), so that its identity (cache keys) follows the discovered
+ * endpoint and its keyer lives as long as the child. NULL in the
+ * parent. */
+#include "oa2f_provider.h"
+const oa2f_provider_t *oa2f_conf_provider_discovered(
+    const oa2f_provider_t *scope, const char *endpoint);
+
 #endif

@@ -63,6 +63,7 @@ static oa2f_provider_conf_t *merge_provider_conf(
 
     PICK(dialect_name, NULL);
     PICK(endpoint, NULL);
+    PICK(metadata_url, NULL);
     PICK(client_id, NULL);
     PICK(client_secret, NULL);
     PICK(client_auth, OA2F_UNSET);
@@ -132,6 +133,7 @@ void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
     out->dialect = oa2f_dialect_find(pc->dialect_name ? pc->dialect_name
                                                       : DEF_DIALECT);
     out->endpoint = pc->endpoint;
+    out->metadata_url = pc->metadata_url;
     out->client_id = pc->client_id;
     out->client_secret = pc->client_secret;
     out->auth = (pc->client_auth == OA2F_UNSET)
@@ -484,6 +486,22 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     }
     pc->endpoint = arg;
+    return NULL;
+}
+
+/* README "Resource identity": where the provider's RFC 8414 / OpenID
+ * Connect metadata is; fetched at request time only. */
+static const char *set_metadata_url(cmd_parms *cmd, void *mconfig,
+                                    const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    pc->metadata_url = arg;
     return NULL;
 }
 
@@ -847,6 +865,10 @@ const command_rec oa2f_cmds[] = {
         "validation dialect: introspection, pingfederate, openam or mule"),
     AP_INIT_TAKE1("OAuth2FederatedEndpoint", set_endpoint, NULL, PROVIDER_CONF,
                   "the provider's validation endpoint URL (http or https)"),
+    AP_INIT_TAKE1("OAuth2FederatedMetadataURL", set_metadata_url, NULL,
+                  PROVIDER_CONF,
+                  "the provider's RFC 8414 or OpenID Connect metadata URL "
+                  "(http or https)"),
     AP_INIT_TAKE1("OAuth2FederatedClientID", set_client_id, NULL,
                   PROVIDER_CONF,
                   "client id this resource server presents to the provider"),

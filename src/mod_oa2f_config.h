@@ -26,6 +26,7 @@ typedef enum {
 typedef struct {
     const char *dialect_name;
     const char *endpoint;
+    const char *metadata_url;
     const char *client_id;
     const char *client_secret;
     int client_auth;   /* oa2f_client_auth_e                 */

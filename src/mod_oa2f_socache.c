@@ -391,8 +391,10 @@ int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
     return oa2f_cache_key_ok(key);
 }
 
-int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len, int *local)
+/* The shared cache's value of key, opened when sealed; 0 on a miss, an
+ * error, or a value that does not authenticate. */
+static int shared_get(request_rec *r, const unsigned char *key,
+                      unsigned char **entry, apr_size_t *len)
 {
     unsigned char *buf;
     unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_SEAL_OVERHEAD;
@@ -400,14 +402,6 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
     socache_t *part;
     int i;
 
-    *local = 0;
-    if (!nparts) {
-        return 0;
-    }
-    if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
-        *local = 1;
-        return 1;
-    }
     /* allocated before locking: a new pool block is not free */
     buf = apr_palloc(r->pool, got);
     i = part_of(key);
@@ -447,14 +441,35 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
     return 1;
 }
 
+int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
+                   unsigned char **entry, apr_size_t *len, int *local)
+{
+    *local = 0;
+    if (!nparts) {
+        return 0;
+    }
+    if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
+        *local = 1;
+        return 1;
+    }
+    return shared_get(r, key, entry, len);
+}
+
+int oa2f_cache_get_shared(request_rec *r, const unsigned char *key,
+                          unsigned char **value, apr_size_t *len)
+{
+    return nparts ? shared_get(r, key, value, len) : 0;
+}
+
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
                            const unsigned char *entry, apr_size_t len)
 {
     oa2f_local_cache_put(local_copy, key, until, entry, len);
 }
 
-int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
-                   const unsigned char *entry, apr_size_t len)
+static int shared_put(request_rec *r, const unsigned char *key,
+                      long long until, const unsigned char *entry,
+                      apr_size_t len)
 {
     unsigned char *stored;
     apr_size_t stored_len;
@@ -500,6 +515,25 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
         return 0;
     }
     recovered(r);
+    return 1;
+}
+
+int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
+                   const unsigned char *entry, apr_size_t len)
+{
+    if (!shared_put(r, key, until, entry, len)) {
+        return 0;
+    }
     oa2f_local_cache_put(local_copy, key, until, entry, len);
     return 1;
+}
+
+int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,
+                          long long until, const unsigned char *value,
+                          apr_size_t len)
+{
+    if (len > OA2F_CACHE_MAX_ENTRY) {
+        return 0; /* would not come back out (shared_get's buffer) */
+    }
+    return shared_put(r, key, until, value, len);
 }

@@ -43,4 +43,17 @@ void oa2f_cache_keep_local(const unsigned char *key, long long until,
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
                    const unsigned char *entry, apr_size_t len);
 
+/* The shared cache alone, for values other than validations (the
+ * metadata documents of README "Resource identity"): key names them
+ * apart from every token's key (another derivation). 1 and the value in
+ * r->pool, opened when sealed; 0 on a miss or an error. */
+int oa2f_cache_get_shared(request_rec *r, const unsigned char *key,
+                          unsigned char **value, apr_size_t *len);
+/* Store value under key until `until`, sealed when a secret is set; not
+ * in this child's copy. Values over OA2F_CACHE_MAX_ENTRY are not stored.
+ * 1 when stored. */
+int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,
+                          long long until, const unsigned char *value,
+                          apr_size_t len);
+
 #endif

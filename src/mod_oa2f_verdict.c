@@ -107,10 +107,10 @@ static const oa2f_verdict_impl_t on_httpd = {
 };
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
-                          oa2f_http_pool_t *hp, const char *token,
-                          oa2f_validation_t *out)
+                          const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
+                          const char *token, oa2f_validation_t *out)
 {
-    baton_t b = { r, conf, oa2f_conf_provider(conf), hp };
+    baton_t b = { r, conf, prov, hp };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;

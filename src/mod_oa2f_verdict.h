@@ -8,10 +8,12 @@
 #include "mod_oa2f_config.h"
 #include "oa2f_remote.h"
 
-/* The verdict on token for this location, in *out (in r->pool). hp is
- * this child's provider connection pool (NULL: an internal error). */
+/* The verdict on token for this location, asking prov (the location's
+ * provider, or the one with its discovered endpoint), in *out (in
+ * r->pool). hp is this child's provider connection pool (NULL: an
+ * internal error). */
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
-                          oa2f_http_pool_t *hp, const char *token,
-                          oa2f_validation_t *out);
+                          const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
+                          const char *token, oa2f_validation_t *out);
 
 #endif

@@ -133,3 +133,18 @@ oa2f_outcome_e oa2f_issuer_check(apr_pool_t *p, const oa2f_claims_t *c,
     *why = "the token's issuer (iss) is not a trusted one";
     return OA2F_WRONG_ISSUER;
 }
+
+oa2f_outcome_e oa2f_issuer_check_discovered(apr_pool_t *p,
+                                            const oa2f_claims_t *c,
+                                            const char *issuer,
+                                            const char **why)
+{
+    apr_array_header_t *one;
+
+    if (!issuer || !oa2f_claims_get(c, "iss")) {
+        return OA2F_OK;
+    }
+    one = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(one, const char *) = issuer;
+    return oa2f_issuer_check(p, c, one, why);
+}

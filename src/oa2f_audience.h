@@ -28,4 +28,12 @@ oa2f_outcome_e oa2f_issuer_check(apr_pool_t *p, const oa2f_claims_t *c,
                                  const apr_array_header_t *issuers,
                                  const char **why);
 
+/* The issuer check when the issuer comes from the metadata document only
+ * (README "Resource identity"): OA2F_OK when `issuer` is NULL or the
+ * answer has no iss; a present iss must equal it as above. */
+oa2f_outcome_e oa2f_issuer_check_discovered(apr_pool_t *p,
+                                            const oa2f_claims_t *c,
+                                            const char *issuer,
+                                            const char **why);
+
 #endif

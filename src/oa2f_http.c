@@ -5,6 +5,7 @@
  * afterwards; the handle keeps its connection cache and TLS session, so
  * the next call reuses the kept-alive connection to the provider. */
 #include <string.h>
+#include <strings.h>
 #include <curl/curl.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -119,6 +120,35 @@ typedef struct {
     int too_large;
 } body_t;
 
+/* The last Cache-Control header of the answer (README "Resource identity":
+ * a metadata document is kept for at most its max-age). */
+typedef struct {
+    apr_pool_t *p;
+    const char *cache_control;
+} heads_t;
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
+{
+    static const char name[] = "cache-control:";
+    heads_t *hd = baton;
+    size_t n = size * nmemb;
+
+    if (n > sizeof(name) - 1
+        && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        const char *v = data + sizeof(name) - 1;
+        const char *end = data + n;
+        while (v < end && (*v == ' ' || *v == '\t')) {
+            v++;
+        }
+        while (end > v
+               && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) {
+            end--;
+        }
+        hd->cache_control = apr_pstrmemdup(hd->p, v, (apr_size_t)(end - v));
+    }
+    return n;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
 {
     body_t *b = baton;
@@ -196,6 +226,7 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     CURLcode rc;
     struct curl_slist *headers = NULL, *tmp;
     body_t body;
+    heads_t heads;
     char errbuf[CURL_ERROR_SIZE];
     long nconn = 0;
     double total = 0;
@@ -205,6 +236,8 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     memset(resp, 0, sizeof(*resp));
     memset(&body, 0, sizeof(body));
     body.p = p;
+    heads.p = p;
+    heads.cache_control = NULL;
     body.max = prov->max_answer ? prov->max_answer : OA2F_MAX_ANSWER;
     errbuf[0] = '\0';
 
@@ -251,6 +284,8 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)body.max);
     SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(h, CURLOPT_WRITEDATA, &body);
+    SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(h, CURLOPT_HEADERDATA, &heads);
     SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
     SETOPT(h, CURLOPT_USERAGENT,
            "mod_oauth2_federated/"
@@ -280,6 +315,7 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     resp->elapsed = total;
     resp->body = body.buf ? body.buf : "";
     resp->body_len = body.len;
+    resp->cache_control = heads.cache_control;
     if (result != OA2F_HTTP_DONE) {
         resp->error = apr_pstrdup(p,
                                   errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -288,6 +324,8 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     /* the slist must outlive the transfer, but not the handle's reuse */
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, NULL);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
     curl_slist_free_all(headers);
     give_back(hp, h);
     return result;

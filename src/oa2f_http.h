@@ -26,10 +26,11 @@ typedef struct {
     long status;
     const char *body; /* NUL-terminated; body_len is exact   */
     apr_size_t body_len;
-    long long sent_at;  /* seconds since epoch, at send time   */
-    double elapsed;     /* seconds the call took               */
-    int new_connection; /* 1 when a new TCP connection was made */
-    const char *error;  /* libcurl's words when not DONE       */
+    long long sent_at;         /* seconds since epoch, at send time   */
+    double elapsed;            /* seconds the call took               */
+    int new_connection;        /* 1 when a new TCP connection was made */
+    const char *error;         /* libcurl's words when not DONE       */
+    const char *cache_control; /* the last Cache-Control value, or NULL */
 } oa2f_http_resp_t;
 
 /* Initialise libcurl once per process (post_config). */

@@ -49,7 +49,7 @@ void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
     p->identity = apr_psprintf(
         pool,
         "%s\n%s\n%s\n%s\n%d\n%d\n"
-        "tls=%d ca=%s\nproxy=%s %s",
+        "tls=%d ca=%s\nproxy=%s %s%s%s",
         p->dialect ? p->dialect->name : "", p->endpoint ? p->endpoint : "",
         p->client_id ? p->client_id : "",
         sha256_hex(pool, p->client_secret ? p->client_secret : ""),
@@ -57,7 +57,11 @@ void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
         p->ca_file ? (p->ca_digest ? p->ca_digest : "unread") : "system",
         p->proxy ? p->proxy : "direct",
         p->proxy && p->proxy_userpwd ? sha256_hex(pool, p->proxy_userpwd)
-                                     : "-");
+                                     : "-",
+        /* appended only when set: identities (and so cache keys) of
+         * providers without discovery stay as they were */
+        p->metadata_url ? "\nmetadata=" : "",
+        p->metadata_url ? p->metadata_url : "");
     p->basic_header = NULL;
     if (oa2f_provider_has_credentials(p) && p->auth == OA2F_AUTH_BASIC) {
         /* RFC 6749 §2.3.1: form-encode id and secret, then base64. */

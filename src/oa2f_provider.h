@@ -19,7 +19,10 @@ struct oa2f_dialect_t;
 
 typedef struct {
     const struct oa2f_dialect_t *dialect;
-    const char *endpoint;      /* http(s) URL                       */
+    const char *endpoint; /* http(s) URL                       */
+    /* README "Resource identity": the RFC 8414 / OpenID Connect metadata
+     * URL, or NULL; part of the identity */
+    const char *metadata_url;
     const char *client_id;     /* NULL = none                       */
     const char *client_secret; /* NULL = none                       */
     oa2f_client_auth_e auth;

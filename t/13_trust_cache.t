@@ -51,6 +51,7 @@ my @FORBIDDEN = (
     [ OAuth2FederatedClientAuth   => 'post' ],
     [ OAuth2FederatedSendTokenIn  => 'header' ],
     [ OAuth2FederatedTimeout      => '1 1' ],
+    [ OAuth2FederatedMetadataURL  => "http://127.0.0.1:$STUB_PORT/.well-known/openid-configuration" ],
     # control: server-only already, so this one shows what httpd logs
     [ OAuth2FederatedCacheSecret  => 'htaccess-secret' ],
 );

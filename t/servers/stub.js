@@ -289,6 +289,41 @@ function closeMidAnswer(req, res) {
 
 const DEEP = `${'{"a":'.repeat(100000)}1${'}'.repeat(100000)}`;
 
+// ---- metadata documents (README "Resource identity", t/18_discovery.t) ----
+// RFC 8414 §3.1 URLs: /.well-known/oauth-authorization-server/md/NAME,
+// whose issuer is this stub's origin + /md/NAME (§3.3).
+const MD = '/.well-known/oauth-authorization-server/md/';
+const STUB_ORIGIN = `http://127.0.0.1:${PORT}`;
+const mdIssuer = (name) => `${STUB_ORIGIN}/md/${name}`;
+const mdDoc = (name, extra = {}) => ({
+  issuer: mdIssuer(name),
+  introspection_endpoint: `${STUB_ORIGIN}/claims`,
+  ...extra,
+});
+const iss = (v) => `${STUB_ORIGIN}/claims?iss=${encodeURIComponent(JSON.stringify(v))}`;
+const metadataRoutes = {
+  // usable: answers without iss (accepted, the issuer only comes from here)
+  noiss: (req, res) => json(res, 200, mdDoc('noiss')),
+  // usable: answers with the document's issuer, or another one
+  rightiss: (req, res) => json(res, 200, mdDoc('rightiss', { introspection_endpoint: iss(mdIssuer('rightiss')) })),
+  wrongiss: (req, res) => json(res, 200, mdDoc('wrongiss', { introspection_endpoint: iss('https://evil.example') })),
+  slashiss: (req, res) => json(res, 200, mdDoc('slashiss', { introspection_endpoint: iss(`${mdIssuer('slashiss')}/`) })),
+  // usable, asked for by parallel first requests only
+  burst: (req, res) => json(res, 200, mdDoc('burst')),
+  // usable, kept 2 s only
+  maxage: (req, res) => json(res, 200, mdDoc('maxage'), { 'Cache-Control': 'public, max-age=2' }),
+  // unusable
+  mismatch: (req, res) => json(res, 200, mdDoc('mismatch', { issuer: mdIssuer('other') })),
+  slash: (req, res) => json(res, 200, mdDoc('slash', { issuer: `${mdIssuer('slash')}/` })),
+  notjson: (req, res) => send(res, 200, '<!DOCTYPE html>\n<html><body>metadata</body></html>\n', 'text/html'),
+  array: (req, res) => json(res, 200, [mdDoc('array')]),
+  noendpoint: (req, res) => json(res, 200, { issuer: mdIssuer('noendpoint') }),
+  redirect: (req, res) => send(res, 302, '', 'text/plain', { Location: `${MD}noiss` }),
+  huge: (req, res) => huge(req, res),
+  // the provider is down: as unreachable
+  503: (req, res) => send(res, 503, 'Service Unavailable\n', 'text/plain'),
+};
+
 const routes = {
   '/huge': huge,
   '/deep': (req, res) => send(res, 200, DEEP),
@@ -444,7 +479,8 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   counter.hit(url.pathname);
-  const route = routes[url.pathname];
+  const route = routes[url.pathname]
+    || (url.pathname.startsWith(MD) && metadataRoutes[url.pathname.slice(MD.length)]);
   try {
     const body = await readBody(req);
     if (!route) {
