@@ -343,7 +343,7 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     const char *body = NULL, *endpoint = NULL;
     apr_size_t len = 0;
     long ttl = 0;
-    int leader = 0, was_failing, level;
+    int leader = 0, was_failing, level, shared_failure;
     record_t prev = { 0, 0, NULL, 0, OA2F_OK };
     apr_int64_t retry_at = now + RETRY_AFTER;
     oa2f_metadata_t md;
@@ -379,6 +379,8 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     doc_key(r->pool, scope, key);
     o = obtain(r, scope, hp, now, key, &body, &len, &ttl, &leader, &prev,
                &retry_at, why);
+    /* a failure another process recorded (and logged) */
+    shared_failure = !leader && o != OA2F_OK;
     if (o == OA2F_OK
         && !oa2f_metadata_parse(
             r->pool, body, len,
@@ -418,7 +420,7 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     /* one error line per incident, in all processes: when this process
      * fetched and the state changed (from usable, or to another failure)
      * in its own view and in the shared one */
-    if (!leader) {
+    if (shared_failure) {
         level = APLOG_DEBUG; /* another process's failure, logged there */
     }
     else if ((was_failing && st->failure == o && strcmp(st->why, *why) == 0)
