@@ -93,20 +93,7 @@ sub start_httpd {
     open my $ok, '>', "$root/htdocs/api" or die; print $ok "ok\n"; close $ok;
     system('chmod', '-R', 'a+rX', $root);
     open my $fh, '>', "$root/httpd.conf" or die;
-    print $fh <<"CONF";
-ServerRoot "$root"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$root/httpd.pid"
-ErrorLog "$root/logs/error_log"
-LogLevel warn oauth2_federated:info
-DocumentRoot "$root/htdocs"
-User www-data
-Group www-data
-LoadModule mpm_event_module $modules/mod_mpm_event.so
-LoadModule authn_core_module $modules/mod_authn_core.so
-LoadModule authz_core_module $modules/mod_authz_core.so
-LoadModule authz_user_module $modules/mod_authz_user.so
+    print $fh extra_httpd_head($root, $port, $modules), <<"CONF";
 LoadModule $socache_mod
 LoadModule oauth2_federated_module $module
 OAuth2FederatedCache $cache

@@ -354,20 +354,7 @@ sub write_instance {
              . "    Require $require\n</Location>\n";
     };
     my $stub = "http://127.0.0.1:$STUB_PORT";
-    spew("$root/httpd.conf", <<"CONF" . join '',
-ServerRoot "$root"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$root/httpd.pid"
-ErrorLog "$root/logs/error_log"
-LogLevel warn oauth2_federated:info
-DocumentRoot "$root/htdocs"
-User www-data
-Group www-data
-LoadModule mpm_event_module $modules/mod_mpm_event.so
-LoadModule authn_core_module $modules/mod_authn_core.so
-LoadModule authz_core_module $modules/mod_authz_core.so
-LoadModule authz_user_module $modules/mod_authz_user.so
+    spew("$root/httpd.conf", extra_httpd_head($root, $port, $modules) . <<"CONF" . join '',
 LoadModule $SOCACHE{$kind}
 LoadModule oauth2_federated_module $module
 OAuth2FederatedCache $kind:127.0.0.1:$cache_port

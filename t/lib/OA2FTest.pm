@@ -23,6 +23,7 @@ our @EXPORT = qw(
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
+    extra_httpd_head
 );
 
 my %SECRET = (
@@ -118,6 +119,29 @@ sub revoke_token {
         Content => [ token => $token, token_type_hint => 'access_token' ]);
     die "revoke_token: " . $res->status_line unless $res->is_success;
     return 1;
+}
+
+# extra_httpd_head(ROOT, PORT, MODULES): the first lines of the
+# httpd.conf of an extra httpd a test starts next to the Apache::Test
+# server (t/11_fleet.t, t/13_trust_cache.t): loopback only, mpm_event, the
+# auth modules; the caller adds its socache, our module and locations.
+sub extra_httpd_head {
+    my ($root, $port, $modules) = @_;
+    return <<"CONF";
+ServerRoot "$root"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$root/httpd.pid"
+ErrorLog "$root/logs/error_log"
+LogLevel warn oauth2_federated:info
+DocumentRoot "$root/htdocs"
+User www-data
+Group www-data
+LoadModule mpm_event_module $modules/mod_mpm_event.so
+LoadModule authn_core_module $modules/mod_authn_core.so
+LoadModule authz_core_module $modules/mod_authz_core.so
+LoadModule authz_user_module $modules/mod_authz_user.so
+CONF
 }
 
 # A syntactically valid token the provider never issued.

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "unit.h"
+#include "ut_common.h"
 #include "oa2f_keyer.h"
 
 #define IDENTITY "introspection\nhttps://as.example.com/oauth2/introspect\n" \
@@ -15,18 +16,6 @@
 #define SECRET "fleet-wide cache secret"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static const char *hex(const unsigned char *b, apr_size_t n)
-{
-    char *s = apr_palloc(ut_pool, 2 * n + 1);
-    apr_size_t i;
-
-    for (i = 0; i < n; i++) {
-        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
-    }
-    s[2 * n] = '\0';
-    return s;
-}
 
 /* 1 when needle[0..n) occurs in hay[0..len). */
 static int contains(const unsigned char *hay, apr_size_t len,
@@ -98,7 +87,7 @@ START_TEST(test_key_reference)
     oa2f_cache_key(tc->secret, tc->identity, tc->token, key);
     expected_key(tc->secret, tc->identity, tc->token, want);
     ck_assert_msg(memcmp(key, want, 32) == 0, "%s: %s, expected %s",
-                  tc->name, hex(key, 32), hex(want, 32));
+                  tc->name, ut_hex(key, 32), ut_hex(want, 32));
     ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
 
     /* deterministic */
@@ -129,7 +118,7 @@ START_TEST(test_keyer_matches)
     memset(got, 0x33, sizeof(got));
     oa2f_keyer_derive(k, tc->token, got);
     ck_assert_msg(memcmp(got, want, sizeof(want)) == 0, "%s: keyer %s, key %s",
-                  tc->name, hex(got, 32), hex(want, 32));
+                  tc->name, ut_hex(got, 32), ut_hex(want, 32));
     /* the keyer is only read: a second token after the first is intact */
     oa2f_keyer_derive(k, "other", got);
     oa2f_cache_key(tc->secret, tc->identity, "other", want);
@@ -144,15 +133,15 @@ START_TEST(test_key_known_answers)
     unsigned char key[OA2F_CACHE_KEY_LEN];
 
     oa2f_cache_key(NULL, "a", "b", key);
-    ck_assert_str_eq(hex(key, 32),
+    ck_assert_str_eq(ut_hex(key, 32),
                      "7e18f737311b2dc3b2f269dd78396b03"
                      "51f14fb66efa879f768cb23181883c78");
     oa2f_cache_key("Jefe", "a", "b", key);
-    ck_assert_str_eq(hex(key, 32),
+    ck_assert_str_eq(ut_hex(key, 32),
                      "8e8935fa7a5ece2bdff3e5082f923ffa"
                      "9bb0db58995313e857bb9ab8bf881f67");
     oa2f_cache_key("Jefe", "what do ya want", "for nothing?", key);
-    ck_assert_str_eq(hex(key, 32),
+    ck_assert_str_eq(ut_hex(key, 32),
                      "50ff9fd552ba6f7d7aea9a88e93f2ebe"
                      "e2870bf860cfd7a2b6cf2cbbed92a13e");
 }

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "unit.h"
+#include "ut_common.h"
 #include "oa2f_cache_entry.h"
 #include "oa2f_keyer.h"
 #include "oa2f_seal.h"
@@ -18,18 +19,6 @@
 } while (0)
 
 #define SECRET "fleet-wide cache secret"
-
-static const char *hex(const unsigned char *b, apr_size_t n)
-{
-    char *s = apr_palloc(ut_pool, 2 * n + 1);
-    apr_size_t i;
-
-    for (i = 0; i < n; i++) {
-        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
-    }
-    s[2 * n] = '\0';
-    return s;
-}
 
 /* bytes from..from+n-1 */
 static unsigned char *run(unsigned from, apr_size_t n)
@@ -103,7 +92,7 @@ START_TEST(test_hkdf_rfc5869_1)
     ck_assert_int_eq(oa2f_hkdf_sha256(ikm, sizeof(ikm), run(0x00, 13), 13,
                                       run(0xf0, 10), 10, okm, sizeof(okm)),
                      1);
-    ck_assert_str_eq(hex(okm, sizeof(okm)),
+    ck_assert_str_eq(ut_hex(okm, sizeof(okm)),
                      "3cb25f25faacd57a90434f64d0362f2a"
                      "2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
                      "34007208d5b887185865");
@@ -118,7 +107,7 @@ START_TEST(test_hkdf_rfc5869_2)
     ck_assert_int_eq(oa2f_hkdf_sha256(run(0x00, 80), 80, run(0x60, 80), 80,
                                       run(0xb0, 80), 80, okm, sizeof(okm)),
                      1);
-    ck_assert_str_eq(hex(okm, sizeof(okm)),
+    ck_assert_str_eq(ut_hex(okm, sizeof(okm)),
                      "b11e398dc80327a1c8e7f78c596a4934"
                      "4f012eda2d4efad8a050cc4c19afa97c"
                      "59045a99cac7827271cb41c65e590e09"
@@ -136,7 +125,7 @@ START_TEST(test_hkdf_rfc5869_3)
     memset(ikm, 0x0b, sizeof(ikm));
     ck_assert_int_eq(oa2f_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, NULL, 0,
                                       okm, sizeof(okm)), 1);
-    ck_assert_str_eq(hex(okm, sizeof(okm)),
+    ck_assert_str_eq(ut_hex(okm, sizeof(okm)),
                      "8da4e775a563c18f715f802a063c5a31"
                      "b8a11f5c5ee1879ec3454e5f3c738d2d"
                      "9d201395faa4b61a96c8");
@@ -172,11 +161,11 @@ START_TEST(test_derive)
     /* HKDF-SHA-256(secret, salt "mod_oauth2_federated cache seal",
      * info "AES-256-GCM v1"), computed with Python's hmac: the key must
      * never change, or every sealed value in a shared cache is lost */
-    ck_assert_str_eq(hex(a.key, sizeof(a.key)),
+    ck_assert_str_eq(ut_hex(a.key, sizeof(a.key)),
                      "e500c8f7507838c9f057e22418496f11"
                      "75d022953e99a103bd27667994a09362");
     ck_assert_int_eq(oa2f_seal_key_derive(&c, "k"), 1);
-    ck_assert_str_eq(hex(c.key, sizeof(c.key)),
+    ck_assert_str_eq(ut_hex(c.key, sizeof(c.key)),
                      "6d05d975e2589229e2097f7a0da4150c"
                      "412b2fab04d0cfff4af50bbb2cc558ae");
 

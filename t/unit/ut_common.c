@@ -69,3 +69,15 @@ const char *ut_form_decode(const char *s, apr_size_t len)
     out[o] = '\0';
     return out;
 }
+
+const char *ut_hex(const unsigned char *b, apr_size_t n)
+{
+    char *s = apr_palloc(ut_pool, 2 * n + 1);
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        apr_snprintf(s + 2 * i, 3, "%02x", b[i]);
+    }
+    s[2 * n] = '\0';
+    return s;
+}

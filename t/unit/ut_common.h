@@ -19,4 +19,7 @@ oa2f_claims_t *ut_claims_of_json(const char *json);
  * broken escape. */
 const char *ut_form_decode(const char *s, apr_size_t len);
 
+/* b[0..n) as lower-case hex, in ut_pool. */
+const char *ut_hex(const unsigned char *b, apr_size_t n);
+
 #endif
