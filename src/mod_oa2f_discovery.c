@@ -5,8 +5,8 @@
  * Each child keeps, per scope provider, what the document said (its
  * issuer and introspection endpoint) for at most an hour, or its
  * Cache-Control max-age, and a failure for a short back-off. Children
- * share the raw document through the shared cache (socache) under a key
- * of its own derivation, and the first fetch is single-flight across
+ * share the checked members (oa2f_metadata_compact) through the shared
+ * cache (socache) under a key of its own derivation, and the first fetch is single-flight across
  * threads and processes (oa2f_flight.h), so one fetch serves all. The
  * fetch uses the scope's timeouts, TLS settings and proxy, caps the
  * body at OA2F_MAX_ANSWER and follows no redirect (oa2f_http.h). */
@@ -134,7 +134,8 @@ static void doc_key(apr_pool_t *p, const oa2f_provider_t *scope,
 }
 
 /* What the shared cache holds under a document's key: 'D', 8 bytes of
- * the end of its keeping (seconds, big-endian), the body; or 'F', 8 bytes
+ * the end of its keeping (seconds, big-endian), the checked members as
+ * JSON (checked again when read); or 'F', 8 bytes
  * of when it may be fetched again, the outcome's byte and why it failed.
  * A failure is kept longer than its back-off, so that the next failure
  * of the same kind, in any process, is known as the same incident. */
@@ -389,7 +390,11 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
         o = OA2F_BAD_ANSWER;
     }
     if (leader && o == OA2F_OK && ttl >= 1) {
-        shared_write(r, key, 'D', now + ttl, now + ttl, 0, body, len);
+        /* the members, not the document: one of up to 1 MiB fits no
+         * shared-cache entry (64 KiB) */
+        apr_size_t clen;
+        const char *compact = oa2f_metadata_compact(r->pool, &md, &clen);
+        shared_write(r, key, 'D', now + ttl, now + ttl, 0, compact, clen);
     }
     else if (leader && o != OA2F_OK) {
         shared_write(r, key, 'F', retry_at, now + FAILURE_MEMORY, (int)o, *why,

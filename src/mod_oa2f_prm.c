@@ -5,7 +5,8 @@
  * followed by the Resource's path (RFC 9728 §3.1). The documents are
  * built once, after the configuration is read, from what each scope
  * says (the server's defaults merged with the section): resource,
- * authorization_servers, bearer_methods_supported, scopes_supported,
+ * authorization_servers (else the issuer the MetadataURL implies),
+ * bearer_methods_supported, scopes_supported,
  * resource_name (RFC 9728 §2). A request only compares its path and
  * host and writes the prepared bytes, from a quick handler, so that no
  * access control of the URL space stands before it: a client learns
@@ -21,6 +22,7 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_prm.h"
+#include "oa2f_metadata.h"
 #include "oa2f_token.h"
 
 typedef struct {
@@ -88,6 +90,8 @@ static int build_doc(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     const char *type, *name;
     const apr_array_header_t *a;
     json_object *o, *methods;
+    const oa2f_provider_t *prov;
+    const char *issuer;
     int token_in;
 
     if (!c || !oa2f_conf_resource(c)) {
@@ -111,6 +115,16 @@ static int build_doc(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                            json_object_new_string(oa2f_conf_resource(c)));
     if ((a = oa2f_conf_authz_servers(c)) != NULL) {
         json_object_object_add(o, "authorization_servers", string_array(a));
+    }
+    else if ((prov = oa2f_conf_provider(c)) && prov->metadata_url
+             && (issuer = oa2f_metadata_issuer_of_url(ptemp,
+                                                      prov->metadata_url))) {
+        /* the discovered issuer, known without a fetch: a document is
+         * only used when its issuer is the one its URL implies (RFC 8414
+         * §3.3) */
+        json_object *servers = json_object_new_array();
+        json_object_array_add(servers, json_object_new_string(issuer));
+        json_object_object_add(o, "authorization_servers", servers);
     }
     /* RFC 9728 §2: the RFC 6750 §2 method names */
     methods = json_object_new_array();

@@ -120,6 +120,30 @@ int oa2f_metadata_parse(apr_pool_t *p, const char *body, apr_size_t len,
     return 1;
 }
 
+const char *oa2f_metadata_compact(apr_pool_t *p, const oa2f_metadata_t *md,
+                                  apr_size_t *len)
+{
+    struct json_object *o = json_object_new_object();
+    const char *s;
+
+    json_object_object_add(o, "issuer", json_object_new_string(md->issuer));
+    if (md->introspection_endpoint) {
+        json_object_object_add(
+            o, "introspection_endpoint",
+            json_object_new_string(md->introspection_endpoint));
+    }
+    if (md->jwks_uri) {
+        json_object_object_add(o, "jwks_uri",
+                               json_object_new_string(md->jwks_uri));
+    }
+    s = apr_pstrdup(
+        p, json_object_to_json_string_ext(
+               o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    *len = strlen(s);
+    return s;
+}
+
 long oa2f_metadata_ttl(const char *cc)
 {
     long ttl = OA2F_METADATA_MAX_TTL;

@@ -35,6 +35,13 @@ int oa2f_metadata_parse(apr_pool_t *p, const char *body, apr_size_t len,
                         const char *want_issuer, int need_introspection,
                         oa2f_metadata_t *out, const char **why);
 
+/* md as the smallest JSON object oa2f_metadata_parse accepts again with
+ * the same result: what children share instead of the document, which
+ * may be up to 1 MiB while a shared-cache entry holds at most 64 KiB.
+ * NUL-terminated, in p; *len its length. */
+const char *oa2f_metadata_compact(apr_pool_t *p, const oa2f_metadata_t *md,
+                                  apr_size_t *len);
+
 /* Seconds the document may be kept: OA2F_METADATA_MAX_TTL, or less when
  * the Cache-Control value `cc` (NULL = none) has a smaller max-age; 0
  * with no-store or no-cache (RFC 9111 §5.2.2). */

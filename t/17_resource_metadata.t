@@ -18,7 +18,7 @@ use POSIX ();
 use Time::HiRes ();
 use OA2FTest;
 
-plan tests => 47, need_module('alias', 'proxy', 'proxy_http');
+plan tests => 48, need_module('alias', 'proxy', 'proxy_http');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -58,6 +58,10 @@ ok(!exists $doc->{authorization_servers}, 'no authorization servers: member omit
 ok(!exists $doc->{scopes_supported}, 'no Require oauth2-scope: no scopes_supported');
 is_deeply($doc->{bearer_methods_supported}, ['header', 'query'],
           'default AcceptTokenIn: header and query');
+
+$doc = json_of(GET "$wk/prm/disc") || {};
+is_deeply($doc->{authorization_servers}, [provider_url()],
+          'MetadataURL, no AuthorizationServers or Issuer: the issuer its URL implies');
 
 is(GET("$wk/nothing")->code, 404, 'a path with no resource: 404');
 is(GET("$wk/mcpx")->code, 404, 'the path is matched exactly: 404 for a longer one');

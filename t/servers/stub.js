@@ -310,6 +310,8 @@ const metadataRoutes = {
   slashiss: (req, res) => json(res, 200, mdDoc('slashiss', { introspection_endpoint: iss(`${mdIssuer('slashiss')}/`) })),
   // usable, asked for by parallel first requests only
   burst: (req, res) => json(res, 200, mdDoc('burst')),
+  // usable, 200 KiB: more than one shared-cache entry holds
+  large: (req, res) => json(res, 200, mdDoc('large', { service_documentation: `${STUB_ORIGIN}/${'x'.repeat(200 * 1024)}` })),
   // usable, kept 2 s only
   maxage: (req, res) => json(res, 200, mdDoc('maxage'), { 'Cache-Control': 'public, max-age=2' }),
   // unusable

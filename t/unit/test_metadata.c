@@ -106,6 +106,45 @@ START_TEST(no_implied_issuer)
 }
 END_TEST
 
+/* What children share: a 200 KiB document becomes a few hundred bytes
+ * that parse to the same members. */
+START_TEST(compact_round_trip)
+{
+    apr_size_t big = 200 * 1024, len = 0, n;
+    char *doc = apr_palloc(ut_pool, big + 512);
+    const char *head = "{\"issuer\":\"" ISS "\"," EP
+                       ",\"jwks_uri\":\"https://as.example/jw\\\"ks\","
+                       "\"op_policy_uri\":\"";
+    const char *small, *why = NULL;
+    oa2f_metadata_t md, again;
+
+    n = strlen(head);
+    memcpy(doc, head, n);
+    memset(doc + n, 'x', big);
+    memcpy(doc + n + big, "\"}", 3);
+    ck_assert_int_eq(
+        oa2f_metadata_parse(ut_pool, doc, strlen(doc), ISS, 1, &md, &why), 1);
+    small = oa2f_metadata_compact(ut_pool, &md, &len);
+    ck_assert_uint_eq(len, strlen(small));
+    ck_assert_uint_lt(len, 256);
+    ck_assert_int_eq(
+        oa2f_metadata_parse(ut_pool, small, len, ISS, 1, &again, &why), 1);
+    ck_assert_str_eq(again.issuer, ISS);
+    ck_assert_str_eq(again.introspection_endpoint,
+                     "https://as.example/introspect");
+    ck_assert_str_eq(again.jwks_uri, "https://as.example/jw\"ks");
+    /* no endpoint stays no endpoint */
+    md.introspection_endpoint = NULL;
+    md.jwks_uri = NULL;
+    small = oa2f_metadata_compact(ut_pool, &md, &len);
+    ck_assert_int_eq(
+        oa2f_metadata_parse(ut_pool, small, len, ISS, 1, &again, &why), 0);
+    ck_assert_int_eq(
+        oa2f_metadata_parse(ut_pool, small, len, ISS, 0, &again, &why), 1);
+    ck_assert_ptr_null(again.jwks_uri);
+}
+END_TEST
+
 START_TEST(ttl)
 {
     ck_assert_int_eq(oa2f_metadata_ttl(NULL), OA2F_METADATA_MAX_TTL);
@@ -158,6 +197,7 @@ Suite *metadata_suite(void)
     TCase *tc = ut_tcase("metadata");
 
     tcase_add_loop_test(tc, issuer_of_url, 0, UT_N(url_cases));
+    tcase_add_test(tc, compact_round_trip);
     tcase_add_loop_test(tc, document, 0, UT_N(doc_cases));
     tcase_add_test(tc, no_implied_issuer);
     tcase_add_test(tc, ttl);
