@@ -77,6 +77,12 @@ SCENARIOS = env_str("BENCH_SCENARIOS", "hot,hot-scope,hot-many,cold,herd,memory"
 # Sealed entries and keyed names, as a production configuration has them
 # (README "Trust boundaries"); BENCH_CACHE_SECRET= (empty) measures without.
 CACHE_SECRET = os.environ.get("BENCH_CACHE_SECRET", "bench-cache-secret-0123456789")
+# The resource identity checks (README "Resource identity"): this module's
+# locations name a Resource (so the audience must contain it) and an
+# Issuer, and the endpoint's answers carry aud and iss; BENCH_RESOURCE=
+# (empty) measures without.
+RESOURCE = os.environ.get("BENCH_RESOURCE", "https://bench.example/api")
+ISSUER = "https://bench.example"
 ALL_CONFIGS = ["baseline", "oauth2_federated", "auth_openidc", "mod_oauth2"]
 CONFIGS = [c for c in env_str("BENCH_CONFIGS", ",".join(ALL_CONFIGS)).split(",") if c]
 MEM_CONFIGS = env_str("BENCH_MEMORY_CONFIGS", "baseline,oauth2_federated")
@@ -381,6 +387,9 @@ def conf_for(name, sizes):
     if name == "oauth2_federated":
         spec = "shmcb" if not sizes else f"shmcb:({sizes['shmcb_bytes']})"
         blocks = []
+        identity = (f"    OAuth2FederatedResource     {RESOURCE}\n"
+                    f"    OAuth2FederatedIssuer       {ISSUER}\n"
+                    if RESOURCE else "")
         for loc, req in (("/vu", "Require valid-user"), ("/scope", "Require oauth2-scope read")):
             blocks.append(f"""<Location {loc}>
     AuthType oauth2-federated
@@ -390,7 +399,7 @@ def conf_for(name, sizes):
     OAuth2FederatedClientID     {CLIENT_ID}
     OAuth2FederatedClientSecret {CLIENT_SECRET}
     OAuth2FederatedCAFile       "{ca}"
-    {req}
+{identity}    {req}
 </Location>""")
         secret = (f"OAuth2FederatedCacheSecret {CACHE_SECRET}\n"
                   if CACHE_SECRET else "")
@@ -570,6 +579,9 @@ def check_validates(inst):
             (PATH_VU, "toknoread" + tag, (200,)),
             (PATH_VU, None, (400, 401)),
         ]
+        if inst.name == "oauth2_federated" and RESOURCE:
+            # "tokotheraud..." tokens are for another resource only
+            checks.append((PATH_VU, "tokotheraud" + tag, (401,)))
     bad = []
     for path, tok, want in checks:
         st = http_get(port, path, tok)

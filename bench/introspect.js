@@ -2,7 +2,8 @@
 // Plain node:https, no npm dependencies. Listens on 127.0.0.1 only.
 //
 //   POST /introspect        form token=...; any token that starts with "tok"
-//                           is active (scope "read write"; "toknoread...":
+//                           is active (scope "read write", an aud array and
+//                           iss https://bench.example; "toknoread...":
 //                           scope "write"), every other one inactive. Client
 //                           authentication: client_secret_basic (or _post)
 //                           with BENCH_CLIENT_ID / BENCH_CLIENT_SECRET;
@@ -20,6 +21,7 @@
 //   BENCH_CLIENT_SECRET     bench-secret
 //   BENCH_LIFETIME          seconds before the process exits by itself (1800)
 //   BENCH_PARENT_PID        exit within 2 s once this process is gone
+//   BENCH_RESOURCE          the audience answers name (with another one)
 
 'use strict';
 const https = require('node:https');
@@ -30,6 +32,7 @@ const CLIENT_ID = process.env.BENCH_CLIENT_ID || 'bench';
 const CLIENT_SECRET = process.env.BENCH_CLIENT_SECRET || 'bench-secret';
 const LIFETIME_S = Number(process.env.BENCH_LIFETIME || 1800);
 const PARENT = Number(process.env.BENCH_PARENT_PID || 0);
+const RESOURCE = process.env.BENCH_RESOURCE || 'https://bench.example/api';
 
 let delayMs = Number(process.env.BENCH_DELAY_MS || 0);
 // connections: TCP connections that carried at least one introspection
@@ -107,6 +110,12 @@ function introspect(req, res, body) {
       client_id: 'bench',
       username: 'bench-user',
       sub: 'bench-user',
+      // what the module's Resource and Issuer checks look at (bench.py
+      // BENCH_RESOURCE); the matching audience second, as a gateway in
+      // front of several APIs would see it
+      aud: token.startsWith('tokotheraud') ? 'https://bench.example/other'
+        : ['https://bench.example/other', RESOURCE],
+      iss: 'https://bench.example',
       exp: Math.floor(Date.now() / 1000) + 3600,
     };
   } else {
