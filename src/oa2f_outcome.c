@@ -112,6 +112,14 @@ static const oa2f_outcome_info_t outcomes[OA2F_OUTCOME_MAX] = {
                             OA2F_LOG_INFO,
                             0,
                             1 },
+    /* README "Outages": answered as an unreachable provider, without
+     * the call; the breaker logs its own state changes */
+    [OA2F_CIRCUIT_OPEN] = { "circuit_open",
+                            { { 401, NULL, 1, UNREACHABLE_TEXT },
+                              { 503, NULL, 0, UNREACHABLE_TEXT } },
+                            OA2F_LOG_DEBUG,
+                            0,
+                            1 },
 };
 /* clang-format on */
 

@@ -21,6 +21,7 @@ typedef enum {
     OA2F_INTERNAL,       /* our own failure (out of memory, curl setup)    */
     OA2F_WRONG_AUDIENCE, /* aud does not name this location's resource    */
     OA2F_WRONG_ISSUER,   /* iss is not one this location trusts           */
+    OA2F_CIRCUIT_OPEN,   /* the endpoint's circuit breaker is open: no call */
     OA2F_OUTCOME_MAX
 } oa2f_outcome_e;
 

@@ -40,6 +40,7 @@ START_TEST(profiles_differ_where_documented)
         { OA2F_EXPIRED, 401, 401 }, { OA2F_REJECTED, 403, 403 },
         { OA2F_FORBIDDEN, 403, 403 }, { OA2F_INTERNAL, 500, 500 },
         { OA2F_WRONG_AUDIENCE, 401, 401 }, { OA2F_WRONG_ISSUER, 401, 401 },
+        { OA2F_CIRCUIT_OPEN, 401, 503 },
     };
     int i;
 
