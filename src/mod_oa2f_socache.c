@@ -146,6 +146,40 @@ static const char *spec_name(apr_pool_t *p, const char *spec,
 }
 
 /* Runs for `apachectl -t` too: an unknown provider fails the test. */
+/* The provider's own parse of each part's arguments (its create, which
+ * allocates and parses only: the shared memory, files and connections
+ * come with init), so that `apachectl -t` names a bad size or address
+ * with the directive's file and line instead of start-up failing. */
+static int check_args(apr_pool_t *pconf, server_rec *s, const char *spec,
+                      const char *name, const char *args)
+{
+    const ap_socache_provider_t *prov = ap_lookup_provider(
+        AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
+    int i, n = oa2f_cache_parts(name, args);
+    apr_pool_t *tmp;
+    int rc = OK;
+
+    if (apr_pool_create(&tmp, pconf) != APR_SUCCESS) {
+        return OK; /* post_config will say it */
+    }
+    for (i = 0; i < n && rc == OK; i++) {
+        ap_socache_instance_t *inst = NULL;
+        const char *sep, *at = where(s, &sep);
+        const char *err = prov->create(
+            &inst, oa2f_cache_part_args(tmp, args, i, n), tmp, tmp);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         OA2F_LOGNO(10315) "OAuth2FederatedCache %s%s%s: %s",
+                         spec, sep, at, err);
+            rc = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        /* no destroy: an instance never initialised holds only pool
+         * memory, and dbm's destroy would unlink a live server's file */
+    }
+    apr_pool_destroy(tmp);
+    return rc;
+}
+
 int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
 {
     const char *spec = oa2f_srv_cache_spec(s) ? oa2f_srv_cache_spec(s)
@@ -177,7 +211,7 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
             spec, sep, at, name, name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return OK;
+    return check_args(pconf, s, spec, name, args);
 }
 
 /* One part's socache, created once per parent and found again after a

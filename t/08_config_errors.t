@@ -53,6 +53,9 @@ my @bad = (
     [ 'empty env prefix',          '', 'OAuth2FederatedEnvPrefix ""', 'OAuth2FederatedEnvPrefix', 1 ],
     [ 'Cache inside <Location>',   '', 'OAuth2FederatedCache shmcb', 'OAuth2FederatedCache', 1 ],
     [ 'unknown socache provider',  'OAuth2FederatedCache nosuchcache', '', 'OAuth2FederatedCache', 2 ],
+    # the socache provider's own argument parse, at configtest
+    [ 'shmcb size below its minimum', 'OAuth2FederatedCache shmcb:(1000)', '', 'OAuth2FederatedCache', 2 ],
+    [ 'shmcb size not a number',   'OAuth2FederatedCache shmcb:(abc)', '', 'OAuth2FederatedCache', 2 ],
     # README "Resource identity": a Resource is an absolute http or https URI
     [ 'Resource not a URL',        '', 'OAuth2FederatedResource not-a-url', 'OAuth2FederatedResource', 1 ],
     [ 'Resource with urn scheme',  '', 'OAuth2FederatedResource urn:oa2f:test-api', 'OAuth2FederatedResource', 1 ],
