@@ -86,6 +86,9 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(oa2f_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(oa2f_respond_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    oa2f_respond_register_filter();
     ap_hook_log_transaction(oa2f_count_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(oa2f_retrieve_optional_fns, NULL, NULL,

@@ -22,5 +22,7 @@ extern module AP_MODULE_DECLARE_DATA oauth2_federated_module;
 #define OA2F_NOTE_ALLOWED "oauth2-federated-allowed"
 /* r->notes key set while a failed Require oauth2-* line's 403 is ready */
 #define OA2F_NOTE_FORBIDDEN_PREPARED "oauth2-federated-403-prepared"
+/* the status whose one-line text this module set (mod_oa2f_respond.c) */
+#define OA2F_NOTE_PLAIN_BODY "oauth2-federated-plain-body"
 
 #endif

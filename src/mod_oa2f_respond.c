@@ -3,10 +3,12 @@
  * read from the outcome table (oa2f_outcome.h); the 403 of a failed
  * Require oauth2-* line is prepared and, when another line grants after
  * all, taken back here too. */
+#include <stdlib.h>
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <http_core.h>
 #include <http_protocol.h>
+#include <util_filter.h>
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_respond.h"
@@ -91,8 +93,39 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
         /* ap_custom_response() marks a non-URL string as text itself */
         ap_custom_response(r, a->status,
                            apr_pstrcat(r->pool, text, "\n", NULL));
+        apr_table_setn(r->notes, OA2F_NOTE_PLAIN_BODY,
+                       apr_itoa(r->pool, a->status));
     }
     return a->status;
+}
+
+/* httpd sends a custom response string as text/html; charset=iso-8859-1
+ * (ap_send_error_response); the one line set above is plain UTF-8 text.
+ * The filter runs before the header filter and only retypes that body. */
+static apr_status_t plain_body_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+
+    if (r->content_type && strncmp(r->content_type, "text/html", 9) == 0) {
+        ap_set_content_type(r, "text/plain; charset=utf-8");
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+void oa2f_respond_insert_error_filter(request_rec *r)
+{
+    const char *status = apr_table_get(r->notes, OA2F_NOTE_PLAIN_BODY);
+
+    if (status && atoi(status) == r->status) {
+        ap_add_output_filter(OA2F_PLAIN_BODY_FILTER, NULL, r, r->connection);
+    }
+}
+
+void oa2f_respond_register_filter(void)
+{
+    ap_register_output_filter(OA2F_PLAIN_BODY_FILTER, plain_body_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
 }
 
 void oa2f_respond_forbidden(request_rec *r, const char *required_scope)
@@ -113,6 +146,7 @@ void oa2f_respond_withdraw(request_rec *r)
         return;
     }
     apr_table_unset(r->notes, OA2F_NOTE_FORBIDDEN_PREPARED);
+    apr_table_unset(r->notes, OA2F_NOTE_PLAIN_BODY);
     ch = apr_table_get(r->err_headers_out, challenge_header(r));
     if (ch && strncmp(ch, "Bearer ", 7) == 0) {
         apr_table_unset(r->err_headers_out, challenge_header(r));

@@ -23,4 +23,10 @@ void oa2f_respond_withdraw(request_rec *r);
 /* note_auth_failure hook: mod_authz_core answers 401 itself. */
 int oa2f_note_auth_failure(request_rec *r, const char *auth_type);
 
+/* The one-line texts go out as text/plain; charset=utf-8: the filter's
+ * registration (register_hooks) and its insert_error_filter hook. */
+#define OA2F_PLAIN_BODY_FILTER "OAUTH2_FEDERATED_PLAIN_BODY"
+void oa2f_respond_register_filter(void);
+void oa2f_respond_insert_error_filter(request_rec *r);
+
 #endif

@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
 
-plan tests => 44, need_module('cgid');
+plan tests => 49, need_module('cgid');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -72,4 +72,16 @@ check('provider sends HTML', '/cgi/rfc/html', [bearer($fake)], 502, undef, $fake
     is((GET '/cgi/ok')->code, 400, 'gateway profile: no token is 400');
     is((GET '/cgi/unreachable', bearer($fake))->code, 401, 'gateway profile: unreachable is 401');
     is((GET '/cgi/stub/garbage', bearer($fake))->code, 500, 'gateway profile: garbage is 500');
+}
+
+# ---- the body: one line of text/plain; charset=utf-8, unless ErrorDocument --
+{
+    my $res = GET '/cgi/ok', bearer(fake_token());
+    is($res->header('Content-Type'), 'text/plain; charset=utf-8',
+       'error text: Content-Type text/plain; charset=utf-8');
+    is($res->content, "the access token is not active\n", '... the one line');
+    $res = GET '/cgi/errdoc', bearer(fake_token());
+    is($res->code, 401, 'ErrorDocument 401 "text": still 401');
+    like($res->content, qr/operator text/, '... with the operator\'s text');
+    like($res->header('Content-Type') // '', qr{^text/html}, '... as httpd sends it');
 }

@@ -224,10 +224,13 @@ sub challenge_of {
 # Request headers for a bearer token.
 sub bearer { return (Authorization => "Bearer $_[0]") }
 
-# An error body: one line of text that does not contain any of TOKENS.
+# An error body: one line of plain UTF-8 text (README "Requests and
+# answers") that does not contain any of TOKENS.
 sub body_ok {
     my ($res, @tokens) = @_;
     my $body = $res->content // '';
+    return 0 if $res->code >= 400
+        && ($res->header('Content-Type') // '') ne 'text/plain; charset=utf-8';
     (my $trimmed = $body) =~ s/\r?\n\z//;
     return 0 if $trimmed =~ /[\r\n]/;
     return 0 if !length $trimmed;
