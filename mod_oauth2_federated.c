@@ -18,6 +18,7 @@
 #include "mod_oa2f_enrich.h"
 #include "mod_oa2f_prm.h"
 #include "mod_oa2f_respond.h"
+#include "oa2f_version.h"
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_status.h"
 #include "oa2f_http.h"
@@ -48,6 +49,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      OA2F_LOGNO(10001) "libcurl could not be initialised");
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* the first pass only reads the configuration (and apachectl -t
+     * ends there): one line per start and restart */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     OA2F_LOGNO(10012) "mod_oauth2_federated %s (%s) loaded",
+                     oa2f_version(), oa2f_version_libraries(ptemp));
     }
     oa2f_conf_providers_post_config(pconf, s);
     oa2f_prm_post_config(pconf, ptemp, s);

@@ -12,7 +12,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
 
-plan tests => 8;
+plan tests => 9;
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -82,3 +82,11 @@ my @alarms = grep { /\[(?:[a-z_0-9]+:)?(?:emerg|alert|crit)\]/
                     && !m{\[core:alert\] .*/trust-ht/[a-z]+/\.htaccess: .*OAuth2Federated[A-Za-z]+} }
              split /\n/, $error_log;
 is_deeply(\@alarms, [], 'no emerg/alert/crit line in the error log');
+
+# README "Operations": the version of configure.ac and the libraries', at
+# notice, once per start and restart (not for the configuration pass)
+my ($version) = slurp("$FindBin::Bin/../configure.ac") =~ /AC_INIT\(\[mod_oauth2_federated\],\s*\[([^\]]+)\]/;
+my @loaded = $error_log =~ /^.*\[oauth2_federated:notice\].*OA2F10012: mod_oauth2_federated (\S+) \(libcurl\/\S+ json-c\/\S+ OpenSSL .*APR\/\S+\) loaded$/mg;
+ok(@loaded >= 1 && !grep({ $_ ne $version } @loaded),
+   "start-up logs the version ($version) and the libraries' versions at notice")
+    or diag('lines: ' . join("\n", grep { /OA2F10012/ } split /\n/, $error_log));

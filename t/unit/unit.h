@@ -38,6 +38,7 @@ Suite *provider_suite(void);
 Suite *bearer_suite(void);
 Suite *audience_suite(void);
 Suite *metadata_suite(void);
+Suite *version_suite(void);
 Suite *scrub_suite(void);
 Suite *remote_suite(void);
 Suite *key_memo_suite(void);
