@@ -41,6 +41,7 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
     c->cache_max_ttl = OA2F_UNSET;
     c->negative_ttl = OA2F_UNSET;
     c->expose_headers = OA2F_UNSET;
+    c->value_encoding = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
     c->strip_token = OA2F_UNSET;
     return c;
@@ -110,6 +111,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(cache_max_ttl, OA2F_UNSET);
     PICK(negative_ttl, OA2F_UNSET);
     PICK(expose_headers, OA2F_UNSET);
+    PICK(value_encoding, OA2F_UNSET);
     PICK(header_prefix, NULL);
     PICK(env_prefix, NULL);
     PICK(remote_user_fields, NULL);
@@ -169,6 +171,13 @@ int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c)
 int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c)
 {
     return c->negative_ttl == OA2F_UNSET ? 0 : c->negative_ttl;
+}
+
+oa2f_encoding_e oa2f_conf_value_encoding(const oa2f_dir_conf_t *c)
+{
+    return c->value_encoding == OA2F_UNSET
+               ? OA2F_ENC_UTF8
+               : (oa2f_encoding_e)c->value_encoding;
 }
 
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c)
@@ -680,6 +689,18 @@ static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
     return NULL;
 }
 
+static const char *set_value_encoding(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
+{
+    static const keyword_t words[] = { { "utf8", OA2F_ENC_UTF8 },
+                                       { "latin1", OA2F_ENC_LATIN1 },
+                                       { "base64url", OA2F_ENC_BASE64URL },
+                                       { NULL, 0 } };
+
+    return parse_keyword(cmd, arg, words,
+                         &((oa2f_dir_conf_t *)mconfig)->value_encoding);
+}
+
 static const char *set_header_prefix(cmd_parms *cmd, void *mconfig,
                                      const char *arg)
 {
@@ -891,6 +912,9 @@ const command_rec oa2f_cmds[] = {
     AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
                  OR_AUTHCFG,
                  "send the provider's fields to the backend as headers"),
+    AP_INIT_TAKE1("OAuth2FederatedValueEncoding", set_value_encoding, NULL,
+                  OR_AUTHCFG,
+                  "header and environment values: utf8, latin1 or base64url"),
     AP_INIT_TAKE1("OAuth2FederatedHeaderPrefix", set_header_prefix, NULL,
                   PROVIDER_CONF, "prefix of the headers sent to the backend"),
     AP_INIT_TAKE1("OAuth2FederatedEnvPrefix", set_env_prefix, NULL,

@@ -9,6 +9,7 @@
 #include "oa2f_outcome.h"
 #include <http_config.h>
 
+#include "oa2f_encoding.h"
 #include "oa2f_provider.h"
 
 /* A number or keyword directive that was not given. */
@@ -62,6 +63,7 @@ typedef struct {
     int cache_max_ttl;  /* seconds or UNSET = until expiry    */
     int negative_ttl;   /* seconds or UNSET = 0               */
     int expose_headers; /* 0, 1 or UNSET                      */
+    int value_encoding; /* oa2f_encoding_e or UNSET            */
     const char *header_prefix;
     const char *env_prefix;
     apr_array_header_t *remote_user_fields; /* const char *          */
@@ -105,6 +107,7 @@ int oa2f_conf_token_in(const oa2f_dir_conf_t *c);
 int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c);
 int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c);
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c);
+oa2f_encoding_e oa2f_conf_value_encoding(const oa2f_dir_conf_t *c);
 const char *oa2f_conf_header_prefix(const oa2f_dir_conf_t *c);
 const char *oa2f_conf_env_prefix(const oa2f_dir_conf_t *c);
 const apr_array_header_t *oa2f_conf_remote_user_fields(

@@ -83,6 +83,7 @@ int oa2f_enrich_fixup(request_rec *r)
     const char *hprefix, *eprefix;
     apr_size_t hlen, elen;
     void (*put)(apr_table_t *, const char *, const char *);
+    oa2f_encoding_e enc;
     int expose, i;
 
     /* The state may belong to the request this one was redirected from
@@ -97,6 +98,7 @@ int oa2f_enrich_fixup(request_rec *r)
     expose = oa2f_conf_expose_headers(conf);
     hprefix = oa2f_conf_header_prefix(conf);
     eprefix = oa2f_conf_env_prefix(conf);
+    enc = oa2f_conf_value_encoding(conf);
 
     /* Values and names were made safe once per validation
      * (oa2f_claims_prepare). One value per name, ours: client-sent ones
@@ -111,13 +113,14 @@ int oa2f_enrich_fixup(request_rec *r)
         const oa2f_field_t *f = &APR_ARRAY_IDX(st->claims->fields, i,
                                                oa2f_field_t);
         apr_size_t nlen = strlen(f->name);
+        /* utf8 (the default) and ASCII values: the prepared value itself */
+        const char *v = oa2f_encode_value(r->pool, f->shown, enc);
         if (expose && f->is_token && nlen <= OA2F_FIELD_NAME_MAX) {
-            put(r->headers_in, join(r->pool, hprefix, hlen, f->name, nlen),
-                f->shown);
+            put(r->headers_in, join(r->pool, hprefix, hlen, f->name, nlen), v);
         }
         put(r->subprocess_env,
             join(r->pool, eprefix, elen, f->env_suffix, strlen(f->env_suffix)),
-            f->shown);
+            v);
     }
     /* JSON outside strings only has insignificant whitespace controls, so
      * without them the answer stays intact and one line long. */

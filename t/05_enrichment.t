@@ -13,7 +13,7 @@ use Apache::TestRequest qw(GET);
 use JSON::PP ();
 use OA2FTest;
 
-plan tests => 72, need_module(qw(cgid proxy proxy_http));
+plan tests => 82, need_module(qw(cgid proxy proxy_http));
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -184,4 +184,38 @@ is(cgi_env(GET '/cgi/ruser-multi', bearer($rw))->{REMOTE_USER}, 'eng',
         select undef, undef, undef, 0.1;
     }
     like($line // '', qr/^\S+ \S+ user-app-admin \[/, 'access log %u shows the REMOTE_USER');
+}
+
+# ---- OAuth2FederatedValueEncoding: utf8 (default), latin1, base64url ------------
+# The stub's /intl answer: values in several scripts and one that is not
+# UTF-8. Compared byte for byte (env.cgi and echo.js hand bytes on as
+# code points 0-255).
+{
+    my %want = (
+        utf8 => { name => "Zo\xc3\xab", street => "Stra\xc3\x9fe", city => "\xe6\x9d\xb1\xe4\xba\xac",
+                  mood => "hi\xf0\x9f\x98\x80there", bad => "x\xff\xfey", plain => 'ascii' },
+        latin1 => { name => "Zo\xeb", street => "Stra\xdfe", city => '', mood => 'hithere',
+                    bad => 'xy', plain => 'ascii' },
+        b64 => { name => 'Wm_Dqw', street => 'U3RyYcOfZQ', city => '5p2x5Lqs', mood => 'aGnwn5iAdGhlcmU',
+                 bad => 'eP_-eQ', plain => 'ascii' },
+    );
+    my $t = fake_token();
+    for my $enc (qw(utf8 latin1 b64)) {
+        my $res = GET "/cgi/enc/$enc", bearer($t);
+        my $env = cgi_env($res);
+        my %got = map { $_ => $env->{ 'AGW_' . uc $_ } } keys %{ $want{$enc} };
+        is_deeply(\%got, $want{$enc}, "ValueEncoding $enc: the CGI's AGW_* values")
+            or diag(JSON::PP->new->canonical->ascii->encode(\%got));
+        is($env->{REMOTE_USER}, 'intl-user', "ValueEncoding $enc: REMOTE_USER");
+        $res = GET "/px/enc/$enc", bearer($t);
+        my %hdr = map { my $n = $_; ($n => join(',', echo_header_values($res, "X-AGW-$n"))) }
+                  grep { $_ ne 'city' || $enc ne 'latin1' } keys %{ $want{$enc} };
+        my %exp = map { $_ => $want{$enc}{$_} } keys %hdr;
+        is_deeply(\%hdr, \%exp, "ValueEncoding $enc: the X-AGW-* headers through mod_proxy")
+            or diag(JSON::PP->new->canonical->ascii->encode(\%hdr));
+    }
+    # the raw answer stays the provider's JSON in every encoding
+    my $env = cgi_env(GET '/cgi/enc/b64', bearer($t));
+    like($env->{OAUTH2_FEDERATED_RESPONSE} // '', qr/"name":"Zo\xc3\xab"/,
+         'ValueEncoding base64url: OAUTH2_FEDERATED_RESPONSE is the answer as sent');
 }

@@ -337,6 +337,16 @@ const routes = {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': data.length });
     res.end(data);
   },
+  // README "What the backend receives": values in several scripts and one
+  // that is not UTF-8 (OAuth2FederatedValueEncoding, t/05_enrichment.t)
+  '/intl': (req, res) => {
+    const head = Buffer.from(JSON.stringify(activeAnswer({
+      username: 'intl-user', name: 'Zoë', street: 'Straße', city: '東京', mood: 'hi😀there', plain: 'ascii',
+    })).slice(0, -1) + ',"bad":"x');
+    const data = Buffer.concat([head, Buffer.from([0xff, 0xfe]), Buffer.from('y"}')]);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': data.length });
+    res.end(data);
+  },
   // "active" twice: the last one says true
   '/dupkeys': (req, res) => send(res, 200,
     `{"active":false,"scope":"read","exp":${now() + 3600},"active":true}`),

@@ -61,6 +61,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, audience_suite());
     srunner_add_suite(sr, metadata_suite());
     srunner_add_suite(sr, version_suite());
+    srunner_add_suite(sr, encoding_suite());
     srunner_add_suite(sr, scrub_suite());
     srunner_add_suite(sr, remote_suite());
     srunner_add_suite(sr, key_memo_suite());

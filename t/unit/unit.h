@@ -39,6 +39,7 @@ Suite *bearer_suite(void);
 Suite *audience_suite(void);
 Suite *metadata_suite(void);
 Suite *version_suite(void);
+Suite *encoding_suite(void);
 Suite *scrub_suite(void);
 Suite *remote_suite(void);
 Suite *key_memo_suite(void);
