@@ -131,13 +131,16 @@ ok(time < $td0 + 3, '... (that was inside the window)');
 $res = get_with('/stale/neg', $tn);
 is($res->code, 401, 'a token cached as not active: 401, not the older positive verdict');
 
+# (hang and 500 before the concurrent requests: a circuit breaker opens
+# after a few failed calls, and then answers for the provider)
 provider_mode('hang');
 is(get_with('/stale/on', $ta)->code, 200, 'provider hangs: served stale');
+provider_mode('fail500');
+is(get_with('/stale/on', $ta)->code, 200, 'provider answers 500: served stale');
+provider_mode('hang');
 my @codes = herd('/stale/on', $ta, 8);
 is_deeply(\@codes, [ (200) x 8 ],
           '8 concurrent requests while it hangs: all served stale');
-provider_mode('fail500');
-is(get_with('/stale/on', $ta)->code, 200, 'provider answers 500: served stale');
 
 provider_mode('down');
 $res = get_with('/stale/off', $ta);
