@@ -40,6 +40,7 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
 
     c->cache_max_ttl = OA2F_UNSET;
     c->negative_ttl = OA2F_UNSET;
+    c->stale_if_error = OA2F_UNSET;
     c->expose_headers = OA2F_UNSET;
     c->value_encoding = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
@@ -110,6 +111,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     n->token_in = add->token_in_set ? add->token_in : base->token_in;
     PICK(cache_max_ttl, OA2F_UNSET);
     PICK(negative_ttl, OA2F_UNSET);
+    PICK(stale_if_error, OA2F_UNSET);
     PICK(expose_headers, OA2F_UNSET);
     PICK(value_encoding, OA2F_UNSET);
     PICK(header_prefix, NULL);
@@ -178,6 +180,11 @@ oa2f_encoding_e oa2f_conf_value_encoding(const oa2f_dir_conf_t *c)
     return c->value_encoding == OA2F_UNSET
                ? OA2F_ENC_UTF8
                : (oa2f_encoding_e)c->value_encoding;
+}
+
+int oa2f_conf_stale_if_error(const oa2f_dir_conf_t *c)
+{
+    return c->stale_if_error == OA2F_UNSET ? 0 : c->stale_if_error;
 }
 
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c)
@@ -683,6 +690,24 @@ static const char *set_negative_ttl(cmd_parms *cmd, void *mconfig,
                          &((oa2f_dir_conf_t *)mconfig)->negative_ttl);
 }
 
+/* README "Outages": at most a day past the reuse time. */
+static const char *set_stale_if_error(cmd_parms *cmd, void *mconfig,
+                                      const char *arg)
+{
+    int v;
+    const char *err = parse_seconds(cmd, arg, &v);
+
+    if (!err && v > 86400) {
+        err = apr_psprintf(cmd->pool,
+                           "%s: '%s' is more than 86400 seconds (a day)",
+                           cmd->cmd->name, arg);
+    }
+    if (!err) {
+        ((oa2f_dir_conf_t *)mconfig)->stale_if_error = v;
+    }
+    return err;
+}
+
 static const char *set_expose_headers(cmd_parms *cmd, void *mconfig, int on)
 {
     ((oa2f_dir_conf_t *)mconfig)->expose_headers = on ? 1 : 0;
@@ -909,6 +934,10 @@ const command_rec oa2f_cmds[] = {
                   "seconds a validation may be reused at most (0: never)"),
     AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
                   OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+    AP_INIT_TAKE1("OAuth2FederatedStaleIfError", set_stale_if_error, NULL,
+                  OR_AUTHCFG,
+                  "seconds past its reuse time a validation is still served "
+                  "while the provider fails (0-86400)"),
     AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,
                  OR_AUTHCFG,
                  "send the provider's fields to the backend as headers"),

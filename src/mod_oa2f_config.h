@@ -62,6 +62,7 @@ typedef struct {
     unsigned token_in_set : 1;
     int cache_max_ttl;  /* seconds or UNSET = until expiry    */
     int negative_ttl;   /* seconds or UNSET = 0               */
+    int stale_if_error; /* seconds or UNSET = 0               */
     int expose_headers; /* 0, 1 or UNSET                      */
     int value_encoding; /* oa2f_encoding_e or UNSET            */
     const char *header_prefix;
@@ -106,6 +107,8 @@ int oa2f_conf_token_in(const oa2f_dir_conf_t *c);
 /* Seconds; 0 = never reuse a validation, -1 = until the token expires. */
 int oa2f_conf_cache_max_ttl(const oa2f_dir_conf_t *c);
 int oa2f_conf_negative_ttl(const oa2f_dir_conf_t *c);
+/* OAuth2FederatedStaleIfError, seconds; 0 = never serve stale. */
+int oa2f_conf_stale_if_error(const oa2f_dir_conf_t *c);
 int oa2f_conf_expose_headers(const oa2f_dir_conf_t *c);
 oa2f_encoding_e oa2f_conf_value_encoding(const oa2f_dir_conf_t *c);
 const char *oa2f_conf_header_prefix(const oa2f_dir_conf_t *c);

@@ -553,12 +553,13 @@ static int shared_put(request_rec *r, const unsigned char *key,
 }
 
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
-                   const unsigned char *entry, apr_size_t len)
+                   long long keep_until, const unsigned char *entry,
+                   apr_size_t len)
 {
     if (!shared_put(r, key, until, entry, len)) {
         return 0;
     }
-    oa2f_local_cache_put(local_copy, key, until, entry, len);
+    oa2f_local_cache_put(local_copy, key, keep_until, entry, len);
     return 1;
 }
 

@@ -38,10 +38,12 @@ void oa2f_cache_keep_local(const unsigned char *key, long long until,
                            const unsigned char *entry, apr_size_t len);
 
 /* Store entry under key until `until`, sealed when a secret is set, and
- * keep it in this child's copy; 1 when stored. Errors are logged once
- * per incident and otherwise ignored. */
+ * keep it in this child's copy until keep_until (no later than until);
+ * 1 when stored. Errors are logged once per incident and otherwise
+ * ignored. */
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
-                   const unsigned char *entry, apr_size_t len);
+                   long long keep_until, const unsigned char *entry,
+                   apr_size_t len);
 
 /* The shared cache alone, for values other than validations (the
  * metadata documents of README "Resource identity"): key names them

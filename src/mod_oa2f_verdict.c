@@ -8,6 +8,7 @@
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_verdict.h"
+#include "oa2f_token.h"
 #include "oa2f_verdict.h"
 
 typedef struct {
@@ -15,6 +16,8 @@ typedef struct {
     const oa2f_dir_conf_t *conf;
     const oa2f_provider_t *prov; /* the location's, built already */
     oa2f_http_pool_t *hp;
+    const char *token;            /* for its fingerprint in logs  */
+    const oa2f_validation_t *out; /* the answer being made        */
 } baton_t;
 
 static long long clock_now(void *baton)
@@ -43,9 +46,11 @@ static void keep_entry(void *baton, const unsigned char *key, long long until,
 }
 
 static int put_entry(void *baton, const unsigned char *key, long long until,
-                     const unsigned char *entry, apr_size_t len)
+                     long long keep_until, const unsigned char *entry,
+                     apr_size_t len)
 {
-    return oa2f_cache_put(((baton_t *)baton)->r, key, until, entry, len);
+    return oa2f_cache_put(((baton_t *)baton)->r, key, until, keep_until, entry,
+                          len);
 }
 
 static oa2f_flight_role_e begin(void *baton, const unsigned char *key,
@@ -80,7 +85,8 @@ static void ask_provider(void *baton, const char *token,
 
 static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 {
-    request_rec *r = ((baton_t *)baton)->r;
+    const baton_t *b = baton;
+    request_rec *r = b->r;
 
     switch (what) {
     case OA2F_VERDICT_CORRUPT:
@@ -98,6 +104,13 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
                 10310) "answer too large for the validation cache; served "
                        "but not stored");
         break;
+    case OA2F_VERDICT_STALE_SERVED:
+        /* README "Outages": the why names the failure and the age */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OA2F_LOGNO(10600) "token %s: %s "
+                                        "(OAuth2FederatedStaleIfError)",
+                      oa2f_token_fingerprint(r->pool, b->token), b->out->why);
+        break;
     }
 }
 
@@ -110,7 +123,7 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
                           const char *token, oa2f_validation_t *out)
 {
-    baton_t b = { r, conf, prov, hp };
+    baton_t b = { r, conf, prov, hp, token, out };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;
@@ -120,5 +133,6 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
     vr.provider = b.prov;
     vr.max_ttl = oa2f_conf_cache_max_ttl(conf);
     vr.negative_ttl = oa2f_conf_negative_ttl(conf);
+    vr.stale_if_error = oa2f_conf_stale_if_error(conf);
     oa2f_verdict(&vr, token, out);
 }

@@ -13,10 +13,10 @@ static const char *const req_names[OA2F_REQ_MAX] = { "200", "400",  "401",
                                                      "503", "other" };
 
 static const char *const counter_names[OA2F_C_MAX] = {
-    "cache_hits",         "cache_negative_hits",     "cache_misses",
-    "cache_stores",       "cache_not_stored",        "cache_errors",
-    "cache_corrupt",      "cache_local_hits",        "coalesced_waits",
-    "coalesced_timeouts", "provider_new_connections"
+    "cache_hits",         "cache_negative_hits",      "cache_misses",
+    "cache_stores",       "cache_not_stored",         "cache_errors",
+    "cache_corrupt",      "cache_local_hits",         "coalesced_waits",
+    "coalesced_timeouts", "provider_new_connections", "stale_served"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)

@@ -31,6 +31,7 @@ typedef enum {
     OA2F_C_COALESCED,         /* waited for another caller's call     */
     OA2F_C_COALESCED_TIMEOUT, /* waited in vain, then called          */
     OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
+    OA2F_C_STALE_SERVED,      /* stale verdicts served in an outage   */
     OA2F_C_MAX
 } oa2f_counter_e;
 

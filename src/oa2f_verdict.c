@@ -38,6 +38,12 @@ static long long now_sec(const oa2f_verdict_req_t *vr)
     return vr->impl->now_us(vr->baton) / USEC_PER_SEC;
 }
 
+/* OAuth2FederatedStaleIfError in force, in seconds (0: none). */
+static long long stale_window(const oa2f_verdict_req_t *vr)
+{
+    return vr->stale_if_error > 0 ? vr->stale_if_error : 0;
+}
+
 /* Freshness of an entry, judged here only (README "Cache"): may this
  * location serve an entry validated at validated_at, and until when
  * (*until)? A cap counts from the validation, not from the store, so a
@@ -151,29 +157,37 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
  * min(token expiry, now + OAuth2FederatedCacheMaxTTL), and not at all
  * without an expiry; a definite "not active" for
  * OAuth2FederatedNegativeCacheTTL; never an outage or an unusable
- * answer. */
+ * answer. With OAuth2FederatedStaleIfError the shared entry of an active
+ * verdict outlives its reuse time by exactly that much, for serve_stale()
+ * (README "Outages"); this process's own copy keeps only the fresh time
+ * (keep). Without a cap there is nothing to extend. */
 static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
                   const oa2f_validation_t *v, long long now)
 {
     unsigned char *entry;
     apr_size_t len;
-    long long until;
+    long long until, keep;
 
     if (v->outcome == OA2F_OK) {
         if (v->claims->expires_at <= 0) {
             return;
         }
-        until = v->claims->expires_at;
-        if (vr->max_ttl > 0 && now + vr->max_ttl < until) {
-            until = now + vr->max_ttl;
+        until = keep = v->claims->expires_at;
+        if (vr->max_ttl > 0) {
+            if (now + vr->max_ttl < keep) {
+                keep = now + vr->max_ttl;
+            }
+            if (now + vr->max_ttl + stale_window(vr) < until) {
+                until = now + vr->max_ttl + stale_window(vr);
+            }
         }
-        if (until <= now) {
+        if (keep <= now) {
             return;
         }
     }
     else if (v->outcome == OA2F_INACTIVE && v->claims
              && vr->negative_ttl > 0) {
-        until = now + vr->negative_ttl;
+        until = keep = now + vr->negative_ttl;
     }
     else {
         return;
@@ -183,23 +197,59 @@ static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
         vr->impl->note(vr->baton, OA2F_VERDICT_TOO_LARGE, 0);
         return;
     }
-    if (vr->impl->put(vr->baton, key, until, entry, len)) {
+    if (vr->impl->put(vr->baton, key, until, keep, entry, len)) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_STORE);
     }
 }
 
+/* OAuth2FederatedStaleIfError (README "Outages"): when the provider
+ * could not be asked (unreachable, an unusable answer, its circuit open)
+ * and the lookup found an active verdict that is stale for this
+ * location, serve it while its reuse time ran out less than
+ * stale_if_error seconds ago and the token has not expired. Never a "not
+ * active" verdict, never on a definite answer (not active, expired) or a
+ * refusal of our credentials; a revoked verdict is no entry at all
+ * (FOUND_NONE), so it is never served stale either. */
+static void serve_stale(const oa2f_verdict_req_t *vr, const found_t *f,
+                        oa2f_validation_t *out)
+{
+    long long now = now_sec(vr);
+    oa2f_outcome_e failed = out->outcome;
+
+    if (stale_window(vr) <= 0 || f->state != FOUND_STALE || !f->claims
+        || !f->claims->active || vr->max_ttl <= 0
+        || (failed != OA2F_UNREACHABLE && failed != OA2F_BAD_ANSWER
+            && failed != OA2F_CIRCUIT_OPEN)
+        || f->validated_at + vr->max_ttl + stale_window(vr) <= now
+        || f->claims->expires_at <= now) {
+        return;
+    }
+    /* apr's formatter has no %lld */
+    out->why = apr_psprintf(vr->pool,
+                            "served stale, validated %" APR_INT64_T_FMT
+                            " s ago, because the provider failed: %s (%s)",
+                            (apr_int64_t)(now - f->validated_at),
+                            oa2f_outcome_name(failed),
+                            out->why ? out->why : "no detail");
+    out->outcome = OA2F_OK;
+    out->claims = f->claims;
+    oa2f_stats_count(vr->stats, OA2F_C_STALE_SERVED);
+    vr->impl->note(vr->baton, OA2F_VERDICT_STALE_SERVED,
+                   (apr_size_t)(now - f->validated_at));
+}
+
 /* Single-flight (README "Cache"): a follower waits, at most the
  * provider's total timeout and a second, for the leader's call to land,
- * then reads its result. Returns 1 when *out is answered so; otherwise
- * *role is how the caller asks the provider itself. */
+ * then reads its result (into *f, which then replaces what the caller
+ * found before). Returns 1 when *out is answered so; otherwise *role is
+ * how the caller asks the provider itself. */
 static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                  oa2f_flight_role_e *role, oa2f_validation_t *out)
+                  oa2f_flight_role_e *role, found_t *f, oa2f_validation_t *out)
 {
     const oa2f_verdict_impl_t *impl = vr->impl;
     long long wait_us = (long long)vr->provider->total_timeout_ms * 1000
                         + USEC_PER_SEC;
     int landed = -1;
-    found_t f;
 
     *role = impl->flight_begin(vr->baton, key, impl->now_us(vr->baton),
                                wait_us);
@@ -213,9 +263,9 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
         oa2f_stats_count(vr->stats, OA2F_C_COALESCED_TIMEOUT);
         return 0;
     }
-    lookup(vr, key, now_sec(vr), &f);
-    if (servable(&f)) {
-        from_cache(&f, "the provider said the token is not active", out);
+    lookup(vr, key, now_sec(vr), f);
+    if (servable(f)) {
+        from_cache(f, "the provider said the token is not active", out);
         return 1;
     }
     /* The leader failed or got an answer that is not stored. A failure
@@ -259,16 +309,16 @@ void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
         return;
     }
     oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
-    if (follow(vr, key, &role, out)) {
-        return;
+    if (!follow(vr, key, &role, &f, out)) {
+        ask(vr, token, out);
+        store(vr, key, out, now_sec(vr));
+        if (role == OA2F_FLIGHT_LEADER) {
+            /* the provider's own outcome: each follower judges its own
+             * stale entry */
+            vr->impl->flight_end(vr->baton, key, (int)out->outcome);
+        }
     }
-
-    /* A stale entry (f.state FOUND_STALE) is no better than none here:
-     * the provider is asked, and its failure, if it fails, is the
-     * answer. */
-    ask(vr, token, out);
-    store(vr, key, out, now_sec(vr));
-    if (role == OA2F_FLIGHT_LEADER) {
-        vr->impl->flight_end(vr->baton, key, (int)out->outcome);
-    }
+    /* a failure to ask, own or shared, may still be answered by what
+     * the lookup found stale */
+    serve_stale(vr, &f, out);
 }

@@ -20,8 +20,12 @@
 
 /* Events the verdict has counted and the surroundings may log. */
 typedef enum {
-    OA2F_VERDICT_CORRUPT,  /* an entry that does not decode: a miss */
-    OA2F_VERDICT_TOO_LARGE /* an answer served but not stored       */
+    OA2F_VERDICT_CORRUPT,   /* an entry that does not decode: a miss */
+    OA2F_VERDICT_TOO_LARGE, /* an answer served but not stored       */
+    /* a stale verdict served because the provider failed (README
+     * "Outages"): len is its age in seconds; the answer, whose why
+     * names the failure, is already in oa2f_verdict()'s *out */
+    OA2F_VERDICT_STALE_SERVED
 } oa2f_verdict_note_e;
 
 /* Every function gets the baton of the oa2f_verdict_req_t it serves.
@@ -41,10 +45,12 @@ typedef struct {
     /* Let this process's own copy answer for key until `until`. */
     void (*keep_local)(void *baton, const unsigned char *key, long long until,
                        const unsigned char *entry, apr_size_t len);
-    /* Store entry under key until `until`, and keep it local; 1 when it
-     * was stored. */
+    /* Store entry under key until `until`, and keep it local until
+     * keep_until (<= until: the own copy holds only what is fresh, README
+     * "Outages"); 1 when it was stored. */
     int (*put)(void *baton, const unsigned char *key, long long until,
-               const unsigned char *entry, apr_size_t len);
+               long long keep_until, const unsigned char *entry,
+               apr_size_t len);
     /* Single-flight: oa2f_flight_begin(), oa2f_flight_wait() and
      * oa2f_flight_end() on the shared table. */
     oa2f_flight_role_e (*flight_begin)(void *baton, const unsigned char *key,
@@ -72,6 +78,10 @@ typedef struct {
     /* OAuth2FederatedNegativeCacheTTL: seconds; 0 = "not active" is
      * not cached */
     int negative_ttl;
+    /* OAuth2FederatedStaleIfError: seconds after max_ttl ran out that an
+     * active verdict is still served while the provider fails; 0 = never
+     * (and nothing is stored longer) */
+    int stale_if_error;
 } oa2f_verdict_req_t;
 
 /* The verdict on token, in *out (allocated in vr->pool). */

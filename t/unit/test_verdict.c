@@ -3,7 +3,8 @@
  * a scripted single-flight table: what is stored for how long (the
  * OAuth2FederatedCacheMaxTTL cap, OAuth2FederatedNegativeCacheTTL, no
  * expiry not stored, never an outage), freshness per location, the
- * token's expiry on hits and answers, corrupt entries, and followers. */
+ * token's expiry on hits and answers, corrupt entries, followers, and
+ * OAuth2FederatedStaleIfError (README "Outages"). */
 #include <string.h>
 #include <apr_strings.h>
 
@@ -36,7 +37,10 @@ struct fake_t {
      * until its `until`, as a back end that expires entries would */
     slot_t shared[SLOTS], local[SLOTS];
     int keys, gets, puts, keeps, notes_corrupt, notes_too_large;
+    int notes_stale;
+    apr_size_t stale_age;           /* len of the last stale note      */
     long long put_until;            /* `until` of the last put         */
+    long long put_keep;             /* its keep_until                  */
     /* the provider */
     oa2f_validation_t answer;
     long long call_takes_us;        /* the clock moves during a call   */
@@ -139,14 +143,17 @@ static void f_keep_local(void *baton, const unsigned char *key,
 }
 
 static int f_put(void *baton, const unsigned char *key, long long until,
-                 const unsigned char *entry, apr_size_t len)
+                 long long keep_until, const unsigned char *entry,
+                 apr_size_t len)
 {
     fake_t *f = baton;
 
     f->puts++;
     f->put_until = until;
+    f->put_keep = keep_until;
+    ck_assert(keep_until <= until);
     keep(f->shared, key, until, entry, len);
-    keep(f->local, key, until, entry, len);
+    keep(f->local, key, keep_until, entry, len);
     return 1;
 }
 
@@ -201,9 +208,12 @@ static void f_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 {
     fake_t *f = baton;
 
-    (void)len;
     if (what == OA2F_VERDICT_CORRUPT) {
         f->notes_corrupt++;
+    }
+    else if (what == OA2F_VERDICT_STALE_SERVED) {
+        f->notes_stale++;
+        f->stale_age = len;
     }
     else {
         f->notes_too_large++;
@@ -789,6 +799,456 @@ START_TEST(test_follower_asks_itself)
 }
 END_TEST
 
+/* ---- stale-if-error (README "Outages") ------------------------------- */
+
+/* A location with OAuth2FederatedStaleIfError. */
+static oa2f_verdict_req_t *stale_location(fake_t *f, int max_ttl,
+                                          int negative_ttl, int stale)
+{
+    oa2f_verdict_req_t *vr = location(f, max_ttl, negative_ttl);
+
+    vr->stale_if_error = stale;
+    return vr;
+}
+
+static const char *stale_why(long long age, const char *failure,
+                             const char *detail)
+{
+    return apr_psprintf(ut_pool,
+                        "served stale, validated %" APR_INT64_T_FMT
+                        " s ago, because the provider failed: %s (%s)",
+                        (apr_int64_t)age, failure, detail);
+}
+
+/* The shared entry outlives the reuse time by exactly StaleIfError, never
+ * the token; this process's copy keeps only the fresh time; nothing is
+ * extended without a cap, without StaleIfError, or for "not active". */
+START_TEST(test_stale_store_time)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 60, 0, 30);
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 90);
+    ck_assert(f->put_keep == T0 + 60);
+    ck_assert(f->local[0].until == T0 + 60);
+    ck_assert(f->shared[0].until == T0 + 90);
+
+    /* the token's expiry first */
+    f = fake();
+    loc = stale_location(f, 60, 0, 30);
+    provider_says(f, OA2F_OK, claims(1, T0 + 70));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 70);
+    ck_assert(f->put_keep == T0 + 60);
+    f = fake();
+    loc = stale_location(f, 60, 0, 30);
+    provider_says(f, OA2F_OK, claims(1, T0 + 50));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 50);
+    ck_assert(f->put_keep == T0 + 50);
+
+    /* reuse until the expiry: nothing to extend */
+    f = fake();
+    loc = stale_location(f, -1, 0, 30);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 3600);
+    ck_assert(f->put_keep == T0 + 3600);
+
+    /* StaleIfError 0: as before */
+    f = fake();
+    loc = stale_location(f, 60, 0, 0);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 60);
+    ck_assert(f->put_keep == T0 + 60);
+
+    /* a "not active" verdict is kept for NegativeCacheTTL only */
+    f = fake();
+    loc = stale_location(f, 60, 10, 30);
+    provider_says(f, OA2F_INACTIVE, claims(0, 0));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 10);
+    ck_assert(f->put_keep == T0 + 10);
+
+    /* counted from the end of the call, as the validation time */
+    f = fake();
+    loc = stale_location(f, 60, 0, 30);
+    f->call_takes_us = 2 * SEC;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->put_until == T0 + 92);
+    ck_assert(f->put_keep == T0 + 62);
+}
+END_TEST
+
+/* Served while the reuse time ran out less than StaleIfError ago: with
+ * its claims, counted, noted with its age; not at the window's end; an
+ * answer from the provider as soon as it answers again. */
+START_TEST(test_stale_window)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 9);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 1);
+
+    at(f, T0 + 10);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, stale_why(10, "unreachable", "from the provider"));
+    ck_assert_ptr_nonnull(v.claims);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 2);
+    ck_assert_uint_eq(loc->stats->provider_calls[OA2F_UNREACHABLE], 1);
+    ck_assert_int_eq(f->notes_stale, 1);
+    ck_assert_uint_eq(f->stale_age, 10);
+    /* nothing stored, nothing kept: the next request asks again */
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_int_eq(f->keeps, 0);
+
+    at(f, T0 + 29);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, stale_why(29, "unreachable", "from the provider"));
+    ck_assert_int_eq(f->calls, 3);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 2);
+
+    /* the shared entry is gone at T0 + 30: so is the verdict */
+    at(f, T0 + 30);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_UNREACHABLE);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_ptr_null(v.claims);
+    ck_assert_int_eq(f->calls, 4);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 2);
+    ck_assert_int_eq(f->notes_stale, 2);
+
+    /* the provider is back: a fresh validation, stored anew */
+    f = fake();
+    loc = stale_location(f, 10, 0, 20);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    at(f, T0 + 15);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 3);
+    ck_assert(f->put_until == T0 + 45);
+    ck_assert(f->put_keep == T0 + 25);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+}
+END_TEST
+
+/* The window is judged here, not by how long the back end keeps the
+ * entry (one stored by a location with a longer window, or a back end
+ * that keeps it longer): validated + cap + StaleIfError, per location. */
+START_TEST(test_stale_window_per_location)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *wide = stale_location(f, 10, 0, 20);
+    oa2f_verdict_req_t *narrow = stale_location(f, 5, 0, 20);
+    oa2f_verdict_req_t *off = stale_location(f, 10, 0, 0);
+    oa2f_validation_t v;
+
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 24);
+    ck_assert_int_eq(ask(narrow).outcome, OA2F_OK);
+    ck_assert_int_eq(ask(wide).outcome, OA2F_OK);
+    ck_assert_int_eq(ask(off).outcome, OA2F_UNREACHABLE);
+    at(f, T0 + 25);
+    ck_assert_int_eq(ask(narrow).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(ask(wide).outcome, OA2F_OK);
+    at(f, T0 + 29);
+    ck_assert_int_eq(ask(wide).outcome, OA2F_OK);
+    at(f, T0 + 30);
+    v = ask(wide);
+    ck_assert_int_eq(v.outcome, OA2F_UNREACHABLE);
+    ck_assert_ptr_null(v.claims);
+    ck_assert_uint_eq(COUNT(wide, OA2F_C_STALE_SERVED), 3);
+    ck_assert_uint_eq(COUNT(narrow, OA2F_C_STALE_SERVED), 1);
+    ck_assert_uint_eq(COUNT(off, OA2F_C_STALE_SERVED), 0);
+    ck_assert_int_eq(f->calls, 7);
+    ck_assert_int_eq(f->puts, 0);
+}
+END_TEST
+
+/* Never past the token's own expiry, however wide the window. */
+START_TEST(test_stale_never_expired)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 3600);
+    oa2f_validation_t v;
+
+    plant(f, claims(1, T0 + 15), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 14);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert(v.claims->expires_at == T0 + 15);
+    at(f, T0 + 15);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_UNREACHABLE);
+    ck_assert_ptr_null(v.claims);
+    at(f, T0 + 100);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+
+    /* an entry without any expiry (never stored so) is not served */
+    f = fake();
+    loc = stale_location(f, 10, 0, 3600);
+    plant(f, claims(1, 0), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 11);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+}
+END_TEST
+
+/* Only a failure to ask: unreachable, an unusable answer, an open
+ * circuit. A definite answer (not active, expired) and a refusal of our
+ * credentials or our own failure are answered as they are. */
+START_TEST(test_stale_which_failures)
+{
+    static const oa2f_outcome_e stale_on[] = { OA2F_UNREACHABLE,
+                                               OA2F_BAD_ANSWER,
+                                               OA2F_CIRCUIT_OPEN };
+    static const oa2f_outcome_e answered[] = { OA2F_INACTIVE, OA2F_REJECTED,
+                                               OA2F_INTERNAL };
+    int i;
+
+    for (i = 0; i < UT_N(stale_on); i++) {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+        oa2f_validation_t v;
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        provider_says(f, stale_on[i], NULL);
+        v = ask(loc);
+        ck_assert_int_eq(v.outcome, OA2F_OK);
+        ck_assert_str_eq(v.why, stale_why(12, oa2f_outcome_name(stale_on[i]),
+                                          "from the provider"));
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+    }
+    for (i = 0; i < UT_N(answered); i++) {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+        oa2f_validation_t v;
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        provider_says(f, answered[i],
+                      answered[i] == OA2F_INACTIVE ? claims(0, 0) : NULL);
+        v = ask(loc);
+        ck_assert_int_eq(v.outcome, answered[i]);
+        ck_assert_str_eq(v.why, "from the provider");
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+        ck_assert_int_eq(f->notes_stale, 0);
+    }
+    {
+        /* the provider calls it active, but it has expired meanwhile */
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        provider_says(f, OA2F_OK, claims(1, T0 + 12));
+        ck_assert_int_eq(ask(loc).outcome, OA2F_EXPIRED);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+    }
+}
+END_TEST
+
+/* A "not active" verdict is never served stale, and nothing at all is
+ * served stale without StaleIfError, without a cap (an entry is fresh
+ * until the token expires) or without the cache. */
+START_TEST(test_stale_never_negative_or_off)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 10, 5, 3600);
+
+    /* (even one that names an expiry still ahead) */
+    plant(f, claims(0, T0 + 3600), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 4);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_INACTIVE);
+    at(f, T0 + 6);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    at(f, T0 + 12);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+
+    f = fake();
+    loc = stale_location(f, 10, 0, 0);
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 11);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->notes_stale, 0);
+
+    f = fake();
+    loc = stale_location(f, -1, 0, 3600);
+    plant(f, claims(1, T0 + 100), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 99);
+    ck_assert_str_eq(ask(loc).why, "cached");
+    at(f, T0 + 100);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_EXPIRED);
+    ck_assert_int_eq(f->calls, 0);
+
+    f = fake();
+    loc = stale_location(f, 0, 0, 3600);
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    at(f, T0 + 11);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+}
+END_TEST
+
+/* A stale entry in the shared cache is served from there and not copied
+ * into this process's copy (which holds only fresh entries). */
+START_TEST(test_stale_not_kept_local)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert(f->local[0].until == T0 + 10);
+    at(f, T0 + 5);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 0);
+    ask(loc);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 1);
+    at(f, T0 + 12);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->keeps, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 2);
+    ck_assert_int_eq(f->calls, 3);
+}
+END_TEST
+
+/* A leader lands the provider's failure, not its stale answer, so each
+ * follower judges its own location's window. */
+START_TEST(test_stale_leader)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+    oa2f_validation_t v;
+
+    plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+    at(f, T0 + 12);
+    f->role = OA2F_FLIGHT_LEADER;
+    provider_says(f, OA2F_BAD_ANSWER, NULL);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_int_eq(f->end_outcome, OA2F_BAD_ANSWER);
+}
+END_TEST
+
+static void leader_entry_gone(fake_t *f)
+{
+    memset(f->shared, 0, sizeof(f->shared));
+}
+
+/* A follower given the leader's failure serves what its own lookup after
+ * the landing found stale; one that finds nothing any more (the entry
+ * went meanwhile), or is given a definite answer, does not. */
+START_TEST(test_stale_follower)
+{
+    static const oa2f_outcome_e stale_on[] = { OA2F_UNREACHABLE,
+                                               OA2F_BAD_ANSWER,
+                                               OA2F_CIRCUIT_OPEN };
+    int i;
+
+    for (i = 0; i < UT_N(stale_on); i++) {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+        oa2f_validation_t v;
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 1;
+        f->landed_outcome = stale_on[i];
+        v = ask(loc);
+        ck_assert_int_eq(v.outcome, OA2F_OK);
+        ck_assert_str_eq(
+            v.why,
+            stale_why(12, oa2f_outcome_name(stale_on[i]),
+                      apr_pstrcat(ut_pool,
+                                  "same as the concurrent call for this "
+                                  "token: ",
+                                  oa2f_outcome_name(stale_on[i]), NULL)));
+        ck_assert_str_eq(sub_of(v.claims), "jdoe");
+        ck_assert_int_eq(f->calls, 0);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED), 1);
+    }
+    {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+        oa2f_validation_t v;
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 1;
+        f->landed_outcome = OA2F_UNREACHABLE;
+        f->meanwhile = leader_entry_gone;
+        v = ask(loc);
+        ck_assert_int_eq(v.outcome, OA2F_UNREACHABLE);
+        ck_assert_ptr_null(v.claims);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+    }
+    {
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 1;
+        f->landed_outcome = OA2F_REJECTED;
+        ck_assert_int_eq(ask(loc).outcome, OA2F_REJECTED);
+        f->landed_outcome = OA2F_INACTIVE;
+        ck_assert_int_eq(ask(loc).outcome, OA2F_INACTIVE);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 0);
+    }
+    {
+        /* waited in vain, then asked itself and failed: stale too */
+        fake_t *f = fake();
+        oa2f_verdict_req_t *loc = stale_location(f, 10, 0, 20);
+
+        plant(f, claims(1, T0 + 3600), T0, T0 + 30);
+        at(f, T0 + 12);
+        f->role = OA2F_FLIGHT_FOLLOWER;
+        f->lands = 0;
+        provider_says(f, OA2F_UNREACHABLE, NULL);
+        ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+        ck_assert_int_eq(f->calls, 1);
+        ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+    }
+}
+END_TEST
+
 /* ---- oa2f_verdict_check_expiry -------------------------------------- */
 
 START_TEST(test_check_expiry)
@@ -842,6 +1302,18 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_follower_shares_failure);
     tcase_add_test(tc, test_follower_reads_entry);
     tcase_add_test(tc, test_follower_asks_itself);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("stale");
+    tcase_add_test(tc, test_stale_store_time);
+    tcase_add_test(tc, test_stale_window);
+    tcase_add_test(tc, test_stale_window_per_location);
+    tcase_add_test(tc, test_stale_never_expired);
+    tcase_add_test(tc, test_stale_which_failures);
+    tcase_add_test(tc, test_stale_never_negative_or_off);
+    tcase_add_test(tc, test_stale_not_kept_local);
+    tcase_add_test(tc, test_stale_leader);
+    tcase_add_test(tc, test_stale_follower);
     suite_add_tcase(s, tc);
     return s;
 }
