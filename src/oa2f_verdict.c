@@ -46,6 +46,9 @@ static long long now_sec(const oa2f_verdict_req_t *vr)
 static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
                      long long validated_at, long long now, long long *until)
 {
+    if (vr->reuse_cap > 0 && validated_at + vr->reuse_cap <= now) {
+        return FOUND_STALE;
+    }
     if (c->active) {
         *until = c->expires_at;
         if (vr->max_ttl > 0) {
@@ -55,6 +58,9 @@ static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
             if (validated_at + vr->max_ttl < *until) {
                 *until = validated_at + vr->max_ttl;
             }
+        }
+        if (vr->reuse_cap > 0 && validated_at + vr->reuse_cap < *until) {
+            *until = validated_at + vr->reuse_cap;
         }
         return oa2f_verdict_check_expiry(c, now) == OA2F_OK ? FOUND_FRESH
                                                             : FOUND_EXPIRED;
@@ -91,6 +97,14 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
     if (!decoded) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_CORRUPT);
         vr->impl->note(vr->baton, OA2F_VERDICT_CORRUPT, len);
+        f->local = 0;
+        f->claims = NULL;
+        return;
+    }
+    /* README "Revocation": a revoked entry is no entry, so that nothing
+     * (not the per-child copy, not stale-if-error) serves it */
+    if (vr->impl->revoked
+        && vr->impl->revoked(vr->baton, key, f->claims, f->validated_at)) {
         f->local = 0;
         f->claims = NULL;
         return;

@@ -234,6 +234,8 @@ static oa2f_stats_t *history(void)
     oa2f_stats_count(st, OA2F_C_CACHE_STORE);
     oa2f_stats_count(st, OA2F_C_COALESCED);
     oa2f_stats_count(st, OA2F_C_PROVIDER_NEW_CONN);
+    oa2f_stats_count(st, OA2F_C_REVOCATIONS);
+    st->revocation_rules = 3;
     /* 100 calls: 50 at 3 ms, 40 at 20 ms, 9 at 200 ms, 1 at 10 s */
     for (i = 0; i < 50; i++) {
         oa2f_stats_provider_call(st, OA2F_OK, 0.003);
@@ -275,6 +277,8 @@ static const item_case_t history_items[] = {
     { "coalesced_waits", "1" },
     { "coalesced_timeouts", "0" },
     { "provider_new_connections", "1" },
+    { "revocations", "1" },
+    { "revocation_rules", "3" },
     { "provider_calls", "100" },
     { "provider_calls_ok", "50" },
     { "provider_calls_inactive", "40" },

@@ -48,6 +48,11 @@ struct fake_t {
     void (*meanwhile)(fake_t *f);   /* what the leader does meanwhile  */
     int begins, ends, end_outcome;
     long long stale_us, deadline_us;
+    /* README "Revocation": entries validated at or before this are
+     * revoked (0 = none); what the check was given */
+    long long revoked_upto;
+    int revoked_calls;
+    const char *revoked_sub;
 };
 
 static fake_t *fake(void)
@@ -210,9 +215,21 @@ static void f_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
     }
 }
 
+static int f_revoked(void *baton, const unsigned char *key,
+                     const oa2f_claims_t *c, long long validated_at)
+{
+    fake_t *f = baton;
+    const oa2f_field_t *sub = c ? oa2f_claims_get(c, "sub") : NULL;
+
+    ck_assert_ptr_nonnull(key);
+    f->revoked_calls++;
+    f->revoked_sub = sub ? sub->value : NULL;
+    return validated_at <= f->revoked_upto;
+}
+
 static const oa2f_verdict_impl_t fake_impl = {
-    f_now_us, f_key, f_get, f_keep_local, f_put, f_begin, f_wait, f_end,
-    f_remote, f_note
+    f_now_us, f_key, f_get,    f_keep_local, f_put,    f_begin,
+    f_wait,   f_end, f_remote, f_note,       f_revoked
 };
 
 /* One location: its caps, this fake, counters of its own. */
@@ -811,6 +828,100 @@ START_TEST(test_check_expiry)
 }
 END_TEST
 
+/* ---- revocation ---------------------------------------------------------- */
+
+/* README "Revocation": an entry a rule covers is a miss, in this
+ * process's own copy and in the shared cache alike, and the provider is
+ * asked; what it validates after the rule is served from the cache
+ * again. */
+START_TEST(test_revoked_is_a_miss)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc); /* validated at T0, in both copies */
+    ck_assert_int_eq(f->calls, 1);
+
+    at(f, T0 + 10);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->revoked_calls, 1);
+    ck_assert_str_eq(f->revoked_sub, "jdoe");
+
+    f->revoked_upto = T0 + 5; /* revoked at T0 + 5 */
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 2);
+
+    /* the own copy was refreshed: now shared only, still revoked */
+    memset(f->local, 0, sizeof(f->local));
+    plant(f, claims(1, T0 + 3600), T0 + 5, T0 + 3600);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 3);
+
+    /* validated at T0 + 10, after the rule: a hit */
+    at(f, T0 + 11);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 3);
+}
+END_TEST
+
+/* A revoked entry is no entry: not kept in the own copy, not even a
+ * negative verdict is served from it. */
+START_TEST(test_revoked_not_kept)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 60);
+    oa2f_validation_t v;
+
+    plant(f, claims(0, 0), T0, T0 + 60);
+    f->revoked_upto = T0;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    at(f, T0 + 1);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->keeps, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_NEG_HIT), 0);
+}
+END_TEST
+
+/* README "Revocation", the 24 h rule: no verdict validated reuse_cap
+ * seconds ago or longer is served, whatever its expiry and the
+ * location's cap, and the own copy keeps it no longer. */
+START_TEST(test_reuse_cap)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+    int i;
+
+    loc->reuse_cap = 100;
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    at(f, T0 + 99);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->keeps, 1);
+    for (i = 0; i < SLOTS; i++) {
+        if (f->local[i].used) {
+            ck_assert(f->local[i].until == T0 + 100);
+        }
+    }
+    memset(f->local, 0, sizeof(f->local));
+    at(f, T0 + 100);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 1);
+}
+END_TEST
+
 Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdict");
@@ -842,6 +953,12 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_follower_shares_failure);
     tcase_add_test(tc, test_follower_reads_entry);
     tcase_add_test(tc, test_follower_asks_itself);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("revocation");
+    tcase_add_test(tc, test_revoked_is_a_miss);
+    tcase_add_test(tc, test_revoked_not_kept);
+    tcase_add_test(tc, test_reuse_cap);
     suite_add_tcase(s, tc);
     return s;
 }
