@@ -547,6 +547,11 @@ int oa2f_cache_is_fleet(void)
     return nparts && fleet;
 }
 
+void oa2f_cache_forget_local(const unsigned char *key)
+{
+    oa2f_local_cache_drop(local_copy, key);
+}
+
 /* README "Revocation": socache's remove, under the part's mutex. A
  * failure is an incident like any other; the revocation rules still
  * make the entry a miss. */
@@ -559,7 +564,7 @@ void oa2f_cache_remove(request_rec *r, const unsigned char *key)
     if (!nparts) {
         return;
     }
-    oa2f_local_cache_drop(local_copy, key);
+    oa2f_cache_forget_local(key);
     i = part_of(key);
     part = parts[i];
     if (!lock(r, i)) {

@@ -103,10 +103,17 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 }
 
 static int is_revoked(void *baton, const unsigned char *key,
-                      const oa2f_claims_t *c, long long validated_at)
+                      const oa2f_claims_t *c, long long validated_at,
+                      int local)
 {
     (void)baton;
-    return oa2f_revoke_covers(key, c, validated_at);
+    if (!oa2f_revoke_covers(key, c, validated_at)) {
+        return 0;
+    }
+    if (local) {
+        oa2f_cache_forget_local(key);
+    }
+    return 1;
 }
 
 static const oa2f_verdict_impl_t on_httpd = {

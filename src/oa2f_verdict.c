@@ -74,8 +74,8 @@ static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
 
 /* Per-child copy, then the shared cache (the impl's get); an entry this
  * location may serve is kept in the copy for as long as it may. */
-static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                   long long now, found_t *f)
+static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                      long long now, found_t *f, int may_retry)
 {
     unsigned char *entry;
     apr_size_t len;
@@ -104,15 +104,30 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
     /* README "Revocation": a revoked entry is no entry, so that nothing
      * (not the per-child copy, not stale-if-error) serves it */
     if (vr->impl->revoked
-        && vr->impl->revoked(vr->baton, key, f->claims, f->validated_at)) {
+        && vr->impl->revoked(vr->baton, key, f->claims, f->validated_at,
+                             f->local)) {
+        /* the own copy may be older than the shared cache's entry (asked
+         * again after the rule by another child): the impl forgot it, so
+         * the shared cache answers, once */
+        int again = f->local && may_retry;
+
         f->local = 0;
         f->claims = NULL;
+        if (again) {
+            lookup_in(vr, key, now, f, 0);
+        }
         return;
     }
     f->state = judge(vr, f->claims, f->validated_at, now, &until);
     if (f->state != FOUND_STALE && !f->local) {
         vr->impl->keep_local(vr->baton, key, until, entry, len);
     }
+}
+
+static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                   long long now, found_t *f)
+{
+    lookup_in(vr, key, now, f, 1);
 }
 
 static int servable(const found_t *f)

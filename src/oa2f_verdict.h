@@ -57,11 +57,12 @@ typedef struct {
     void (*note)(void *baton, oa2f_verdict_note_e what, apr_size_t len);
     /* README "Revocation": 1 when a rule revokes the entry of key whose
      * claims c were validated at validated_at; it is then a miss, never
-     * served, not even stale. Runs on every entry found (own copy and
-     * shared cache), so it is cheap: one atomic load without rules.
-     * NULL: nothing is revoked. */
+     * served, not even stale. When the entry came from this process's
+     * own copy (local), the impl forgets it there, so that a get()
+     * again reads the shared cache. Runs on every entry found, so it is
+     * cheap: one atomic load without rules. NULL: nothing is revoked. */
     int (*revoked)(void *baton, const unsigned char *key,
-                   const oa2f_claims_t *c, long long validated_at);
+                   const oa2f_claims_t *c, long long validated_at, int local);
 } oa2f_verdict_impl_t;
 
 /* One request for a verdict, as one location asks it. */

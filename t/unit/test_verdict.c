@@ -216,15 +216,23 @@ static void f_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 }
 
 static int f_revoked(void *baton, const unsigned char *key,
-                     const oa2f_claims_t *c, long long validated_at)
+                     const oa2f_claims_t *c, long long validated_at,
+                     int local)
 {
     fake_t *f = baton;
     const oa2f_field_t *sub = c ? oa2f_claims_get(c, "sub") : NULL;
+    slot_t *s;
 
     ck_assert_ptr_nonnull(key);
     f->revoked_calls++;
     f->revoked_sub = sub ? sub->value : NULL;
-    return validated_at <= f->revoked_upto;
+    if (validated_at > f->revoked_upto) {
+        return 0;
+    }
+    if (local && (s = find(f->local, key))) {
+        s->used = 0; /* as the impl must: forget the own copy */
+    }
+    return 1;
 }
 
 static const oa2f_verdict_impl_t fake_impl = {
@@ -872,6 +880,35 @@ START_TEST(test_revoked_is_a_miss)
 }
 END_TEST
 
+/* The own copy holds an entry from before the rule, the shared cache
+ * one validated after it (by another child): the shared one is served,
+ * without a provider call. */
+START_TEST(test_revoked_local_newer_shared)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+    unsigned char key[OA2F_CACHE_KEY_LEN], *buf;
+    apr_size_t len;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    ck_assert_int_eq(oa2f_entry_encode(ut_pool, claims(1, T0 + 3600), T0,
+                                       &buf, &len),
+                     1);
+    keep(f->local, key, T0 + 3600, buf, len);
+    plant(f, claims(1, T0 + 3600), T0 + 10, T0 + 3600);
+    f->revoked_upto = T0 + 5;
+    at(f, T0 + 11);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->revoked_calls, 2);
+    ck_assert_int_eq(f->keeps, 1); /* the shared entry, now local */
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 0);
+}
+END_TEST
+
 /* A revoked entry is no entry: not kept in the own copy, not even a
  * negative verdict is served from it. */
 START_TEST(test_revoked_not_kept)
@@ -957,6 +994,7 @@ Suite *verdict_suite(void)
 
     tc = ut_tcase("revocation");
     tcase_add_test(tc, test_revoked_is_a_miss);
+    tcase_add_test(tc, test_revoked_local_newer_shared);
     tcase_add_test(tc, test_revoked_not_kept);
     tcase_add_test(tc, test_reuse_cap);
     suite_add_tcase(s, tc);
