@@ -897,6 +897,7 @@ START_TEST(test_revoked_local_newer_shared)
                      1);
     keep(f->local, key, T0 + 3600, buf, len);
     plant(f, claims(1, T0 + 3600), T0 + 10, T0 + 3600);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
     f->revoked_upto = T0 + 5;
     at(f, T0 + 11);
     v = ask(loc);
