@@ -19,6 +19,7 @@
 #include "mod_oa2f_prm.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_version.h"
+#include "mod_oa2f_revoke.h"
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_status.h"
 #include "oa2f_http.h"
@@ -45,6 +46,8 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
+    int rv;
+
     if (!oa2f_http_global_init()) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      OA2F_LOGNO(10001) "libcurl could not be initialised");
@@ -59,7 +62,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     oa2f_conf_providers_post_config(pconf, s);
     oa2f_prm_post_config(pconf, ptemp, s);
-    return oa2f_cache_post_config(pconf, ptemp, s);
+    rv = oa2f_cache_post_config(pconf, ptemp, s);
+    if (rv == OK) {
+        oa2f_revoke_post_config(ptemp, s);
+    }
+    return rv;
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)
@@ -97,6 +104,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_insert_error_filter(oa2f_respond_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     oa2f_respond_register_filter();
+    ap_hook_handler(oa2f_revoke_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(oa2f_count_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(oa2f_retrieve_optional_fns, NULL, NULL,

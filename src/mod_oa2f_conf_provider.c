@@ -36,6 +36,10 @@ static void finish(apr_pool_t *p, oa2f_provider_t *prov, const char *secret)
 
 /* ---- configuration time ------------------------------------------------ */
 
+/* README "Revocation": every provider built at configuration time, in
+ * pconf, so that a revoked token's entries are found under each. */
+static apr_array_header_t *built_at_config;
+
 static void build_sections(apr_pool_t *p, const apr_array_header_t *secs,
                            const char *secret);
 
@@ -52,6 +56,8 @@ static void build_scope(apr_pool_t *p, ap_conf_vector_t *v, const char *secret)
             pc->built = apr_palloc(p, sizeof(*pc->built));
             oa2f_conf_provider_settings(pc, pc->built);
             finish(p, pc->built, secret);
+            APR_ARRAY_PUSH(built_at_config,
+                           const oa2f_provider_t *) = pc->built;
         }
         c->provider = pc->built;
     }
@@ -76,6 +82,8 @@ void oa2f_conf_providers_post_config(apr_pool_t *pconf, server_rec *s)
     /* the server directives are the main server's */
     const char *secret = oa2f_srv_cache_secret(s);
 
+    built_at_config = apr_array_make(pconf, 8,
+                                     sizeof(const oa2f_provider_t *));
     for (; s; s = s->next) {
         core_server_config *core = ap_get_core_module_config(s->module_config);
         build_scope(pconf, s->lookup_defaults, secret);
@@ -240,4 +248,35 @@ const oa2f_provider_t *oa2f_conf_provider_discovered(
     apr_thread_mutex_unlock(child->lock);
 #endif
     return prov;
+}
+
+static void push_values(apr_array_header_t *out, apr_pool_t *p, apr_hash_t *h)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(p, h); hi; hi = apr_hash_next(hi)) {
+        APR_ARRAY_PUSH(out, const oa2f_provider_t *) = apr_hash_this_val(hi);
+    }
+}
+
+apr_array_header_t *oa2f_conf_providers_all(apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 16,
+                                             sizeof(const oa2f_provider_t *));
+
+    if (built_at_config) {
+        apr_array_cat(out, built_at_config);
+    }
+    if (!child) {
+        return out;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(child->lock);
+#endif
+    push_values(out, p, child->by_settings);
+    push_values(out, p, child->by_endpoint);
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(child->lock);
+#endif
+    return out;
 }

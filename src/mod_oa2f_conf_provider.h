@@ -20,4 +20,9 @@ void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s);
 const oa2f_provider_t *oa2f_conf_provider_discovered(
     const oa2f_provider_t *scope, const char *endpoint);
 
+/* README "Revocation": the providers this process knows (those built at
+ * configuration time and this child's own), as const oa2f_provider_t *
+ * in an array in p; one provider may appear more than once. */
+apr_array_header_t *oa2f_conf_providers_all(apr_pool_t *p);
+
 #endif

@@ -934,8 +934,10 @@ const command_rec oa2f_cmds[] = {
                   "seconds a validation may be reused at most (0: never)"),
     AP_INIT_TAKE1("OAuth2FederatedNegativeCacheTTL", set_negative_ttl, NULL,
                   OR_AUTHCFG, "seconds a rejected token's verdict is reused"),
+    /* not in .htaccess: revocation rules live as long as the longest
+     * stale window of the configuration files (README "Revocation") */
     AP_INIT_TAKE1("OAuth2FederatedStaleIfError", set_stale_if_error, NULL,
-                  OR_AUTHCFG,
+                  PROVIDER_CONF,
                   "seconds past its reuse time a validation is still served "
                   "while the provider fails (0-86400)"),
     AP_INIT_FLAG("OAuth2FederatedExposeHeaders", set_expose_headers, NULL,

@@ -13,6 +13,7 @@
 /* This generation's view of the segment. */
 static oa2f_stats_t *stats;
 static oa2f_flight_table_t *flights;
+static oa2f_rules_t *rules;
 
 oa2f_stats_t *oa2f_stats(void)
 {
@@ -24,13 +25,20 @@ oa2f_flight_table_t *oa2f_flights(void)
     return flights;
 }
 
-/* Counters first, the flight table after them. */
+oa2f_rules_t *oa2f_revocations(void)
+{
+    return rules;
+}
+
+/* Counters first, the flight table after them, then the revocation
+ * rules (README "Revocation"). */
 apr_status_t oa2f_shm_attach(server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
     apr_shm_t *shm = NULL;
     apr_size_t stats_size = APR_ALIGN_DEFAULT(sizeof(oa2f_stats_t));
-    apr_size_t size = stats_size + oa2f_flight_size();
+    apr_size_t flight_size = APR_ALIGN_DEFAULT(oa2f_flight_size());
+    apr_size_t size = stats_size + flight_size + oa2f_rules_size();
     /* the layout's size in the name: a module upgraded by a graceful
      * restart never reuses a segment laid out for another build */
     char key[64];
@@ -56,10 +64,12 @@ apr_status_t oa2f_shm_attach(server_rec *s)
         ((oa2f_stats_t *)base)->started_at = (apr_int64_t)apr_time_sec(
             apr_time_now());
         oa2f_flight_init(base + stats_size);
+        oa2f_rules_init(base + stats_size + flight_size);
         apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, pp);
     }
     base = apr_shm_baseaddr_get(shm);
     stats = (oa2f_stats_t *)base;
     flights = (oa2f_flight_table_t *)(base + stats_size);
+    rules = (oa2f_rules_t *)(base + stats_size + flight_size);
     return APR_SUCCESS;
 }

@@ -75,6 +75,8 @@ static oa2f_local_cache_t *local_copy;
 static oa2f_key_memo_t *key_memo;
 /* 1 while this process sees the cache back end failing (log once). */
 static int cache_failing;
+/* README "Revocation": the back end is shared with other servers */
+static int fleet;
 
 static apr_status_t unload_shmcb(void *mod)
 {
@@ -283,6 +285,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     int n, i, rc;
 
     nparts = 0;
+    fleet = 0;
     memset(parts, 0, sizeof(parts));
     memset(part_mutex, 0, sizeof(part_mutex));
     local_copy = NULL;
@@ -318,6 +321,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         }
     }
     nparts = n;
+    fleet = is_shared_backend(name);
     ap_log_error(
         APLOG_MARK, APLOG_DEBUG, 0, s,
         OA2F_LOGNO(10305) "validation cache: %s%s%s in %d part%s, keys %s",
@@ -571,4 +575,43 @@ int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,
         return 0; /* would not come back out (shared_get's buffer) */
     }
     return shared_put(r, key, until, value, len);
+}
+
+int oa2f_cache_is_fleet(void)
+{
+    return nparts && fleet;
+}
+
+void oa2f_cache_forget_local(const unsigned char *key)
+{
+    oa2f_local_cache_drop(local_copy, key);
+}
+
+/* README "Revocation": socache's remove, under the part's mutex. A
+ * failure is an incident like any other; the revocation rules still
+ * make the entry a miss. */
+void oa2f_cache_remove(request_rec *r, const unsigned char *key)
+{
+    apr_status_t rv;
+    socache_t *part;
+    int i;
+
+    if (!nparts) {
+        return;
+    }
+    oa2f_cache_forget_local(key);
+    i = part_of(key);
+    part = parts[i];
+    if (!lock(r, i)) {
+        return;
+    }
+    rv = part->provider->remove(part->instance, r->server, key,
+                                OA2F_CACHE_KEY_LEN, r->pool);
+    unlock(i);
+    /* shmcb and memcache say APR_NOTFOUND for a key they do not hold */
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND) {
+        incident(r, rv, "remove");
+        return;
+    }
+    recovered(r);
 }

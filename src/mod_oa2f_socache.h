@@ -58,4 +58,15 @@ int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,
                           long long until, const unsigned char *value,
                           apr_size_t len);
 
+/* README "Revocation": remove key's entry from the shared cache and
+ * from this child's copy. */
+void oa2f_cache_remove(request_rec *r, const unsigned char *key);
+
+/* Forget key's entry in this child's copy only (README "Revocation": a
+ * revoked entry there may be older than the shared cache's). */
+void oa2f_cache_forget_local(const unsigned char *key);
+
+/* 1 when the cache is shared with other servers (redis, memcache). */
+int oa2f_cache_is_fleet(void);
+
 #endif

@@ -6,6 +6,7 @@
 #include <http_protocol.h>
 
 #include "mod_oa2f_private.h"
+#include "mod_oa2f_revoke.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_status.h"
 
@@ -30,6 +31,7 @@ int oa2f_status_handler(request_rec *r)
            && (!strcmp(r->args, "json") || !strncmp(r->args, "json&", 5)
                || strstr(r->args, "&json"));
     oa2f_stats_snapshot(st, &snap);
+    snap.revocation_rules = oa2f_revoke_live_rules();
     ap_set_content_type(r, json ? "application/json"
                                 : "text/plain; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

@@ -5,6 +5,7 @@
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
+#include "mod_oa2f_revoke.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_verdict.h"
@@ -114,9 +115,23 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
     }
 }
 
+static int is_revoked(void *baton, const unsigned char *key,
+                      const oa2f_claims_t *c, long long validated_at,
+                      int local)
+{
+    (void)baton;
+    if (!oa2f_revoke_covers(key, c, validated_at)) {
+        return 0;
+    }
+    if (local) {
+        oa2f_cache_forget_local(key);
+    }
+    return 1;
+}
+
 static const oa2f_verdict_impl_t on_httpd = {
-    clock_now, key_of,       get_entry, keep_entry,   put_entry,
-    begin,     wait_landing, end,       ask_provider, log_note
+    clock_now,    key_of, get_entry,    keep_entry, put_entry, begin,
+    wait_landing, end,    ask_provider, log_note,   is_revoked
 };
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
@@ -134,5 +149,10 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
     vr.max_ttl = oa2f_conf_cache_max_ttl(conf);
     vr.negative_ttl = oa2f_conf_negative_ttl(conf);
     vr.stale_if_error = oa2f_conf_stale_if_error(conf);
+    vr.reuse_cap = oa2f_revoke_reuse_cap();
+    /* README "Revocation": the fleet's rules before the lookup */
+    if (vr.max_ttl != 0) {
+        oa2f_revoke_sync(r);
+    }
     oa2f_verdict(&vr, token, out);
 }

@@ -104,3 +104,21 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
     memcpy(s->data, buf, len);
     oa2f_seq_write_end(&s->seq, seq);
 }
+
+void oa2f_local_cache_drop(oa2f_local_cache_t *lc, const unsigned char *key)
+{
+    slot_t *s;
+    unsigned int seq;
+
+    if (!lc) {
+        return;
+    }
+    s = slot_for(lc, key);
+    if (!oa2f_seq_write_begin(&s->seq, &seq)) {
+        return;
+    }
+    if (memcmp(s->key, key, OA2F_CACHE_KEY_LEN) == 0) {
+        __atomic_store_n(&s->until, 0, __ATOMIC_RELAXED);
+    }
+    oa2f_seq_write_end(&s->seq, seq);
+}

@@ -36,4 +36,8 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
                           long long until, const unsigned char *buf,
                           apr_size_t len);
 
+/* Forget key's entry (README "Revocation"); a store racing it may
+ * skip the forget: the revocation rules cover that. */
+void oa2f_local_cache_drop(oa2f_local_cache_t *lc, const unsigned char *key);
+
 #endif

@@ -16,7 +16,8 @@ static const char *const counter_names[OA2F_C_MAX] = {
     "cache_hits",         "cache_negative_hits",      "cache_misses",
     "cache_stores",       "cache_not_stored",         "cache_errors",
     "cache_corrupt",      "cache_local_hits",         "coalesced_waits",
-    "coalesced_timeouts", "provider_new_connections", "stale_served"
+    "coalesced_timeouts", "provider_new_connections", "stale_served",
+    "revocations"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)
@@ -155,6 +156,7 @@ const char *oa2f_stats_render(apr_pool_t *p, const oa2f_stats_t *s,
     for (i = 0; i < OA2F_C_MAX; i++) {
         ITEM(counter_names[i], "%" APR_UINT64_T_FMT, s->counters[i]);
     }
+    ITEM("revocation_rules", "%" APR_UINT64_T_FMT, s->revocation_rules);
     ITEM("provider_calls", "%" APR_UINT64_T_FMT, calls);
     for (i = 0; i < OA2F_OUTCOME_MAX; i++) {
         if (!oa2f_outcome_info((oa2f_outcome_e)i)->from_provider) {

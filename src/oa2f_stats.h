@@ -32,6 +32,7 @@ typedef enum {
     OA2F_C_COALESCED_TIMEOUT, /* waited in vain, then called          */
     OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
     OA2F_C_STALE_SERVED,      /* stale verdicts served in an outage   */
+    OA2F_C_REVOCATIONS,       /* README "Revocation": 204s of the handler */
     OA2F_C_MAX
 } oa2f_counter_e;
 
@@ -46,6 +47,9 @@ typedef struct {
     apr_uint64_t provider_calls[OA2F_OUTCOME_MAX]; /* by outcome */
     apr_uint64_t latency[OA2F_LAT_BUCKETS];
     apr_uint64_t latency_sum_us;
+    /* a gauge, not kept here: the status handler fills it in a snapshot
+     * from the rule table (README "Revocation") */
+    apr_uint64_t revocation_rules;
 } oa2f_stats_t;
 
 void oa2f_stats_count(oa2f_stats_t *st, oa2f_counter_e c);

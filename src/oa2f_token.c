@@ -39,11 +39,8 @@ static int hexval(int c)
     return -1;
 }
 
-/* Decode one application/x-www-form-urlencoded value of length len.
- * Returns NULL on a broken %-escape; *outlen is the decoded length
- * (which may contain NUL bytes: callers check syntax by length). */
-static char *form_decode(apr_pool_t *p, const char *s, apr_size_t len,
-                         apr_size_t *outlen)
+char *oa2f_form_decode(apr_pool_t *p, const char *s, apr_size_t len,
+                       apr_size_t *outlen)
 {
     char *out = apr_palloc(p, len + 1);
     apr_size_t i, o = 0;
@@ -231,7 +228,7 @@ oa2f_outcome_e oa2f_token_extract(apr_pool_t *p, const char *authorization,
             *why = TOO_LONG;
             return OA2F_BAD_REQUEST;
         }
-        decoded = form_decode(p, qval, qlen, &dlen);
+        decoded = oa2f_form_decode(p, qval, qlen, &dlen);
         if (!decoded) {
             *why = "the access_token parameter is not properly encoded";
             return OA2F_BAD_REQUEST;

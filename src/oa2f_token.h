@@ -33,6 +33,12 @@ const char *oa2f_query_without_token(apr_pool_t *p, const char *query);
  *   1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="  */
 int oa2f_token_is_b64token(const char *s, apr_size_t len);
 
+/* Decode one application/x-www-form-urlencoded value s[0..len) into p
+ * ('+' is a space). NULL on a broken %-escape; *outlen is the decoded
+ * length (which may hold NUL bytes: callers check syntax by length). */
+char *oa2f_form_decode(apr_pool_t *p, const char *s, apr_size_t len,
+                       apr_size_t *outlen);
+
 /* A loggable fingerprint of a token: the first 12 hex digits of its
  * SHA-256, allocated in p. Never the token itself. */
 const char *oa2f_token_fingerprint(apr_pool_t *p, const char *token);

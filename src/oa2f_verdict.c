@@ -52,6 +52,9 @@ static long long stale_window(const oa2f_verdict_req_t *vr)
 static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
                      long long validated_at, long long now, long long *until)
 {
+    if (vr->reuse_cap > 0 && validated_at + vr->reuse_cap <= now) {
+        return FOUND_STALE;
+    }
     if (c->active) {
         *until = c->expires_at;
         if (vr->max_ttl > 0) {
@@ -61,6 +64,9 @@ static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
             if (validated_at + vr->max_ttl < *until) {
                 *until = validated_at + vr->max_ttl;
             }
+        }
+        if (vr->reuse_cap > 0 && validated_at + vr->reuse_cap < *until) {
+            *until = validated_at + vr->reuse_cap;
         }
         return oa2f_verdict_check_expiry(c, now) == OA2F_OK ? FOUND_FRESH
                                                             : FOUND_EXPIRED;
@@ -74,8 +80,8 @@ static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
 
 /* Per-child copy, then the shared cache (the impl's get); an entry this
  * location may serve is kept in the copy for as long as it may. */
-static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                   long long now, found_t *f)
+static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                      long long now, found_t *f, int may_retry)
 {
     unsigned char *entry;
     apr_size_t len;
@@ -101,10 +107,33 @@ static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
         f->claims = NULL;
         return;
     }
+    /* README "Revocation": a revoked entry is no entry, so that nothing
+     * (not the per-child copy, not stale-if-error) serves it */
+    if (vr->impl->revoked
+        && vr->impl->revoked(vr->baton, key, f->claims, f->validated_at,
+                             f->local)) {
+        /* the own copy may be older than the shared cache's entry (asked
+         * again after the rule by another child): the impl forgot it, so
+         * the shared cache answers, once */
+        int again = f->local && may_retry;
+
+        f->local = 0;
+        f->claims = NULL;
+        if (again) {
+            lookup_in(vr, key, now, f, 0);
+        }
+        return;
+    }
     f->state = judge(vr, f->claims, f->validated_at, now, &until);
     if (f->state != FOUND_STALE && !f->local) {
         vr->impl->keep_local(vr->baton, key, until, entry, len);
     }
+}
+
+static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                   long long now, found_t *f)
+{
+    lookup_in(vr, key, now, f, 1);
 }
 
 static int servable(const found_t *f)

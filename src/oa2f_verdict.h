@@ -61,6 +61,14 @@ typedef struct {
     /* Ask the provider, as oa2f_remote_validate(). */
     void (*remote)(void *baton, const char *token, oa2f_validation_t *out);
     void (*note)(void *baton, oa2f_verdict_note_e what, apr_size_t len);
+    /* README "Revocation": 1 when a rule revokes the entry of key whose
+     * claims c were validated at validated_at; it is then a miss, never
+     * served, not even stale. When the entry came from this process's
+     * own copy (local), the impl forgets it there, so that a get()
+     * again reads the shared cache. Runs on every entry found, so it is
+     * cheap: one atomic load without rules. NULL: nothing is revoked. */
+    int (*revoked)(void *baton, const unsigned char *key,
+                   const oa2f_claims_t *c, long long validated_at, int local);
 } oa2f_verdict_impl_t;
 
 /* One request for a verdict, as one location asks it. */
@@ -82,6 +90,10 @@ typedef struct {
      * active verdict is still served while the provider fails; 0 = never
      * (and nothing is stored longer) */
     int stale_if_error;
+    /* README "Revocation": no verdict validated this many seconds ago or
+     * longer is served (the server's longest reuse time, at most 24 h),
+     * so that a revocation rule can be dropped after it; 0 = no cap */
+    long long reuse_cap;
 } oa2f_verdict_req_t;
 
 /* The verdict on token, in *out (allocated in vr->pool). */

@@ -426,14 +426,15 @@ const routes = {
   // active, with the token_type / token_use given as ?value=
   // README "Resource identity" (t/16_audience.t): an active answer whose aud
   // and iss are the query's `aud` / `iss` read as JSON (a bare string when
-  // it is not JSON); absent parameters leave the member out.
+  // it is not JSON); absent parameters leave the member out. `sub` the
+  // same (t/21_revoke.t: the real provider's tokens have none).
   '/claims': (req, res, url) => {
     const member = (name) => {
       const v = url.searchParams.get(name);
       if (v === null) return {};
       try { return { [name]: JSON.parse(v) }; } catch { return { [name]: v }; }
     };
-    json(res, 200, activeAnswer({ ...member('aud'), ...member('iss') }));
+    json(res, 200, activeAnswer({ ...member('aud'), ...member('iss'), ...member('sub') }));
   },
   '/token-type': (req, res, url) => json(res, 200, activeAnswer({ token_type: url.searchParams.get('value') })),
   '/token-use': (req, res, url) => json(res, 200, activeAnswer({ token_use: url.searchParams.get('value') })),

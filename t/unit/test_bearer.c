@@ -55,14 +55,15 @@ START_TEST(bearer_dialect_mark_and_x5t)
 
     ck_assert_int_eq(oa2f_bearer_check(ut_pool, c, NULL, &x5t, &why),
                      OA2F_INACTIVE);
-    ck_assert_int_eq(oa2f_bearer_check(ut_pool, c, oa2f_dialect_find(
-                         "pingfederate")->own_token_type, &x5t, &why),
-                     OA2F_OK);
+    ck_assert_int_eq(
+        oa2f_bearer_check(ut_pool, c,
+                          oa2f_dialect_find("pingfederate")->own_token_type,
+                          &x5t, &why),
+        OA2F_OK);
 
     c = ut_claims_of_json("{\"active\":true,\"cnf\":{\"x5t#S256\":"
-                       "\"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2\"}}");
-    ck_assert_int_eq(oa2f_bearer_check(ut_pool, c, NULL, &x5t, &why),
-                     OA2F_OK);
+                          "\"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2\"}}");
+    ck_assert_int_eq(oa2f_bearer_check(ut_pool, c, NULL, &x5t, &why), OA2F_OK);
     ck_assert_str_eq(x5t, "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2");
 }
 END_TEST
@@ -86,7 +87,8 @@ START_TEST(x5t_of_pem)
     ck_assert_str_eq(oa2f_x5t_s256_of_pem(ut_pool, client_pem),
                      "-EGlT-N6tftg5xWlRtv4oU7uV4vghjp9kUSKfhkpeaU");
     ck_assert_ptr_null(oa2f_x5t_s256_of_pem(ut_pool, ""));
-    ck_assert_ptr_null(oa2f_x5t_s256_of_pem(ut_pool, "-----BEGIN "
+    ck_assert_ptr_null(oa2f_x5t_s256_of_pem(ut_pool,
+                                            "-----BEGIN "
                                             "CERTIFICATE-----\nAAAA\n"));
 }
 END_TEST

@@ -15,21 +15,22 @@
 /* An assertion for hot loops: Check records every passing ck_assert (a
  * write per call without fork), which thousands of iterations under
  * valgrind turn into minutes; this only calls Check on failure. */
-#define FAIL_IF(cond, ...) do { \
-    if (cond) { \
-        ck_abort_msg(__VA_ARGS__); \
-    } \
-} while (0)
+#define FAIL_IF(cond, ...)                                                    \
+    do {                                                                      \
+        if (cond) {                                                           \
+            ck_abort_msg(__VA_ARGS__);                                        \
+        }                                                                     \
+    } while (0)
 
 /* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
 #define SENT 1767225600LL
 
 /* A field name longer than an environment suffix keeps (256 bytes). */
-#define LONG_NAME \
-    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
-    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
-    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
-    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_" \
+#define LONG_NAME                                                             \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_"       \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_"       \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_"       \
+    "very_long_field_name_0123456789_0123456789_0123456789_0123456789_"       \
     "very_long_field_name"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -119,8 +120,9 @@ static void wb_str(wbuf_t *w, const char *s)
 static void wb_head(wbuf_t *w, int version, int active)
 {
     wb_bytes(w, "OA2F", 4);
-    wb_bytes(w, (unsigned char[]){ (unsigned char)version,
-                                   (unsigned char)active }, 2);
+    wb_bytes(
+        w, (unsigned char[]){ (unsigned char)version, (unsigned char)active },
+        2);
     wb_i64(w, SENT);
     wb_i64(w, SENT + 3600);
 }
@@ -264,14 +266,14 @@ static void nothing_unclean(const oa2f_claims_t *d)
         }
         for (s = f->env_suffix; *s; s++) {
             FAIL_IF(!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
-                      || *s == '_'), "field %s: env suffix %s", f->name,
-                    f->env_suffix);
+                      || *s == '_'),
+                    "field %s: env suffix %s", f->name, f->env_suffix);
         }
     }
     for (i = 0; d->shown_raw[i]; i++) {
         FAIL_IF((unsigned char)d->shown_raw[i] < 0x20
-                || d->shown_raw[i] == 0x7f, "raw shown with byte 0x%02x",
-                (unsigned char)d->shown_raw[i]);
+                    || d->shown_raw[i] == 0x7f,
+                "raw shown with byte 0x%02x", (unsigned char)d->shown_raw[i]);
     }
 }
 
@@ -333,7 +335,8 @@ static const trip_case_t trip_cases[] = {
       "{\"active\":true,\"sub\":\"svc\"}", OA2F_OK, SENT },
     { "scope as an array", 200,
       "{\"active\":true,\"scope\":[\"a\",\"b\"],\"client_id\":\"\","
-      "\"exp\":1767229200}", OA2F_OK, 0 },
+      "\"exp\":1767229200}",
+      OA2F_OK, 0 },
     { "expiry in the past", 200,
       "{\"active\":true,\"exp\":0,\"client_id\":\"c\"}", OA2F_OK, -1 },
     { "only active", 200, "{\"active\":true}", OA2F_OK, LLONG_MAX },
@@ -341,8 +344,8 @@ static const trip_case_t trip_cases[] = {
     { "not active, with members", 200,
       "{\"active\":false,\"sub\":\"x\",\"exp\":1767229200}", OA2F_INACTIVE,
       LLONG_MIN },
-    { "unsupported_token_type", 400,
-      "{\"error\":\"unsupported_token_type\"}", OA2F_INACTIVE, SENT },
+    { "unsupported_token_type", 400, "{\"error\":\"unsupported_token_type\"}",
+      OA2F_INACTIVE, SENT },
 };
 
 START_TEST(test_entry_round_trip)
@@ -453,8 +456,8 @@ START_TEST(test_entry_round_trip_details)
     ck_assert_uint_eq(oa2f_claims_get(d, "empty")->value_len, 0);
 
     /* the answer as a hit hands it on: one line, nothing else lost */
-    ck_assert_str_eq(d->raw, oa2f_clean_value(ut_pool, answer_full,
-                                              strlen(answer_full)));
+    ck_assert_str_eq(
+        d->raw, oa2f_clean_value(ut_pool, answer_full, strlen(answer_full)));
     ck_assert_ptr_null(strchr(d->raw, '\n'));
     ck_assert_ptr_nonnull(strstr(d->raw, "\"jti\": \"b8f4c0a2-1d2e\"}"));
 }
@@ -489,7 +492,10 @@ START_TEST(test_entry_round_trip_hand_made)
     APR_ARRAY_PUSH(c->scopes, const char *) = "a b";
     oa2f_claims_add(ut_pool, c, "", "", 0);
     oa2f_claims_add(ut_pool, c, "nul", "\0\0\0", 3);
-    oa2f_claims_add(ut_pool, c, "del", "a\x7f" "b", 3);
+    oa2f_claims_add(ut_pool, c, "del",
+                    "a\x7f"
+                    "b",
+                    3);
     f = oa2f_claims_add(ut_pool, c, "list", "", 0);
     f->items = apr_array_make(ut_pool, 1, sizeof(const char *));
     APR_ARRAY_PUSH(f->items, const char *) = "";
@@ -646,8 +652,8 @@ START_TEST(test_entry_decode_kept)
     apr_pool_t *sub;
 
     ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &c, &at), 1);
-    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
-                                            &at_kept), 1);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d, &at_kept),
+                     1);
     same_claims(c, d);
     ck_assert(at_kept == at);
 
@@ -659,8 +665,8 @@ START_TEST(test_entry_decode_kept)
         memcpy(copy, buf, n);
         d = NULL;
         FAIL_IF(oa2f_entry_decode_kept(sub, copy, n, &d, &at_kept) != 0
-                || d != NULL, "a %d-byte prefix of %d decoded", (int)n,
-                (int)len);
+                    || d != NULL,
+                "a %d-byte prefix of %d decoded", (int)n, (int)len);
         free(copy);
         apr_pool_clear(sub);
     }
@@ -668,8 +674,8 @@ START_TEST(test_entry_decode_kept)
     /* the check word alone is what it does not look at */
     buf[len - 1] ^= 0x01;
     ck_assert_int_eq(oa2f_entry_decode(ut_pool, buf, len, &d, &at_kept), 0);
-    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d,
-                                            &at_kept), 1);
+    ck_assert_int_eq(oa2f_entry_decode_kept(ut_pool, buf, len, &d, &at_kept),
+                     1);
 }
 END_TEST
 
@@ -715,18 +721,18 @@ START_TEST(test_entry_corrupted)
                     /* it happens: a changed letter in a value */
                     decoded++;
                     FAIL_IF(!d->scopes || !d->fields || !d->raw
-                            || !d->shown_raw
-                            || (d->active != 0 && d->active != 1),
+                                || !d->shown_raw
+                                || (d->active != 0 && d->active != 1),
                             "byte %d: decoded to broken claims", (int)i);
                     for (f = 0; f < d->fields->nelts; f++) {
-                        const oa2f_field_t *fd =
-                            &APR_ARRAY_IDX(d->fields, f, oa2f_field_t);
-                        FAIL_IF(!fd->name || !fd->value || !fd->shown
+                        const oa2f_field_t *fd = &APR_ARRAY_IDX(d->fields, f,
+                                                                oa2f_field_t);
+                        FAIL_IF(
+                            !fd->name || !fd->value || !fd->shown
                                 || !fd->env_suffix
                                 || fd->value[fd->value_len] != '\0'
                                 || (fd->is_token != 0 && fd->is_token != 1),
-                                "byte %d: decoded to a broken field",
-                                (int)i);
+                            "byte %d: decoded to a broken field", (int)i);
                     }
                 }
             }
@@ -739,14 +745,41 @@ START_TEST(test_entry_corrupted)
 END_TEST
 
 typedef enum {
-    H_OK, H_ENV_ABSENT, H_SHOWN_PRESENT, H_MAGIC, H_VERSION0, H_VERSION1,
-    H_VERSION3, H_VERSION255, H_ACTIVE2, H_CLIENT_PAST,
-    H_CLIENT_NOT_TERMINATED, H_SCOPES_HUGE, H_SCOPES_ABSENT, H_SCOPE_PAST,
-    H_SCOPE_ABSENT, H_FIELDS_HUGE, H_FIELDS_MAX, H_NAME_ABSENT,
-    H_VALUE_ABSENT, H_VALUE_PAST, H_VALUE_HUGE, H_SHOWN_PAST,
-    H_SHOWN_NOT_TERMINATED, H_ENV_PAST, H_IS_TOKEN2, H_IS_TOKEN_MISSING,
-    H_ITEMS_HUGE, H_ITEMS_MISSING, H_ITEM_ABSENT, H_RAW_ABSENT, H_RAW_PAST,
-    H_RAW_HUGE, H_RAW_MISSING, H_TRAILING, H_NO_FIELDS_COUNT
+    H_OK,
+    H_ENV_ABSENT,
+    H_SHOWN_PRESENT,
+    H_MAGIC,
+    H_VERSION0,
+    H_VERSION1,
+    H_VERSION3,
+    H_VERSION255,
+    H_ACTIVE2,
+    H_CLIENT_PAST,
+    H_CLIENT_NOT_TERMINATED,
+    H_SCOPES_HUGE,
+    H_SCOPES_ABSENT,
+    H_SCOPE_PAST,
+    H_SCOPE_ABSENT,
+    H_FIELDS_HUGE,
+    H_FIELDS_MAX,
+    H_NAME_ABSENT,
+    H_VALUE_ABSENT,
+    H_VALUE_PAST,
+    H_VALUE_HUGE,
+    H_SHOWN_PAST,
+    H_SHOWN_NOT_TERMINATED,
+    H_ENV_PAST,
+    H_IS_TOKEN2,
+    H_IS_TOKEN_MISSING,
+    H_ITEMS_HUGE,
+    H_ITEMS_MISSING,
+    H_ITEM_ABSENT,
+    H_RAW_ABSENT,
+    H_RAW_PAST,
+    H_RAW_HUGE,
+    H_RAW_MISSING,
+    H_TRAILING,
+    H_NO_FIELDS_COUNT
 } hostile_e;
 
 typedef struct {
@@ -807,11 +840,20 @@ START_TEST(test_entry_hostile)
     int ok, version = ENTRY_VERSION;
 
     switch (h) {
-    case H_VERSION0:   version = 0; break;
-    case H_VERSION1:   version = 1; break;
-    case H_VERSION3:   version = 3; break;
-    case H_VERSION255: version = 255; break;
-    default: break;
+    case H_VERSION0:
+        version = 0;
+        break;
+    case H_VERSION1:
+        version = 1;
+        break;
+    case H_VERSION3:
+        version = 3;
+        break;
+    case H_VERSION255:
+        version = 255;
+        break;
+    default:
+        break;
     }
     if (h == H_MAGIC) {
         wb_bytes(w, "OA2G", 4);
@@ -860,8 +902,9 @@ START_TEST(test_entry_hostile)
         goto decode;
     }
     /* field 1: sub = jdoe, nothing to clean, no items */
-    wb_u32(w, h == H_FIELDS_HUGE ? 100000 : h == H_FIELDS_MAX
-              ? 0xffffffffu : 2);
+    wb_u32(w, h == H_FIELDS_HUGE  ? 100000
+              : h == H_FIELDS_MAX ? 0xffffffffu
+                                  : 2);
     if (h == H_NAME_ABSENT) {
         wb_u32(w, 0xffffffff);
     }
@@ -894,7 +937,7 @@ START_TEST(test_entry_hostile)
         wb_bytes(w, "abc", 3);
     }
     else {
-        wb_u32(w, 0xffffffff);          /* shown: the value itself */
+        wb_u32(w, 0xffffffff); /* shown: the value itself */
     }
     if (h == H_ENV_ABSENT) {
         wb_u32(w, 0xffffffff);
@@ -911,7 +954,7 @@ START_TEST(test_entry_hostile)
         goto decode;
     }
     wb_bytes(w, (unsigned char[]){ h == H_IS_TOKEN2 ? 2 : 1 }, 1);
-    wb_u32(w, 0xffffffff);              /* no items */
+    wb_u32(w, 0xffffffff); /* no items */
     /* field 2: aud = "a b", items a, b */
     wb_str(w, "aud");
     wb_str(w, "a b");
@@ -988,22 +1031,38 @@ END_TEST
  * flags and a raw answer that are not what oa2f_claims_prepare derives
  * from the names and values. The decoder derives them again: a hit
  * shows a backend exactly what a fresh validation would. */
-static const char lying_body[] =
-    "{\n"
-    "  \"active\": true,\n"
-    "  \"sub\": \"jdoe\",\n"
-    "  \"motto\": \"a\\r\\nb\",\n"
-    "  \"given name\": \"Jo\",\n"
-    "  \"x-tenant.id\": \"acme\",\n"
-    "  \"" LONG_NAME "\": 1\n"
-    "}\n";
+static const char lying_body[] = "{\n"
+                                 "  \"active\": true,\n"
+                                 "  \"sub\": \"jdoe\",\n"
+                                 "  \"motto\": \"a\\r\\nb\",\n"
+                                 "  \"given name\": \"Jo\",\n"
+                                 "  \"x-tenant.id\": \"acme\",\n"
+                                 "  \"" LONG_NAME "\": 1\n"
+                                 "}\n";
 
 typedef enum {
-    L_NONE, L_SHOWN_CRLF, L_SHOWN_DEL, L_SHOWN_OTHER, L_SHOWN_LONGER,
-    L_SHOWN_SHORTER, L_SHOWN_ABSENT_UNCLEAN, L_SHOWN_FOR_CLEAN, L_ENV_OTHER,
-    L_ENV_CRLF, L_ENV_SHORTER, L_ENV_LONGER, L_ENV_LOWER, L_ENV_EMPTY,
-    L_ENV_LONG_UNCUT, L_ENV_LONG_SHORT, L_TOKEN_SET, L_TOKEN_CLEARED,
-    L_TOKEN_DOTTED, L_RAW_UNCLEAN, L_RAW_CR_DEL, L_ALL
+    L_NONE,
+    L_SHOWN_CRLF,
+    L_SHOWN_DEL,
+    L_SHOWN_OTHER,
+    L_SHOWN_LONGER,
+    L_SHOWN_SHORTER,
+    L_SHOWN_ABSENT_UNCLEAN,
+    L_SHOWN_FOR_CLEAN,
+    L_ENV_OTHER,
+    L_ENV_CRLF,
+    L_ENV_SHORTER,
+    L_ENV_LONGER,
+    L_ENV_LOWER,
+    L_ENV_EMPTY,
+    L_ENV_LONG_UNCUT,
+    L_ENV_LONG_SHORT,
+    L_TOKEN_SET,
+    L_TOKEN_CLEARED,
+    L_TOKEN_DOTTED,
+    L_RAW_UNCLEAN,
+    L_RAW_CR_DEL,
+    L_ALL
 } lie_e;
 
 typedef struct {
@@ -1099,8 +1158,9 @@ static void lie(oa2f_claims_t *c, lie_e how)
         s = apr_pstrdup(ut_pool, LONG_NAME);
         ck_assert_uint_gt(strlen(s), 256);
         for (i = 0; s[i]; i++) {
-            s[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 'a' + 'A'
-                          : s[i] >= '0' && s[i] <= '9' ? s[i] : '_');
+            s[i] = (char)(s[i] >= 'a' && s[i] <= 'z'   ? s[i] - 'a' + 'A'
+                          : s[i] >= '0' && s[i] <= '9' ? s[i]
+                                                       : '_');
         }
         if (how == L_ENV_LONG_SHORT) {
             s[255] = '\0';
@@ -1120,8 +1180,7 @@ static void lie(oa2f_claims_t *c, lie_e how)
         c->shown_raw = lying_body;
         break;
     case L_RAW_CR_DEL:
-        c->shown_raw = apr_pstrcat(ut_pool, "\x7f", c->shown_raw, "\r",
-                                   NULL);
+        c->shown_raw = apr_pstrcat(ut_pool, "\x7f", c->shown_raw, "\r", NULL);
         break;
     case L_ALL:
         lie(c, L_SHOWN_CRLF);
@@ -1173,10 +1232,9 @@ START_TEST(test_entry_lies)
          * member points into the buffer (the value itself when shown is
          * the value) */
         for (i = 0; i < d->fields->nelts; i++) {
-            const oa2f_field_t *f = &APR_ARRAY_IDX(d->fields, i,
-                                                   oa2f_field_t);
+            const oa2f_field_t *f = &APR_ARRAY_IDX(d->fields, i, oa2f_field_t);
             ck_assert_msg(inside(f->shown, copy, len)
-                          && inside(f->env_suffix, copy, len),
+                              && inside(f->env_suffix, copy, len),
                           "field %s derived again", f->name);
         }
         ck_assert_ptr_eq(oa2f_claims_get(d, "sub")->shown,

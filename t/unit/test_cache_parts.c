@@ -6,27 +6,27 @@
 static const struct {
     const char *name, *args;
     int parts;
-    const char *part0, *part_last;      /* NULL: the args themselves */
+    const char *part0, *part_last; /* NULL: the args themselves */
 } part_cases[] = {
     { "shmcb", "(8388608)", 8, "(1048576)", "(1048576)" },
     { "SHMCB", "(67108864)", 8, "(8388608)", "(8388608)" },
     { "shmcb", "(3145728)", 3, "(1048576)", "(1048576)" },
     { "shmcb", "(2097152)", 2, "(1048576)", "(1048576)" },
-    { "shmcb", "(2097151)", 1, NULL, NULL },      /* under 2 x 1 MiB */
+    { "shmcb", "(2097151)", 1, NULL, NULL }, /* under 2 x 1 MiB */
     { "shmcb", "(524288)", 1, NULL, NULL },
     { "shmcb", "/run/oa2f(33554432)", 8, "/run/oa2f.0(4194304)",
       "/run/oa2f.7(4194304)" },
     { "shmcb", "/run/a(b)/c(4194304)", 4, "/run/a(b)/c.0(1048576)",
       "/run/a(b)/c.3(1048576)" },
-    { "shmcb", "/run/oa2f", 1, NULL, NULL },      /* shmcb's own size */
-    { "shmcb", "(8M)", 1, NULL, NULL },           /* shmcb refuses it */
+    { "shmcb", "/run/oa2f", 1, NULL, NULL }, /* shmcb's own size */
+    { "shmcb", "(8M)", 1, NULL, NULL },      /* shmcb refuses it */
     { "shmcb", "(8388608)x", 1, NULL, NULL },
     { "shmcb", "()", 1, NULL, NULL },
     { "shmcb", "(-8388608)", 1, NULL, NULL },
     { "shmcb", "(99999999999999999999999)", 1, NULL, NULL },
     { "shmcb", NULL, 1, NULL, NULL },
     { "redis", "127.0.0.1:6379", 1, NULL, NULL },
-    { "memcache", "(8388608)", 1, NULL, NULL },   /* only shmcb splits */
+    { "memcache", "(8388608)", 1, NULL, NULL }, /* only shmcb splits */
 };
 
 START_TEST(test_cache_parts)

@@ -115,8 +115,7 @@ START_TEST(test_parse_object)
 
     o = oa2f_json_parse_object(tc->json, strlen(tc->json), &why);
     if (tc->ok) {
-        ck_assert_msg(o != NULL, "%s: refused: %s", tc->name,
-                      why ? why : "?");
+        ck_assert_msg(o != NULL, "%s: refused: %s", tc->name, why ? why : "?");
         ck_assert(json_object_is_type(o, json_type_object));
         json_object_put(o);
     }
@@ -220,8 +219,9 @@ START_TEST(test_take_skip_list)
     oa2f_claims_t *c = oa2f_claims_make(ut_pool);
 
     oa2f_claims_take_members(ut_pool, c,
-        obj("{\"access_token\":\"tok\",\"uid\":\"jdoe\",\"grant_type\":\"x\"}"),
-        skip);
+                             obj("{\"access_token\":\"tok\",\"uid\":\"jdoe\","
+                                 "\"grant_type\":\"x\"}"),
+                             skip);
     ck_assert_int_eq(c->fields->nelts, 1);
     want_field(c, "uid", "jdoe");
     ck_assert_ptr_null(oa2f_claims_get(c, "access_token"));
@@ -317,8 +317,7 @@ START_TEST(test_take_mixed_array)
     want_field(c, "mix", "[1,\"a\",true,null,{\"b\":\"x/y\"},[2]]");
     ck_assert_ptr_nonnull(f->items);
     ck_assert_int_eq(f->items->nelts, 6);
-    ck_assert_str_eq(joined(f->items),
-                     "1|a|true|null|{\"b\":\"x/y\"}|[2]");
+    ck_assert_str_eq(joined(f->items), "1|a|true|null|{\"b\":\"x/y\"}|[2]");
 }
 END_TEST
 
@@ -398,8 +397,8 @@ START_TEST(test_take_many_members)
     int i;
 
     for (i = 0; i < 300; i++) {
-        APR_ARRAY_PUSH(parts, const char *) =
-            apr_psprintf(ut_pool, "\"m%d\":%d", i, i);
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(ut_pool,
+                                                           "\"m%d\":%d", i, i);
     }
     c = take(apr_pstrcat(ut_pool, "{", apr_array_pstrcat(ut_pool, parts, ','),
                          ",\"client_id\":\"late\",\"scope\":\"s\"}", NULL));
@@ -483,15 +482,16 @@ START_TEST(test_field_matches)
                             "\"obj\":{\"k\":\"v\"}}");
 
     ck_assert_msg(oa2f_claims_field_matches(c, tc->name, tc->value)
-                  == tc->want, "field_matches(%s, \"%s\") should be %d",
-                  tc->name, tc->value, tc->want);
+                      == tc->want,
+                  "field_matches(%s, \"%s\") should be %d", tc->name,
+                  tc->value, tc->want);
 }
 END_TEST
 
 /* ---- oa2f_json_seconds ------------------------------------------------ */
 
 typedef struct {
-    const char *json;            /* the value of member "v"             */
+    const char *json; /* the value of member "v"             */
     int ok;
     long long want;
 } seconds_case_t;

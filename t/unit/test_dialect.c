@@ -16,11 +16,11 @@
 /* A token with every character that changes meaning in a form or query. */
 #define TOKEN "Zk9x2-hP_q.7Lm~a+b/c="
 
-#define ID "rs-gateway"
-#define SECRET "s3c:r+t /%"
+#define ID          "rs-gateway"
+#define SECRET      "s3c:r+t /%"
 #define SECRET_FORM "s3c%3Ar%2Bt+%2F%25"
 
-#define PING_GRANT "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
+#define PING_GRANT     "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
 #define PING_VALIDATED "urn:pingidentity.com:oauth2:validated_token"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -98,9 +98,9 @@ static apr_table_t *form_params(const char *s)
         value = ut_form_decode(eq + 1, plen - (apr_size_t)(eq - s) - 1);
         ck_assert_msg(name && value, "broken %%-escape in %s", s);
         apr_table_add(t, name, value);
-        apr_table_add(t, apr_pstrcat(ut_pool, "raw:", name, NULL),
-                      apr_pstrmemdup(ut_pool, eq + 1,
-                                     plen - (apr_size_t)(eq - s) - 1));
+        apr_table_add(
+            t, apr_pstrcat(ut_pool, "raw:", name, NULL),
+            apr_pstrmemdup(ut_pool, eq + 1, plen - (apr_size_t)(eq - s) - 1));
         s = end ? end + 1 : NULL;
     }
     return t;
@@ -124,8 +124,8 @@ static int param_count(apr_table_t *t, const char *name)
  * form has none of + / = left bare. */
 static void want_param(apr_table_t *t, const char *name, const char *value)
 {
-    const char *raw = apr_table_get(t, apr_pstrcat(ut_pool, "raw:", name,
-                                                   NULL));
+    const char *raw = apr_table_get(t,
+                                    apr_pstrcat(ut_pool, "raw:", name, NULL));
 
     ck_assert_msg(param_count(t, name) == 1, "parameter %s: %d times", name,
                   param_count(t, name));
@@ -209,9 +209,8 @@ static void no_secret_in_url(const oa2f_http_req_t *req)
 
 START_TEST(test_dialect_find)
 {
-    static const char *const names[] = {
-        "introspection", "pingfederate", "openam", "mule"
-    };
+    static const char *const names[] = { "introspection", "pingfederate",
+                                         "openam", "mule" };
     int i;
 
     for (i = 0; i < UT_N(names); i++) {
@@ -238,8 +237,8 @@ END_TEST
 
 START_TEST(test_build_introspection_basic)
 {
-    oa2f_provider_t *p = provider("introspection", INTROSPECT,
-                                  OA2F_AUTH_BASIC, ID, SECRET);
+    oa2f_provider_t *p = provider("introspection", INTROSPECT, OA2F_AUTH_BASIC,
+                                  ID, SECRET);
     oa2f_http_req_t *req = build(p, TOKEN);
     apr_table_t *f;
 
@@ -260,9 +259,8 @@ END_TEST
 
 START_TEST(test_build_basic_encoding)
 {
-    oa2f_provider_t *p = provider("introspection", INTROSPECT,
-                                  OA2F_AUTH_BASIC, "id:with space+",
-                                  "p\xc3\xa4ss@:%");
+    oa2f_provider_t *p = provider("introspection", INTROSPECT, OA2F_AUTH_BASIC,
+                                  "id:with space+", "p\xc3\xa4ss@:%");
     oa2f_http_req_t *req = build(p, "abc");
 
     ck_assert_str_eq(basic_pair(req), "id%3Awith+space%2B:p%C3%A4ss%40%3A%25");
@@ -283,8 +281,8 @@ END_TEST
 
 START_TEST(test_build_introspection_post)
 {
-    oa2f_provider_t *p = provider("introspection", INTROSPECT,
-                                  OA2F_AUTH_POST, "rs gate:way", SECRET);
+    oa2f_provider_t *p = provider("introspection", INTROSPECT, OA2F_AUTH_POST,
+                                  "rs gate:way", SECRET);
     oa2f_http_req_t *req = build(p, TOKEN);
     apr_table_t *f;
 
@@ -303,8 +301,8 @@ END_TEST
 
 START_TEST(test_build_introspection_none)
 {
-    oa2f_provider_t *p = provider("introspection", INTROSPECT,
-                                  OA2F_AUTH_NONE, ID, SECRET);
+    oa2f_provider_t *p = provider("introspection", INTROSPECT, OA2F_AUTH_NONE,
+                                  ID, SECRET);
     oa2f_http_req_t *req = build(p, TOKEN);
     apr_table_t *f;
 
@@ -540,7 +538,7 @@ static const char mule_ok[] =
     "{\"expires_in\": 1460, \"scope\": \"READ WRITE\", "
     "\"client_id\": \"a3f0c2e1b4d5\", \"username\": \"max\"}";
 
-#define ERR(e) "{\"error\":\"" e "\",\"error_description\":\"x\"}"
+#define ERR(e)    "{\"error\":\"" e "\",\"error_description\":\"x\"}"
 #define PING_HEAD "{\"token_type\":\"" PING_VALIDATED "\""
 
 typedef struct {
@@ -577,8 +575,10 @@ static const outcome_case_t outcome_cases[] = {
       OA2F_BAD_ANSWER },
     { "introspection", 200, "{\"active\":true,\"a\":{\"b\":1,\"b\":2}}",
       OA2F_OK },
-    { "introspection", 200, "{\"a,\\\"b\":\"x,\\\"y\\\\\",\"active\":true,"
-      "\"c\":[{\"d\":1},\"e,f\"]}", OA2F_OK },
+    { "introspection", 200,
+      "{\"a,\\\"b\":\"x,\\\"y\\\\\",\"active\":true,"
+      "\"c\":[{\"d\":1},\"e,f\"]}",
+      OA2F_OK },
     /* exp must be a number (edge case 3) */
     { "introspection", 200, "{\"active\":true,\"exp\":\"1767229200\"}",
       OA2F_BAD_ANSWER },
@@ -652,8 +652,7 @@ static const outcome_case_t outcome_cases[] = {
       OA2F_BAD_ANSWER },
     { "pingfederate", 200, PING_HEAD ",\"expires_in\":\"3482\"}",
       OA2F_BAD_ANSWER },
-    { "pingfederate", 200, PING_HEAD ",\"expires_in\":{}}",
-      OA2F_BAD_ANSWER },
+    { "pingfederate", 200, PING_HEAD ",\"expires_in\":{}}", OA2F_BAD_ANSWER },
     { "pingfederate", 200, PING_HEAD ",\"token_type\":\"Bearer\"}",
       OA2F_BAD_ANSWER },
     { "pingfederate", 200, "not json", OA2F_BAD_ANSWER },
@@ -784,7 +783,8 @@ START_TEST(test_introspection_claims)
     ck_assert(c->expires_at == 1767229200LL);
     ck_assert_str_eq(scopes_joined(c), "orders:read|orders:write");
     ck_assert_str_eq(c->client_id, "mobile-app-7");
-    ck_assert_str_eq(fields_joined(c), "active,iss,sub,username,client_id,"
+    ck_assert_str_eq(fields_joined(c),
+                     "active,iss,sub,username,client_id,"
                      "scope,aud,token_type,iat,exp,jti,tenant");
     want_field(c, "active", "true");
     want_field(c, "username", "jdoe");
@@ -793,12 +793,12 @@ START_TEST(test_introspection_claims)
     want_field(c, "iat", "1767225600");
     want_field(c, "exp", "1767229200");
     want_field(c, "tenant", "acme");
-    ck_assert_int_eq(oa2f_claims_field_matches(c, "aud",
-                         "https://api.example.net/orders"), 1);
+    ck_assert_int_eq(
+        oa2f_claims_field_matches(c, "aud", "https://api.example.net/orders"),
+        1);
     ck_assert_uint_eq(c->raw_len, strlen(introspection_ok));
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, 1767229200LL),
-                     OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, 1767229200LL), OA2F_EXPIRED);
 }
 END_TEST
 
@@ -860,7 +860,7 @@ START_TEST(test_ping_claims)
     ck_assert_str_eq(c->client_id, "mobile-app-7");
     /* the access_token object flattened after the provider's members */
     ck_assert_str_eq(fields_joined(c), "token_type,expires_in,client_id,"
-                     "scope,Username,OrgName,group");
+                                       "scope,Username,OrgName,group");
     ck_assert_ptr_null(oa2f_claims_get(c, "access_token"));
     want_field(c, "token_type", PING_VALIDATED);
     want_field(c, "expires_in", "3482");
@@ -869,8 +869,7 @@ START_TEST(test_ping_claims)
     want_field(c, "group", "buyers emea");
     ck_assert_int_eq(oa2f_claims_field_matches(c, "group", "emea"), 1);
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
-    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT + 3482),
-                     OA2F_EXPIRED);
+    ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT + 3482), OA2F_EXPIRED);
 }
 END_TEST
 
@@ -878,8 +877,9 @@ END_TEST
  * attributes never supply scope or client_id. */
 START_TEST(test_ping_outer_wins)
 {
-    oa2f_claims_t *c = accepted("pingfederate",
-        PING_HEAD ",\"expires_in\":60,\"client_id\":\"real\","
+    oa2f_claims_t *c = accepted(
+        "pingfederate", PING_HEAD
+        ",\"expires_in\":60,\"client_id\":\"real\","
         "\"access_token\":{\"token_type\":\"evil\",\"expires_in\":999999,"
         "\"client_id\":\"evil\",\"scope\":\"admin\",\"uid\":\"jdoe\"}}");
 
@@ -894,8 +894,8 @@ START_TEST(test_ping_outer_wins)
     ck_assert_str_eq(fields_joined(c), "token_type,expires_in,client_id,uid");
 
     /* attributes that do not clash are added, even named "sub" */
-    c = accepted("pingfederate",
-        PING_HEAD ",\"access_token\":{\"sub\":\"x\",\"client_id\":\"evil\"}}");
+    c = accepted("pingfederate", PING_HEAD
+                 ",\"access_token\":{\"sub\":\"x\",\"client_id\":\"evil\"}}");
     want_field(c, "sub", "x");
     ck_assert_ptr_null(c->client_id);
     ck_assert_ptr_null(oa2f_claims_get(c, "client_id"));
@@ -934,7 +934,8 @@ START_TEST(test_openam_claims)
     ck_assert_str_eq(c->client_id, "mobile-app-7");
     /* the access_token member is the token itself: not a field */
     ck_assert_ptr_null(oa2f_claims_get(c, "access_token"));
-    ck_assert_str_eq(fields_joined(c), "grant_type,auth_level,scope,realm,"
+    ck_assert_str_eq(fields_joined(c),
+                     "grant_type,auth_level,scope,realm,"
                      "token_type,expires_in,client_id,uid,mail");
     want_field(c, "auth_level", "0");
     want_field(c, "scope", "uid mail");
@@ -961,8 +962,7 @@ START_TEST(test_mule_claims)
     ck_assert(c->expires_at == SENT + 1460);
     ck_assert_str_eq(scopes_joined(c), "READ|WRITE");
     ck_assert_str_eq(c->client_id, "a3f0c2e1b4d5");
-    ck_assert_str_eq(fields_joined(c),
-                     "expires_in,scope,client_id,username");
+    ck_assert_str_eq(fields_joined(c), "expires_in,scope,client_id,username");
     want_field(c, "username", "max");
     ck_assert_int_eq(oa2f_verdict_check_expiry(c, SENT), OA2F_OK);
 

@@ -12,8 +12,8 @@
 #include "unit.h"
 #include "oa2f_flight.h"
 
-#define SEC 1000000LL                   /* microseconds */
-#define T0 (1767225600LL * SEC)         /* 2026-01-01T00:00:00Z */
+#define SEC   1000000LL            /* microseconds */
+#define T0    (1767225600LL * SEC) /* 2026-01-01T00:00:00Z */
 #define STALE (30 * SEC)
 
 static oa2f_flight_table_t *table(void)
@@ -51,18 +51,22 @@ static const unsigned char *same_slot(const unsigned char *key,
 static const char *role_name(oa2f_flight_role_e r)
 {
     switch (r) {
-    case OA2F_FLIGHT_LEADER:   return "leader";
-    case OA2F_FLIGHT_FOLLOWER: return "follower";
-    case OA2F_FLIGHT_ALONE:    return "alone";
+    case OA2F_FLIGHT_LEADER:
+        return "leader";
+    case OA2F_FLIGHT_FOLLOWER:
+        return "follower";
+    case OA2F_FLIGHT_ALONE:
+        return "alone";
     }
     return "?";
 }
 
-#define ROLE(t, k, now, want) do { \
-    oa2f_flight_role_e r_ = oa2f_flight_begin((t), (k), (now), STALE); \
-    ck_assert_msg(r_ == (want), "line %d: %s, expected %s", __LINE__, \
-                  role_name(r_), role_name(want)); \
-} while (0)
+#define ROLE(t, k, now, want)                                                 \
+    do {                                                                      \
+        oa2f_flight_role_e r_ = oa2f_flight_begin((t), (k), (now), STALE);    \
+        ck_assert_msg(r_ == (want), "line %d: %s, expected %s", __LINE__,     \
+                      role_name(r_), role_name(want));                        \
+    } while (0)
 
 /* ---- single-threaded -------------------------------------------------- */
 
@@ -202,11 +206,11 @@ START_TEST(test_flight_stale_takeover)
     int outcome = -2;
 
     ROLE(t, a, T0, OA2F_FLIGHT_LEADER);
-    ROLE(t, a, T0 + STALE, OA2F_FLIGHT_FOLLOWER);        /* not beyond */
-    ROLE(t, a, T0 + STALE + 1, OA2F_FLIGHT_LEADER);      /* take-over  */
+    ROLE(t, a, T0 + STALE, OA2F_FLIGHT_FOLLOWER);   /* not beyond */
+    ROLE(t, a, T0 + STALE + 1, OA2F_FLIGHT_LEADER); /* take-over  */
     ROLE(t, a, T0 + STALE + 1, OA2F_FLIGHT_FOLLOWER);
     ROLE(t, a, T0 + 2 * STALE + 1, OA2F_FLIGHT_FOLLOWER);
-    ROLE(t, a, T0 + 2 * STALE + 2, OA2F_FLIGHT_LEADER);  /* and again  */
+    ROLE(t, a, T0 + 2 * STALE + 2, OA2F_FLIGHT_LEADER); /* and again  */
     ROLE(t, a, T0 + 2 * STALE + 3, OA2F_FLIGHT_FOLLOWER);
 
     /* the landing of the (latest) leader reaches the followers */
@@ -252,8 +256,8 @@ START_TEST(test_flight_wait_timeout)
 
     /* nobody lands: wait gives up at the deadline, not before */
     start = apr_time_now();
-    ck_assert_int_eq(oa2f_flight_wait(t, a, (long long)start + 60000,
-                                      &outcome), 0);
+    ck_assert_int_eq(
+        oa2f_flight_wait(t, a, (long long)start + 60000, &outcome), 0);
     took = apr_time_now() - start;
     ck_assert_msg(took >= 60000, "gave up after %d us", (int)took);
     ck_assert_msg(took < 60000 + 2 * SEC, "gave up after %d us", (int)took);
@@ -261,15 +265,15 @@ START_TEST(test_flight_wait_timeout)
 
     /* a deadline already past: at once */
     start = apr_time_now();
-    ck_assert_int_eq(oa2f_flight_wait(t, a, (long long)start - SEC,
-                                      &outcome), 0);
+    ck_assert_int_eq(oa2f_flight_wait(t, a, (long long)start - SEC, &outcome),
+                     0);
     ck_assert_int_lt(apr_time_now() - start, SEC);
 
     /* still in flight, and it still lands */
     ROLE(t, a, T0 + 1, OA2F_FLIGHT_FOLLOWER);
     oa2f_flight_end(t, a, 1);
-    ck_assert_int_eq(oa2f_flight_wait(t, a, (long long)apr_time_now(),
-                                      &outcome), 1);
+    ck_assert_int_eq(
+        oa2f_flight_wait(t, a, (long long)apr_time_now(), &outcome), 1);
     ck_assert_int_eq(outcome, 1);
 }
 END_TEST
@@ -277,15 +281,15 @@ END_TEST
 /* ---- threads ---------------------------------------------------------- */
 
 #define THREADS 16
-#define ROUNDS 200
+#define ROUNDS  200
 
 /* The outcome the leader of round r lands with. */
-#define OUTCOME(r) (((r) * 7 + 3) & 0xff)
+#define OUTCOME(r) (((r)*7 + 3) & 0xff)
 
 typedef struct {
     oa2f_flight_table_t *table;
     const unsigned char *key;
-    int hold;                   /* leaders wait until everyone has begun */
+    int hold; /* leaders wait until everyone has begun */
     /* a barrier at the start of each round */
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *cv;
@@ -297,7 +301,7 @@ typedef struct {
     int followers[ROUNDS];
     int alone[ROUNDS];
     int timeouts[ROUNDS];
-    int wrong[ROUNDS];          /* followers that saw another outcome */
+    int wrong[ROUNDS]; /* followers that saw another outcome */
 } race_t;
 
 static void barrier(race_t *r)
@@ -341,8 +345,9 @@ static void *APR_THREAD_FUNC racer(apr_thread_t *thd, void *data)
         switch (role) {
         case OA2F_FLIGHT_LEADER:
             bump(&r->leaders[round]);
-            while (r->hold && __atomic_load_n(&r->began[round],
-                                              __ATOMIC_SEQ_CST) < THREADS) {
+            while (r->hold
+                   && __atomic_load_n(&r->began[round], __ATOMIC_SEQ_CST)
+                          < THREADS) {
                 apr_sleep(100);
             }
             oa2f_flight_end(r->table, r->key, OUTCOME(round));
@@ -379,14 +384,15 @@ static race_t *race(int hold)
     r->table = table();
     r->key = key_of("one token for all");
     r->hold = hold;
-    ck_assert_int_eq(apr_thread_mutex_create(&r->mu,
-                                             APR_THREAD_MUTEX_DEFAULT,
-                                             ut_pool), APR_SUCCESS);
+    ck_assert_int_eq(
+        apr_thread_mutex_create(&r->mu, APR_THREAD_MUTEX_DEFAULT, ut_pool),
+        APR_SUCCESS);
     ck_assert_int_eq(apr_thread_cond_create(&r->cv, ut_pool), APR_SUCCESS);
     ck_assert_int_eq(apr_threadattr_create(&attr, ut_pool), APR_SUCCESS);
     for (i = 0; i < THREADS; i++) {
-        ck_assert_int_eq(apr_thread_create(&threads[i], attr, racer, r,
-                                           ut_pool), APR_SUCCESS);
+        ck_assert_int_eq(
+            apr_thread_create(&threads[i], attr, racer, r, ut_pool),
+            APR_SUCCESS);
     }
     for (i = 0; i < THREADS; i++) {
         ck_assert_int_eq(apr_thread_join(&rv, threads[i]), APR_SUCCESS);
@@ -414,8 +420,8 @@ static void *APR_THREAD_FUNC follow(apr_thread_t *th, void *data)
     apr_time_t start = apr_time_now();
 
     __atomic_store_n(&f->waiting, 1, __ATOMIC_RELEASE);
-    f->landed = oa2f_flight_wait(f->table, f->key,
-                                 (long long)start + 3 * SEC, &f->outcome);
+    f->landed = oa2f_flight_wait(f->table, f->key, (long long)start + 3 * SEC,
+                                 &f->outcome);
     f->took = apr_time_now() - start;
     apr_thread_exit(th, APR_SUCCESS);
     return NULL;
@@ -434,7 +440,7 @@ START_TEST(test_flight_releader)
     while (!__atomic_load_n(&f.waiting, __ATOMIC_ACQUIRE)) {
         apr_sleep(1000);
     }
-    apr_sleep(20000);       /* the follower is napping in its loop */
+    apr_sleep(20000); /* the follower is napping in its loop */
     oa2f_flight_end(f.table, f.key, 9);
     ROLE(f.table, f.key, T0 + 2, OA2F_FLIGHT_LEADER);
     apr_thread_join(&rv, th);
@@ -460,8 +466,10 @@ START_TEST(test_flight_threads)
         ck_assert_int_eq(r->followers[i], THREADS - 1);
         ck_assert_int_eq(r->alone[i], 0);
         ck_assert_int_eq(r->timeouts[i], 0);
-        ck_assert_msg(r->wrong[i] == 0, "round %d: %d followers saw "
-                      "another outcome", i, r->wrong[i]);
+        ck_assert_msg(r->wrong[i] == 0,
+                      "round %d: %d followers saw "
+                      "another outcome",
+                      i, r->wrong[i]);
     }
 }
 END_TEST

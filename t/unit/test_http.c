@@ -23,20 +23,21 @@
 #include "oa2f_http.h"
 
 /* Client credentials and a grant type with characters a form escapes. */
-#define SECRET "s3c:r+t /%"
+#define SECRET      "s3c:r+t /%"
 #define SECRET_FORM "s3c%3Ar%2Bt+%2F%25"
-#define PING_GRANT "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
+#define PING_GRANT  "urn:pingidentity.com:oauth2:grant_type:validate_bearer"
 
-#define SLICE apr_time_from_msec(20)
+#define SLICE       apr_time_from_msec(20)
 #define SERVER_LIFE apr_time_from_sec(5)
-#define MAX_SEEN 4
-#define HEAD_MAX 8192
-#define BODY_MAX 4096
+#define MAX_SEEN    4
+#define HEAD_MAX    8192
+#define BODY_MAX    4096
 
-#define JSON_200 "HTTP/1.1 200 OK\r\n" \
-                 "Content-Type: application/json\r\n" \
-                 "Content-Length: 15\r\n\r\n" \
-                 "{\"active\":true}"
+#define JSON_200                                                              \
+    "HTTP/1.1 200 OK\r\n"                                                     \
+    "Content-Type: application/json\r\n"                                      \
+    "Content-Length: 15\r\n\r\n"                                              \
+    "{\"active\":true}"
 
 /* One scripted answer: raw bytes, or NULL to read the request and never
  * answer; close ends the connection once the answer is written. */
@@ -49,13 +50,13 @@ typedef struct {
 typedef struct {
     char method[16];
     char target[1024];
-    char head[HEAD_MAX];        /* the header lines, CRLF-separated */
+    char head[HEAD_MAX]; /* the header lines, CRLF-separated */
     char body[BODY_MAX + 1];
     apr_size_t body_len;
 } seen_t;
 
 typedef struct {
-    apr_pool_t *pool;           /* used by the server thread only */
+    apr_pool_t *pool; /* used by the server thread only */
     apr_socket_t *listener;
     apr_port_t port;
     apr_thread_t *thread;
@@ -76,8 +77,7 @@ static int going_on(server_t *s)
 
 /* Some bytes from c; 0 on EOF, error, stop or the end of the server's
  * life. */
-static int recv_some(server_t *s, apr_socket_t *c, char *buf,
-                     apr_size_t *len)
+static int recv_some(server_t *s, apr_socket_t *c, char *buf, apr_size_t *len)
 {
     while (going_on(s)) {
         apr_size_t n = *len;
@@ -148,8 +148,8 @@ static int read_request(server_t *s, apr_socket_t *c, seen_t *q)
         /* each header line with its CRLF */
         apr_size_t n_head = (apr_size_t)(end - line_end);
 
-        apr_cpystrn(q->head, line_end + 2, n_head < sizeof(q->head)
-                                           ? n_head + 1 : sizeof(q->head));
+        apr_cpystrn(q->head, line_end + 2,
+                    n_head < sizeof(q->head) ? n_head + 1 : sizeof(q->head));
     }
     want = content_length(q->head);
     if (want > BODY_MAX) {
@@ -157,7 +157,7 @@ static int read_request(server_t *s, apr_socket_t *c, seen_t *q)
     }
     q->body_len = have - (apr_size_t)(end + 4 - buf);
     if (q->body_len > want) {
-        return 0;               /* more than one request: not expected */
+        return 0; /* more than one request: not expected */
     }
     memcpy(q->body, end + 4, q->body_len);
     while (q->body_len < want) {
@@ -229,10 +229,12 @@ static apr_socket_t *bound_socket(apr_port_t *port)
     apr_sockaddr_t *sa;
     apr_socket_t *sock;
 
-    ck_assert_int_eq(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0,
-                                           ut_pool), APR_SUCCESS);
+    ck_assert_int_eq(
+        apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0, ut_pool),
+        APR_SUCCESS);
     ck_assert_int_eq(apr_socket_create(&sock, APR_INET, SOCK_STREAM,
-                                       APR_PROTO_TCP, ut_pool), APR_SUCCESS);
+                                       APR_PROTO_TCP, ut_pool),
+                     APR_SUCCESS);
     ck_assert_int_eq(apr_socket_bind(sock, sa), APR_SUCCESS);
     ck_assert_int_eq(apr_socket_addr_get(&sa, APR_LOCAL, sock), APR_SUCCESS);
     ck_assert_uint_gt(sa->port, 0);
@@ -250,8 +252,7 @@ static server_t *server_start(const reply_t *replies, int nreplies)
     s->deadline = apr_time_now() + SERVER_LIFE;
     s->listener = bound_socket(&s->port);
     ck_assert_int_eq(apr_socket_listen(s->listener, 8), APR_SUCCESS);
-    ck_assert_int_eq(apr_socket_timeout_set(s->listener, SLICE),
-                     APR_SUCCESS);
+    ck_assert_int_eq(apr_socket_timeout_set(s->listener, SLICE), APR_SUCCESS);
     ck_assert_int_eq(apr_thread_create(&s->thread, NULL, serve, s, ut_pool),
                      APR_SUCCESS);
     return s;
@@ -268,8 +269,8 @@ static void server_stop(server_t *s)
 
 static const char *url(const server_t *s, const char *path_query)
 {
-    return apr_psprintf(ut_pool, "http://127.0.0.1:%u%s",
-                        (unsigned)s->port, path_query);
+    return apr_psprintf(ut_pool, "http://127.0.0.1:%u%s", (unsigned)s->port,
+                        path_query);
 }
 
 /* The value of header `name` in q (first occurrence), or NULL. */
@@ -430,7 +431,8 @@ START_TEST(test_http_form_post)
     ck_assert_str_eq(header(q, "Content-Type"),
                      "application/x-www-form-urlencoded");
     ck_assert_str_eq(header(q, "Accept"), "application/json");
-    ck_assert_str_eq(q->body, "token=a%2Bb%2Fc%3D&token_type_hint=access_token");
+    ck_assert_str_eq(q->body,
+                     "token=a%2Bb%2Fc%3D&token_type_hint=access_token");
     ck_assert_str_eq(header(q, "Content-Length"),
                      apr_ltoa(ut_pool, (long)strlen(q->body)));
 }
@@ -442,9 +444,11 @@ START_TEST(test_http_max_answer)
 {
     static const reply_t script[] = {
         { "HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n"
-          "{\"a\":1234567890}", 1 },
+          "{\"a\":1234567890}",
+          1 },
         { "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-          "a\r\n{\"a\":12345\r\n7\r\n678901}\r\n0\r\n\r\n", 1 },
+          "a\r\n{\"a\":12345\r\n7\r\n678901}\r\n0\r\n\r\n",
+          1 },
     };
     server_t *s = server_start(script, UT_N(script));
     oa2f_provider_t *p = provider();
@@ -478,7 +482,8 @@ START_TEST(test_http_max_answer_announced)
 
     p->max_answer = 16;
     one_answer("HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n"
-               "{\"a\":12345678901}", p, "/over", NULL, &hr, &resp);
+               "{\"a\":12345678901}",
+               p, "/over", NULL, &hr, &resp);
     ck_assert_int_eq(hr, OA2F_HTTP_TOO_LARGE);
     ck_assert_ptr_nonnull(resp.error);
     ck_assert_uint_eq(resp.body_len, 0);
@@ -493,8 +498,8 @@ START_TEST(test_http_cut_mid_body)
     oa2f_http_result_e hr;
 
     one_answer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-               "Content-Length: 100\r\n\r\n{\"active\":", provider(), "/",
-               NULL, &hr, &resp);
+               "Content-Length: 100\r\n\r\n{\"active\":",
+               provider(), "/", NULL, &hr, &resp);
     ck_assert_int_eq(hr, OA2F_HTTP_BROKEN);
     ck_assert_ptr_nonnull(resp.error);
     ck_assert_int_eq(resp.status, 200);
@@ -564,14 +569,14 @@ START_TEST(test_http_other_schemes)
 {
     oa2f_http_resp_t resp;
 
-    ck_assert_int_eq(perform(pool(), provider(), get("file:///etc/passwd",
-                                                     NULL), &resp),
-                     OA2F_HTTP_INTERNAL);
+    ck_assert_int_eq(
+        perform(pool(), provider(), get("file:///etc/passwd", NULL), &resp),
+        OA2F_HTTP_INTERNAL);
     ck_assert_ptr_nonnull(resp.error);
     ck_assert_uint_eq(resp.body_len, 0);
-    ck_assert_int_eq(perform(pool(), provider(),
-                             get("ftp://127.0.0.1/", NULL), &resp),
-                     OA2F_HTTP_INTERNAL);
+    ck_assert_int_eq(
+        perform(pool(), provider(), get("ftp://127.0.0.1/", NULL), &resp),
+        OA2F_HTTP_INTERNAL);
 }
 END_TEST
 
@@ -584,14 +589,16 @@ START_TEST(test_http_no_redirect)
 {
     static const reply_t script[] = {
         { "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n"
-          "Content-Length: 0\r\n\r\n", 0 },
+          "Content-Length: 0\r\n\r\n",
+          0 },
         { JSON_200, 0 },
     };
     server_t *s = server_start(script, UT_N(script));
     oa2f_http_resp_t resp;
 
-    ck_assert_int_eq(perform(pool(), provider(), get(url(s, "/check"), NULL),
-                             &resp), OA2F_HTTP_DONE);
+    ck_assert_int_eq(
+        perform(pool(), provider(), get(url(s, "/check"), NULL), &resp),
+        OA2F_HTTP_DONE);
     server_stop(s);
     ck_assert_int_eq(resp.status, 302);
     ck_assert_uint_eq(resp.body_len, 0);
@@ -604,14 +611,14 @@ END_TEST
  * (README, "Directives"): a dead proxy there would make the call fail. */
 START_TEST(test_http_env_proxy_ignored)
 {
-    static const char *const vars[] = {
-        "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"
-    };
+    static const char *const vars[] = { "http_proxy", "HTTP_PROXY",
+                                        "all_proxy", "ALL_PROXY" };
     static const reply_t script[] = { { JSON_200, 0 } };
     server_t *s = server_start(script, UT_N(script));
     const char *proxy = apr_psprintf(ut_pool, "http://127.0.0.1:%u",
                                      (unsigned)dead_port());
-    const char *no_proxy = getenv("no_proxy"), *no_proxy_uc = getenv("NO_PROXY");
+    const char *no_proxy = getenv("no_proxy"),
+               *no_proxy_uc = getenv("NO_PROXY");
     oa2f_http_resp_t resp;
     oa2f_http_result_e hr;
     int i;
@@ -687,7 +694,8 @@ START_TEST(test_http_connection_close)
 {
     static const reply_t script[] = {
         { "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-          "Content-Length: 2\r\n\r\n{}", 1 },
+          "Content-Length: 2\r\n\r\n{}",
+          1 },
         { JSON_200, 0 },
     };
     oa2f_http_resp_t first, second;
@@ -724,8 +732,7 @@ START_TEST(test_http_form_encode)
     int i;
 
     for (i = 0; i < UT_N(cases); i++) {
-        ck_assert_str_eq(oa2f_form_encode(ut_pool, cases[i].in),
-                         cases[i].out);
+        ck_assert_str_eq(oa2f_form_encode(ut_pool, cases[i].in), cases[i].out);
     }
 }
 END_TEST
@@ -783,7 +790,7 @@ START_TEST(test_form_encode_all_bytes)
     for (i = 0; enc[i]; i++) {
         unsigned char c = (unsigned char)enc[i];
         ck_assert_msg((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                      || (c >= '0' && c <= '9') || strchr("-._*%+", c),
+                          || (c >= '0' && c <= '9') || strchr("-._*%+", c),
                       "byte 0x%02x left bare", c);
     }
     dec = ut_form_decode(enc, strlen(enc));

@@ -4,17 +4,17 @@
 #include "unit.h"
 #include "oa2f_key_memo.h"
 
-
 /* SipHash-2-4 with key 00 01 … 0f over the empty message: the first
  * entries of the reference vectors of the SipHash paper's authors (64- and
  * 128-bit outputs). */
 START_TEST(siphash_reference_vectors)
 {
-    static const unsigned char want64[8] = {
-        0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72 };
-    static const unsigned char want128[16] = {
-        0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
-        0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93 };
+    static const unsigned char want64[8] = { 0x31, 0x0e, 0x0e, 0xdd,
+                                             0x47, 0xdb, 0x6f, 0x72 };
+    static const unsigned char want128[16] = { 0xa3, 0x81, 0x7f, 0x04,
+                                               0xba, 0x25, 0xa8, 0xe6,
+                                               0x6d, 0xf6, 0x72, 0x14,
+                                               0xc7, 0x55, 0x02, 0x93 };
     unsigned char k[16], out[16];
     int i;
 

@@ -10,9 +10,10 @@
 #include "ut_common.h"
 #include "oa2f_keyer.h"
 
-#define IDENTITY "introspection\nhttps://as.example.com/oauth2/introspect\n" \
-                 "rs-gateway\nd1g3st\n1\n0"
-#define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a+b/c=0123456789"
+#define IDENTITY                                                              \
+    "introspection\nhttps://as.example.com/oauth2/introspect\n"               \
+    "rs-gateway\nd1g3st\n1\n0"
+#define TOKEN  "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a+b/c=0123456789"
 #define SECRET "fleet-wide cache secret"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -45,8 +46,8 @@ static void expected_key(const char *secret, const char *identity,
                                    out, &outl));
     }
     else {
-        ck_assert_int_eq(EVP_Digest(msg, strlen(msg), out, &outl,
-                                    EVP_sha256(), NULL), 1);
+        ck_assert_int_eq(
+            EVP_Digest(msg, strlen(msg), out, &outl, EVP_sha256(), NULL), 1);
     }
     ck_assert_uint_eq(outl, 32);
 }
@@ -65,7 +66,8 @@ static const key_case_t key_cases[] = {
     { "HMAC, short secret", "k", IDENTITY, TOKEN },
     { "HMAC, secret longer than a block",
       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-      "0123456789abcdef0123456789abcdef", IDENTITY, TOKEN },
+      "0123456789abcdef0123456789abcdef",
+      IDENTITY, TOKEN },
     { "HMAC, 1-byte token", SECRET, IDENTITY, "x" },
     { "HMAC, empty identity", SECRET, "", TOKEN },
     { "SHA-256 (NULL secret)", NULL, IDENTITY, TOKEN },
@@ -86,8 +88,8 @@ START_TEST(test_key_reference)
     memset(key, 0xaa, sizeof(key));
     oa2f_cache_key(tc->secret, tc->identity, tc->token, key);
     expected_key(tc->secret, tc->identity, tc->token, want);
-    ck_assert_msg(memcmp(key, want, 32) == 0, "%s: %s, expected %s",
-                  tc->name, ut_hex(key, 32), ut_hex(want, 32));
+    ck_assert_msg(memcmp(key, want, 32) == 0, "%s: %s, expected %s", tc->name,
+                  ut_hex(key, 32), ut_hex(want, 32));
     ck_assert_int_eq(oa2f_cache_key_ok(key), 1);
 
     /* deterministic */
@@ -133,17 +135,14 @@ START_TEST(test_key_known_answers)
     unsigned char key[OA2F_CACHE_KEY_LEN];
 
     oa2f_cache_key(NULL, "a", "b", key);
-    ck_assert_str_eq(ut_hex(key, 32),
-                     "7e18f737311b2dc3b2f269dd78396b03"
-                     "51f14fb66efa879f768cb23181883c78");
+    ck_assert_str_eq(ut_hex(key, 32), "7e18f737311b2dc3b2f269dd78396b03"
+                                      "51f14fb66efa879f768cb23181883c78");
     oa2f_cache_key("Jefe", "a", "b", key);
-    ck_assert_str_eq(ut_hex(key, 32),
-                     "8e8935fa7a5ece2bdff3e5082f923ffa"
-                     "9bb0db58995313e857bb9ab8bf881f67");
+    ck_assert_str_eq(ut_hex(key, 32), "8e8935fa7a5ece2bdff3e5082f923ffa"
+                                      "9bb0db58995313e857bb9ab8bf881f67");
     oa2f_cache_key("Jefe", "what do ya want", "for nothing?", key);
-    ck_assert_str_eq(ut_hex(key, 32),
-                     "50ff9fd552ba6f7d7aea9a88e93f2ebe"
-                     "e2870bf860cfd7a2b6cf2cbbed92a13e");
+    ck_assert_str_eq(ut_hex(key, 32), "50ff9fd552ba6f7d7aea9a88e93f2ebe"
+                                      "e2870bf860cfd7a2b6cf2cbbed92a13e");
 }
 END_TEST
 
@@ -157,8 +156,10 @@ START_TEST(test_key_differs)
     /* another provider identity: another endpoint, client id, dialect */
     oa2f_cache_key(SECRET, IDENTITY "x", TOKEN, k);
     ck_assert(memcmp(base, k, sizeof(k)) != 0);
-    oa2f_cache_key(SECRET, "introspection\nhttps://as.example.com/oauth2/"
-                   "introspect\nrs-other\nd1g3st\n1\n0", TOKEN, k);
+    oa2f_cache_key(SECRET,
+                   "introspection\nhttps://as.example.com/oauth2/"
+                   "introspect\nrs-other\nd1g3st\n1\n0",
+                   TOKEN, k);
     ck_assert(memcmp(base, k, sizeof(k)) != 0);
     oa2f_cache_key(SECRET, "", TOKEN, k);
     ck_assert(memcmp(base, k, sizeof(k)) != 0);
@@ -166,8 +167,10 @@ START_TEST(test_key_differs)
     /* another token, even one byte off */
     oa2f_cache_key(SECRET, IDENTITY, TOKEN "A", k);
     ck_assert(memcmp(base, k, sizeof(k)) != 0);
-    oa2f_cache_key(SECRET, IDENTITY, "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a"
-                   "+b/c=0123456788", k);
+    oa2f_cache_key(SECRET, IDENTITY,
+                   "Zk9x2-hP_q.7Lm~a+b/c=Zk9x2-hP_q.7Lm~a"
+                   "+b/c=0123456788",
+                   k);
     ck_assert(memcmp(base, k, sizeof(k)) != 0);
 
     /* another secret, and no secret */

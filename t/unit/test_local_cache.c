@@ -22,10 +22,10 @@ START_TEST(test_local_empty_and_null)
 
     make_key(key, 1, 'a');
     ck_assert_ptr_null(oa2f_local_cache_create(ut_pool, 0, 64));
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf,
-                                          &len), 0);
-    ck_assert_int_eq(oa2f_local_cache_get(NULL, key, 100, ut_pool, &buf,
-                                          &len), 0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
+                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(NULL, key, 100, ut_pool, &buf, &len),
+                     0);
     oa2f_local_cache_put(NULL, key, 200, (const unsigned char *)"x", 1);
 }
 END_TEST
@@ -38,15 +38,15 @@ START_TEST(test_local_round_trip_until)
 
     make_key(key, 3, 'a');
     oa2f_local_cache_put(lc, key, 200, (const unsigned char *)"entry", 5);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 199, ut_pool, &buf,
-                                          &len), 1);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 199, ut_pool, &buf, &len),
+                     1);
     ck_assert_uint_eq(len, 5);
     ck_assert_mem_eq(buf, "entry", 5);
     /* never past `until` */
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 200, ut_pool, &buf,
-                                          &len), 0);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 5000, ut_pool, &buf,
-                                          &len), 0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 200, ut_pool, &buf, &len),
+                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 5000, ut_pool, &buf, &len),
+                     0);
 }
 END_TEST
 
@@ -60,13 +60,10 @@ START_TEST(test_local_slot_shared_by_two_keys)
     make_key(a, 11, 'a');
     make_key(b, 11, 'b');
     oa2f_local_cache_put(lc, a, 200, (const unsigned char *)"AAA", 3);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len),
-                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len), 0);
     oa2f_local_cache_put(lc, b, 200, (const unsigned char *)"BB", 2);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, a, 100, ut_pool, &buf, &len),
-                     0);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len),
-                     1);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, a, 100, ut_pool, &buf, &len), 0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len), 1);
     ck_assert_uint_eq(len, 2);
     ck_assert_mem_eq(buf, "BB", 2);
 }
@@ -81,23 +78,23 @@ START_TEST(test_local_too_large_or_empty_skipped)
     memset(big, 'z', sizeof(big));
     make_key(key, 2, 'k');
     oa2f_local_cache_put(lc, key, 200, big, sizeof(big));
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf,
-                                          &len), 0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
+                     0);
     oa2f_local_cache_put(lc, key, 200, big, 0);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf,
-                                          &len), 0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
+                     0);
     oa2f_local_cache_put(lc, key, 200, big, 64);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf,
-                                          &len), 1);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
+                     1);
     ck_assert_uint_eq(len, 64);
 }
 END_TEST
 
 /* Racing threads: every entry's bytes are derived from its key, so a
  * torn copy (half one entry, half another) would show as a mismatch. */
-#define RACE_KEYS    6
-#define RACE_ROUNDS  5000
-#define RACE_MAX     (256 + RACE_KEYS * 512)
+#define RACE_KEYS   6
+#define RACE_ROUNDS 5000
+#define RACE_MAX    (256 + RACE_KEYS * 512)
 
 typedef struct {
     oa2f_local_cache_t *lc;
@@ -127,14 +124,13 @@ static void *APR_THREAD_FUNC race(apr_thread_t *thd, void *data)
         for (unsigned char tag = 1; tag <= RACE_KEYS; tag++) {
             apr_size_t n = race_entry(tag, want);
 
-            make_key(key, 5, tag);      /* all keys in one slot */
+            make_key(key, 5, tag); /* all keys in one slot */
             if (rc->writer) {
                 if ((i + tag + rc->writer) % 3 == 0) {
                     oa2f_local_cache_put(rc->lc, key, 200, want, n);
                 }
             }
-            else if (oa2f_local_cache_get(rc->lc, key, 100, p, &buf,
-                                          &len)) {
+            else if (oa2f_local_cache_get(rc->lc, key, 100, p, &buf, &len)) {
                 rc->hits++;
                 if (len != n || memcmp(buf, want, n) != 0) {
                     rc->bad++;
@@ -162,8 +158,8 @@ START_TEST(test_local_no_torn_reads)
         rc[i].lc = lc;
         rc[i].writer = i < 2 ? i + 1 : 0;
         rc[i].hits = rc[i].bad = 0;
-        ck_assert_int_eq(apr_thread_create(&t[i], NULL, race, &rc[i],
-                                           ut_pool), APR_SUCCESS);
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, race, &rc[i], ut_pool),
+                         APR_SUCCESS);
     }
     for (int i = 0; i < 4; i++) {
         apr_thread_join(&rv, t[i]);

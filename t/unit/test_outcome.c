@@ -33,12 +33,15 @@ END_TEST
 /* The four rows where the profiles differ, and a few that must not. */
 START_TEST(profiles_differ_where_documented)
 {
-    static const struct { oa2f_outcome_e o; int gw, rfc; } rows[] = {
-        { OA2F_NO_TOKEN, 400, 401 }, { OA2F_WRONG_SCHEME, 400, 401 },
-        { OA2F_UNREACHABLE, 401, 503 }, { OA2F_BAD_ANSWER, 500, 502 },
-        { OA2F_BAD_REQUEST, 400, 400 }, { OA2F_INACTIVE, 401, 401 },
-        { OA2F_EXPIRED, 401, 401 }, { OA2F_REJECTED, 403, 403 },
-        { OA2F_FORBIDDEN, 403, 403 }, { OA2F_INTERNAL, 500, 500 },
+    static const struct {
+        oa2f_outcome_e o;
+        int gw, rfc;
+    } rows[] = {
+        { OA2F_NO_TOKEN, 400, 401 },       { OA2F_WRONG_SCHEME, 400, 401 },
+        { OA2F_UNREACHABLE, 401, 503 },    { OA2F_BAD_ANSWER, 500, 502 },
+        { OA2F_BAD_REQUEST, 400, 400 },    { OA2F_INACTIVE, 401, 401 },
+        { OA2F_EXPIRED, 401, 401 },        { OA2F_REJECTED, 403, 403 },
+        { OA2F_FORBIDDEN, 403, 403 },      { OA2F_INTERNAL, 500, 500 },
         { OA2F_WRONG_AUDIENCE, 401, 401 }, { OA2F_WRONG_ISSUER, 401, 401 },
         { OA2F_CIRCUIT_OPEN, 401, 503 },
     };
@@ -49,11 +52,11 @@ START_TEST(profiles_differ_where_documented)
         ck_assert_int_eq(r->answer[OA2F_PROFILE_GATEWAY].status, rows[i].gw);
         ck_assert_int_eq(r->answer[OA2F_PROFILE_RFC6750].status, rows[i].rfc);
     }
-    ck_assert_str_eq(oa2f_outcome_info(OA2F_FORBIDDEN)
-                         ->answer[OA2F_PROFILE_GATEWAY].error,
-                     "insufficient_scope");
-    ck_assert_ptr_null(oa2f_outcome_info(OA2F_NO_TOKEN)
-                           ->answer[OA2F_PROFILE_RFC6750].error);
+    ck_assert_str_eq(
+        oa2f_outcome_info(OA2F_FORBIDDEN)->answer[OA2F_PROFILE_GATEWAY].error,
+        "insufficient_scope");
+    ck_assert_ptr_null(
+        oa2f_outcome_info(OA2F_NO_TOKEN)->answer[OA2F_PROFILE_RFC6750].error);
     /* README "Resource identity": both refusals are invalid_token in
      * both profiles, each saying which check failed */
     for (i = 0; i < OA2F_PROFILE_MAX; i++) {
@@ -73,8 +76,8 @@ END_TEST
 START_TEST(provider_outcomes_and_sharing)
 {
     static const oa2f_outcome_e never[] = {
-        OA2F_NO_TOKEN, OA2F_WRONG_SCHEME, OA2F_BAD_REQUEST, OA2F_FORBIDDEN,
-        OA2F_WRONG_AUDIENCE, OA2F_WRONG_ISSUER
+        OA2F_NO_TOKEN,  OA2F_WRONG_SCHEME,   OA2F_BAD_REQUEST,
+        OA2F_FORBIDDEN, OA2F_WRONG_AUDIENCE, OA2F_WRONG_ISSUER
     };
     int i;
 
@@ -93,8 +96,7 @@ START_TEST(provider_outcomes_and_sharing)
     ck_assert(oa2f_outcome_info(OA2F_WRONG_AUDIENCE)->shared);
     ck_assert_int_eq(oa2f_outcome_info(OA2F_WRONG_AUDIENCE)->log,
                      OA2F_LOG_INFO);
-    ck_assert_int_eq(oa2f_outcome_info(OA2F_WRONG_ISSUER)->log,
-                     OA2F_LOG_INFO);
+    ck_assert_int_eq(oa2f_outcome_info(OA2F_WRONG_ISSUER)->log, OA2F_LOG_INFO);
 }
 END_TEST
 
@@ -107,8 +109,7 @@ START_TEST(status_page_buckets_cover_the_table)
     memset(&st, 0, sizeof(st));
     for (o = 0; o < OA2F_OUTCOME_MAX; o++) {
         for (p = 0; p < OA2F_PROFILE_MAX; p++) {
-            oa2f_stats_request(&st, oa2f_outcome_info(o)->answer[p].status,
-                               0);
+            oa2f_stats_request(&st, oa2f_outcome_info(o)->answer[p].status, 0);
         }
     }
     ck_assert_msg(st.requests[OA2F_REQ_OTHER] == 0,

@@ -13,35 +13,16 @@ typedef struct {
 } token_case_t;
 
 static const token_case_t http_token_cases[] = {
-    { "username", 1 },
-    { "client_id", 1 },
-    { "X-AGW-user", 1 },
-    { "a", 1 },
-    { "0", 1 },
-    { "!#$%&'*+-.^_`|~", 1 },
-    { "Abc09", 1 },
-    { "", 0 },
-    { "a b", 0 },
-    { " a", 0 },
-    { "a ", 0 },
-    { "a:b", 0 },
-    { "a\r\nX-Evil", 0 },
-    { "a\n", 0 },
-    { "a\t", 0 },
-    { "a\"b", 0 },
-    { "a(b)", 0 },
-    { "a,b", 0 },
-    { "a/b", 0 },
-    { "a;b", 0 },
-    { "a=b", 0 },
-    { "a@b", 0 },
-    { "a[b]", 0 },
-    { "a{b}", 0 },
-    { "a\\b", 0 },
-    { "a?b", 0 },
-    { "a<b>", 0 },
-    { "\xc3\xa9", 0 },
-    { "a\x7f", 0 },
+    { "username", 1 },    { "client_id", 1 }, { "X-AGW-user", 1 },
+    { "a", 1 },           { "0", 1 },         { "!#$%&'*+-.^_`|~", 1 },
+    { "Abc09", 1 },       { "", 0 },          { "a b", 0 },
+    { " a", 0 },          { "a ", 0 },        { "a:b", 0 },
+    { "a\r\nX-Evil", 0 }, { "a\n", 0 },       { "a\t", 0 },
+    { "a\"b", 0 },        { "a(b)", 0 },      { "a,b", 0 },
+    { "a/b", 0 },         { "a;b", 0 },       { "a=b", 0 },
+    { "a@b", 0 },         { "a[b]", 0 },      { "a{b}", 0 },
+    { "a\\b", 0 },        { "a?b", 0 },       { "a<b>", 0 },
+    { "\xc3\xa9", 0 },    { "a\x7f", 0 },
 };
 
 START_TEST(test_http_token)
@@ -114,8 +95,7 @@ START_TEST(test_env_name)
 {
     const env_case_t *tc = &env_cases[_i];
 
-    ck_assert_str_eq(oa2f_env_name(ut_pool, tc->prefix, tc->field),
-                     tc->want);
+    ck_assert_str_eq(oa2f_env_name(ut_pool, tc->prefix, tc->field), tc->want);
 }
 END_TEST
 
@@ -134,8 +114,8 @@ START_TEST(test_env_name_charset)
     ck_assert_uint_eq(strlen(n), 4 + 255);
     for (n += 4; *n; n++) {
         ck_assert_msg((*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9')
-                      || *n == '_', "character 0x%02x in an env name",
-                      (unsigned char)*n);
+                          || *n == '_',
+                      "character 0x%02x in an env name", (unsigned char)*n);
     }
 }
 END_TEST
@@ -146,7 +126,10 @@ typedef struct {
     const char *want;
 } clean_case_t;
 
-#define CLEAN(in, want) { in, sizeof(in) - 1, want }
+#define CLEAN(in, want)                                                       \
+    {                                                                         \
+        in, sizeof(in) - 1, want                                              \
+    }
 
 static const clean_case_t clean_cases[] = {
     CLEAN("alice", "alice"),
@@ -157,7 +140,9 @@ static const clean_case_t clean_cases[] = {
     CLEAN("a\rb", "ab"),
     CLEAN("a\nb", "ab"),
     CLEAN("a\0b", "ab"),
-    CLEAN("a\x7f" "b", "ab"),
+    CLEAN("a\x7f"
+          "b",
+          "ab"),
     CLEAN("a\tb", "ab"),
     CLEAN("\x1b[31mred", "[31mred"),
     CLEAN("\x01\x02\x1f", ""),
@@ -231,7 +216,7 @@ START_TEST(test_has_control)
     int b;
 
     ck_assert_int_eq(oa2f_has_control("", 0), 0);
-    ck_assert_int_eq(oa2f_has_control("abc\n", 3), 0);   /* len bounds it */
+    ck_assert_int_eq(oa2f_has_control("abc\n", 3), 0); /* len bounds it */
     for (len = 1; len <= sizeof(buf); len++) {
         for (at = 0; at < len; at++) {
             for (b = 0; b < 256; b++) {
@@ -246,12 +231,12 @@ START_TEST(test_has_control)
         }
     }
     /* bytes next to the edges of the ranges, all in one word */
-    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7e\xa0",
-                                      8), 0);
-    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7f\xa0",
-                                      8), 1);
-    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x1f\xa0",
-                                      8), 1);
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7e\xa0", 8),
+                     0);
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x7f\xa0", 8),
+                     1);
+    ck_assert_int_eq(oa2f_has_control("\x20\x7e\x80\xff\x21\x60\x1f\xa0", 8),
+                     1);
 }
 END_TEST
 
@@ -262,7 +247,10 @@ typedef struct {
     int want;
 } clean_of_case_t;
 
-#define CLEAN_OF(v, s, w) { v, sizeof(v) - 1, s, w }
+#define CLEAN_OF(v, s, w)                                                     \
+    {                                                                         \
+        v, sizeof(v) - 1, s, w                                                \
+    }
 
 static const clean_of_case_t clean_of_cases[] = {
     CLEAN_OF("", "", 1),
@@ -287,16 +275,16 @@ START_TEST(test_is_clean_of)
     const clean_of_case_t *tc = &clean_of_cases[_i];
     const char *clean = oa2f_clean_value(ut_pool, tc->value, tc->len);
 
-    ck_assert_msg(oa2f_is_clean_of(tc->value, tc->len, tc->shown,
-                                   strlen(tc->shown)) == tc->want,
-                  "case %d should be %d", _i, tc->want);
+    ck_assert_msg(
+        oa2f_is_clean_of(tc->value, tc->len, tc->shown, strlen(tc->shown))
+            == tc->want,
+        "case %d should be %d", _i, tc->want);
     /* agrees with oa2f_clean_value */
     ck_assert_int_eq(strcmp(clean, tc->shown) == 0, tc->want);
-    ck_assert_int_eq(oa2f_is_clean_of(tc->value, tc->len, clean,
-                                      strlen(clean)), 1);
+    ck_assert_int_eq(
+        oa2f_is_clean_of(tc->value, tc->len, clean, strlen(clean)), 1);
     /* the value as its own shown value: clean when it has no control */
-    ck_assert_int_eq(oa2f_is_clean_of(tc->value, tc->len, tc->value,
-                                      tc->len),
+    ck_assert_int_eq(oa2f_is_clean_of(tc->value, tc->len, tc->value, tc->len),
                      !oa2f_has_control(tc->value, tc->len));
 }
 END_TEST
@@ -309,8 +297,8 @@ START_TEST(test_field_names_are)
 
     for (i = 0; i < UT_N(http_token_cases) + UT_N(env_cases); i++) {
         const char *name = i < UT_N(http_token_cases)
-                           ? http_token_cases[i].s
-                           : env_cases[i - UT_N(http_token_cases)].field;
+                               ? http_token_cases[i].s
+                               : env_cases[i - UT_N(http_token_cases)].field;
         const char *env = oa2f_env_name(ut_pool, "", name);
         int token = oa2f_is_http_token(name);
 
@@ -318,9 +306,9 @@ START_TEST(test_field_names_are)
                       "%s: its own names refused", name);
         ck_assert_msg(oa2f_field_names_are(name, env, !token) == 0,
                       "%s: the other token flag taken", name);
-        ck_assert_msg(oa2f_field_names_are(name, apr_pstrcat(ut_pool, env,
-                                                             "X", NULL),
-                                           token) == 0,
+        ck_assert_msg(oa2f_field_names_are(
+                          name, apr_pstrcat(ut_pool, env, "X", NULL), token)
+                          == 0,
                       "%s: a longer suffix taken", name);
         if (*env) {
             ck_assert_msg(oa2f_field_names_are(name, env + 1, token) == 0,
@@ -363,12 +351,10 @@ START_TEST(test_field_names_are_long)
         {
             char *n = apr_pstrdup(ut_pool, name);
             n[lens[i] - 1] = ' ';
-            ck_assert_int_eq(oa2f_field_names_are(n, oa2f_env_name(ut_pool,
-                                                                   "", n),
-                                                  0), 1);
-            ck_assert_int_eq(oa2f_field_names_are(n, oa2f_env_name(ut_pool,
-                                                                   "", n),
-                                                  1), 0);
+            ck_assert_int_eq(
+                oa2f_field_names_are(n, oa2f_env_name(ut_pool, "", n), 0), 1);
+            ck_assert_int_eq(
+                oa2f_field_names_are(n, oa2f_env_name(ut_pool, "", n), 1), 0);
         }
     }
 }

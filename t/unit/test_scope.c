@@ -23,7 +23,7 @@ static apr_array_header_t *list(const char *first, ...)
 
 typedef struct {
     const char *in;
-    const char *joined;          /* elements joined with '|'           */
+    const char *joined; /* elements joined with '|'           */
     int n;
 } split_case_t;
 
@@ -97,16 +97,15 @@ START_TEST(test_has_all)
     apr_array_header_t *have = oa2f_scope_split(ut_pool, "READ write admin");
 
     ck_assert_int_eq(oa2f_scope_has_all(have, list("READ", NULL)), 1);
-    ck_assert_int_eq(oa2f_scope_has_all(have, list("write", "READ", NULL)),
-                     1);
-    ck_assert_int_eq(oa2f_scope_has_all(have,
-                         list("admin", "write", "READ", NULL)), 1);
+    ck_assert_int_eq(oa2f_scope_has_all(have, list("write", "READ", NULL)), 1);
+    ck_assert_int_eq(
+        oa2f_scope_has_all(have, list("admin", "write", "READ", NULL)), 1);
     /* case-sensitive */
     ck_assert_int_eq(oa2f_scope_has_all(have, list("read", NULL)), 0);
     ck_assert_int_eq(oa2f_scope_has_all(have, list("WRITE", NULL)), 0);
     /* one missing is enough to fail */
-    ck_assert_int_eq(oa2f_scope_has_all(have,
-                         list("READ", "write", "delete", NULL)), 0);
+    ck_assert_int_eq(
+        oa2f_scope_has_all(have, list("READ", "write", "delete", NULL)), 0);
     /* an empty need is always met, even by no scopes at all */
     ck_assert_int_eq(oa2f_scope_has_all(have, list(NULL)), 1);
     ck_assert_int_eq(oa2f_scope_has_all(list(NULL), list(NULL)), 1);
@@ -115,8 +114,9 @@ START_TEST(test_has_all)
     /* absent or empty scope fails any real requirement (docs/providers.md §2.4) */
     ck_assert_int_eq(oa2f_scope_has_all(list(NULL), list("READ", NULL)), 0);
     ck_assert_int_eq(oa2f_scope_has_all(NULL, list("READ", NULL)), 0);
-    ck_assert_int_eq(oa2f_scope_has_all(oa2f_scope_split(ut_pool, ""),
-                                        list("READ", NULL)), 0);
+    ck_assert_int_eq(
+        oa2f_scope_has_all(oa2f_scope_split(ut_pool, ""), list("READ", NULL)),
+        0);
 }
 END_TEST
 

@@ -12,11 +12,12 @@
 #include "oa2f_seal.h"
 
 /* See test_cache_entry.c: Check records every passing ck_assert. */
-#define FAIL_IF(cond, ...) do { \
-    if (cond) { \
-        ck_abort_msg(__VA_ARGS__); \
-    } \
-} while (0)
+#define FAIL_IF(cond, ...)                                                    \
+    do {                                                                      \
+        if (cond) {                                                           \
+            ck_abort_msg(__VA_ARGS__);                                        \
+        }                                                                     \
+    } while (0)
 
 #define SECRET "fleet-wide cache secret"
 
@@ -55,8 +56,9 @@ static unsigned char *seal(const oa2f_seal_key_t *k, const unsigned char *aad,
 {
     unsigned char *out = NULL;
 
-    ck_assert_int_eq(oa2f_seal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, plain,
-                               len, &out, out_len), 1);
+    ck_assert_int_eq(oa2f_seal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, plain, len,
+                               &out, out_len),
+                     1);
     ck_assert_ptr_nonnull(out);
     ck_assert_uint_eq(*out_len, len + OA2F_SEAL_OVERHEAD);
     return out;
@@ -123,8 +125,9 @@ START_TEST(test_hkdf_rfc5869_3)
     unsigned char ikm[22], okm[42];
 
     memset(ikm, 0x0b, sizeof(ikm));
-    ck_assert_int_eq(oa2f_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, NULL, 0,
-                                      okm, sizeof(okm)), 1);
+    ck_assert_int_eq(
+        oa2f_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, NULL, 0, okm, sizeof(okm)),
+        1);
     ck_assert_str_eq(ut_hex(okm, sizeof(okm)),
                      "8da4e775a563c18f715f802a063c5a31"
                      "b8a11f5c5ee1879ec3454e5f3c738d2d"
@@ -137,11 +140,14 @@ START_TEST(test_hkdf_limits)
     unsigned char okm[255 * 32 + 1];
 
     ck_assert_int_eq(oa2f_hkdf_sha256((const unsigned char *)"k", 1, NULL, 0,
-                                      NULL, 0, okm, 0), 0);
+                                      NULL, 0, okm, 0),
+                     0);
     ck_assert_int_eq(oa2f_hkdf_sha256((const unsigned char *)"k", 1, NULL, 0,
-                                      NULL, 0, okm, sizeof(okm)), 0);
+                                      NULL, 0, okm, sizeof(okm)),
+                     0);
     ck_assert_int_eq(oa2f_hkdf_sha256((const unsigned char *)"k", 1, NULL, 0,
-                                      NULL, 0, okm, sizeof(okm) - 1), 1);
+                                      NULL, 0, okm, sizeof(okm) - 1),
+                     1);
     /* an empty IKM is allowed by RFC 5869 */
     ck_assert_int_eq(oa2f_hkdf_sha256(NULL, 0, NULL, 0, NULL, 0, okm, 32), 1);
 }
@@ -176,8 +182,9 @@ START_TEST(test_derive)
     ck_assert(memcmp(a.key, c.key, sizeof(a.key)) != 0);
 
     /* not the cache key's HMAC key, nor the secret */
-    ck_assert(memcmp(a.key, SECRET, sizeof(SECRET) - 1 < 32
-                     ? sizeof(SECRET) - 1 : 32) != 0);
+    ck_assert(memcmp(a.key, SECRET,
+                     sizeof(SECRET) - 1 < 32 ? sizeof(SECRET) - 1 : 32)
+              != 0);
 
     /* no secret, no key */
     memset(&c, 0x33, sizeof(c));
@@ -202,7 +209,8 @@ START_TEST(test_round_trip)
     sealed = seal(k, aad, plain, len, &slen);
     ck_assert_mem_eq(sealed, "OA2S\x01", 5);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 1);
+                                 slen, &back, &plen),
+                     1);
     ck_assert_uint_eq(plen, len);
     if (len) {
         ck_assert_mem_eq(back, plain, len);
@@ -225,7 +233,8 @@ START_TEST(test_round_trip_entry)
 
     sealed = seal(k, aad, plain, len, &slen);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 1);
+                                 slen, &back, &plen),
+                     1);
     ck_assert_int_eq(oa2f_entry_decode(ut_pool, back, plen, &d, &at), 1);
     ck_assert(at == 1767225600LL);
     ck_assert_int_eq(d->active, 1);
@@ -253,15 +262,18 @@ START_TEST(test_every_flip)
             copy[i] ^= xors[x];
             back = NULL;
             FAIL_IF(oa2f_unseal(sub, k, aad, OA2F_CACHE_KEY_LEN, copy, slen,
-                                &back, &plen) != 0 || back != NULL,
+                                &back, &plen)
+                            != 0
+                        || back != NULL,
                     "byte %d of %d ^ 0x%02x: unsealed", (int)i, (int)slen,
                     xors[x]);
             apr_pool_clear(sub);
         }
     }
     /* the original still opens */
-    ck_assert_int_eq(oa2f_unseal(sub, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 1);
+    ck_assert_int_eq(oa2f_unseal(sub, k, aad, OA2F_CACHE_KEY_LEN, sealed, slen,
+                                 &back, &plen),
+                     1);
 }
 END_TEST
 
@@ -276,20 +288,23 @@ START_TEST(test_empty_plain)
     sealed = seal(k, aad, "", 0, &slen);
     ck_assert_uint_eq(slen, OA2F_SEAL_OVERHEAD);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 1);
+                                 slen, &back, &plen),
+                     1);
     ck_assert_uint_eq(plen, 0);
     ck_assert_ptr_nonnull(back);
     ck_assert_uint_eq(back[0], 0);
     /* NULL plaintext with length 0 is the same */
     sealed = seal(k, aad, NULL, 0, &slen);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 1);
+                                 slen, &back, &plen),
+                     1);
     copy = apr_palloc(ut_pool, slen);
     for (i = 0; i < slen; i++) {
         memcpy(copy, sealed, slen);
         copy[i] ^= 0x01;
         ck_assert_msg(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, copy,
-                                  slen, &back, &plen) == 0,
+                                  slen, &back, &plen)
+                          == 0,
                       "byte %d changed: unsealed", (int)i);
     }
 }
@@ -310,16 +325,19 @@ START_TEST(test_every_truncation)
         /* an exact-size copy, so that valgrind sees any read past it */
         copy = apr_pmemdup(sub, sealed, n ? n : 1);
         back = NULL;
-        FAIL_IF(oa2f_unseal(sub, k, aad, OA2F_CACHE_KEY_LEN, copy, n, &back,
-                            &plen) != 0 || back != NULL,
-                "a %d-byte prefix of %d unsealed", (int)n, (int)slen);
+        FAIL_IF(
+            oa2f_unseal(sub, k, aad, OA2F_CACHE_KEY_LEN, copy, n, &back, &plen)
+                    != 0
+                || back != NULL,
+            "a %d-byte prefix of %d unsealed", (int)n, (int)slen);
         apr_pool_clear(sub);
     }
     copy = apr_palloc(ut_pool, slen + 1);
     memcpy(copy, sealed, slen);
     copy[slen] = 0;
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, copy,
-                                 slen + 1, &back, &plen), 0);
+                                 slen + 1, &back, &plen),
+                     0);
 }
 END_TEST
 
@@ -335,25 +353,30 @@ START_TEST(test_other_aad)
     sealed = seal(k, aad, plain, len, &slen);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad_of("tok2"),
                                  OA2F_CACHE_KEY_LEN, sealed, slen, &back,
-                                 &plen), 0);
+                                 &plen),
+                     0);
     for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
         memcpy(other, aad, sizeof(other));
         other[i] ^= 0x40;
         FAIL_IF(oa2f_unseal(ut_pool, k, other, sizeof(other), sealed, slen,
-                            &back, &plen) != 0, "aad byte %d changed", i);
+                            &back, &plen)
+                    != 0,
+                "aad byte %d changed", i);
     }
     /* shorter, longer, none */
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN - 1,
-                                 sealed, slen, &back, &plen), 0);
-    ck_assert_int_eq(oa2f_unseal(ut_pool, k, NULL, 0, sealed, slen, &back,
-                                 &plen), 0);
+                                 sealed, slen, &back, &plen),
+                     0);
+    ck_assert_int_eq(
+        oa2f_unseal(ut_pool, k, NULL, 0, sealed, slen, &back, &plen), 0);
     /* and without aad, sealing and opening agree */
-    ck_assert_int_eq(oa2f_seal(ut_pool, k, NULL, 0, plain, len, &sealed,
-                               &slen), 1);
-    ck_assert_int_eq(oa2f_unseal(ut_pool, k, NULL, 0, sealed, slen, &back,
-                                 &plen), 1);
+    ck_assert_int_eq(
+        oa2f_seal(ut_pool, k, NULL, 0, plain, len, &sealed, &slen), 1);
+    ck_assert_int_eq(
+        oa2f_unseal(ut_pool, k, NULL, 0, sealed, slen, &back, &plen), 1);
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 0);
+                                 slen, &back, &plen),
+                     0);
 }
 END_TEST
 
@@ -366,13 +389,15 @@ START_TEST(test_other_secret)
     sealed = seal(key_of(SECRET), aad, plain, len, &slen);
     ck_assert_int_eq(oa2f_unseal(ut_pool, key_of(SECRET "!"), aad,
                                  OA2F_CACHE_KEY_LEN, sealed, slen, &back,
-                                 &plen), 0);
-    ck_assert_int_eq(oa2f_unseal(ut_pool, key_of("k"), aad,
-                                 OA2F_CACHE_KEY_LEN, sealed, slen, &back,
-                                 &plen), 0);
+                                 &plen),
+                     0);
+    ck_assert_int_eq(oa2f_unseal(ut_pool, key_of("k"), aad, OA2F_CACHE_KEY_LEN,
+                                 sealed, slen, &back, &plen),
+                     0);
     ck_assert_int_eq(oa2f_unseal(ut_pool, key_of(SECRET), aad,
                                  OA2F_CACHE_KEY_LEN, sealed, slen, &back,
-                                 &plen), 1);
+                                 &plen),
+                     1);
 }
 END_TEST
 
@@ -388,14 +413,18 @@ START_TEST(test_fresh_nonce)
     b = seal(k, aad, plain, len, &b_len);
     ck_assert_uint_eq(a_len, b_len);
     ck_assert(memcmp(a + OA2F_SEAL_HEAD_LEN, b + OA2F_SEAL_HEAD_LEN,
-                     OA2F_SEAL_NONCE_LEN) != 0);
+                     OA2F_SEAL_NONCE_LEN)
+              != 0);
     ck_assert(memcmp(a + OA2F_SEAL_HEAD_LEN + OA2F_SEAL_NONCE_LEN,
                      b + OA2F_SEAL_HEAD_LEN + OA2F_SEAL_NONCE_LEN,
-                     a_len - OA2F_SEAL_HEAD_LEN - OA2F_SEAL_NONCE_LEN) != 0);
-    ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, a,
-                                 a_len, &back, &plen), 1);
-    ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, b,
-                                 b_len, &back, &plen), 1);
+                     a_len - OA2F_SEAL_HEAD_LEN - OA2F_SEAL_NONCE_LEN)
+              != 0);
+    ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, a, a_len,
+                                 &back, &plen),
+                     1);
+    ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, b, b_len,
+                                 &back, &plen),
+                     1);
 }
 END_TEST
 
@@ -435,12 +464,12 @@ START_TEST(test_layout)
     ck_assert_int_eq(OA2F_SEAL_OVERHEAD, 33);
     sealed = seal(k, aad, plain, len, &slen);
     out = apr_palloc(ut_pool, len);
-    ck_assert_int_eq(reference_open(k, aad, OA2F_CACHE_KEY_LEN, 1, sealed,
-                                    slen, out), 1);
+    ck_assert_int_eq(
+        reference_open(k, aad, OA2F_CACHE_KEY_LEN, 1, sealed, slen, out), 1);
     ck_assert_mem_eq(out, plain, len);
     /* without the head in the aad the tag does not match */
-    ck_assert_int_eq(reference_open(k, aad, OA2F_CACHE_KEY_LEN, 0, sealed,
-                                    slen, out), 0);
+    ck_assert_int_eq(
+        reference_open(k, aad, OA2F_CACHE_KEY_LEN, 0, sealed, slen, out), 0);
 }
 END_TEST
 
@@ -457,22 +486,30 @@ START_TEST(test_not_sealed)
     sealed = seal(k, aad, plain, len, &slen);
     /* an unsealed entry ("OA2F") */
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, plain,
-                                 len, &back, &plen), 0);
+                                 len, &back, &plen),
+                     0);
     /* version 2, or 0 */
     sealed[4] = 2;
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 0);
+                                 slen, &back, &plen),
+                     0);
     sealed[4] = 0;
     ck_assert_int_eq(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, sealed,
-                                 slen, &back, &plen), 0);
+                                 slen, &back, &plen),
+                     0);
     for (n = 0; n <= sizeof(buf); n++) {
         memset(buf, 0, sizeof(buf));
-        FAIL_IF(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, buf, n,
-                            &back, &plen) != 0, "%d zeros unsealed", (int)n);
+        FAIL_IF(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, buf, n, &back,
+                            &plen)
+                    != 0,
+                "%d zeros unsealed", (int)n);
         memcpy(buf, "OA2S\x01", 5);
-        FAIL_IF(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, buf, n,
-                            &back, &plen) != 0, "%d bytes of head and zeros "
-                            "unsealed", (int)n);
+        FAIL_IF(oa2f_unseal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, buf, n, &back,
+                            &plen)
+                    != 0,
+                "%d bytes of head and zeros "
+                "unsealed",
+                (int)n);
     }
 }
 END_TEST
@@ -480,7 +517,7 @@ END_TEST
 /* Many threads seal and open at once, each with its own pool (the
  * module's threads share nothing but the key). */
 #define THREADS 8
-#define ROUNDS 200
+#define ROUNDS  200
 
 typedef struct {
     const oa2f_seal_key_t *k;

@@ -80,8 +80,8 @@ START_TEST(test_stats_request)
     oa2f_stats_request(st, tc->status, tc->allowed);
     for (k = 0; k < OA2F_REQ_MAX; k++) {
         ck_assert_msg(st->requests[k] == (k == (int)tc->want ? 2u : 0u),
-                      "status %d, allowed %d: requests[%d] = %d",
-                      tc->status, tc->allowed, k, (int)st->requests[k]);
+                      "status %d, allowed %d: requests[%d] = %d", tc->status,
+                      tc->allowed, k, (int)st->requests[k]);
     }
 }
 END_TEST
@@ -92,12 +92,28 @@ typedef struct {
 } lat_case_t;
 
 static const lat_case_t lat_cases[] = {
-    { -1.0, 0 }, { 0.0, 0 }, { 0.0005, 0 }, { 0.0015, 1 }, { 0.003, 2 },
-    { 0.007, 3 }, { 0.02, 4 }, { 0.03, 5 }, { 0.075, 6 },
+    { -1.0, 0 },
+    { 0.0, 0 },
+    { 0.0005, 0 },
+    { 0.0015, 1 },
+    { 0.003, 2 },
+    { 0.007, 3 },
+    { 0.02, 4 },
+    { 0.03, 5 },
+    { 0.075, 6 },
     /* the upper bounds are inclusive (exact binary fractions) */
-    { 0.25, 7 }, { 0.2500015, 8 }, { 0.5, 8 }, { 0.75, 9 }, { 1.0, 9 },
-    { 2.0, 10 }, { 2.5, 10 }, { 3.0, 11 }, { 5.0, 11 }, { 5.001, 12 },
-    { 60.0, 12 }, { 1e6, 12 },
+    { 0.25, 7 },
+    { 0.2500015, 8 },
+    { 0.5, 8 },
+    { 0.75, 9 },
+    { 1.0, 9 },
+    { 2.0, 10 },
+    { 2.5, 10 },
+    { 3.0, 11 },
+    { 5.0, 11 },
+    { 5.001, 12 },
+    { 60.0, 12 },
+    { 1e6, 12 },
 };
 
 START_TEST(test_stats_latency_bucket)
@@ -113,8 +129,7 @@ START_TEST(test_stats_latency_bucket)
                       (int)st->latency[b]);
     }
     ck_assert_uint_eq(st->latency_sum_us,
-                      tc->seconds > 0
-                      ? (apr_uint64_t)(tc->seconds * 1e6) : 0);
+                      tc->seconds > 0 ? (apr_uint64_t)(tc->seconds * 1e6) : 0);
     ck_assert_uint_eq(st->provider_calls[OA2F_OK], 1);
 }
 END_TEST
@@ -134,7 +149,8 @@ START_TEST(test_stats_provider_outcomes)
     oa2f_stats_provider_call(st, (oa2f_outcome_e)-1, 0.01);
     for (o = 0; o <= OA2F_INTERNAL; o++) {
         apr_uint64_t want = o == OA2F_UNREACHABLE ? 2
-                            : o == OA2F_INTERNAL ? 4 : 1;
+                            : o == OA2F_INTERNAL  ? 4
+                                                  : 1;
         ck_assert_msg(st->provider_calls[o] == want, "%s: %d",
                       oa2f_outcome_name((oa2f_outcome_e)o),
                       (int)st->provider_calls[o]);
@@ -179,10 +195,11 @@ static apr_table_t *parse_text(const char *text)
         ck_assert_msg(sep != NULL && sep[1] == ' ', "not `name: value`: %s",
                       apr_pstrmemdup(ut_pool, s, (apr_size_t)(nl - s)));
         name = apr_pstrmemdup(ut_pool, s, (apr_size_t)(sep - s));
-        value = apr_pstrmemdup(ut_pool, sep + 2,
-                               (apr_size_t)(nl - sep - 2));
-        ck_assert_msg(*name && strspn(name, "abcdefghijklmnopqrstuvwxyz"
-                                      "0123456789_") == strlen(name),
+        value = apr_pstrmemdup(ut_pool, sep + 2, (apr_size_t)(nl - sep - 2));
+        ck_assert_msg(*name
+                          && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_")
+                                 == strlen(name),
                       "odd name: %s", name);
         ck_assert_msg(*value, "%s: empty value", name);
         v = value + (*value == '-');
@@ -235,6 +252,8 @@ static oa2f_stats_t *history(void)
     oa2f_stats_count(st, OA2F_C_COALESCED);
     oa2f_stats_count(st, OA2F_C_PROVIDER_NEW_CONN);
     oa2f_stats_count(st, OA2F_C_STALE_SERVED);
+    oa2f_stats_count(st, OA2F_C_REVOCATIONS);
+    st->revocation_rules = 3;
     /* 100 calls: 50 at 3 ms, 40 at 20 ms, 9 at 200 ms, 1 at 10 s */
     for (i = 0; i < 50; i++) {
         oa2f_stats_provider_call(st, OA2F_OK, 0.003);
@@ -277,6 +296,8 @@ static const item_case_t history_items[] = {
     { "coalesced_timeouts", "0" },
     { "provider_new_connections", "1" },
     { "stale_served", "1" },
+    { "revocations", "1" },
+    { "revocation_rules", "3" },
     { "provider_calls", "100" },
     { "provider_calls_ok", "50" },
     { "provider_calls_inactive", "40" },
@@ -322,8 +343,8 @@ START_TEST(test_stats_render_text)
     for (i = 0; i < UT_N(history_items); i++) {
         const char *line = apr_pstrcat(ut_pool, history_items[i].name, ": ",
                                        history_items[i].value, "\n", NULL);
-        ck_assert_msg(strncmp(s, line, strlen(line)) == 0,
-                      "line %d is not %s", i + 1, line);
+        ck_assert_msg(strncmp(s, line, strlen(line)) == 0, "line %d is not %s",
+                      i + 1, line);
         s += strlen(line);
     }
     ck_assert_str_eq(s, "");
@@ -352,8 +373,8 @@ START_TEST(test_stats_render_json)
                       "%s is missing", it->name);
         if (strchr(it->value, '.')) {
             ck_assert(json_object_is_type(v, json_type_double));
-            ck_assert_double_eq_tol(json_object_get_double(v),
-                                    atof(it->value), 1e-9);
+            ck_assert_double_eq_tol(json_object_get_double(v), atof(it->value),
+                                    1e-9);
         }
         else {
             ck_assert_msg(json_object_is_type(v, json_type_int),
@@ -404,8 +425,7 @@ static const pct_case_t pct_cases[] = {
     { "one more than half", { 0.001, 1.0 }, { 51, 49 }, 1, 1000, 1000 },
     { "99 fast, 1 slow", { 0.002, 3.0 }, { 99, 1 }, 2, 2, 2 },
     { "98 fast, 2 slow", { 0.002, 3.0 }, { 98, 2 }, 2, 2, 5000 },
-    { "spread", { 0.001, 0.01, 0.1, 1.0 }, { 25, 25, 40, 10 },
-      10, 100, 1000 },
+    { "spread", { 0.001, 0.01, 0.1, 1.0 }, { 25, 25, 40, 10 }, 10, 100, 1000 },
 };
 
 START_TEST(test_stats_percentiles)
@@ -422,13 +442,16 @@ START_TEST(test_stats_percentiles)
     }
     t = parse_text(oa2f_stats_render(ut_pool, st, SENT, 0));
     ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p50_ms"))
-                  == (int)tc->p50, "%s: p50 %s, not %u", tc->name,
+                      == (int)tc->p50,
+                  "%s: p50 %s, not %u", tc->name,
                   apr_table_get(t, "provider_latency_p50_ms"), tc->p50);
     ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p90_ms"))
-                  == (int)tc->p90, "%s: p90 %s, not %u", tc->name,
+                      == (int)tc->p90,
+                  "%s: p90 %s, not %u", tc->name,
                   apr_table_get(t, "provider_latency_p90_ms"), tc->p90);
     ck_assert_msg(atoi(apr_table_get(t, "provider_latency_p99_ms"))
-                  == (int)tc->p99, "%s: p99 %s, not %u", tc->name,
+                      == (int)tc->p99,
+                  "%s: p99 %s, not %u", tc->name,
                   apr_table_get(t, "provider_latency_p99_ms"), tc->p99);
 }
 END_TEST

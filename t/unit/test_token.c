@@ -8,8 +8,8 @@
 #include "unit.h"
 #include "oa2f_token.h"
 
-#define H OA2F_TOKEN_IN_HEADER
-#define Q OA2F_TOKEN_IN_QUERY
+#define H  OA2F_TOKEN_IN_HEADER
+#define Q  OA2F_TOKEN_IN_QUERY
 #define HQ (OA2F_TOKEN_IN_HEADER | OA2F_TOKEN_IN_QUERY)
 
 /* Every token below contains this marker, so "why never contains the
@@ -18,11 +18,11 @@
 
 typedef struct {
     const char *name;
-    const char *authorization;   /* NULL: no header                     */
-    const char *query;           /* NULL: no query string               */
+    const char *authorization; /* NULL: no header                     */
+    const char *query;         /* NULL: no query string               */
     int accept;
     oa2f_outcome_e want;
-    const char *token;           /* expected token on OA2F_OK           */
+    const char *token; /* expected token on OA2F_OK           */
 } extract_case_t;
 
 static const extract_case_t extract_cases[] = {
@@ -37,35 +37,29 @@ static const extract_case_t extract_cases[] = {
       MARK "abc" },
     { "spaces and tabs", "Bearer \t \t" MARK "abc", NULL, HQ, OA2F_OK,
       MARK "abc" },
-    { "leading space", "  Bearer " MARK "abc", NULL, HQ, OA2F_OK,
+    { "leading space", "  Bearer " MARK "abc", NULL, HQ, OA2F_OK, MARK "abc" },
+    { "trailing space", "Bearer " MARK "abc ", NULL, HQ, OA2F_OK, MARK "abc" },
+    { "trailing spaces and tab", "Bearer " MARK "abc \t ", NULL, HQ, OA2F_OK,
       MARK "abc" },
-    { "trailing space", "Bearer " MARK "abc ", NULL, HQ, OA2F_OK,
-      MARK "abc" },
-    { "trailing spaces and tab", "Bearer " MARK "abc \t ", NULL, HQ,
-      OA2F_OK, MARK "abc" },
-    { "all b64token chars", "Bearer " MARK "az-AZ.09_~+/", NULL, HQ,
-      OA2F_OK, MARK "az-AZ.09_~+/" },
+    { "all b64token chars", "Bearer " MARK "az-AZ.09_~+/", NULL, HQ, OA2F_OK,
+      MARK "az-AZ.09_~+/" },
     { "= padding at the end", "Bearer " MARK "abc==", NULL, HQ, OA2F_OK,
       MARK "abc==" },
-    { "one = at the end", "Bearer " MARK "a=", NULL, HQ, OA2F_OK,
-      MARK "a=" },
+    { "one = at the end", "Bearer " MARK "a=", NULL, HQ, OA2F_OK, MARK "a=" },
     { "= in the middle", "Bearer " MARK "a=b", NULL, HQ, OA2F_BAD_REQUEST,
       NULL },
     { "= only", "Bearer ===", NULL, HQ, OA2F_BAD_REQUEST, NULL },
     { "= first", "Bearer =" MARK, NULL, HQ, OA2F_BAD_REQUEST, NULL },
     { "empty token", "Bearer ", NULL, HQ, OA2F_BAD_REQUEST, NULL },
-    { "Bearer and spaces only", "Bearer    \t ", NULL, HQ,
-      OA2F_BAD_REQUEST, NULL },
+    { "Bearer and spaces only", "Bearer    \t ", NULL, HQ, OA2F_BAD_REQUEST,
+      NULL },
     { "Bearer without token", "Bearer", NULL, HQ, OA2F_BAD_REQUEST, NULL },
-    { "comma inside", "Bearer " MARK "a,b", NULL, HQ, OA2F_BAD_REQUEST,
-      NULL },
+    { "comma inside", "Bearer " MARK "a,b", NULL, HQ, OA2F_BAD_REQUEST, NULL },
     { "quotes", "Bearer \"" MARK "abc\"", NULL, HQ, OA2F_BAD_REQUEST, NULL },
-    { "space inside", "Bearer " MARK "a b", NULL, HQ, OA2F_BAD_REQUEST,
+    { "space inside", "Bearer " MARK "a b", NULL, HQ, OA2F_BAD_REQUEST, NULL },
+    { "tab inside", "Bearer " MARK "a\tb", NULL, HQ, OA2F_BAD_REQUEST, NULL },
+    { "CRLF at the end", "Bearer " MARK "ab\r\n", NULL, HQ, OA2F_BAD_REQUEST,
       NULL },
-    { "tab inside", "Bearer " MARK "a\tb", NULL, HQ, OA2F_BAD_REQUEST,
-      NULL },
-    { "CRLF at the end", "Bearer " MARK "ab\r\n", NULL, HQ,
-      OA2F_BAD_REQUEST, NULL },
     { "percent", "Bearer " MARK "a%2B", NULL, HQ, OA2F_BAD_REQUEST, NULL },
     { "non-ASCII", "Bearer " MARK "\xc3\xa9", NULL, HQ, OA2F_BAD_REQUEST,
       NULL },
@@ -89,10 +83,10 @@ static const extract_case_t extract_cases[] = {
       OA2F_OK, MARK "abc" },
     { "query last", NULL, "a=1&b=&access_token=" MARK "abc", Q, OA2F_OK,
       MARK "abc" },
-    { "query percent-encoded + / =", NULL,
-      "access_token=" MARK "a%2Bb%2Fc%3D", HQ, OA2F_OK, MARK "a+b/c=" },
-    { "query lower-case hex", NULL, "access_token=" MARK "a%2bb%2fc%3d",
+    { "query percent-encoded + / =", NULL, "access_token=" MARK "a%2Bb%2Fc%3D",
       HQ, OA2F_OK, MARK "a+b/c=" },
+    { "query lower-case hex", NULL, "access_token=" MARK "a%2bb%2fc%3d", HQ,
+      OA2F_OK, MARK "a+b/c=" },
     { "query encoded letters", NULL, "access_token=%51QZXabc", HQ, OA2F_OK,
       MARK "abc" },
     { "query raw / and trailing =", NULL, "access_token=" MARK "a/b==", HQ,
@@ -111,14 +105,13 @@ static const extract_case_t extract_cases[] = {
       OA2F_BAD_REQUEST, NULL },
     { "query broken escape lone %", NULL, "access_token=" MARK "a%", HQ,
       OA2F_BAD_REQUEST, NULL },
-    { "query broken escape before &", NULL,
-      "access_token=" MARK "a%4&x=1", HQ, OA2F_BAD_REQUEST, NULL },
+    { "query broken escape before &", NULL, "access_token=" MARK "a%4&x=1", HQ,
+      OA2F_BAD_REQUEST, NULL },
     { "query %2C (comma)", NULL, "access_token=" MARK "a%2Cb", HQ,
       OA2F_BAD_REQUEST, NULL },
     { "query = in the middle", NULL, "access_token=" MARK "a=b", HQ,
       OA2F_BAD_REQUEST, NULL },
-    { "query empty value", NULL, "access_token=", HQ, OA2F_BAD_REQUEST,
-      NULL },
+    { "query empty value", NULL, "access_token=", HQ, OA2F_BAD_REQUEST, NULL },
     { "query empty value, others", NULL, "a=1&access_token=&b=2", HQ,
       OA2F_BAD_REQUEST, NULL },
     { "query name without =", NULL, "access_token", HQ, OA2F_BAD_REQUEST,
@@ -127,8 +120,7 @@ static const extract_case_t extract_cases[] = {
       "access_token=" MARK "a&access_token=" MARK "a", HQ, OA2F_BAD_REQUEST,
       NULL },
     { "query given twice, once empty", NULL,
-      "access_token=&x=1&access_token=" MARK "a", HQ, OA2F_BAD_REQUEST,
-      NULL },
+      "access_token=&x=1&access_token=" MARK "a", HQ, OA2F_BAD_REQUEST, NULL },
     { "query name with prefix", NULL, "xaccess_token=" MARK "abc", HQ,
       OA2F_NO_TOKEN, NULL },
     { "query name with suffix", NULL, "access_token_x=" MARK "abc", HQ,
@@ -143,16 +135,16 @@ static const extract_case_t extract_cases[] = {
       NULL },
 
     /* ---- both, accept bits, nothing ---- */
-    { "header and query", "Bearer " MARK "abc", "access_token=" MARK "abc",
-      HQ, OA2F_BAD_REQUEST, NULL },
+    { "header and query", "Bearer " MARK "abc", "access_token=" MARK "abc", HQ,
+      OA2F_BAD_REQUEST, NULL },
     { "header and empty query value", "Bearer " MARK "abc",
       "access_token=", HQ, OA2F_BAD_REQUEST, NULL },
-    { "empty header token and query", "Bearer ", "access_token=" MARK "a",
-      HQ, OA2F_BAD_REQUEST, NULL },
+    { "empty header token and query", "Bearer ", "access_token=" MARK "a", HQ,
+      OA2F_BAD_REQUEST, NULL },
     { "header only accepted: query ignored", "Bearer " MARK "abc",
       "access_token=" MARK "zzz", H, OA2F_OK, MARK "abc" },
-    { "header only accepted: query alone", NULL, "access_token=" MARK "abc",
-      H, OA2F_NO_TOKEN, NULL },
+    { "header only accepted: query alone", NULL, "access_token=" MARK "abc", H,
+      OA2F_NO_TOKEN, NULL },
     { "header only accepted: query twice", "Bearer " MARK "abc",
       "access_token=a&access_token=b", H, OA2F_OK, MARK "abc" },
     { "query only accepted: header ignored", "Bearer " MARK "abc",
@@ -191,8 +183,8 @@ START_TEST(test_extract_table)
     const char *token = (const char *)1, *why = (const char *)1;
     oa2f_outcome_e got;
 
-    got = oa2f_token_extract(ut_pool, tc->authorization, tc->query,
-                             tc->accept, &token, &why);
+    got = oa2f_token_extract(ut_pool, tc->authorization, tc->query, tc->accept,
+                             &token, &why);
     check_extract(tc, got, token, why);
 }
 END_TEST
@@ -215,21 +207,25 @@ START_TEST(test_extract_length_header)
     char *t4096 = long_token(OA2F_TOKEN_MAX_LEN);
     char *t4097 = long_token(OA2F_TOKEN_MAX_LEN + 1);
 
-    ck_assert_int_eq(oa2f_token_extract(ut_pool,
-                         apr_pstrcat(ut_pool, "Bearer ", t4096, NULL), NULL,
-                         HQ, &token, &why), OA2F_OK);
+    ck_assert_int_eq(oa2f_token_extract(
+                         ut_pool, apr_pstrcat(ut_pool, "Bearer ", t4096, NULL),
+                         NULL, HQ, &token, &why),
+                     OA2F_OK);
     ck_assert_str_eq(token, t4096);
     ck_assert_uint_eq(strlen(token), 4096);
 
     /* trailing blanks do not count against the limit */
-    ck_assert_int_eq(oa2f_token_extract(ut_pool,
-                         apr_pstrcat(ut_pool, "Bearer  ", t4096, "  ", NULL),
-                         NULL, HQ, &token, &why), OA2F_OK);
+    ck_assert_int_eq(
+        oa2f_token_extract(ut_pool,
+                           apr_pstrcat(ut_pool, "Bearer  ", t4096, "  ", NULL),
+                           NULL, HQ, &token, &why),
+        OA2F_OK);
     ck_assert_str_eq(token, t4096);
 
-    ck_assert_int_eq(oa2f_token_extract(ut_pool,
-                         apr_pstrcat(ut_pool, "Bearer ", t4097, NULL), NULL,
-                         HQ, &token, &why), OA2F_BAD_REQUEST);
+    ck_assert_int_eq(oa2f_token_extract(
+                         ut_pool, apr_pstrcat(ut_pool, "Bearer ", t4097, NULL),
+                         NULL, HQ, &token, &why),
+                     OA2F_BAD_REQUEST);
     ck_assert_ptr_null(token);
     ck_assert_ptr_null(strstr(why, MARK));
 }
@@ -243,14 +239,18 @@ START_TEST(test_extract_length_query)
     char *enc;
     apr_size_t i;
 
-    ck_assert_int_eq(oa2f_token_extract(ut_pool, NULL,
-                         apr_pstrcat(ut_pool, "access_token=", t4096, NULL),
-                         HQ, &token, &why), OA2F_OK);
+    ck_assert_int_eq(
+        oa2f_token_extract(ut_pool, NULL,
+                           apr_pstrcat(ut_pool, "access_token=", t4096, NULL),
+                           HQ, &token, &why),
+        OA2F_OK);
     ck_assert_str_eq(token, t4096);
 
-    ck_assert_int_eq(oa2f_token_extract(ut_pool, NULL,
-                         apr_pstrcat(ut_pool, "access_token=", t4097, NULL),
-                         HQ, &token, &why), OA2F_BAD_REQUEST);
+    ck_assert_int_eq(
+        oa2f_token_extract(ut_pool, NULL,
+                           apr_pstrcat(ut_pool, "access_token=", t4097, NULL),
+                           HQ, &token, &why),
+        OA2F_BAD_REQUEST);
     ck_assert_ptr_null(token);
     ck_assert_ptr_null(strstr(why, MARK));
 
@@ -260,17 +260,20 @@ START_TEST(test_extract_length_query)
         memcpy(enc + 3 * i, "%41", 3);
     }
     enc[3 * OA2F_TOKEN_MAX_LEN] = '\0';
-    ck_assert_int_eq(oa2f_token_extract(ut_pool, NULL,
-                         apr_pstrcat(ut_pool, "access_token=", enc, NULL),
-                         HQ, &token, &why), OA2F_OK);
+    ck_assert_int_eq(
+        oa2f_token_extract(ut_pool, NULL,
+                           apr_pstrcat(ut_pool, "access_token=", enc, NULL),
+                           HQ, &token, &why),
+        OA2F_OK);
     ck_assert_uint_eq(strlen(token), OA2F_TOKEN_MAX_LEN);
     ck_assert_int_eq(token[0], 'A');
 
     /* one more encoded byte: 4097 decoded */
     ck_assert_int_eq(oa2f_token_extract(ut_pool, NULL,
-                         apr_pstrcat(ut_pool, "access_token=", enc, "%41",
-                                     NULL),
-                         HQ, &token, &why), OA2F_BAD_REQUEST);
+                                        apr_pstrcat(ut_pool, "access_token=",
+                                                    enc, "%41", NULL),
+                                        HQ, &token, &why),
+                     OA2F_BAD_REQUEST);
     ck_assert_ptr_null(token);
 }
 END_TEST
@@ -282,8 +285,8 @@ START_TEST(test_extract_query_copy)
     const char *token, *why;
     char *query = apr_pstrdup(ut_pool, "access_token=" MARK "ab&x=1");
 
-    ck_assert_int_eq(oa2f_token_extract(ut_pool, NULL, query, HQ, &token,
-                                        &why), OA2F_OK);
+    ck_assert_int_eq(
+        oa2f_token_extract(ut_pool, NULL, query, HQ, &token, &why), OA2F_OK);
     ck_assert_str_eq(token, MARK "ab");
     memset(query, 'z', strlen(query));
     ck_assert_str_eq(token, MARK "ab");
@@ -296,30 +299,18 @@ typedef struct {
 } b64_case_t;
 
 static const b64_case_t b64_cases[] = {
-    { "a", 1 },
-    { "Zk9x2-hP_q.7Lm~a+b/c=", 1 },
-    { "abc==", 1 },
-    { "abc=====", 1 },
-    { "-._~+/", 1 },
-    { "0", 1 },
-    { "", 0 },
-    { "=", 0 },
-    { "==", 0 },
-    { "=abc", 0 },
-    { "ab=c", 0 },
-    { "ab=c=", 0 },
-    { "a b", 0 },
-    { "a,b", 0 },
-    { "a\"b", 0 },
-    { "a%2B", 0 },
-    { "a:b", 0 },
-    { "a;b", 0 },
-    { "a\\b", 0 },
-    { "a*b", 0 },
-    { "a\tb", 0 },
-    { "ab\r", 0 },
-    { "\xc3\xa9", 0 },
-    { "a\x7f", 0 },
+    { "a", 1 },        { "Zk9x2-hP_q.7Lm~a+b/c=", 1 },
+    { "abc==", 1 },    { "abc=====", 1 },
+    { "-._~+/", 1 },   { "0", 1 },
+    { "", 0 },         { "=", 0 },
+    { "==", 0 },       { "=abc", 0 },
+    { "ab=c", 0 },     { "ab=c=", 0 },
+    { "a b", 0 },      { "a,b", 0 },
+    { "a\"b", 0 },     { "a%2B", 0 },
+    { "a:b", 0 },      { "a;b", 0 },
+    { "a\\b", 0 },     { "a*b", 0 },
+    { "a\tb", 0 },     { "ab\r", 0 },
+    { "\xc3\xa9", 0 }, { "a\x7f", 0 },
 };
 
 START_TEST(test_b64token)
@@ -354,8 +345,11 @@ static int all_hex(const char *s)
 START_TEST(test_fingerprint)
 {
     static const char *const tokens[] = {
-        "a", MARK "abc", "0123456789abcdef0123456789abcdef",
-        "abcdef012345abcdef012345", "Zk9x2-hP_q.7Lm~a+b/c=",
+        "a",
+        MARK "abc",
+        "0123456789abcdef0123456789abcdef",
+        "abcdef012345abcdef012345",
+        "Zk9x2-hP_q.7Lm~a+b/c=",
     };
     int i;
 
@@ -363,8 +357,7 @@ START_TEST(test_fingerprint)
         const char *fp = oa2f_token_fingerprint(ut_pool, tokens[i]);
         ck_assert_ptr_nonnull(fp);
         ck_assert_uint_eq(strlen(fp), 12);
-        ck_assert_msg(all_hex(fp), "fingerprint %s is not lower-case hex",
-                      fp);
+        ck_assert_msg(all_hex(fp), "fingerprint %s is not lower-case hex", fp);
         ck_assert_msg(strstr(tokens[i], fp) == NULL,
                       "fingerprint %s is part of the token", fp);
         /* stable */

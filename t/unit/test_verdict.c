@@ -13,9 +13,9 @@
 #include "oa2f_dialect.h"
 #include "oa2f_verdict.h"
 
-#define SEC 1000000LL
-#define T0 1767225600LL                 /* 2026-01-01T00:00:00Z */
-#define SENT T0
+#define SEC   1000000LL
+#define T0    1767225600LL /* 2026-01-01T00:00:00Z */
+#define SENT  T0
 #define TOKEN "Zk9x2-hP_q.7Lm~a+b/c=0123456789"
 #define SLOTS 4
 
@@ -32,26 +32,31 @@ typedef struct fake_t fake_t;
 /* Everything around the verdict, with counts of what it was asked. */
 struct fake_t {
     long long now_us;
-    int no_cache;                   /* key(): there is no cache        */
+    int no_cache; /* key(): there is no cache        */
     /* the shared cache and this process's copy: a lookup sees an entry
      * until its `until`, as a back end that expires entries would */
     slot_t shared[SLOTS], local[SLOTS];
     int keys, gets, puts, keeps, notes_corrupt, notes_too_large;
     int notes_stale;
-    apr_size_t stale_age;           /* len of the last stale note      */
-    long long put_until;            /* `until` of the last put         */
-    long long put_keep;             /* its keep_until                  */
+    apr_size_t stale_age; /* len of the last stale note      */
+    long long put_until;  /* `until` of the last put         */
+    long long put_keep;   /* its keep_until                  */
     /* the provider */
     oa2f_validation_t answer;
-    long long call_takes_us;        /* the clock moves during a call   */
+    long long call_takes_us; /* the clock moves during a call   */
     int calls;
     /* single-flight */
     oa2f_flight_role_e role;
-    int lands;                      /* flight_wait(): landed, or not   */
+    int lands; /* flight_wait(): landed, or not   */
     int landed_outcome;
-    void (*meanwhile)(fake_t *f);   /* what the leader does meanwhile  */
+    void (*meanwhile)(fake_t *f); /* what the leader does meanwhile  */
     int begins, ends, end_outcome;
     long long stale_us, deadline_us;
+    /* README "Revocation": entries validated at or before this are
+     * revoked (0 = none); what the check was given */
+    long long revoked_upto;
+    int revoked_calls;
+    const char *revoked_sub;
 };
 
 static fake_t *fake(void)
@@ -169,8 +174,8 @@ static oa2f_flight_role_e f_begin(void *baton, const unsigned char *key,
     return f->role;
 }
 
-static int f_wait(void *baton, const unsigned char *key,
-                  long long deadline_us, int *outcome)
+static int f_wait(void *baton, const unsigned char *key, long long deadline_us,
+                  int *outcome)
 {
     fake_t *f = baton;
 
@@ -220,9 +225,28 @@ static void f_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
     }
 }
 
+static int f_revoked(void *baton, const unsigned char *key,
+                     const oa2f_claims_t *c, long long validated_at, int local)
+{
+    fake_t *f = baton;
+    const oa2f_field_t *sub = c ? oa2f_claims_get(c, "sub") : NULL;
+    slot_t *s;
+
+    ck_assert_ptr_nonnull(key);
+    f->revoked_calls++;
+    f->revoked_sub = sub ? sub->value : NULL;
+    if (validated_at > f->revoked_upto) {
+        return 0;
+    }
+    if (local && (s = find(f->local, key))) {
+        s->used = 0; /* as the impl must: forget the own copy */
+    }
+    return 1;
+}
+
 static const oa2f_verdict_impl_t fake_impl = {
-    f_now_us, f_key, f_get, f_keep_local, f_put, f_begin, f_wait, f_end,
-    f_remote, f_note
+    f_now_us, f_key, f_get,    f_keep_local, f_put,    f_begin,
+    f_wait,   f_end, f_remote, f_note,       f_revoked
 };
 
 /* One location: its caps, this fake, counters of its own. */
@@ -461,7 +485,7 @@ START_TEST(test_negative_ttl)
     v = ask(never);
     ck_assert_str_eq(v.why, "from the provider");
     ck_assert_int_eq(f->calls, 2);
-    ck_assert_int_eq(f->puts, 1);       /* NegativeCacheTTL 0: not stored */
+    ck_assert_int_eq(f->puts, 1); /* NegativeCacheTTL 0: not stored */
     v = ask(brief);
     ck_assert_str_eq(v.why, "from the provider");
     ck_assert_int_eq(f->calls, 3);
@@ -503,10 +527,9 @@ END_TEST
  * caps; nor a "not active" without claims. */
 START_TEST(test_failures_not_stored)
 {
-    static const oa2f_outcome_e failures[] = {
-        OA2F_UNREACHABLE, OA2F_BAD_ANSWER, OA2F_REJECTED, OA2F_INTERNAL,
-        OA2F_INACTIVE
-    };
+    static const oa2f_outcome_e failures[] = { OA2F_UNREACHABLE,
+                                               OA2F_BAD_ANSWER, OA2F_REJECTED,
+                                               OA2F_INTERNAL, OA2F_INACTIVE };
     fake_t *f = fake();
     oa2f_verdict_req_t *loc = location(f, 3600, 3600);
     int i;
@@ -687,8 +710,8 @@ END_TEST
 START_TEST(test_follower_shares_failure)
 {
     static const oa2f_outcome_e failures[] = {
-        OA2F_INACTIVE, OA2F_EXPIRED, OA2F_UNREACHABLE, OA2F_BAD_ANSWER,
-        OA2F_REJECTED, OA2F_INTERNAL
+        OA2F_INACTIVE,   OA2F_EXPIRED,  OA2F_UNREACHABLE,
+        OA2F_BAD_ANSWER, OA2F_REJECTED, OA2F_INTERNAL
     };
     int i;
 
@@ -703,10 +726,11 @@ START_TEST(test_follower_shares_failure)
         provider_says(f, OA2F_OK, claims(1, T0 + 3600));
         v = ask(loc);
         ck_assert_int_eq(v.outcome, failures[i]);
-        ck_assert_str_eq(v.why, apr_pstrcat(ut_pool, "same as the concurrent "
-                                            "call for this token: ",
-                                            oa2f_outcome_name(failures[i]),
-                                            NULL));
+        ck_assert_str_eq(v.why,
+                         apr_pstrcat(ut_pool,
+                                     "same as the concurrent "
+                                     "call for this token: ",
+                                     oa2f_outcome_name(failures[i]), NULL));
         ck_assert_ptr_null(v.claims);
         ck_assert_int_eq(f->calls, 0);
         ck_assert_int_eq(f->ends, 0);
@@ -1271,6 +1295,129 @@ START_TEST(test_check_expiry)
 }
 END_TEST
 
+/* ---- revocation ---------------------------------------------------------- */
+
+/* README "Revocation": an entry a rule covers is a miss, in this
+ * process's own copy and in the shared cache alike, and the provider is
+ * asked; what it validates after the rule is served from the cache
+ * again. */
+START_TEST(test_revoked_is_a_miss)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc); /* validated at T0, in both copies */
+    ck_assert_int_eq(f->calls, 1);
+
+    at(f, T0 + 10);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->revoked_calls, 1);
+    ck_assert_str_eq(f->revoked_sub, "jdoe");
+
+    f->revoked_upto = T0 + 5; /* revoked at T0 + 5 */
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 2);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 2);
+
+    /* the own copy was refreshed: now shared only, still revoked */
+    memset(f->local, 0, sizeof(f->local));
+    plant(f, claims(1, T0 + 3600), T0 + 5, T0 + 3600);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 3);
+
+    /* validated at T0 + 10, after the rule: a hit */
+    at(f, T0 + 11);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 3);
+}
+END_TEST
+
+/* The own copy holds an entry from before the rule, the shared cache
+ * one validated after it (by another child): the shared one is served,
+ * without a provider call. */
+START_TEST(test_revoked_local_newer_shared)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+    unsigned char key[OA2F_CACHE_KEY_LEN], *buf;
+    apr_size_t len;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    ck_assert_int_eq(
+        oa2f_entry_encode(ut_pool, claims(1, T0 + 3600), T0, &buf, &len), 1);
+    keep(f->local, key, T0 + 3600, buf, len);
+    plant(f, claims(1, T0 + 3600), T0 + 10, T0 + 3600);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    f->revoked_upto = T0 + 5;
+    at(f, T0 + 11);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->revoked_calls, 2);
+    ck_assert_int_eq(f->keeps, 1); /* the shared entry, now local */
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 0);
+}
+END_TEST
+
+/* A revoked entry is no entry: not kept in the own copy, not even a
+ * negative verdict is served from it. */
+START_TEST(test_revoked_not_kept)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 60);
+    oa2f_validation_t v;
+
+    plant(f, claims(0, 0), T0, T0 + 60);
+    f->revoked_upto = T0;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    at(f, T0 + 1);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->keeps, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_NEG_HIT), 0);
+}
+END_TEST
+
+/* README "Revocation", the 24 h rule: no verdict validated reuse_cap
+ * seconds ago or longer is served, whatever its expiry and the
+ * location's cap, and the own copy keeps it no longer. */
+START_TEST(test_reuse_cap)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+    int i;
+
+    loc->reuse_cap = 100;
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    at(f, T0 + 99);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->keeps, 1);
+    for (i = 0; i < SLOTS; i++) {
+        if (f->local[i].used) {
+            ck_assert(f->local[i].until == T0 + 100);
+        }
+    }
+    memset(f->local, 0, sizeof(f->local));
+    at(f, T0 + 100);
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "from the provider");
+    ck_assert_int_eq(f->calls, 1);
+}
+END_TEST
+
 Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdict");
@@ -1314,6 +1461,13 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_stale_not_kept_local);
     tcase_add_test(tc, test_stale_leader);
     tcase_add_test(tc, test_stale_follower);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("revocation");
+    tcase_add_test(tc, test_revoked_is_a_miss);
+    tcase_add_test(tc, test_revoked_local_newer_shared);
+    tcase_add_test(tc, test_revoked_not_kept);
+    tcase_add_test(tc, test_reuse_cap);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -47,5 +47,6 @@ Suite *seal_suite(void);
 Suite *outcome_suite(void);
 Suite *http_suite(void);
 Suite *verdict_suite(void);
+Suite *revoke_suite(void);
 
 #endif
