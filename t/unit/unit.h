@@ -45,5 +45,6 @@ Suite *seal_suite(void);
 Suite *outcome_suite(void);
 Suite *http_suite(void);
 Suite *verdict_suite(void);
+Suite *breaker_suite(void);
 
 #endif
