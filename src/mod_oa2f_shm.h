@@ -1,10 +1,12 @@
-/* The module's shared-memory segment: the status counters and the
- * single-flight table (README "Status page", "Cache"). */
+/* The module's shared-memory segment: the status counters, the
+ * single-flight table and the circuit breakers (README "Status page",
+ * "Cache", "Outages"). */
 #ifndef MOD_OA2F_SHM_H
 #define MOD_OA2F_SHM_H
 
 #include <httpd.h>
 
+#include "oa2f_breaker.h"
 #include "oa2f_flight.h"
 #include "oa2f_stats.h"
 
@@ -15,5 +17,6 @@ apr_status_t oa2f_shm_attach(server_rec *s);
 /* NULL before the segment is attached. */
 oa2f_stats_t *oa2f_stats(void);
 oa2f_flight_table_t *oa2f_flights(void);
+oa2f_breaker_table_t *oa2f_breakers(void);
 
 #endif
