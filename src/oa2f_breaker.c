@@ -99,10 +99,19 @@ static apr_uint64_t hash_of(const char *url)
 
 void oa2f_breaker_shown_url(const char *url, char out[OA2F_BREAKER_URL_MAX])
 {
-    const char *host = strstr(url, "://"), *end, *at;
+    const char *host = url, *end, *at;
     apr_size_t o = 0, n;
 
-    host = host ? host + 3 : url;
+    /* a scheme (RFC 3986 §3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ))
+     * and "://", else no scheme at all */
+    if ((*host >= 'a' && *host <= 'z') || (*host >= 'A' && *host <= 'Z')) {
+        n = 1
+            + strspn(url + 1, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+        if (strncmp(url + n, "://", 3) == 0) {
+            host = url + n + 3;
+        }
+    }
     /* scheme:// as it is */
     n = (apr_size_t)(host - url);
     if (n > OA2F_BREAKER_URL_MAX - 1) {
@@ -111,12 +120,14 @@ void oa2f_breaker_shown_url(const char *url, char out[OA2F_BREAKER_URL_MAX])
     memcpy(out, url, n);
     o = n;
     /* the authority without user info (RFC 3986 §3.2.1: up to the last
-     * '@' before the path) */
-    end = host + strcspn(host, "/?#");
-    for (at = end; at > host && at[-1] != '@'; at--) {
-    }
-    if (at > host) {
-        host = at;
+     * '@' before the path); without a scheme there is no authority */
+    if (host > url) {
+        end = host + strcspn(host, "/?#");
+        for (at = end; at > host && at[-1] != '@'; at--) {
+        }
+        if (at > host) {
+            host = at;
+        }
     }
     /* then the path, without query and fragment */
     end = host + strcspn(host, "?#");
@@ -483,40 +494,94 @@ static int month_of(const char *s)
     return 0;
 }
 
+/* n digits at s (a leading space allowed where space_ok), into *out. */
+static int digits(const char *s, int n, int space_ok, int *out)
+{
+    int i, v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == ' ' && space_ok && i == 0 && n > 1) {
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* "HH:MM:SS" at s. */
+static int clock_of(const char *s, int *hh, int *mm, int *ss)
+{
+    return digits(s, 2, 0, hh) && s[2] == ':' && digits(s + 3, 2, 0, mm)
+           && s[5] == ':' && digits(s + 6, 2, 0, ss);
+}
+
+static int wday_ok(const char *s, apr_size_t n)
+{
+    static const char *const names[] = { "Mon", "Tue", "Wed", "Thu",
+                                         "Fri", "Sat", "Sun" };
+    static const char *const long_names[] = { "Monday",    "Tuesday",
+                                              "Wednesday", "Thursday",
+                                              "Friday",    "Saturday",
+                                              "Sunday" };
+    int i;
+
+    for (i = 0; i < 7; i++) {
+        if ((n == 3 && strncmp(s, names[i], 3) == 0)
+            || (n == strlen(long_names[i])
+                && strncmp(s, long_names[i], n) == 0)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The three forms of RFC 9110 §5.6.7, each at fixed positions:
+ *   IMF-fixdate  Sun, 06 Nov 1994 08:49:37 GMT
+ *   RFC 850      Sunday, 06-Nov-94 08:49:37 GMT
+ *   asctime      Sun Nov  6 08:49:37 1994 */
 long long oa2f_http_date_parse(const char *s)
 {
-    char wday[16], mon[4], tail[4];
-    int d, y, hh, mm, ss, n = 0, m;
+    char mon[4] = { 0 };
+    const char *comma;
+    apr_size_t len;
+    int d, y, hh, mm, ss, m;
 
     if (!s) {
         return -1;
     }
-    /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-    if (sscanf(s, "%3[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", wday, &d, mon,
-               &y, &hh, &mm, &ss, tail, &n)
-            == 8
-        && strcmp(tail, "GMT") == 0 && s[n] == '\0') {
+    len = strlen(s);
+    comma = strchr(s, ',');
+    if (len == 29 && comma == s + 3 && wday_ok(s, 3) && s[4] == ' '
+        && digits(s + 5, 2, 0, &d) && s[7] == ' ' && s[11] == ' '
+        && digits(s + 12, 4, 0, &y) && s[16] == ' '
+        && clock_of(s + 17, &hh, &mm, &ss) && strcmp(s + 25, " GMT") == 0) {
+        memcpy(mon, s + 8, 3);
     }
-    /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-    else if (n = 0, sscanf(s, "%15[A-Za-z], %2d-%3s-%2d %2d:%2d:%2d %3s%n",
-                           wday, &d, mon, &y, &hh, &mm, &ss, tail, &n)
-                            == 8
-                        && strcmp(tail, "GMT") == 0 && s[n] == '\0') {
+    else if (comma && len == (apr_size_t)(comma - s) + 24
+             && wday_ok(s, (apr_size_t)(comma - s)) && comma[1] == ' '
+             && digits(comma + 2, 2, 0, &d) && comma[4] == '-'
+             && comma[8] == '-' && digits(comma + 9, 2, 0, &y)
+             && comma[11] == ' ' && clock_of(comma + 12, &hh, &mm, &ss)
+             && strcmp(comma + 20, " GMT") == 0) {
+        memcpy(mon, comma + 5, 3);
         /* two digits: the century that puts it nearest (§5.6.7) */
         y += y < 70 ? 2000 : 1900;
     }
-    /* asctime: Sun Nov  6 08:49:37 1994 */
-    else if (n = 0, sscanf(s, "%3[A-Za-z] %3s %2d %2d:%2d:%2d %4d%n", wday,
-                           mon, &d, &hh, &mm, &ss, &y, &n)
-                            == 7
-                        && s[n] == '\0') {
+    else if (len == 24 && !comma && wday_ok(s, 3) && s[3] == ' ' && s[7] == ' '
+             && digits(s + 8, 2, 1, &d) && s[10] == ' '
+             && clock_of(s + 11, &hh, &mm, &ss) && s[19] == ' '
+             && digits(s + 20, 4, 0, &y)) {
+        memcpy(mon, s + 4, 3);
     }
     else {
         return -1;
     }
     m = month_of(mon);
-    if (!m || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1970
-        || hh < 0 || mm < 0 || ss < 0) {
+    if (!m || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1970) {
         return -1;
     }
     return days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;

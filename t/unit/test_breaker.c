@@ -421,6 +421,20 @@ START_TEST(retry_after_values)
         oa2f_breaker_retry_after(503, "Thu, 01 Jan 2026 00:00:45 GMT x", now),
         0);
     ck_assert_int_eq(oa2f_breaker_retry_after(503, "soon", now), 0);
+    /* each form exactly as RFC 9110 §5.6.7 lays it out (found by
+     * fuzz/fuzz_retry_after.c: sscanf took a missing space) */
+    ck_assert_int_eq(oa2f_http_date_parse("Thu, 01 Jan 202600:00:45 GMT"), -1);
+    ck_assert_int_eq(oa2f_http_date_parse("Thu, 1 Jan 2026 00:00:45 GMT"), -1);
+    ck_assert_int_eq(oa2f_http_date_parse("Xyz, 01 Jan 2026 00:00:45 GMT"),
+                     -1);
+    ck_assert_int_eq(oa2f_http_date_parse("Thu, 01 Jan 2026 24:00:00 GMT"),
+                     -1);
+    ck_assert_int_eq(oa2f_http_date_parse("Thu, 01 Jan 1969 00:00:00 GMT"),
+                     -1);
+    ck_assert_int_eq(oa2f_http_date_parse("Thu Jan 01 00:00:10 2026"),
+                     T0 / SEC + 10);
+    ck_assert_int_eq(oa2f_http_date_parse("Thu Jan  1 00:00:10 2026 "), -1);
+    ck_assert_int_eq(oa2f_http_date_parse(NULL), -1);
     ck_assert_int_eq(oa2f_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT"),
                      784111777LL);
     ck_assert_int_eq(oa2f_http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT"),
@@ -445,6 +459,11 @@ START_TEST(shown_url_has_no_credentials)
     ck_assert_str_eq(out, "http://idp");
     oa2f_breaker_shown_url(URL, out);
     ck_assert_str_eq(out, URL);
+    /* not an absolute URL: no authority to strip, cut at ? and # */
+    oa2f_breaker_shown_url("#x://u:p@idp/", out);
+    ck_assert_str_eq(out, "");
+    oa2f_breaker_shown_url("/a/b?c", out);
+    ck_assert_str_eq(out, "/a/b");
     longer = apr_pcalloc(ut_pool, 1000);
     memset(longer, 'a', 999);
     memcpy(longer, "http://", 7);
