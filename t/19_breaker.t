@@ -29,7 +29,7 @@ use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use POSIX ();
 
-plan tests => 69, need_module('authz_core');
+plan tests => 70, need_module('authz_core');
 Test::More->builder->failure_output(\*STDERR);
 
 my $cfg = Apache::Test::config();
@@ -372,6 +372,9 @@ mode('default', '500');
 is(scalar(log_lines(qr/OA2F10500:/)), 6,
    'one warning per opening: main twice, ra, date, rfc, default');
 is(scalar(log_lines(qr/OA2F10501:/)), 2, 'one notice per closing: main, ra');
+# this httpd's log is not the one t/run-e2e.sh checks
+is(scalar(log_lines(qr/exit signal|Segmentation fault|AddressSanitizer|runtime error:|double free/)),
+   0, 'no crash or sanitizer report in the extra httpd\'s error log');
 {
     open my $al, '<', "$root/logs/access_log" or die;
     my %pids = map { (split ' ')[0] => 1 } <$al>;
