@@ -333,7 +333,8 @@ static int authenticate(request_rec *r)
                           oa2f_token_fingerprint(r->pool, token),
                           oa2f_outcome_name(o), why ? why : "no detail");
         }
-        return oa2f_respond(r, conf, o, why, NULL);
+        return oa2f_respond_retry(r, conf, o, why, NULL,
+                                  o == v.outcome ? v.retry_after : 0);
     }
 
     st = apr_pcalloc(r->pool, sizeof(*st));

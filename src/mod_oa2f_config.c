@@ -13,6 +13,7 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_prm.h"
+#include "oa2f_breaker.h"
 #include "oa2f_dialect.h"
 #include "oa2f_token.h"
 
@@ -23,6 +24,8 @@
 #define DEF_HEADER_PREFIX "X-AGW-"
 #define DEF_ENV_PREFIX    "AGW_"
 #define DEF_TOKEN_IN      (OA2F_TOKEN_IN_HEADER | OA2F_TOKEN_IN_QUERY)
+#define DEF_BREAKER_FAILS 5
+#define DEF_BREAKER_SECS  10
 
 /* OAuth2FederatedRemoteUserField's default, static so that it outlives
  * every configuration pool. */
@@ -45,6 +48,8 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
     c->value_encoding = OA2F_UNSET;
     c->status_profile = OA2F_UNSET;
     c->strip_token = OA2F_UNSET;
+    c->breaker_failures = OA2F_UNSET;
+    c->breaker_seconds = OA2F_UNSET;
     return c;
 }
 
@@ -125,6 +130,11 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     PICK(authz_servers, NULL);
     PICK(resource_metadata, NULL);
     PICK(required_scopes, NULL);
+    /* FAILURES and SECONDS come from one line, so from the same level */
+    n->breaker_seconds = (add->breaker_failures != OA2F_UNSET)
+                             ? add->breaker_seconds
+                             : base->breaker_seconds;
+    PICK(breaker_failures, OA2F_UNSET);
     return n;
 }
 
@@ -291,6 +301,18 @@ const apr_array_header_t *oa2f_conf_authz_servers(const oa2f_dir_conf_t *c)
         return c->authz_servers;
     }
     return oa2f_conf_issuers(c);
+}
+
+int oa2f_conf_breaker(const oa2f_dir_conf_t *c, int *failures, int *seconds)
+{
+    if (c->breaker_failures == OA2F_UNSET) {
+        *failures = DEF_BREAKER_FAILS;
+        *seconds = DEF_BREAKER_SECS;
+        return 1;
+    }
+    *failures = c->breaker_failures;
+    *seconds = c->breaker_seconds;
+    return c->breaker_failures > 0;
 }
 
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)
@@ -860,6 +882,58 @@ static const char *set_status_profile(cmd_parms *cmd, void *mconfig,
                          &((oa2f_dir_conf_t *)mconfig)->status_profile);
 }
 
+/* 1 and *out when arg is a whole number in [lo, hi]. */
+static int parse_range(const char *arg, long lo, long hi, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < lo || v > hi) {
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+/* README "Outages": FAILURES (1-1000) SECONDS (1-300), or Off. */
+static const char *set_circuit_breaker(cmd_parms *cmd, void *mconfig,
+                                       const char *failures,
+                                       const char *seconds)
+{
+    oa2f_dir_conf_t *c = mconfig;
+    int f, s;
+
+    if (!seconds) {
+        if (strcasecmp(failures, "off") != 0) {
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s': expected FAILURES SECONDS or "
+                                "Off",
+                                cmd->cmd->name, failures);
+        }
+        c->breaker_failures = 0;
+        c->breaker_seconds = 0;
+        return NULL;
+    }
+    if (!parse_range(failures, 1, OA2F_BREAKER_MAX_FAILURE, &f)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: FAILURES '%s' is not a whole number from 1 "
+                            "to %d",
+                            cmd->cmd->name, failures,
+                            OA2F_BREAKER_MAX_FAILURE);
+    }
+    if (!parse_range(seconds, 1, OA2F_BREAKER_MAX_SECONDS, &s)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: SECONDS '%s' is not a whole number from 1 "
+                            "to %d",
+                            cmd->cmd->name, seconds, OA2F_BREAKER_MAX_SECONDS);
+    }
+    c->breaker_failures = f;
+    c->breaker_seconds = s;
+    return NULL;
+}
+
 /* ---- server directives ------------------------------------------------ */
 
 static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
@@ -963,6 +1037,10 @@ const command_rec oa2f_cmds[] = {
                  "verify the provider's certificate and host name"),
     AP_INIT_TAKE1("OAuth2FederatedCAFile", set_ca_file, NULL, PROVIDER_CONF,
                   "trust anchors for the provider's certificate (PEM file)"),
+    AP_INIT_TAKE12("OAuth2FederatedCircuitBreaker", set_circuit_breaker, NULL,
+                   PROVIDER_CONF,
+                   "stop calling a failing provider endpoint: FAILURES "
+                   "SECONDS, or Off"),
     AP_INIT_TAKE1("OAuth2FederatedResource", set_resource, NULL, OR_AUTHCFG,
                   "this location's resource identifier (an absolute URI)"),
     AP_INIT_ITERATE("OAuth2FederatedAudience", set_audience, NULL, OR_AUTHCFG,

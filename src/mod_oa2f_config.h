@@ -81,6 +81,12 @@ typedef struct {
     /* the scopes this scope's Require oauth2-scope lines name, each once,
      * in order (const char *); NULL = no such line here */
     apr_array_header_t *required_scopes;
+
+    /* OAuth2FederatedCircuitBreaker (README "Outages"): FAILURES, 0 for
+     * Off, or UNSET; SECONDS with it. Not part of the provider identity:
+     * it decides whether to call, not what is asked. */
+    int breaker_failures;
+    int breaker_seconds;
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
@@ -139,6 +145,9 @@ const apr_array_header_t *oa2f_conf_required_scopes(const oa2f_dir_conf_t *c);
 void oa2f_conf_add_required_scopes(apr_pool_t *p, ap_conf_vector_t *v,
                                    const char *path,
                                    const apr_array_header_t *scopes);
+/* OAuth2FederatedCircuitBreaker: 1 with *failures and *seconds (the
+ * default 5 10 when unset), 0 when it is Off here. */
+int oa2f_conf_breaker(const oa2f_dir_conf_t *c, int *failures, int *seconds);
 /* The provider settings make, defaults applied, not yet finished
  * (no identity, no Basic header, no keyer). */
 void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,

@@ -48,6 +48,13 @@ static int has_error_document(request_rec *r, int status)
 int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
                  const char *why, const char *required_scope)
 {
+    return oa2f_respond_retry(r, conf, o, why, required_scope, 0);
+}
+
+int oa2f_respond_retry(request_rec *r, const oa2f_dir_conf_t *conf,
+                       oa2f_outcome_e o, const char *why,
+                       const char *required_scope, int retry_after)
+{
     const oa2f_answer_t *a =
         &oa2f_outcome_info(o)->answer[oa2f_conf_profile(conf)];
     /* Request errors say exactly what was wrong (it never includes the
@@ -87,6 +94,12 @@ int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
                              challenge_safe(r->pool, metadata), "\"", NULL);
         }
         apr_table_setn(r->err_headers_out, challenge_header(r), ch);
+    }
+    if (a->status == HTTP_SERVICE_UNAVAILABLE) {
+        /* README "Outages": when to try again (RFC 9110 §10.2.3): the
+         * next probe of an open circuit, else a second */
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_itoa(r->pool, retry_after > 0 ? retry_after : 1));
     }
     /* One line of text, unless the operator has an ErrorDocument. */
     if (!has_error_document(r, a->status)) {

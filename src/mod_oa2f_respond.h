@@ -14,6 +14,11 @@
  * (may be NULL). */
 int oa2f_respond(request_rec *r, const oa2f_dir_conf_t *conf, oa2f_outcome_e o,
                  const char *why, const char *required_scope);
+/* oa2f_respond(), and a 503 says Retry-After: retry_after seconds (0:
+ * 1), README "Outages". */
+int oa2f_respond_retry(request_rec *r, const oa2f_dir_conf_t *conf,
+                       oa2f_outcome_e o, const char *why,
+                       const char *required_scope, int retry_after);
 /* A Require oauth2-* line failed; the 403 that mod_authz_core answers
  * unless another line grants (insufficient_scope, scope= when given). */
 void oa2f_respond_forbidden(request_rec *r, const char *required_scope);

@@ -12,6 +12,27 @@
 
 #define STATUS_HANDLER "oauth2-federated-status"
 
+/* The counters' page and each endpoint's circuit (README "Outages"):
+ * more lines, or one more member of the JSON object. */
+static const char *with_breakers(apr_pool_t *p, const char *page, int json)
+{
+    oa2f_breaker_view_t *v = apr_palloc(p, OA2F_BREAKER_SLOTS * sizeof(*v));
+    int n = oa2f_breaker_list(oa2f_breakers(), (long long)apr_time_now(), v,
+                              OA2F_BREAKER_SLOTS);
+    const char *close;
+
+    if (!json) {
+        return apr_pstrcat(p, page, oa2f_breaker_render(p, v, n, 0), NULL);
+    }
+    close = strrchr(page, '}');
+    if (!close) {
+        return page;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, page, (apr_size_t)(close - page)),
+                       close > page + 1 ? "," : "",
+                       oa2f_breaker_render(p, v, n, 1), close, NULL);
+}
+
 int oa2f_status_handler(request_rec *r)
 {
     oa2f_stats_t snap;
@@ -36,9 +57,12 @@ int oa2f_status_handler(request_rec *r)
                                 : "text/plain; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!r->header_only) {
-        ap_rputs(oa2f_stats_render(r->pool, &snap,
-                                   (long long)apr_time_sec(apr_time_now()),
-                                   json),
+        ap_rputs(with_breakers(
+                     r->pool,
+                     oa2f_stats_render(r->pool, &snap,
+                                       (long long)apr_time_sec(apr_time_now()),
+                                       json),
+                     json),
                  r);
     }
     return OK;

@@ -1,6 +1,7 @@
 /* The verdict of one request (src/oa2f_verdict.h) on this server's
- * cache (mod_oa2f_socache.c), single-flight table (mod_oa2f_shm.c),
- * clock and provider connections. */
+ * cache (mod_oa2f_socache.c), single-flight table and circuit breakers
+ * (mod_oa2f_shm.c), clock and provider connections. */
+#include <apr_strings.h>
 #include <apr_time.h>
 
 #include "mod_oa2f_private.h"
@@ -10,6 +11,7 @@
 #include "mod_oa2f_socache.h"
 #include "mod_oa2f_verdict.h"
 #include "oa2f_token.h"
+#include "oa2f_dialect.h"
 #include "oa2f_verdict.h"
 
 typedef struct {
@@ -76,12 +78,92 @@ static void end(void *baton, const unsigned char *key, int outcome)
     oa2f_flight_end(oa2f_flights(), key, outcome);
 }
 
+/* The circuit breaker around the provider call (README "Outages"):
+ * keyed by the endpoint this call goes to (configured or discovered),
+ * never by a URL with the token in it. */
+static void breaker_refused(baton_t *b, int wait_s, oa2f_validation_t *out)
+{
+    char shown[OA2F_BREAKER_URL_MAX];
+
+    oa2f_breaker_shown_url(b->prov->endpoint, shown);
+    memset(out, 0, sizeof(*out));
+    out->outcome = OA2F_CIRCUIT_OPEN;
+    out->retry_after = wait_s;
+    out->why = apr_psprintf(b->r->pool,
+                            "%s: the circuit of %s is open: not called, "
+                            "next probe in %d s",
+                            b->prov->dialect->name, shown, wait_s);
+}
+
+/* Log a change of the circuit: exactly one process sees each. */
+static void breaker_changed(baton_t *b, oa2f_breaker_change_e change,
+                            const oa2f_breaker_view_t *v,
+                            const oa2f_validation_t *out)
+{
+    if (change == OA2F_BREAKER_OPENED) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, b->r,
+                      OA2F_LOGNO(10500) "circuit breaker of %s opened after "
+                                        "%u consecutive failed calls (last: "
+                                        "%s, HTTP %ld): no calls for %d s",
+                      v->url, v->failures, oa2f_outcome_name(out->outcome),
+                      out->http_status, v->period_s);
+    }
+    else if (change == OA2F_BREAKER_CLOSED) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, b->r,
+                      OA2F_LOGNO(10501) "circuit breaker of %s closed: the "
+                                        "probe call got an answer (%s)",
+                      v->url, oa2f_outcome_name(out->outcome));
+    }
+}
+
 static void ask_provider(void *baton, const char *token,
                          oa2f_validation_t *out)
 {
     baton_t *b = baton;
+    oa2f_breaker_table_t *bt = oa2f_breakers();
+    oa2f_breaker_gate_e gate = OA2F_BREAKER_UNTRACKED;
+    oa2f_breaker_conf_t bc;
+    oa2f_breaker_ticket_t ticket;
+    oa2f_breaker_view_t after;
+    oa2f_breaker_change_e change;
+    int wait_s = 0;
+
+    if (bt && b->prov->endpoint
+        && oa2f_conf_breaker(b->conf, &bc.failures, &bc.seconds)) {
+        bc.probe_timeout_us = (long long)b->prov->total_timeout_ms * 1000
+                              + 1000000;
+        gate = oa2f_breaker_enter(bt, b->prov->endpoint, &bc,
+                                  (long long)apr_time_now(), &ticket, &wait_s);
+        if (gate == OA2F_BREAKER_REFUSE) {
+            breaker_refused(b, wait_s, out);
+            return;
+        }
+        if (gate == OA2F_BREAKER_PROBE && APLOGrdebug(b->r)) {
+            char shown[OA2F_BREAKER_URL_MAX];
+            oa2f_breaker_shown_url(b->prov->endpoint, shown);
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, b->r,
+                          OA2F_LOGNO(10502) "circuit breaker of %s: this call "
+                                            "is the probe",
+                          shown);
+        }
+    }
 
     oa2f_remote_validate(b->hp, b->r->pool, b->prov, token, out);
+
+    if (gate != OA2F_BREAKER_CALL && gate != OA2F_BREAKER_PROBE) {
+        return;
+    }
+    memset(&after, 0, sizeof(after));
+    change = oa2f_breaker_report(
+        bt, &ticket, &bc, oa2f_breaker_judge(out->outcome, out->http_status),
+        oa2f_breaker_retry_after(out->http_status, out->provider_retry_after,
+                                 (long long)apr_time_sec(apr_time_now())),
+        (long long)apr_time_now(), &after);
+    breaker_changed(b, change, &after, out);
+    if (after.state == OA2F_BREAKER_STATE_OPEN) {
+        /* this failure's 503 says when the next probe goes */
+        out->retry_after = after.next_probe_s;
+    }
 }
 
 static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)

@@ -121,30 +121,49 @@ typedef struct {
 } body_t;
 
 /* The last Cache-Control header of the answer (README "Resource identity":
- * a metadata document is kept for at most its max-age). */
+ * a metadata document is kept for at most its max-age), and its
+ * Retry-After (README "Outages": a 429 or 503 opens the circuit for that
+ * long). */
 typedef struct {
     apr_pool_t *p;
     const char *cache_control;
+    const char *retry_after;
 } heads_t;
+
+/* The value of header `name` (lower case, with the colon) in one header
+ * line, trimmed, or NULL when the line is another header. */
+static const char *header_value(apr_pool_t *p, const char *data, size_t n,
+                                const char *name, size_t name_len)
+{
+    const char *v, *end;
+
+    if (n <= name_len || strncasecmp(data, name, name_len) != 0) {
+        return NULL;
+    }
+    v = data + name_len;
+    end = data + n;
+    while (v < end && (*v == ' ' || *v == '\t')) {
+        v++;
+    }
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) {
+        end--;
+    }
+    return apr_pstrmemdup(p, v, (apr_size_t)(end - v));
+}
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *baton)
 {
-    static const char name[] = "cache-control:";
+    static const char cc[] = "cache-control:";
+    static const char ra[] = "retry-after:";
     heads_t *hd = baton;
     size_t n = size * nmemb;
+    const char *v;
 
-    if (n > sizeof(name) - 1
-        && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-        const char *v = data + sizeof(name) - 1;
-        const char *end = data + n;
-        while (v < end && (*v == ' ' || *v == '\t')) {
-            v++;
-        }
-        while (end > v
-               && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) {
-            end--;
-        }
-        hd->cache_control = apr_pstrmemdup(hd->p, v, (apr_size_t)(end - v));
+    if ((v = header_value(hd->p, data, n, cc, sizeof(cc) - 1))) {
+        hd->cache_control = v;
+    }
+    else if ((v = header_value(hd->p, data, n, ra, sizeof(ra) - 1))) {
+        hd->retry_after = v;
     }
     return n;
 }
@@ -238,6 +257,7 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     body.p = p;
     heads.p = p;
     heads.cache_control = NULL;
+    heads.retry_after = NULL;
     body.max = prov->max_answer ? prov->max_answer : OA2F_MAX_ANSWER;
     errbuf[0] = '\0';
 
@@ -316,6 +336,7 @@ oa2f_http_result_e oa2f_http_perform(oa2f_http_pool_t *hp, apr_pool_t *p,
     resp->body = body.buf ? body.buf : "";
     resp->body_len = body.len;
     resp->cache_control = heads.cache_control;
+    resp->retry_after = heads.retry_after;
     if (result != OA2F_HTTP_DONE) {
         resp->error = apr_pstrdup(p,
                                   errbuf[0] ? errbuf : curl_easy_strerror(rc));

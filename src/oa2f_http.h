@@ -31,6 +31,7 @@ typedef struct {
     int new_connection;        /* 1 when a new TCP connection was made */
     const char *error;         /* libcurl's words when not DONE       */
     const char *cache_control; /* the last Cache-Control value, or NULL */
+    const char *retry_after;   /* the last Retry-After value, or NULL   */
 } oa2f_http_resp_t;
 
 /* Initialise libcurl once per process (post_config). */

@@ -16,6 +16,9 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
     out->why = NULL;
     out->elapsed = 0;
     out->new_connection = 0;
+    out->http_status = 0;
+    out->provider_retry_after = NULL;
+    out->retry_after = 0;
     if (!hp) {
         /* the child's connection pool could not be set up */
         out->outcome = OA2F_INTERNAL;
@@ -27,6 +30,8 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
     hr = oa2f_http_perform(hp, p, prov, &req, &resp);
     out->elapsed = resp.elapsed;
     out->new_connection = resp.new_connection;
+    out->http_status = resp.status;
+    out->provider_retry_after = resp.retry_after;
 
     switch (hr) {
     case OA2F_HTTP_DONE:

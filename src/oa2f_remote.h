@@ -14,6 +14,13 @@ typedef struct {
     const char *why;       /* for logs; never contains the token  */
     double elapsed;        /* seconds spent on the call           */
     int new_connection;
+    /* what the circuit breaker needs (README "Outages"): the provider's
+     * HTTP status (0 when no answer came) and its Retry-After */
+    long http_status;
+    const char *provider_retry_after;
+    /* seconds for the Retry-After of a 503 answer: until the circuit
+     * lets the next probe through when it is open; 0 = 1 */
+    int retry_after;
 } oa2f_validation_t;
 
 /* Ask the provider about token; result allocated in p. The claims of an

@@ -82,6 +82,10 @@ void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
     if ((int)o < 0 || o >= OA2F_OUTCOME_MAX) {
         o = OA2F_INTERNAL;
     }
+    if (o == OA2F_CIRCUIT_OPEN) {
+        /* no call was made (README "Outages") */
+        return;
+    }
     add(&st->provider_calls[o], 1);
     us = seconds > 0 ? (apr_uint64_t)(seconds * 1e6) : 0;
     for (b = 0; b < OA2F_LAT_BUCKETS - 1; b++) {

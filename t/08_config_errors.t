@@ -65,6 +65,17 @@ my @bad = (
     [ 'Audience none with a value', '', 'OAuth2FederatedAudience urn:a none', 'OAuth2FederatedAudience', 1 ],
     [ 'Issuer none with a value',  '', 'OAuth2FederatedIssuer https://as.example none', 'OAuth2FederatedIssuer', 1 ],
     [ 'AuthorizationServers not a URL', '', 'OAuth2FederatedAuthorizationServers as.example', 'OAuth2FederatedAuthorizationServers', 1 ],
+    # README "Outages": FAILURES 1-1000, SECONDS 1-300, or Off
+    [ 'CircuitBreaker 0 failures',  '', 'OAuth2FederatedCircuitBreaker 0 10', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker 1001 failures', '', 'OAuth2FederatedCircuitBreaker 1001 10', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker 0 seconds',   '', 'OAuth2FederatedCircuitBreaker 5 0', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker 301 seconds', '', 'OAuth2FederatedCircuitBreaker 5 301', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker not numbers', '', 'OAuth2FederatedCircuitBreaker five 10', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker fractions',   '', 'OAuth2FederatedCircuitBreaker 5 1.5', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker one number',  '', 'OAuth2FederatedCircuitBreaker 5', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker On',          '', 'OAuth2FederatedCircuitBreaker On', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker Off with seconds', '', 'OAuth2FederatedCircuitBreaker Off 10', 'OAuth2FederatedCircuitBreaker', 1 ],
+    [ 'CircuitBreaker three arguments', '', 'OAuth2FederatedCircuitBreaker 5 10 20', 'OAuth2FederatedCircuitBreaker', 1 ],
     [ 'protected scope without endpoint', '', '', 'OAuth2FederatedEndpoint', 0, 'no endpoint' ],
 );
 
@@ -132,6 +143,7 @@ sub config_test {
         'OAuth2FederatedEnvPrefix AUTH_',
         'OAuth2FederatedRemoteUserField sub client_id',
         'OAuth2FederatedTimeout 1 3',
+        'OAuth2FederatedCircuitBreaker 3 30',
         'OAuth2FederatedProxy http://127.0.0.1:3128 user:pass',
         'OAuth2FederatedSSLVerify On',
         'OAuth2FederatedCAFile /etc/ssl/certs/ca-certificates.crt',
@@ -150,7 +162,8 @@ sub config_test {
     print $fh "<Location /am>\n    AuthType oauth2-federated\n    AuthName am\n",
               "    OAuth2FederatedProvider openam\n",
               "    OAuth2FederatedEndpoint https://am.example.com/oauth2/tokeninfo\n",
-              "    OAuth2FederatedSendTokenIn header\n    Require valid-user\n</Location>\n";
+              "    OAuth2FederatedSendTokenIn header\n",
+              "    OAuth2FederatedCircuitBreaker off\n    Require valid-user\n</Location>\n";
     close $fh;
     my ($rc, $out) = config_test($file);
     is($rc, 0, 'control: a config with every directive passes apache2 -t') or diag($out);

@@ -147,6 +147,9 @@ START_TEST(test_stats_provider_outcomes)
     oa2f_stats_provider_call(st, OA2F_OUTCOME_MAX, 0.01);
     oa2f_stats_provider_call(st, (oa2f_outcome_e)1000, 0.01);
     oa2f_stats_provider_call(st, (oa2f_outcome_e)-1, 0.01);
+    /* an open circuit made no call: neither counted nor timed */
+    oa2f_stats_provider_call(st, OA2F_CIRCUIT_OPEN, 0.01);
+    ck_assert_uint_eq(st->provider_calls[OA2F_CIRCUIT_OPEN], 0);
     for (o = 0; o <= OA2F_INTERNAL; o++) {
         apr_uint64_t want = o == OA2F_UNREACHABLE ? 2
                             : o == OA2F_INTERNAL  ? 4

@@ -48,5 +48,6 @@ Suite *outcome_suite(void);
 Suite *http_suite(void);
 Suite *verdict_suite(void);
 Suite *revoke_suite(void);
+Suite *breaker_suite(void);
 
 #endif
