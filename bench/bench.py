@@ -72,8 +72,8 @@ MEM_DISTINCT = env_int("BENCH_MEM_DISTINCT", 100000, 10000)
 MEM_PARTS = max(2, env_int("BENCH_MEM_PARTS", 2))  # snapshots during the distinct tokens
 MEM_WARM_COLD = env_int("BENCH_MEM_WARM_COLD", 8, 3)  # s of new tokens in the warm-up
 PORT_BASE = env_int("BENCH_PORT_BASE", 19100)
-SCENARIOS = env_str("BENCH_SCENARIOS", "hot,hot-scope,hot-many,cold,herd,memory",
-                    "hot,hot-many,cold,herd,memory").split(",")
+SCENARIOS = env_str("BENCH_SCENARIOS", "hot,hot-scope,hot-many,cold,herd,outage,memory",
+                    "hot,hot-many,cold,herd,outage,memory").split(",")
 # Sealed entries and keyed names, as a production configuration has them
 # (README "Trust boundaries"); BENCH_CACHE_SECRET= (empty) measures without.
 CACHE_SECRET = os.environ.get("BENCH_CACHE_SECRET", "bench-cache-secret-0123456789")
@@ -83,6 +83,17 @@ CACHE_SECRET = os.environ.get("BENCH_CACHE_SECRET", "bench-cache-secret-01234567
 # (empty) measures without.
 RESOURCE = os.environ.get("BENCH_RESOURCE", "https://bench.example/api")
 ISSUER = "https://bench.example"
+# README "Outages" and "Revocation" as a production configuration has them:
+# stale verdicts for a minute past a 5-minute reuse time, the circuit
+# breaker (default 5 10), and revocation rules in the table while the hot
+# paths are measured (BENCH_RULES of each kind, for other subjects and
+# clients); BENCH_OUTAGE_MODE=0 measures without any of it.
+OUTAGE_MODE = env_int("BENCH_OUTAGE_MODE", 1)
+RULES = env_int("BENCH_RULES", 20)
+OUTAGE_DURATION = env_int("BENCH_OUTAGE_DURATION", 8, 5)
+OUTAGE_DELAY_MS = env_int("BENCH_OUTAGE_DELAY_MS", 60000)
+PATH_OUTAGE = "/outage/hello.txt"          # the breaker, default 5 10
+PATH_OUTAGE_OFF = "/outage-off/hello.txt"  # OAuth2FederatedCircuitBreaker Off
 ALL_CONFIGS = ["baseline", "oauth2_federated", "auth_openidc", "mod_oauth2"]
 CONFIGS = [c for c in env_str("BENCH_CONFIGS", ",".join(ALL_CONFIGS)).split(",") if c]
 MEM_CONFIGS = env_str("BENCH_MEMORY_CONFIGS", "baseline,oauth2_federated")
@@ -276,7 +287,7 @@ def make_tls():
 
 def make_htdocs():
     body = "hello from the mod_oauth2_federated benchmark\n"  # 46 bytes
-    for d in ("", "vu", "scope"):
+    for d in ("", "vu", "scope", "outage", "outage-off"):
         os.makedirs(os.path.join(HTDOCS, d), exist_ok=True)
         with open(os.path.join(HTDOCS, d, "hello.txt"), "w") as f:
             f.write(body)
@@ -390,7 +401,14 @@ def conf_for(name, sizes):
         identity = (f"    OAuth2FederatedResource     {RESOURCE}\n"
                     f"    OAuth2FederatedIssuer       {ISSUER}\n"
                     if RESOURCE else "")
-        for loc, req in (("/vu", "Require valid-user"), ("/scope", "Require oauth2-scope read")):
+        if OUTAGE_MODE:
+            identity += ("    OAuth2FederatedCacheMaxTTL  300\n"
+                         "    OAuth2FederatedStaleIfError 60\n")
+        locs = [("/vu", "Require valid-user"), ("/scope", "Require oauth2-scope read")]
+        if OUTAGE_MODE:
+            locs += [("/outage", "Require valid-user"),
+                     ("/outage-off", "OAuth2FederatedCircuitBreaker Off\n    Require valid-user")]
+        for loc, req in locs:
             blocks.append(f"""<Location {loc}>
     AuthType oauth2-federated
     AuthName "bench"
@@ -409,6 +427,10 @@ OAuth2FederatedCache {spec}
 {secret}""" + "\n".join(blocks) + """
 <Location /oauth2-status>
     SetHandler oauth2-federated-status
+    Require ip 127.0.0.1
+</Location>
+<Location /oauth2-revoke>
+    SetHandler oauth2-federated-revoke
     Require ip 127.0.0.1
 </Location>
 """
@@ -559,6 +581,28 @@ def http_get(port, path, token=None):
     return r.status
 
 
+def http_post_form(port, path, body):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    c.request("POST", path, body=body,
+              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+
+
+def add_rules(inst):
+    """Revocation rules for other subjects and clients (README
+    "Revocation"), so that every cached request of the measured runs
+    consults a non-empty rule table."""
+    bad = [st for i in range(RULES) for st in (
+        http_post_form(inst.port, "/oauth2-revoke", f"sub=bench-other-{RUN_ID}-{i}"),
+        http_post_form(inst.port, "/oauth2-revoke", f"client_id=bench-other-{RUN_ID}-{i}"))
+        if st != 204]
+    if bad:
+        die(f"{inst.name}: the revoke handler answered {bad[:5]}\n" + inst.error_tail())
+
+
 def check_validates(inst):
     """Abort unless the instance really validates (or, for the baseline,
     serves without validation)."""
@@ -700,6 +744,8 @@ def start_instances(sizes=None, check=True):
     if check:
         for name, i in insts.items():
             check_validates(i)
+        if OUTAGE_MODE and "oauth2_federated" in insts:
+            add_rules(insts["oauth2_federated"])
         log("validity check passed: " + ", ".join(
             f"{n}: bad token 401, good token 200, missing scope refused" if n != "baseline"
             else "baseline: 200 without validation" for n in insts))
@@ -814,6 +860,57 @@ def scenario_herd():
     set_delay(0)
     errs = stop_instances(insts, "herd")
     results["scenarios"]["herd"] = {"kind": "herd", "n": HERD_N, "trials": out, "error_log_lines": errs}
+
+
+def scenario_outage():
+    """The provider hangs (every answer held OUTAGE_DELAY_MS, longer than
+    the module's 5 s total timeout); every request carries a never-seen
+    token. This module only, the breaker (default 5 10) against Off,
+    interleaved; calls are counted when they reach the endpoint."""
+    if "oauth2_federated" not in CONFIGS:
+        return
+    log(f"== outage: provider held {OUTAGE_DELAY_MS} ms, new tokens, breaker vs Off, "
+        f"{ROUNDS} rounds, {OUTAGE_DURATION} s each")
+    inst = Instance("oauth2_federated", None)
+    inst.start()
+    check_validates(inst)
+    set_delay(OUTAGE_DELAY_MS)
+    trials = {"breaker": [], "off": []}
+    try:
+        for rnd in range(1, ROUNDS + 1):
+            for mode, path in (("breaker", PATH_OUTAGE), ("off", PATH_OUTAGE_OFF)):
+                envx = {"BENCH_RUN": f"{RUN_ID}o{mode[0]}{rnd}"}
+                raw = os.path.join(RAW, "outage", f"r{rnd}-{mode}.txt")
+                r = measured(inst, lambda: wrk(inst.port, path, "cold.lua", OUTAGE_DURATION,
+                                               envx, raw))
+                r["round"] = rnd
+                r["calls_per_s"] = r["provider_calls"] / r["seconds"] if r["seconds"] else None
+                trials[mode].append(r)
+                log(f"  round {rnd} {mode:8s} {r['rps']:9.1f} req/s  p50 {fmt_ms(r['p50_ms'])}  "
+                    f"p99 {fmt_ms(r['p99_ms'])}  provider calls {r['provider_calls']} "
+                    f"({fmt_num(r['calls_per_s'], 1)}/s)  non-2xx {r['non2xx']}  "
+                    f"socket errors {r['sock_err']}")
+    finally:
+        set_delay(0)
+    errs = stop_instances({"oauth2_federated": inst}, "outage")
+    results["scenarios"]["outage"] = {"kind": "outage", "delay_ms": OUTAGE_DELAY_MS,
+                                      "duration": OUTAGE_DURATION, "trials": trials,
+                                      "error_log_lines": errs}
+
+
+def outage_table(data):
+    rows = []
+    for mode, label in (("breaker", "circuit breaker `5 10` (default)"),
+                        ("off", "`OAuth2FederatedCircuitBreaker Off`")):
+        ts = data["trials"][mode]
+        rows.append([label, fmt_num(med([t["rps"] for t in ts]), 1),
+                     fmt_ms(med([t["p50_ms"] for t in ts if t["p50_ms"] is not None])),
+                     fmt_ms(med([t["p99_ms"] for t in ts if t["p99_ms"] is not None])),
+                     fmt_num(med([t["calls_per_s"] for t in ts if t["calls_per_s"] is not None]), 2),
+                     " / ".join(str(t["provider_calls"]) for t in ts),
+                     str(sum(t["non2xx"] for t in ts)), str(sum(t["sock_err"] for t in ts))])
+    return md_table(["this module", "median req/s", "p50", "p99", "provider calls/s",
+                     "calls per round", "non-2xx (401)", "socket errors"], rows)
 
 
 def run_until(inst, path, script, target, envx_fn, label):
@@ -1111,6 +1208,12 @@ def summary_md(cmdline, t_total):
         lines.append("")
         lines.append(herd_table(S["herd"]))
         lines.append("")
+    if "outage" in S:
+        lines.append(f"### outage — the provider hangs ({S['outage']['delay_ms']} ms per answer, past "
+                     f"the 5 s timeout), every request a new token, {S['outage']['duration']} s per run")
+        lines.append("")
+        lines.append(outage_table(S["outage"]))
+        lines.append("")
     if "memory" in S:
         lines.append("### memory — children of the two httpd processes, /proc/<pid>/status")
         lines.append("")
@@ -1253,6 +1356,8 @@ def main():
                                 envx_fn=lambda n, r: {"BENCH_RUN": f"{RUN_ID}{SHORT[n]}r{r}"})
         elif scn == "herd":
             scenario_herd()
+        elif scn == "outage":
+            scenario_outage()
         elif scn == "memory":
             scenario_memory()
         elif scn:

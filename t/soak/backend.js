@@ -2,7 +2,8 @@
 // mod_oauth2_federated lets through lands here. It records every bearer token
 // it sees, by path, and flags each request that should never have passed:
 //   - no token, a token that starts with "fake", or one it does not know;
-//   - a token the runner revoked before the run;
+//   - a token the runner revoked before the run, or more than 1 s after
+//     the run revoked it (revoked_at, README "Revocation");
 //   - a token past its expiry (exp from introspection, +1 s for rounding);
 //   - a token on a location its scopes do not allow (app-read on /write);
 //   - an X-AGW-client_id that is not the token's client (cache mix-up).
@@ -72,6 +73,10 @@ function handle(req, res) {
     violation('unvalidated', cls, path, token);
   } else if (meta.revoked) {
     violation('revoked', cls, path, token);
+  } else if (meta.revoked_at && now > meta.revoked_at + 1) {
+    // revoked during the run; a request validated just before may
+    // still be on its way for a moment
+    violation('revoked', cls, path, token, { revoked_at: meta.revoked_at });
   } else if (meta.exp && now > meta.exp + 1) {
     violation('expired', cls, path, token, { exp: meta.exp });
   } else if (!meta.allow.includes(path)) {

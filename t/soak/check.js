@@ -4,12 +4,15 @@
 //                   and a "# wrk requests=… connect=… read=… write=… status=… timeout=…" line
 // DIR/switches      "<t_begin> <t_end> <mode>" per provider state change (epoch s)
 // DIR/gracefuls     "<t> <rc>" per graceful restart
+// DIR/revocations   "<t> lrev" when the lrev tokens were revoked (provider + handler)
+// DIR/rules         "<t> <status> <status>" per client_id= / sub= revocation
 // DIR/tokens.json   token metadata (class, client, exp, revoked, allow)
 // DIR/backend.json  the counting backend's /__stats
 // DIR/rss           "warm <kB> <nprocs>" and "end <kB> <nprocs>"
 // DIR/error_log     httpd's
 // Env: SOAK_MAXTTL (OAuth2FederatedCacheMaxTTL), SOAK_GRACE_BEFORE / _AFTER
-// (extra seconds around each switch), SOAK_MIN_GRACEFUL (2).
+// (extra seconds around each switch), SOAK_MIN_GRACEFUL (2), SOAK_BREAKER_TAIL
+// (seconds after a fault during which an open circuit may still answer 401).
 // Prints the summary and "soak: N passed, M failed"; exit 1 if M > 0.
 'use strict';
 
@@ -23,6 +26,7 @@ const MAXTTL = Number(process.env.SOAK_MAXTTL || 1);
 const BEFORE = Number(process.env.SOAK_GRACE_BEFORE || 2);
 const AFTER = Number(process.env.SOAK_GRACE_AFTER || 1);
 const MIN_GRACEFUL = Number(process.env.SOAK_MIN_GRACEFUL || 2);
+const BREAKER_TAIL = Number(process.env.SOAK_BREAKER_TAIL || 17);
 
 // What the spec (gateway profile) answers while the provider is in a mode,
 // for a token that needs the provider. null = the token's healthy outcome.
@@ -38,6 +42,10 @@ const switches = lines('switches').map((l) => {
   return { b: Number(b), e: Number(e), mode };
 });
 const gracefuls = lines('gracefuls').map((l) => l.split(/\s+/));
+const optLines = (f) => (fs.existsSync(path.join(DIR, f)) ? lines(f) : []);
+const revocations = optLines('revocations');
+const ruleAnswers = optLines('rules').map((l) => l.split(/\s+/).slice(1));
+const revokedAt = Math.min(...Object.values(meta).filter((m) => m.class === 'lrev' && m.revoked_at).map((m) => m.revoked_at));
 const backend = JSON.parse(rd('backend.json'));
 const rss = Object.fromEntries(lines('rss').map((l) => { const [k, kb, n] = l.split(/\s+/); return [k, { kb: Number(kb), n: Number(n) }]; }));
 const errorLog = fs.existsSync(path.join(DIR, 'error_log')) ? rd('error_log') : '';
@@ -76,6 +84,10 @@ function healthy(cls, loc, from, to) {
       if (from < shortExp + 1) valid(loc === 'read');
       if (to >= shortExp - 1) s.add(401);
       break;
+    case 'lrev': // valid until revoked mid-run (README "Revocation")
+      if (!Number.isFinite(revokedAt) || from < revokedAt + 1) valid(true);
+      if (to >= revokedAt - 1) s.add(401);
+      break;
     case 'revoked': case 'fake': s.add(401); break;
     default: break;
   }
@@ -92,6 +104,9 @@ function allowed(r) {
     if (f === null) for (const x of healthy(r.cls, r.loc, from, to)) s.add(x);
     else if (f !== undefined) s.add(f);
   }
+  // README "Outages": an open circuit answers as an unreachable provider,
+  // during a fault and until a probe after it succeeds
+  if ([...modesIn(from - BREAKER_TAIL, to)].some((m) => FAULT_STATUS[m])) s.add(401);
   return s;
 }
 
@@ -138,6 +153,17 @@ check('the short token expired during the run and was refused', ((byClass['short
 check('backend saw no unvalidated request', backend.unvalidated === 0,
   `${backend.unvalidated} unvalidated passes, ${backend.clientMismatch} X-AGW-client_id mismatches`);
 check('backend saw no X-AGW-client_id mix-up', backend.clientMismatch === 0, `${backend.clientMismatch}`);
+const lateRevoked = rows.filter((r) => r.cls === 'lrev' && r.status === 200 && r.sent > revokedAt + 1)
+  .reduce((a, r) => a + r.n, 0);
+check('revoked during the run: the lrev tokens were revoked (provider and handler, 204)',
+  revocations.length === 1 && Number.isFinite(revokedAt), `${revocations.length} revocation events`);
+check('no 200 for an lrev token after its revocation', Number.isFinite(revokedAt) && lateRevoked === 0,
+  `${lateRevoked} answers`);
+const badRules = ruleAnswers.filter((a) => a[0] !== '204' || a[1] !== '204').length;
+check('client_id= and sub= revocations under load answered 204', ruleAnswers.length > 0 && badRules === 0,
+  `${ruleAnswers.length} pairs, ${badRules} not 204`);
+const breakerLines = errorLog.split('\n').filter((l) => /OA2F105\d\d/.test(l)).length;
+check('the circuit breaker opened during faults (log line)', breakerLines > 0, `${breakerLines} lines`);
 const okGraceful = gracefuls.filter((g) => g[1] === '0').length;
 check(`at least ${MIN_GRACEFUL} graceful restarts`, okGraceful >= MIN_GRACEFUL, `${okGraceful} of ${gracefuls.length} succeeded`);
 const crashRe = /exit signal|Segmentation fault|AH00052|double free|corrupted|Assertion .*failed|AddressSanitizer|runtime error:/;

@@ -11,6 +11,7 @@
 #
 # Env: SOAK_MPM, SOAK_DIR (work dir, default t/soak/work/<mpm>), SOAK_PHASE
 # (s per provider state, default DURATION/10 within 10..15), SOAK_MAXTTL (1),
+# SOAK_BREAKER (OAuth2FederatedCircuitBreaker, "3 1"),
 # SOAK_CONNECTIONS (16), SOAK_THREADS (2), SOAK_KEEPALIVE (0: every request
 # sends "Connection: close", see README), SOAK_SLOW_MS (500), SOAK_LATE_MS (3000),
 # SOAK_GRACEFULS (max(2, DURATION/60)),
@@ -36,6 +37,7 @@ export OA2F_STUB_TLS_PORT=${OA2F_STUB_TLS_PORT:-18553} OA2F_STUB_TLS2_PORT=${OA2
 HTTPD_PORT=${SOAK_HTTPD_PORT:-18555}
 export SOAK_BACKEND_PORT=${SOAK_BACKEND_PORT:-18556} SOAK_FAULT_PORT=${SOAK_FAULT_PORT:-18557} SOAK_FAULT_CTL_PORT=${SOAK_FAULT_CTL_PORT:-18558}
 export SOAK_MAXTTL=${SOAK_MAXTTL:-1}
+SOAK_BREAKER=${SOAK_BREAKER:-3 1}
 PHASE=${SOAK_PHASE:-$(( DURATION / 10 < 10 ? 10 : (DURATION / 10 > 15 ? 15 : DURATION / 10) ))}
 CONNS=${SOAK_CONNECTIONS:-16}
 THREADS=${SOAK_THREADS:-2}
@@ -125,6 +127,8 @@ location() { # NAME SCOPE
     # back (t/19_breaker.t tests the breaker)
     OAuth2FederatedCircuitBreaker Off
     OAuth2FederatedCacheMaxTTL  $SOAK_MAXTTL
+    # opens within every fault phase; cool-downs double from 1 s
+    OAuth2FederatedCircuitBreaker $SOAK_BREAKER
     Require oauth2-scope $2
     ProxyPass http://127.0.0.1:$SOAK_BACKEND_PORT/$1 retry=0 ttl=10
 </Location>
@@ -192,6 +196,10 @@ $(location write write)
     SetHandler oauth2-federated-status
     Require ip 127.0.0.1
 </Location>
+<Location /oauth2-revoke>
+    SetHandler oauth2-federated-revoke
+    Require ip 127.0.0.1
+</Location>
 CONF
 
 "$APACHE" -f "$WORK/httpd.conf" -t >"$WORK/configtest.log" 2>&1 || { cat "$WORK/configtest.log"; die "httpd config test failed"; }
@@ -219,6 +227,7 @@ probe 200 read "$(tok rw)"
 probe 200 write "$(tok rw)"
 probe 403 write "$(tok ro)"
 probe 401 read "$(tok revoked)"
+probe 200 write "$(tok lrev)"
 probe 400 read
 log "httpd ($MPM, pid $HTTPD_PID) up on :$HTTPD_PORT; probes ok"
 
@@ -246,6 +255,23 @@ set_mode() { # MODE — both knobs, logged with the time before and after
     echo "$b $e $1" >>"$WORK/switches"
     if [ "$rc" = 0 ]; then log "provider -> $1"; else log "WARNING: switching the provider to $1 failed (rc $rc)"; fi
 }
+REVOKE_URL="http://127.0.0.1:$HTTPD_PORT/oauth2-revoke"
+revoke_lrev() {
+    if node "$HERE/tokens.js" "$WORK" revoke "$REVOKE_URL" >>"$WORK/revoke.log" 2>&1 \
+        && curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$SOAK_BACKEND_PORT/__reload"; then
+        echo "$(now) lrev" >>"$WORK/revocations"; log "lrev tokens revoked"
+    else
+        log "WARNING: revoking the lrev tokens failed (see $WORK/revoke.log)"
+    fi
+}
+NRULE=0
+churn_rules() { # a client rule for app-read (its tokens are asked again) and a subject rule
+    NRULE=$((NRULE + 1))
+    local a b
+    a=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data 'client_id=app-read' "$REVOKE_URL")
+    b=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --data "sub=soak-nobody-$NRULE" "$REVOKE_URL")
+    echo "$(now) $a $b" >>"$WORK/rules"
+}
 graceful() {
     local rc=0
     "$APACHE" -f "$WORK/httpd.conf" -k graceful >>"$WORK/graceful.log" 2>&1 || rc=$?
@@ -254,7 +280,7 @@ graceful() {
 }
 
 # ---- the run -------------------------------------------------------------------
-: >"$WORK/switches"; : >"$WORK/gracefuls"
+: >"$WORK/switches"; : >"$WORK/gracefuls"; : >"$WORK/revocations"; : >"$WORK/rules"
 NPHASES=$(( (DURATION + PHASE - 1) / PHASE ))
 NGRACE=${SOAK_GRACEFULS:-$(( DURATION / 60 > 2 ? DURATION / 60 : 2 ))}
 declare -A EVENT=()          # second -> "mode:X" / "graceful" / "warm"
@@ -267,6 +293,14 @@ for ((k = 1; k <= NGRACE; k++)); do
 done
 w=$((PHASE - 2)); while [ -n "${EVENT[$w]:-}" ]; do w=$((w - 1)); done
 EVENT[$w]=warm
+# the lrev tokens die mid-run (README "Revocation"); subject and client
+# rules come and go under load, one per phase
+r=$((DURATION / 2)); while [ -n "${EVENT[$r]:-}" ]; do r=$((r + 1)); done
+EVENT[$r]=revoke
+for ((p = 1; p < NPHASES; p++)); do
+    c=$((p * PHASE + PHASE / 3)); while [ -n "${EVENT[$c]:-}" ]; do c=$((c + 1)); done
+    EVENT[$c]=rules
+done
 
 log "wrk: $DURATION s, $THREADS threads, $CONNS connections, phases of $PHASE s, CacheMaxTTL $SOAK_MAXTTL"
 set_mode ok
@@ -289,6 +323,8 @@ while :; do
             mode:*)   set_mode "${EVENT[$s]#mode:}" ;;
             graceful) graceful ;;
             warm)     echo "warm $(rss)" >>"$WORK/rss"; log "RSS after warm-up: $(rss | awk '{printf "%.1f MB in %d processes", $1/1024, $2}')" ;;
+            revoke)   revoke_lrev ;;
+            rules)    churn_rules ;;
         esac
         unset "EVENT[$s]"
     done
@@ -306,7 +342,7 @@ curl -fsS --max-time 5 "http://127.0.0.1:$OA2F_PROVIDER_PORT/__stats" >"$WORK/pr
 sed -n '/Latency Distribution/,/Requests\/sec/p' "$WORK/wrk.out"
 log "module status: $(head -c 600 "$WORK/status.json" 2>/dev/null)"
 
-node "$HERE/check.js" "$WORK"
+SOAK_BREAKER_TAIL=$((PHASE + 2)) node "$HERE/check.js" "$WORK"
 rc=$?
 log "work directory: $WORK"
 exit $rc
