@@ -122,12 +122,10 @@ location() { # NAME SCOPE
     OAuth2FederatedClientID     rs-other
     OAuth2FederatedClientSecret rs-other-secret
     OAuth2FederatedTimeout      1 2
-    # every answer is checked against the provider's state at the time;
-    # an open circuit would answer 401 for seconds after the provider is
-    # back (t/19_breaker.t tests the breaker)
-    OAuth2FederatedCircuitBreaker Off
     OAuth2FederatedCacheMaxTTL  $SOAK_MAXTTL
-    # opens within every fault phase; cool-downs double from 1 s
+    # opens within every fault phase; cool-downs double from 1 s, so an
+    # open circuit may answer 401 for a while after a fault (check.js
+    # allows that for SOAK_BREAKER_TAIL s)
     OAuth2FederatedCircuitBreaker $SOAK_BREAKER
     Require oauth2-scope $2
     ProxyPass http://127.0.0.1:$SOAK_BACKEND_PORT/$1 retry=0 ttl=10
