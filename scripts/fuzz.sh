@@ -48,6 +48,12 @@ CFLAGS="-g -O1 -fno-omit-frame-pointer $SAN -Wall -Wno-unused-parameter"
 CPPFLAGS="-Isrc -Ifuzz $(apr-1-config --includes --cppflags) \
 $(pkg-config --cflags libcurl json-c openssl)"
 LIBS="-lapr-1 -lcurl -ljson-c -lssl -lcrypto -lm -lpthread -ldl"
+# the version (src/oa2f_version.c) comes from configure's config.h
+if [ -f config.h ]; then
+    CPPFLAGS="-I. -DHAVE_CONFIG_H $CPPFLAGS"
+else
+    CPPFLAGS="-DPACKAGE_VERSION=\"unconfigured\" $CPPFLAGS"
+fi
 
 out=fuzz/out
 mkdir -p "$out/obj" "$out/logs" "$out/corpus" "$out/artifacts"

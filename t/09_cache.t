@@ -3,10 +3,8 @@
 use strict;
 use warnings FATAL => 'all';
 
-use Apache::Test qw(:withtestmore);
+use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use Apache::TestUtil;
-use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;

@@ -6,9 +6,8 @@
 use strict;
 use warnings FATAL => 'all';
 
-use Apache::Test qw(:withtestmore);
+use Apache::Test qw(-withtestmore);
 use Apache::TestConfig ();
-use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;

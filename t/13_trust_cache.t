@@ -19,7 +19,6 @@ use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
-use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;

@@ -10,9 +10,8 @@
 use strict;
 use warnings FATAL => 'all';
 
-use Apache::Test qw(:withtestmore);
+use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
-use Test::More;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
