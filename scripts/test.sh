@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it (.ci/run): installs what is missing,
 # builds, then runs
 #   1. the log-tag and format lints and the C unit tests (also under
-#      valgrind),
+#      valgrind); on Debian the package (scripts/test-package.sh: build,
+#      lintian, a private httpd; the system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
 #   4. every libFuzzer target for a bounded time,
@@ -27,6 +28,12 @@ grep -E '^# [0-9]+ tests' t/unit/test_core.log || true
 note "unit tests under valgrind"
 CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
     --error-exitcode=1 t/unit/test_core >/dev/null
+
+if [ -f /etc/debian_version ]; then
+    note "Debian package (scripts/test-package.sh)"
+    # the unit tests ran just above: the package build skips them
+    DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" scripts/test-package.sh
+fi
 
 note "end-to-end (mpm_event)"
 OA2F_MPM=event t/run-e2e.sh
