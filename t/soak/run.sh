@@ -10,7 +10,7 @@
 # Everything it starts is stopped on exit. Exit status: 0 = all checks passed.
 #
 # Env: SOAK_MPM, SOAK_DIR (work dir, default t/soak/work/<mpm>), SOAK_PHASE
-# (s per provider state, default DURATION/10 within 10..15), SOAK_MAXTTL (1),
+# (s per provider state, default DURATION/10 within 10..15), SOAK_MAXTTL (2),
 # SOAK_BREAKER (OAuth2FederatedCircuitBreaker, "3 1"),
 # SOAK_CONNECTIONS (16), SOAK_THREADS (2), SOAK_KEEPALIVE (0: every request
 # sends "Connection: close", see README), SOAK_SLOW_MS (500), SOAK_LATE_MS (3000),
@@ -36,7 +36,9 @@ export OA2F_PROVIDER_PORT=${OA2F_PROVIDER_PORT:-18550} OA2F_STUB_PORT=${OA2F_STU
 export OA2F_STUB_TLS_PORT=${OA2F_STUB_TLS_PORT:-18553} OA2F_STUB_TLS2_PORT=${OA2F_STUB_TLS2_PORT:-18554} OA2F_STUB_PROXY_PORT=${OA2F_STUB_PROXY_PORT:-18559}
 HTTPD_PORT=${SOAK_HTTPD_PORT:-18555}
 export SOAK_BACKEND_PORT=${SOAK_BACKEND_PORT:-18556} SOAK_FAULT_PORT=${SOAK_FAULT_PORT:-18557} SOAK_FAULT_CTL_PORT=${SOAK_FAULT_CTL_PORT:-18558}
-export SOAK_MAXTTL=${SOAK_MAXTTL:-1}
+# 2, not 1: an entry with less than a second left is not stored (README
+# "Cache"), so a 1 s reuse time would never cache at all
+export SOAK_MAXTTL=${SOAK_MAXTTL:-2}
 SOAK_BREAKER=${SOAK_BREAKER:-3 1}
 PHASE=${SOAK_PHASE:-$(( DURATION / 10 < 10 ? 10 : (DURATION / 10 > 15 ? 15 : DURATION / 10) ))}
 CONNS=${SOAK_CONNECTIONS:-16}
