@@ -1,4 +1,4 @@
-/* SetHandler oauth2-federated-revoke (README "Revocation", SPEC §11) and
+/* SetHandler oauth2-federated-revoke (README "Revocation") and
  * the rules on the request path: the check of every entry found, and,
  * with a redis or memcache cache, the fleet list.
  *

@@ -1,4 +1,4 @@
-/* Revocation (README "Revocation", SPEC §11): the body of a POST to
+/* Revocation (README "Revocation"): the body of a POST to
  * SetHandler oauth2-federated-revoke, and the "not before" rules that
  * make cached verdicts misses, without httpd.
  *

@@ -167,22 +167,7 @@ sub log_lines {
     return grep { /$re/ } <$fh>;
 }
 
-END {
-    local $?;
-    for my $s (reverse @started) {
-        my ($kind, $what) = @$s;
-        if ($kind eq 'pid') {
-            kill 'TERM', $what;
-            waitpid $what, 0;
-            next;
-        }
-        next unless -f $what;
-        open my $fh, '<', $what or next;
-        chomp(my $pid = <$fh> // '');
-        kill 'TERM', $pid if $pid =~ /^\d+$/;
-    }
-    sleep 0.5;
-}
+END { local $?; stop_started(@started) }
 
 # ---- the servers -------------------------------------------------------------
 start_provider();

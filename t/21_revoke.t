@@ -297,22 +297,7 @@ sub crashes {
     return scalar grep { /exit signal|Segmentation fault|AddressSanitizer/ } <$fh>;
 }
 
-END {
-    local $?;
-    for my $s (reverse @started) {
-        my ($kind, $what) = @$s;
-        if ($kind eq 'pid') {
-            kill 'TERM', $what;
-            waitpid $what, 0;
-            next;
-        }
-        next unless -f $what;
-        open my $fh, '<', $what or next;
-        chomp(my $pid = <$fh> // '');
-        kill 'TERM', $pid if $pid =~ /^\d+$/;
-    }
-    sleep 0.5;
-}
+END { local $?; stop_started(@started) }
 
 # The fleet of servers A and B (ports pa, pb): by token, then by client id.
 sub fleet {

@@ -23,7 +23,7 @@ our @EXPORT = qw(
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
-    extra_httpd_head
+    extra_httpd_head stop_started
 );
 
 my %SECRET = (
@@ -259,6 +259,25 @@ sub timed {
     my $t0 = Time::HiRes::time();
     my $r = $code->();
     return ($r, Time::HiRes::time() - $t0);
+}
+
+# Stop what a test started, last first: ['pid', PID] (a child of the
+# test: TERM and reaped) or [KIND, PIDFILE] (a daemon: TERM to the pid
+# the file names).
+sub stop_started {
+    for my $s (reverse @_) {
+        my ($kind, $what) = @$s;
+        if ($kind eq 'pid') {
+            kill 'TERM', $what;
+            waitpid $what, 0;
+            next;
+        }
+        next unless -f $what;
+        open my $fh, '<', $what or next;
+        chomp(my $pid = <$fh> // '');
+        kill 'TERM', $pid if $pid =~ /^\d+$/;
+    }
+    Time::HiRes::sleep(0.5);
 }
 
 1;
