@@ -16,6 +16,8 @@
 #include "mod_oa2f_discovery.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
+#include "mod_oa2f_jwks.h"
+#include "mod_oa2f_phantom.h"
 #include "mod_oa2f_prm.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_version.h"
@@ -37,6 +39,10 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 {
     int rv = oa2f_check_protected_scopes(ptemp, s);
 
+    if (rv != OK) {
+        return rv;
+    }
+    rv = oa2f_phantom_check_config(ptemp, s);
     if (rv != OK) {
         return rv;
     }
@@ -75,6 +81,8 @@ static void child_init(apr_pool_t *p, server_rec *s)
     oa2f_cache_child_init(p, s);
     oa2f_conf_providers_child_init(p, s);
     oa2f_discovery_child_init(p, s);
+    oa2f_jwks_child_init(p, s);
+    oa2f_phantom_child_init(p, s);
 }
 
 static void register_hooks(apr_pool_t *p)
@@ -105,6 +113,7 @@ static void register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     oa2f_respond_register_filter();
     ap_hook_handler(oa2f_revoke_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(oa2f_phantom_jwks_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(oa2f_count_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(oa2f_retrieve_optional_fns, NULL, NULL,

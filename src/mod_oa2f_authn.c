@@ -21,6 +21,7 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_discovery.h"
 #include "mod_oa2f_respond.h"
+#include "mod_oa2f_socache.h"
 #include "mod_oa2f_verdict.h"
 #include "oa2f_audience.h"
 #include "oa2f_bearer.h"
@@ -240,6 +241,8 @@ static int authenticate(request_rec *r)
     oa2f_dir_conf_t *conf = ap_get_module_config(r->per_dir_config,
                                                  &oauth2_federated_module);
     const oa2f_provider_t *prov = oa2f_conf_provider(conf);
+    const oa2f_provider_t *scope = prov;
+    const char *jwks_url = NULL;
     const oa2f_request_state_t *related;
     oa2f_request_state_t *st;
     const char *token = NULL, *why = NULL, *disc_issuer = NULL;
@@ -252,7 +255,8 @@ static int authenticate(request_rec *r)
      * document, fetched on first need; the provider then carries the
      * discovered endpoint, and so does its identity */
     if (prov && prov->metadata_url
-        && (!prov->endpoint || !oa2f_conf_issuers(conf))) {
+        && (!prov->endpoint || !oa2f_conf_issuers(conf)
+            || (prov->local_jwt && !prov->jwks_url))) {
         o = oa2f_discovery_resolve(r, prov, http_pool, &prov, &disc_issuer,
                                    &why);
         if (o != OA2F_OK) {
@@ -285,7 +289,14 @@ static int authenticate(request_rec *r)
         return OK;
     }
 
-    if (!prov || !prov->endpoint || !prov->dialect) {
+    if (prov && prov->local_jwt) {
+        /* README "Local JWT validation": the configured keys, else the
+         * discovered ones */
+        jwks_url = prov->jwks_url        ? prov->jwks_url
+                   : scope->metadata_url ? oa2f_discovery_jwks_uri(scope)
+                                         : NULL;
+    }
+    if (!prov || !prov->dialect || (!prov->endpoint && !prov->local_jwt)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_ERR, 0, r,
             OA2F_LOGNO(
@@ -308,7 +319,7 @@ static int authenticate(request_rec *r)
         return oa2f_respond(r, conf, o, why, NULL);
     }
 
-    oa2f_request_verdict(r, conf, prov, http_pool, token, &v);
+    oa2f_request_verdict(r, conf, prov, http_pool, jwks_url, token, &v);
     o = v.outcome;
     claims = v.claims;
     why = v.why;
@@ -341,6 +352,19 @@ static int authenticate(request_rec *r)
     st->claims = claims;
     st->identity = prov->identity;
     st->user = pick_user(r, conf, claims, token);
+    if (oa2f_conf_forward_jwt(conf)) {
+        /* README "Phantom token": names the token for the memo of
+         * forwarded JWTs, never the token itself */
+        st->has_token_key = oa2f_cache_key_of(prov, token, st->token_key);
+        if (!st->has_token_key) {
+            const char *h = oa2f_provider_digest(
+                r->pool,
+                apr_pstrcat(r->pool, prov->identity, "\n", token, NULL),
+                strlen(prov->identity) + 1 + strlen(token));
+            memcpy(st->token_key, h, sizeof(st->token_key));
+            st->has_token_key = 1;
+        }
+    }
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
     ap_set_module_config(r->request_config, &oauth2_federated_module, st);

@@ -11,6 +11,11 @@ typedef struct {
     const oa2f_claims_t *claims;
     const char *user;
     const char *identity; /* provider it was validated against */
+    /* README "Phantom token": names the token (its cache key, or a hash
+     * of it) for the per-child memo of forwarded JWTs; set only where
+     * OAuth2FederatedForwardJWT applies */
+    unsigned char token_key[32];
+    int has_token_key;
 } oa2f_request_state_t;
 
 /* 1 when the request's AuthType is ours. */

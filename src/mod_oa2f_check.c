@@ -56,7 +56,9 @@ static int has_directive(const ap_directive_t *first, const char *name,
 static int sets_endpoint(const ap_directive_t *first)
 {
     return has_directive(first, "OAuth2FederatedEndpoint", NULL)
-           || has_directive(first, "OAuth2FederatedMetadataURL", NULL);
+           || has_directive(first, "OAuth2FederatedMetadataURL", NULL)
+           /* README "Local JWT validation": the keys alone may do */
+           || has_directive(first, "OAuth2FederatedJWKSURL", NULL);
 }
 
 /* Collect every section that sets an endpoint, and every protected one. */

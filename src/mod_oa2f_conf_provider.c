@@ -140,7 +140,7 @@ void oa2f_conf_providers_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* What the provider is built from. The strings are the configuration's
  * own, which outlives the child, so their addresses name them. */
-#define KEY_WORDS 14
+#define KEY_WORDS 17
 
 static void settings_key(const oa2f_provider_t *s, apr_uintptr_t k[KEY_WORDS])
 {
@@ -158,6 +158,9 @@ static void settings_key(const oa2f_provider_t *s, apr_uintptr_t k[KEY_WORDS])
     k[11] = (apr_uintptr_t)s->ca_file;
     k[12] = (apr_uintptr_t)s->ca_digest;
     k[13] = (apr_uintptr_t)s->metadata_url;
+    k[14] = (apr_uintptr_t)s->local_jwt;
+    k[15] = (apr_uintptr_t)s->jwks_url;
+    k[16] = (apr_uintptr_t)s->jwt_types;
 }
 
 static oa2f_provider_t *from_child_table(const oa2f_provider_conf_t *pc)

@@ -15,6 +15,7 @@
 #include "mod_oa2f_prm.h"
 #include "oa2f_breaker.h"
 #include "oa2f_dialect.h"
+#include "oa2f_jose.h"
 #include "oa2f_token.h"
 
 /* The defaults of README "Directives", in one place. */
@@ -26,6 +27,16 @@
 #define DEF_TOKEN_IN      (OA2F_TOKEN_IN_HEADER | OA2F_TOKEN_IN_QUERY)
 #define DEF_BREAKER_FAILS 5
 #define DEF_BREAKER_SECS  10
+
+/* OAuth2FederatedForwardJWT Off, told apart from unset */
+static const char forward_off[] = "";
+#define OA2F_FORWARD_OFF forward_off
+
+/* OAuth2FederatedJWTTypes' default (RFC 9068 §2.1) */
+static const char *def_jwt_types[] = { "at+jwt", "application/at+jwt" };
+static const apr_array_header_t default_jwt_types = {
+    NULL, sizeof(const char *), 2, 2, (char *)def_jwt_types
+};
 
 /* OAuth2FederatedRemoteUserField's default, static so that it outlives
  * every configuration pool. */
@@ -84,6 +95,9 @@ static oa2f_provider_conf_t *merge_provider_conf(
     n->proxy = add->proxy_set ? add->proxy : base->proxy;
     n->proxy_userpwd = add->proxy_set ? add->proxy_userpwd
                                       : base->proxy_userpwd;
+    PICK(local_jwt, OA2F_UNSET);
+    PICK(jwks_url, NULL);
+    PICK(jwt_types, NULL);
     return n;
 }
 
@@ -135,6 +149,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                              ? add->breaker_seconds
                              : base->breaker_seconds;
     PICK(breaker_failures, OA2F_UNSET);
+    PICK(forward_jwt, NULL);
     return n;
 }
 
@@ -168,6 +183,14 @@ void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
     out->ca_file = pc->ca_file;
     out->ca_digest = pc->ca_digest;
     out->max_answer = OA2F_MAX_ANSWER;
+    out->local_jwt = pc->local_jwt == 1;
+    out->jwks_url = pc->jwks_url;
+    out->jwt_types = pc->jwt_types ? pc->jwt_types : &default_jwt_types;
+}
+
+const char *oa2f_conf_forward_jwt(const oa2f_dir_conf_t *c)
+{
+    return c->forward_jwt && *c->forward_jwt ? c->forward_jwt : NULL;
 }
 
 int oa2f_conf_token_in(const oa2f_dir_conf_t *c)
@@ -341,6 +364,16 @@ const char *oa2f_srv_cache_secret(const server_rec *s)
     return srv_conf(s)->cache_secret;
 }
 
+const struct oa2f_signer *oa2f_srv_signer(const server_rec *s)
+{
+    return srv_conf(s)->signer;
+}
+
+const char *oa2f_srv_signing_key_where(const server_rec *s)
+{
+    return srv_conf(s)->signing_key_where;
+}
+
 /* ---- header prefixes -------------------------------------------------- */
 
 /* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
@@ -406,6 +439,7 @@ static oa2f_provider_conf_t *provider_conf(cmd_parms *cmd, void *mconfig)
         pc->connect_timeout_ms = OA2F_UNSET;
         pc->total_timeout_ms = OA2F_UNSET;
         pc->ssl_verify = OA2F_UNSET;
+        pc->local_jwt = OA2F_UNSET;
         c->provider_conf = pc;
     }
     return pc;
@@ -934,6 +968,135 @@ static const char *set_circuit_breaker(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+/* ---- local JWT validation and the phantom token (README "Local JWT
+ * validation", "Phantom token") ---------------------------------------- */
+
+static const char *set_local_jwt(cmd_parms *cmd, void *mconfig, int on)
+{
+    provider_conf(cmd, mconfig)->local_jwt = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_jwks_url(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    static const char *const http_schemes[] = { "http", "https", NULL };
+    const char *err = check_url(cmd, arg, http_schemes);
+
+    if (err) {
+        return err;
+    }
+    provider_conf(cmd, mconfig)->jwks_url = arg;
+    return NULL;
+}
+
+/* RFC 7515 §4.1.9: a media type, "application/" optional. */
+static const char *set_jwt_types(cmd_parms *cmd, void *mconfig,
+                                 const char *arg)
+{
+    oa2f_provider_conf_t *pc = provider_conf(cmd, mconfig);
+    const char *s;
+
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$&-^_.+/", *s)) {
+            break;
+        }
+    }
+    if (!*arg || *s || strlen(arg) > 128) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a media type such as at+jwt",
+                            cmd->cmd->name, arg);
+    }
+    if (!pc->jwt_types) {
+        pc->jwt_types = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(pc->jwt_types, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_forward_jwt(cmd_parms *cmd, void *mconfig,
+                                   const char *arg)
+{
+    const char *s;
+
+    if (!strcasecmp(arg, "off")) {
+        ((oa2f_dir_conf_t *)mconfig)->forward_jwt = OA2F_FORWARD_OFF;
+        return NULL;
+    }
+    for (s = arg; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("!#$%&'*+-.^_`|~", *s)) {
+            break;
+        }
+    }
+    if (*s || strlen(arg) > 64) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a header name (or Off)",
+                            cmd->cmd->name, arg);
+    }
+    ((oa2f_dir_conf_t *)mconfig)->forward_jwt = arg;
+    return NULL;
+}
+
+/* Read and check the key now, so that `apachectl -t` names the file and
+ * what is wrong with it. */
+#define SIGNING_KEY_MAX (64 * 1024)
+
+static const char *set_signing_key(cmd_parms *cmd, void *mconfig,
+                                   const char *file, const char *kid)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *path, *why = NULL;
+    apr_finfo_t fi;
+    apr_file_t *f;
+    char *data;
+    apr_size_t got = 0;
+
+    if (err) {
+        return err;
+    }
+    path = ap_server_root_relative(cmd->pool, file);
+    if (!path
+        || apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cmd->temp_pool)
+               != APR_SUCCESS
+        || fi.filetype != APR_REG || fi.size > SIGNING_KEY_MAX
+        || apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                         APR_OS_DEFAULT, cmd->temp_pool)
+               != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a readable file of at most "
+                            "%d bytes",
+                            cmd->cmd->name, file, SIGNING_KEY_MAX);
+    }
+    data = apr_palloc(cmd->temp_pool, (apr_size_t)fi.size + 1);
+    if (apr_file_read_full(f, data, (apr_size_t)fi.size, &got)
+        != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", cmd->cmd->name,
+                            file);
+    }
+    apr_file_close(f);
+    data[got] = '\0';
+    if (kid && (!*kid || strlen(kid) > 256)) {
+        return apr_psprintf(cmd->pool, "%s: the KID is empty or too long",
+                            cmd->cmd->name);
+    }
+    sc->signer = oa2f_signer_load(cmd->pool, data, got, kid, &why);
+    /* the key's bytes do not outlive the check */
+    memset(data, 0, got);
+    if (!sc->signer) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a usable signing key: %s "
+                            "(expected a PEM private key: P-256, RSA of "
+                            "2048 bits or more, or Ed25519)",
+                            cmd->cmd->name, file, why ? why : "unknown");
+    }
+    sc->signing_key_where = apr_psprintf(cmd->pool, "%s:%d",
+                                         cmd->directive->filename,
+                                         cmd->directive->line_num);
+    return NULL;
+}
+
 /* ---- server directives ------------------------------------------------ */
 
 static const char *set_cache(cmd_parms *cmd, void *mconfig, const char *arg)
@@ -1059,6 +1222,23 @@ const command_rec oa2f_cmds[] = {
                   "access_token parameter is removed), all, none"),
     AP_INIT_TAKE1("OAuth2FederatedStatusProfile", set_status_profile, NULL,
                   OR_AUTHCFG, "status map: gateway or rfc6750"),
+    AP_INIT_FLAG("OAuth2FederatedLocalJWT", set_local_jwt, NULL, PROVIDER_CONF,
+                 "validate JWT access tokens locally with the provider's "
+                 "keys"),
+    AP_INIT_TAKE1("OAuth2FederatedJWKSURL", set_jwks_url, NULL, PROVIDER_CONF,
+                  "where the provider's keys are (a JWKS URL; default: the "
+                  "metadata's jwks_uri)"),
+    AP_INIT_ITERATE("OAuth2FederatedJWTTypes", set_jwt_types, NULL,
+                    PROVIDER_CONF,
+                    "accepted typ headers of JWT access tokens"),
+    /* config files only: what the backend trusts, as the prefixes */
+    AP_INIT_TAKE1("OAuth2FederatedForwardJWT", set_forward_jwt, NULL,
+                  PROVIDER_CONF,
+                  "send the backend a JWT signed by this server in this "
+                  "header (Authorization, or a name), or Off"),
+    AP_INIT_TAKE12("OAuth2FederatedSigningKey", set_signing_key, NULL,
+                   RSRC_CONF,
+                   "PEM private key that signs forwarded JWTs [KID]"),
     AP_INIT_TAKE1(
         "OAuth2FederatedCache", set_cache, NULL, RSRC_CONF,
         "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),

@@ -40,6 +40,10 @@ typedef struct {
     const char *proxy;
     const char *proxy_userpwd;
     unsigned proxy_set : 1;
+    /* README "Local JWT validation" */
+    int local_jwt; /* 0, 1 or UNSET */
+    const char *jwks_url;
+    apr_array_header_t *jwt_types; /* const char *; NULL = unset */
     /* the provider these settings make: built once, see
      * src/mod_oa2f_conf_provider.c */
     oa2f_provider_t *built;
@@ -87,6 +91,10 @@ typedef struct {
      * it decides whether to call, not what is asked. */
     int breaker_failures;
     int breaker_seconds;
+
+    /* OAuth2FederatedForwardJWT (README "Phantom token"): the header
+     * name, OA2F_FORWARD_OFF, or NULL when unset */
+    const char *forward_jwt;
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
@@ -95,6 +103,10 @@ typedef struct {
     const char *cache_spec;       /* NULL = default "shmcb"             */
     const char *cache_spec_where; /* "file:line" of the directive       */
     const char *cache_secret;     /* NULL = plain SHA-256 keys          */
+    /* OAuth2FederatedSigningKey (README "Phantom token"): loaded and
+     * checked when the directive is read; NULL = none */
+    struct oa2f_signer *signer;
+    const char *signing_key_where; /* "file:line"                       */
 } oa2f_srv_conf_t;
 
 extern const command_rec oa2f_cmds[];
@@ -156,6 +168,10 @@ void oa2f_conf_provider_settings(const oa2f_provider_conf_t *pc,
  * for the server-wide strip of client-sent headers. */
 const apr_array_header_t *oa2f_conf_header_prefixes(void);
 
+/* OAuth2FederatedForwardJWT: the header that carries the phantom
+ * token, or NULL when Off (the default). */
+const char *oa2f_conf_forward_jwt(const oa2f_dir_conf_t *c);
+
 /* s is the main server: the server directives are allowed there only.
  * NULL = the default, shmcb. */
 const char *oa2f_srv_cache_spec(const server_rec *s);
@@ -163,5 +179,9 @@ const char *oa2f_srv_cache_spec(const server_rec *s);
 const char *oa2f_srv_cache_spec_where(const server_rec *s);
 /* NULL = none: plain SHA-256 keys, unsealed entries. */
 const char *oa2f_srv_cache_secret(const server_rec *s);
+/* OAuth2FederatedSigningKey's signer (oa2f_jose.h), or NULL. */
+const struct oa2f_signer *oa2f_srv_signer(const server_rec *s);
+/* "file:line" of OAuth2FederatedSigningKey, or NULL. */
+const char *oa2f_srv_signing_key_where(const server_rec *s);
 
 #endif

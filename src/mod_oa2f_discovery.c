@@ -31,6 +31,7 @@
 typedef struct {
     const char *issuer;   /* interned; NULL until a usable document */
     const char *endpoint; /* interned; NULL when the document has none */
+    const char *jwks_uri; /* interned; NULL when the document has none */
     apr_int64_t until;    /* the document is used while now < until */
     apr_int64_t retry_at; /* after a failure: no fetch before then */
     oa2f_outcome_e failure;
@@ -385,8 +386,9 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     if (o == OA2F_OK
         && !oa2f_metadata_parse(
             r->pool, body, len,
-            oa2f_metadata_issuer_of_url(r->pool, scope->metadata_url), need_ep,
-            &md, why)) {
+            oa2f_metadata_issuer_of_url(r->pool, scope->metadata_url),
+            /* README "Local JWT validation": the keys may do without */
+            need_ep && !scope->local_jwt, &md, why)) {
         o = OA2F_BAD_ANSWER;
     }
     if (leader && o == OA2F_OK && ttl >= 1) {
@@ -409,6 +411,7 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     if (o == OA2F_OK) {
         st->issuer = intern(md.issuer);
         st->endpoint = intern(md.introspection_endpoint);
+        st->jwks_uri = intern(md.jwks_uri);
         st->until = now + ttl;
         st->failing = 0;
         *issuer = st->issuer;
@@ -449,7 +452,7 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     return o;
 
 found:
-    if (!need_ep) {
+    if (!need_ep || (!endpoint && scope->local_jwt)) {
         *out = scope;
         return OA2F_OK;
     }
@@ -459,4 +462,21 @@ found:
         return OA2F_INTERNAL;
     }
     return OA2F_OK;
+}
+
+const char *oa2f_discovery_jwks_uri(const oa2f_provider_t *scope)
+{
+    const doc_state_t *st;
+    const char *uri = NULL;
+
+    if (!table) {
+        return NULL;
+    }
+    lock();
+    st = apr_hash_get(table->by_scope, &scope, sizeof(scope));
+    if (st && st->issuer) {
+        uri = st->jwks_uri; /* interned: outlives the document */
+    }
+    unlock();
+    return uri;
 }

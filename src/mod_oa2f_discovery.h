@@ -24,4 +24,8 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
                                       const oa2f_provider_t **out,
                                       const char **issuer, const char **why);
 
+/* README "Local JWT validation": the jwks_uri of scope's document as
+ * last resolved in this child (oa2f_discovery_resolve first), or NULL. */
+const char *oa2f_discovery_jwks_uri(const oa2f_provider_t *scope);
+
 #endif

@@ -10,6 +10,7 @@
 #include "mod_oa2f_authn.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
+#include "mod_oa2f_phantom.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_sanitize.h"
 
@@ -89,10 +90,15 @@ int oa2f_enrich_fixup(request_rec *r)
     /* The state may belong to the request this one was redirected from
      * internally: httpd then skips the auth hooks and copies r->user only
      * (README "Trust boundaries"). */
+    conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
     if (!r->user || !oa2f_is_ours(r) || !(st = oa2f_request_state(r))) {
+        /* README "Phantom token": the header is ours wherever it is
+         * configured */
+        if (conf && oa2f_conf_forward_jwt(conf)) {
+            oa2f_phantom_fixup(r, conf, NULL);
+        }
         return DECLINED;
     }
-    conf = ap_get_module_config(r->per_dir_config, &oauth2_federated_module);
     apr_table_setn(r->notes, OA2F_NOTE_ALLOWED, "1");
 
     expose = oa2f_conf_expose_headers(conf);
@@ -126,5 +132,6 @@ int oa2f_enrich_fixup(request_rec *r)
      * without them the answer stays intact and one line long. */
     apr_table_setn(r->subprocess_env, "OAUTH2_FEDERATED_RESPONSE",
                    st->claims->shown_raw ? st->claims->shown_raw : "");
+    oa2f_phantom_fixup(r, conf, st);
     return DECLINED;
 }

@@ -6,6 +6,7 @@
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
+#include "mod_oa2f_jwks.h"
 #include "mod_oa2f_revoke.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
@@ -19,6 +20,7 @@ typedef struct {
     const oa2f_dir_conf_t *conf;
     const oa2f_provider_t *prov; /* the location's, built already */
     oa2f_http_pool_t *hp;
+    const char *jwks_url;         /* local JWT validation, or NULL */
     const char *token;            /* for its fingerprint in logs  */
     const oa2f_validation_t *out; /* the answer being made        */
 } baton_t;
@@ -128,6 +130,22 @@ static void ask_provider(void *baton, const char *token,
     oa2f_breaker_change_e change;
     int wait_s = 0;
 
+    /* README "Local JWT validation": a JWS is judged here with the
+     * provider's keys, no call; the rest goes to the endpoint, if any */
+    if (b->prov->local_jwt) {
+        if (oa2f_jwt_local(b->r, b->conf, b->prov, b->jwks_url, b->hp, token,
+                           out)) {
+            return;
+        }
+        if (!b->prov->endpoint) {
+            memset(out, 0, sizeof(*out));
+            out->outcome = OA2F_INACTIVE;
+            out->local = 1;
+            out->why = "not a JWS of a known key, and no introspection "
+                       "endpoint to ask";
+            return;
+        }
+    }
     if (bt && b->prov->endpoint
         && oa2f_conf_breaker(b->conf, &bc.failures, &bc.seconds)) {
         bc.probe_timeout_us = (long long)b->prov->total_timeout_ms * 1000
@@ -218,9 +236,10 @@ static const oa2f_verdict_impl_t on_httpd = {
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
-                          const char *token, oa2f_validation_t *out)
+                          const char *jwks_url, const char *token,
+                          oa2f_validation_t *out)
 {
-    baton_t b = { r, conf, prov, hp, token, out };
+    baton_t b = { r, conf, prov, hp, jwks_url, token, out };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;

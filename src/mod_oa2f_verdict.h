@@ -11,9 +11,11 @@
 /* The verdict on token for this location, asking prov (the location's
  * provider, or the one with its discovered endpoint), in *out (in
  * r->pool). hp is this child's provider connection pool (NULL: an
- * internal error). */
+ * internal error). jwks_url: where the keys are for local JWT
+ * validation (README "Local JWT validation"), or NULL. */
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
-                          const char *token, oa2f_validation_t *out);
+                          const char *jwks_url, const char *token,
+                          oa2f_validation_t *out);
 
 #endif

@@ -62,6 +62,20 @@ void oa2f_provider_finish(apr_pool_t *pool, oa2f_provider_t *p)
          * providers without discovery stay as they were */
         p->metadata_url ? "\nmetadata=" : "",
         p->metadata_url ? p->metadata_url : "");
+    if (p->local_jwt) {
+        /* README "Local JWT validation": a verdict made from the JWKS is
+         * another trust context than the provider's answer */
+        const char *types = "-";
+        int i;
+        for (i = 0; p->jwt_types && i < p->jwt_types->nelts; i++) {
+            types = apr_pstrcat(pool, i ? types : "", i ? " " : "",
+                                APR_ARRAY_IDX(p->jwt_types, i, const char *),
+                                NULL);
+        }
+        p->identity = apr_psprintf(
+            pool, "%s\nlocal-jwt=%s types=%s", p->identity,
+            p->jwks_url ? p->jwks_url : "metadata", types);
+    }
     p->basic_header = NULL;
     if (oa2f_provider_has_credentials(p) && p->auth == OA2F_AUTH_BASIC) {
         /* RFC 6749 §2.3.1: form-encode id and secret, then base64. */

@@ -3,6 +3,7 @@
 #define OA2F_PROVIDER_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 typedef enum {
     OA2F_AUTH_BASIC = 0, /* RFC 6749 §2.3.1 client_secret_basic */
@@ -35,6 +36,13 @@ typedef struct {
     const char *ca_file;       /* NULL = system store               */
     const char *ca_digest;     /* SHA-256 hex of ca_file's content  */
     apr_size_t max_answer;     /* bytes; larger answers are refused */
+    /* README "Local JWT validation": OAuth2FederatedLocalJWT (0 or 1),
+     * OAuth2FederatedJWKSURL (NULL: the metadata's jwks_uri) and
+     * OAuth2FederatedJWTTypes (const char *; NULL: at+jwt
+     * application/at+jwt); part of the identity when local_jwt is 1 */
+    int local_jwt;
+    const char *jwks_url;
+    const apr_array_header_t *jwt_types;
     /* Built once at configuration time by oa2f_provider_finish():
      * the identity of this provider configuration for cache keys
      * (dialect, endpoint, client credentials, client authentication, how

@@ -19,6 +19,7 @@ void oa2f_remote_validate(oa2f_http_pool_t *hp, apr_pool_t *p,
     out->http_status = 0;
     out->provider_retry_after = NULL;
     out->retry_after = 0;
+    out->local = 0;
     if (!hp) {
         /* the child's connection pool could not be set up */
         out->outcome = OA2F_INTERNAL;

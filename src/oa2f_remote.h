@@ -21,6 +21,9 @@ typedef struct {
     /* seconds for the Retry-After of a 503 answer: until the circuit
      * lets the next probe through when it is open; 0 = 1 */
     int retry_after;
+    /* README "Local JWT validation": 1 when the verdict was made here,
+     * without a provider call (not counted as one) */
+    int local;
 } oa2f_validation_t;
 
 /* Ask the provider about token; result allocated in p. The claims of an

@@ -1,0 +1,384 @@
+/* The phantom token (README "Phantom token"): after a successful check,
+ * the backend receives the verdict as a JWT (RFC 9068 shape, typ at+jwt)
+ * signed with OAuth2FederatedSigningKey, in the header that
+ * OAuth2FederatedForwardJWT names, and verifies one signature with any
+ * JWT library instead of trusting headers; SetHandler
+ * oauth2-federated-jwks publishes the public key (RFC 7517).
+ *
+ * The cached path keeps its speed: each child remembers the JWTs it
+ * signed, per token and audience, and reuses one while more than half
+ * of its life is left. */
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <http_core.h>
+#include <http_main.h>
+#include <http_protocol.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "mod_oa2f_phantom.h"
+#include "mod_oa2f_private.h"
+#include "oa2f_jose.h"
+
+#define JWKS_HANDLER "oauth2-federated-jwks"
+/* README "Phantom token": at most 5 minutes ahead */
+#define JWT_MAX_LIFE 300
+#define MEMO_SLOTS   512
+/* a JWT larger than this is signed per request, not remembered */
+#define MEMO_MAX_JWT (16 * 1024)
+
+typedef struct {
+    unsigned char key[SHA256_DIGEST_LENGTH];
+    long long iat, exp;
+    apr_size_t len;
+    char *jwt; /* in the child's pool, MEMO_MAX_JWT + 1 bytes, reused */
+} slot_t;
+
+typedef struct {
+    apr_pool_t *pool;
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+    slot_t slots[MEMO_SLOTS];
+} memo_t;
+
+static memo_t *memo;
+
+void oa2f_phantom_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    memo_t *m = apr_pcalloc(pchild, sizeof(*m));
+
+    memo = NULL;
+    m->pool = pchild;
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&m->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OA2F_LOGNO(11200) "cannot create the lock of the "
+                                       "forwarded JWT memo: each request "
+                                       "signs its own");
+        return;
+    }
+#else
+    (void)s;
+#endif
+    memo = m;
+}
+
+static void memo_lock(void)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(memo->lock);
+#endif
+}
+
+static void memo_unlock(void)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(memo->lock);
+#endif
+}
+
+static const oa2f_signer_t *signer(void)
+{
+    return oa2f_srv_signer(ap_server_conf);
+}
+
+/* 1 and the remembered JWT of key, in p, while more than half of its
+ * life is left. */
+static int memo_get(apr_pool_t *p, const unsigned char *key, long long now,
+                    const char **jwt)
+{
+    slot_t *s;
+    int hit = 0;
+
+    if (!memo) {
+        return 0;
+    }
+    s = &memo->slots[(key[0] | key[1] << 8) % MEMO_SLOTS];
+    memo_lock();
+    if (s->jwt && !memcmp(s->key, key, sizeof(s->key))
+        && (s->exp - now) * 2 > s->exp - s->iat) {
+        *jwt = apr_pstrmemdup(p, s->jwt, s->len);
+        hit = 1;
+    }
+    memo_unlock();
+    return hit;
+}
+
+static void memo_put(const unsigned char *key, long long iat, long long exp,
+                     const char *jwt)
+{
+    apr_size_t len = strlen(jwt);
+    slot_t *s;
+
+    if (!memo || len > MEMO_MAX_JWT) {
+        return;
+    }
+    s = &memo->slots[(key[0] | key[1] << 8) % MEMO_SLOTS];
+    memo_lock();
+    if (!s->jwt) {
+        s->jwt = apr_palloc(memo->pool, MEMO_MAX_JWT + 1);
+    }
+    memcpy(s->key, key, sizeof(s->key));
+    memcpy(s->jwt, jwt, len + 1);
+    s->len = len;
+    s->iat = iat;
+    s->exp = exp;
+    memo_unlock();
+}
+
+static const char *b64url(apr_pool_t *p, const unsigned char *d, int n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        "0123456789-_";
+    char *out = apr_palloc(p, (apr_size_t)(n + 2) / 3 * 4 + 1);
+    int i, o = 0, bits = 0;
+    unsigned acc = 0;
+
+    for (i = 0; i < n; i++) {
+        acc = acc << 8 | d[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[o++] = tab[(acc >> bits) & 63];
+        }
+    }
+    if (bits) {
+        out[o++] = tab[(acc << (6 - bits)) & 63];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static apr_status_t json_put(void *o)
+{
+    json_object_put(o);
+    return APR_SUCCESS;
+}
+
+/* Claims the JWT sets itself (RFC 7519 §4.1), not copied from the
+ * verdict. */
+static int reserved(const char *name)
+{
+    static const char *const names[] = { "iss", "aud", "exp",    "iat",
+                                         "nbf", "jti", "active", NULL };
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (!strcmp(name, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The payload: the normalised fields (with their JSON types where the
+ * answer gave them at top level), sub (r->user when absent), iss, aud,
+ * iat, exp, jti. */
+static const char *payload_of(request_rec *r, const oa2f_dir_conf_t *conf,
+                              const oa2f_request_state_t *st, const char *iss,
+                              long long now, long long exp)
+{
+    json_object *o = json_object_new_object(), *raw = NULL;
+    const char *why, *aud = oa2f_conf_resource(conf);
+    unsigned char rnd[16];
+    int i;
+
+    apr_pool_cleanup_register(r->pool, o, json_put, apr_pool_cleanup_null);
+    if (st->claims->raw && st->claims->raw_len) {
+        raw = oa2f_json_parse_object(st->claims->raw, st->claims->raw_len,
+                                     &why);
+        if (raw) {
+            apr_pool_cleanup_register(r->pool, raw, json_put,
+                                      apr_pool_cleanup_null);
+        }
+    }
+    for (i = 0; i < st->claims->fields->nelts; i++) {
+        const oa2f_field_t *f = &APR_ARRAY_IDX(st->claims->fields, i,
+                                               oa2f_field_t);
+        json_object *v = NULL;
+        if (reserved(f->name)) {
+            continue;
+        }
+        if (raw && json_object_object_get_ex(raw, f->name, &v) && v) {
+            v = json_object_get(v);
+        }
+        else if (f->items) {
+            int j;
+            v = json_object_new_array();
+            for (j = 0; j < f->items->nelts; j++) {
+                json_object_array_add(v, json_object_new_string(APR_ARRAY_IDX(
+                                             f->items, j, const char *)));
+            }
+        }
+        else {
+            v = json_object_new_string(f->shown ? f->shown : "");
+        }
+        json_object_object_add(o, f->name, v);
+    }
+    if (!json_object_object_get_ex(o, "sub", NULL) && r->user) {
+        json_object_object_add(o, "sub", json_object_new_string(r->user));
+    }
+    json_object_object_add(o, "iss", json_object_new_string(iss));
+    if (aud) {
+        json_object_object_add(o, "aud", json_object_new_string(aud));
+    }
+    json_object_object_add(o, "iat", json_object_new_int64(now));
+    json_object_object_add(o, "exp", json_object_new_int64(exp));
+    if (apr_generate_random_bytes(rnd, sizeof(rnd)) != APR_SUCCESS) {
+        return NULL;
+    }
+    json_object_object_add(
+        o, "jti", json_object_new_string(b64url(r->pool, rnd, sizeof(rnd))));
+    return apr_pstrdup(
+        r->pool, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+/* The memo's name of this JWT: the token, and what else the JWT says
+ * that is not from the verdict (issuer, audience, key). */
+static void memo_key(const oa2f_request_state_t *st, const char *iss,
+                     const char *aud, const oa2f_signer_t *sg,
+                     unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    const char *kid = oa2f_signer_kid(sg);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n = 0;
+
+    memset(out, 0, SHA256_DIGEST_LENGTH);
+    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL)
+        && EVP_DigestUpdate(c, st->token_key, sizeof(st->token_key))
+        && EVP_DigestUpdate(c, iss, strlen(iss) + 1)
+        && EVP_DigestUpdate(c, aud ? aud : "", aud ? strlen(aud) + 1 : 1)
+        && EVP_DigestUpdate(c, kid, strlen(kid) + 1)) {
+        EVP_DigestFinal_ex(c, out, &n);
+    }
+    EVP_MD_CTX_free(c);
+}
+
+void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
+                        const oa2f_request_state_t *st)
+{
+    const char *header = oa2f_conf_forward_jwt(conf);
+    const oa2f_signer_t *sg = signer();
+    long long now = (long long)apr_time_sec(apr_time_now()), exp;
+    unsigned char key[SHA256_DIGEST_LENGTH];
+    const char *iss, *jwt = NULL, *payload, *why = NULL;
+    int is_authz;
+
+    if (!header) {
+        return;
+    }
+    is_authz = !strcasecmp(header, "Authorization");
+    /* a client-sent one never reaches the backend */
+    if (!is_authz || !st) {
+        apr_table_unset(r->headers_in, header);
+    }
+    if (!st || !st->claims) {
+        return;
+    }
+    if (!sg) {
+        /* start-up refuses this configuration; a request-time merge may
+         * still get here */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      OA2F_LOGNO(11201) "OAuth2FederatedForwardJWT %s without "
+                                        "OAuth2FederatedSigningKey: nothing "
+                                        "forwarded",
+                      header);
+        apr_table_unset(r->headers_in, header);
+        return;
+    }
+    iss = apr_pstrcat(r->pool, "https://",
+                      r->server->server_hostname ? r->server->server_hostname
+                                                 : "localhost",
+                      NULL);
+    memo_key(st, iss, oa2f_conf_resource(conf), sg, key);
+    if (!st->has_token_key || !memo_get(r->pool, key, now, &jwt)) {
+        exp = now + JWT_MAX_LIFE;
+        if (st->claims->expires_at > 0 && st->claims->expires_at < exp) {
+            exp = st->claims->expires_at;
+        }
+        payload = payload_of(r, conf, st, iss, now, exp);
+        jwt = payload ? oa2f_jws_sign(r->pool, sg, "at+jwt", payload,
+                                      strlen(payload), &why)
+                      : NULL;
+        if (!jwt) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          OA2F_LOGNO(11202) "cannot sign the forwarded JWT: "
+                                            "%s",
+                          why ? why : "no random bytes");
+            apr_table_unset(r->headers_in, header);
+            return;
+        }
+        if (st->has_token_key) {
+            memo_put(key, now, exp, jwt);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      OA2F_LOGNO(11203) "forwarded JWT signed (%s, kid %s), "
+                                        "%lld s",
+                      oa2f_signer_alg(sg), oa2f_signer_kid(sg), exp - now);
+    }
+    apr_table_set(r->headers_in, header,
+                  is_authz ? apr_pstrcat(r->pool, "Bearer ", jwt, NULL) : jwt);
+    apr_table_setn(r->subprocess_env, "OAUTH2_FEDERATED_JWT", jwt);
+}
+
+int oa2f_phantom_jwks_handler(request_rec *r)
+{
+    const oa2f_signer_t *sg;
+
+    if (!r->handler || strcmp(r->handler, JWKS_HANDLER) != 0) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!(sg = signer())) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OA2F_LOGNO(11204) "%s without OAuth2FederatedSigningKey",
+                      JWKS_HANDLER);
+        return HTTP_NOT_FOUND;
+    }
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    if (!r->header_only) {
+        ap_rputs(oa2f_signer_jwks(r->pool, sg), r);
+    }
+    return OK;
+}
+
+/* The configuration tree: any OAuth2FederatedForwardJWT that is not Off. */
+static const ap_directive_t *forwarding(const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        const ap_directive_t *in;
+        if (!strcasecmp(d->directive, "OAuth2FederatedForwardJWT") && d->args
+            && strcasecmp(d->args, "off") != 0) {
+            return d;
+        }
+        if (d->first_child && (in = forwarding(d->first_child)) != NULL) {
+            return in;
+        }
+    }
+    return NULL;
+}
+
+int oa2f_phantom_check_config(apr_pool_t *ptemp, server_rec *s)
+{
+    const ap_directive_t *d;
+
+    (void)ptemp;
+    if (oa2f_srv_signer(s) || !(d = forwarding(ap_conftree))) {
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                 OA2F_LOGNO(11205) "OAuth2FederatedForwardJWT %s at %s:%d "
+                                   "needs OAuth2FederatedSigningKey (server "
+                                   "configuration)",
+                 d->args, d->filename, d->line_num);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
