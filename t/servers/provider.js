@@ -39,6 +39,16 @@ const RESOURCES = new Set([
   RESOURCE, 'urn:oa2f:other-api', 'https://a.oa2f.test/api', 'https://b.oa2f.test/api',
 ]);
 const RESOURCE_SCOPES = ['read', 'write', 'admin'];
+// Resource servers whose tokens are JWTs (RFC 9068), one per signing
+// algorithm (t/25_local_jwt.t, README "Local JWT validation"): a token
+// request naming one gets a JWT signed with that algorithm, whose aud is
+// the resource. All others stay opaque (only those can be introspected).
+const JWT_RESOURCES = {
+  'urn:oa2f:jwt-rs256': 'RS256',
+  'urn:oa2f:jwt-ps256': 'PS256',
+  'urn:oa2f:jwt-es256': 'ES256',
+  'urn:oa2f:jwt-eddsa': 'EdDSA',
+};
 
 const ROUTES = {
   token: '/token',
@@ -73,6 +83,10 @@ const clients = [
 ];
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// the keys of the JWT resource servers' other algorithms (the RSA one
+// signs RS256 and PS256)
+const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+const edKey = generateKeyPairSync('ed25519').privateKey;
 
 const configuration = {
   clients,
@@ -82,7 +96,13 @@ const configuration = {
   // scope outside the client's own list.
   scopes: ['openid', 'offline_access', ...RESOURCE_SCOPES],
   routes: ROUTES,
-  jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'oa2f-test', use: 'sig' }] },
+  jwks: {
+    keys: [
+      { ...privateKey.export({ format: 'jwk' }), kid: 'oa2f-test', use: 'sig' },
+      { ...ecKey.export({ format: 'jwk' }), kid: 'oa2f-test-ec', use: 'sig' },
+      { ...edKey.export({ format: 'jwk' }), kid: 'oa2f-test-ed', use: 'sig' },
+    ],
+  },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   features: {
     devInteractions: { enabled: false },
@@ -110,6 +130,14 @@ const configuration = {
       getResourceServerInfo: async (ctx, resource) => {
         // and the loopback MCP server of t/17_resource_metadata.t, whose
         // port Apache::Test picks at run time
+        if (JWT_RESOURCES[resource]) {
+          return {
+            scope: RESOURCE_SCOPES.join(' '),
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: JWT_RESOURCES[resource] } },
+          };
+        }
         if (!RESOURCES.has(resource) && !/^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test(resource)) {
           throw new errors.InvalidTarget();
         }
