@@ -20,6 +20,22 @@ my $so    = $cfg->{modules}{'mod_oauth2_federated.c'}
 my $moddir = dirname($cfg->{modules}{'mod_authz_core.c'} || '/usr/lib/apache2/modules/x');
 my $mpm = (grep { -e "$moddir/mod_mpm_$_.so" } qw(event worker prefork))[0] || 'event';
 
+# README "Phantom token": OAuth2FederatedSigningKey files, made here
+my $keys = tempdir('oa2f-keys-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+sub openssl {
+    my $pid = fork // die "fork: $!";
+    if (!$pid) { open STDERR, '>', '/dev/null'; exec 'openssl', @_ or exit 127 }
+    waitpid $pid, 0;
+    $? == 0 or die "openssl @_ failed\n";
+}
+openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', "$keys/es256.pem");
+openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', "$keys/p384.pem");
+openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', "$keys/rsa2048.pem");
+openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024', '-out', "$keys/rsa1024.pem");
+openssl('genpkey', '-algorithm', 'ED25519', '-out', "$keys/ed25519.pem");
+openssl('pkey', '-in', "$keys/es256.pem", '-pubout', '-out', "$keys/public.pem");
+{ open my $fh, '>', "$keys/garbage.pem" or die; print $fh "not a key\n"; }
+
 # [ name, server-level lines, lines inside <Location /api>, directive the
 #   message must name, 1 = the error is about the snippet's first line ]
 my @bad = (
@@ -77,9 +93,22 @@ my @bad = (
     [ 'CircuitBreaker Off with seconds', '', 'OAuth2FederatedCircuitBreaker Off 10', 'OAuth2FederatedCircuitBreaker', 1 ],
     [ 'CircuitBreaker three arguments', '', 'OAuth2FederatedCircuitBreaker 5 10 20', 'OAuth2FederatedCircuitBreaker', 1 ],
     [ 'protected scope without endpoint', '', '', 'OAuth2FederatedEndpoint', 0, 'no endpoint' ],
+    # README "Local JWT validation", "Phantom token"
+    [ 'LocalJWT not On/Off',       '', 'OAuth2FederatedLocalJWT always', 'OAuth2FederatedLocalJWT', 1 ],
+    [ 'JWKSURL not a URL',         '', 'OAuth2FederatedJWKSURL keys.json', 'OAuth2FederatedJWKSURL', 1 ],
+    [ 'JWKSURL with ftp scheme',   '', 'OAuth2FederatedJWKSURL ftp://idp.example.com/jwks', 'OAuth2FederatedJWKSURL', 1 ],
+    [ 'JWTTypes with a space',     '', 'OAuth2FederatedJWTTypes "at jwt"', 'OAuth2FederatedJWTTypes', 1 ],
+    [ 'ForwardJWT not a header name', '', 'OAuth2FederatedForwardJWT X-JWT:', 'OAuth2FederatedForwardJWT', 1 ],
+    [ 'ForwardJWT without SigningKey', '', 'OAuth2FederatedForwardJWT X-JWT', 'OAuth2FederatedForwardJWT', 1 ],
+    [ 'SigningKey inside <Location>', '', "OAuth2FederatedSigningKey $keys/es256.pem", 'OAuth2FederatedSigningKey', 1 ],
+    [ 'SigningKey file missing',   'OAuth2FederatedSigningKey /nonexistent/key.pem', '', 'OAuth2FederatedSigningKey', 2 ],
+    [ 'SigningKey not PEM',        "OAuth2FederatedSigningKey $keys/garbage.pem", '', 'OAuth2FederatedSigningKey', 2 ],
+    [ 'SigningKey a public key',   "OAuth2FederatedSigningKey $keys/public.pem", '', 'OAuth2FederatedSigningKey', 2 ],
+    [ 'SigningKey RSA 1024',       "OAuth2FederatedSigningKey $keys/rsa1024.pem", '', 'OAuth2FederatedSigningKey', 2 ],
+    [ 'SigningKey P-384',          "OAuth2FederatedSigningKey $keys/p384.pem", '', 'OAuth2FederatedSigningKey', 2 ],
 );
 
-plan tests => 2 + 3 * @bad, need_module('authz_core');
+plan tests => 4 + 3 * @bad, need_module('authz_core');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -127,7 +156,8 @@ sub config_test {
 # ---- the control: every directive, valid --------------------------------------
 {
     my ($file) = write_conf(
-        "OAuth2FederatedCache shmcb\nOAuth2FederatedCacheSecret s3cret",
+        "OAuth2FederatedCache shmcb\nOAuth2FederatedCacheSecret s3cret\n"
+        . "OAuth2FederatedSigningKey $keys/es256.pem key-1",
         join "\n",
         'OAuth2FederatedProvider introspection',
         'OAuth2FederatedClientID gateway',
@@ -153,6 +183,10 @@ sub config_test {
         'OAuth2FederatedAudience https://api.example.com/v1 urn:example:api',
         'OAuth2FederatedIssuer https://idp.example.com',
         'OAuth2FederatedAuthorizationServers https://idp.example.com',
+        'OAuth2FederatedLocalJWT On',
+        'OAuth2FederatedJWKSURL https://idp.example.com/jwks',
+        'OAuth2FederatedJWTTypes at+jwt application/at+jwt JWT',
+        'OAuth2FederatedForwardJWT Authorization',
         'Require oauth2-scope read write',
         'Require oauth2-client-id a b',
         'Require oauth2-claim dept eng ops',
@@ -168,6 +202,14 @@ sub config_test {
     my ($rc, $out) = config_test($file);
     is($rc, 0, 'control: a config with every directive passes apache2 -t') or diag($out);
     like($out, qr/Syntax OK/, 'control: Syntax OK');
+}
+
+# the other key types a SigningKey may be
+for my $k (qw(rsa2048 ed25519)) {
+    my ($file) = write_conf("OAuth2FederatedSigningKey $keys/$k.pem",
+                            'OAuth2FederatedForwardJWT X-JWT');
+    my ($rc, $out) = config_test($file);
+    is($rc, 0, "control: SigningKey $k passes apache2 -t") or diag($out);
 }
 
 # ---- one error each ----------------------------------------------------------------
