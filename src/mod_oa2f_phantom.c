@@ -24,9 +24,9 @@
 #define JWKS_HANDLER "oauth2-federated-jwks"
 /* README "Phantom token": at most 5 minutes ahead */
 #define JWT_MAX_LIFE 300
-#define MEMO_SLOTS   512
+#define MEMO_SLOTS   256
 /* a JWT larger than this is signed per request, not remembered */
-#define MEMO_MAX_JWT (16 * 1024)
+#define MEMO_MAX_JWT (8 * 1024)
 
 typedef struct {
     unsigned char key[SHA256_DIGEST_LENGTH];

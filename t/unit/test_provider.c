@@ -57,6 +57,33 @@ START_TEST(identity_covers_trust_context)
     p = ut_base_provider();
     p->auth = OA2F_AUTH_POST;
     ck_assert_str_ne(base, identity_of(p));
+
+    /* README "Local JWT validation": local verdicts are another context,
+     * and so are other keys and other accepted types; Off changes
+     * nothing */
+    p = ut_base_provider();
+    p->jwks_url = "https://idp.example/jwks";
+    ck_assert_str_eq(base, identity_of(p));
+    {
+        static const char *t1[] = { "at+jwt" }, *t2[] = { "JWT" };
+        apr_array_header_t a1 = { NULL, sizeof(char *), 1, 1, (char *)t1 };
+        apr_array_header_t a2 = { NULL, sizeof(char *), 1, 1, (char *)t2 };
+        const char *local, *other_keys, *other_types;
+        p->local_jwt = 1;
+        p->jwt_types = &a1;
+        local = identity_of(p);
+        ck_assert_str_ne(base, local);
+        p = ut_base_provider();
+        p->local_jwt = 1;
+        p->jwt_types = &a1;
+        p->jwks_url = "https://other.example/jwks";
+        other_keys = identity_of(p);
+        ck_assert_str_ne(local, other_keys);
+        p->jwks_url = "https://idp.example/jwks";
+        p->jwt_types = &a2;
+        other_types = identity_of(p);
+        ck_assert_str_ne(local, other_types);
+    }
 }
 END_TEST
 

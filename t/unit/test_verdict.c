@@ -367,6 +367,31 @@ START_TEST(test_hit_until_expiry)
 }
 END_TEST
 
+/* README "Local JWT validation": a verdict made without a provider call
+ * is stored and served like any other, and not counted as a call. */
+START_TEST(test_local_verdict_cached_not_counted)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+    int i;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 600));
+    f->answer.local = 1;
+    f->answer.elapsed = 0;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert(f->put_until == T0 + 600);
+    for (i = 0; i < OA2F_OUTCOME_MAX; i++) {
+        ck_assert_uint_eq(loc->stats->provider_calls[i], 0);
+    }
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 1);
+}
+END_TEST
+
 /* OAuth2FederatedCacheMaxTTL: stored until min(expiry, now + cap). */
 START_TEST(test_ttl_cap)
 {
@@ -1424,6 +1449,7 @@ Suite *verdict_suite(void)
     TCase *tc = ut_tcase("store");
 
     tcase_add_test(tc, test_hit_until_expiry);
+    tcase_add_test(tc, test_local_verdict_cached_not_counted);
     tcase_add_test(tc, test_ttl_cap);
     tcase_add_test(tc, test_cap_per_location);
     tcase_add_test(tc, test_keep_local_bounded);
