@@ -51,6 +51,13 @@ my @FORBIDDEN = (
     [ OAuth2FederatedSendTokenIn  => 'header' ],
     [ OAuth2FederatedTimeout      => '1 1' ],
     [ OAuth2FederatedMetadataURL  => "http://127.0.0.1:$STUB_PORT/.well-known/openid-configuration" ],
+    # README "Local JWT validation", "Phantom token": whose keys are
+    # trusted, and what the backend trusts
+    [ OAuth2FederatedJWKSURL      => "http://127.0.0.1:$STUB_PORT/jwks" ],
+    [ OAuth2FederatedLocalJWT     => 'On' ],
+    [ OAuth2FederatedJWTTypes     => 'JWT' ],
+    [ OAuth2FederatedForwardJWT   => 'X-Evil-JWT' ],
+    [ OAuth2FederatedSigningKey   => '/etc/passwd' ],
     # control: server-only already, so this one shows what httpd logs
     [ OAuth2FederatedCacheSecret  => 'htaccess-secret' ],
 );
