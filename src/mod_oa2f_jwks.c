@@ -498,6 +498,14 @@ int oa2f_jwt_local(request_rec *r, const oa2f_dir_conf_t *conf,
     }
     rc = oa2f_jws_parse(r->pool, token, len, &jws, &why);
     if (rc == OA2F_JOSE_NOT_JWS) {
+        /* A first part that is base64url of '{"' is a JOSE header
+         * (RFC 7515 §7.1): a JWS or JWE that is broken (extra parts,
+         * padding), not an opaque token to introspect */
+        if (len > 3 && !memcmp(token, "eyJ", 3)) {
+            decide(r, out, OA2F_INACTIVE,
+                   why ? why : "a JOSE header, but not a usable JWS");
+            return 1;
+        }
         return 0;
     }
     if (rc != OA2F_JOSE_OK) {
@@ -547,6 +555,11 @@ int oa2f_jwt_local(request_rec *r, const oa2f_dir_conf_t *conf,
     if (rc != OA2F_JOSE_OK || !claims) {
         decide(r, out, OA2F_INACTIVE, why ? why : "claims refused");
         return 1;
+    }
+    if (!claims->raw) {
+        /* OAUTH2_FEDERATED_RESPONSE: the payload is the "answer" */
+        claims->raw = jws->payload;
+        claims->raw_len = jws->payload_len;
     }
     oa2f_claims_drop_token(r->pool, claims, token);
     oa2f_claims_prepare(r->pool, claims);
