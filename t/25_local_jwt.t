@@ -195,7 +195,7 @@ is(stub_hits('/jwks') - $rot_j0, 1, '... after one JWKS fetch');
     is(code('/cgi/ljwt/dead-rfc6750', $t), 503, '... 503 under rfc6750');
     my $log = do { local (@ARGV, $/) = Apache::Test::vars('t_logs') . '/error_log'; <> };
     like($log, qr/OA2F11106: JWKS \Q$STUB\E\/jwks-big: the JWKS is over \d+ bytes/, 'the 50 MB set is logged (OA2F11106)');
-    like($log, qr/OA2F11101: JWKS: two keys with kid "dup"/, 'duplicate kids are logged (OA2F11101)');
+    like($log, qr/OA2F11101: JWKS: [^\n]*kid "dup"/, 'duplicate kids are logged (OA2F11101)');
 }
 
 # ---- key rotation ---------------------------------------------------------
