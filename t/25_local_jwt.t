@@ -20,10 +20,11 @@ use Apache::TestRequest qw(GET);
 use IO::Socket::INET ();
 use JSON::PP ();
 use LWP::UserAgent ();
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use OA2FTest;
 
-plan tests => 76, need_module('cgid', 'alias');
+plan tests => 81, need_module('cgid', 'alias');
 Test::More->builder->failure_output(\*STDERR);
 
 my $PORT = $ENV{OA2F_JWT_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18670;
@@ -176,6 +177,30 @@ is(stub_hits('/jwks') - $rot_j0, 1, '... after one JWKS fetch');
     is($env->{AGW_USERNAME} // '', 'stub-user', 'EdDSA stub token: AGW_USERNAME from the claims');
     like($env->{OAUTH2_FEDERATED_RESPONSE} // '', qr/"iss":/, '... OAUTH2_FEDERATED_RESPONSE is the payload');
     is(code('/cgi/ljwt/noep', stub_mint('es256')), 200, 'ES256 stub token: 200');
+}
+
+# ---- one fetch for concurrent first requests; the keeping time's floor --------
+{
+    my @tokens = map { stub_mint('rs256') } 1 .. 8;
+    my $n0 = stub_hits('/jwks-slow');
+    my @pids;
+    for my $t (@tokens) {
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            my $res = GET '/cgi/ljwt/slow', bearer($t);
+            POSIX::_exit($res->code == 200 ? 0 : 1);    # no END blocks here
+        }
+        push @pids, $pid;
+    }
+    my $bad = 0;
+    for (@pids) { waitpid $_, 0; $bad++ if $? }
+    is($bad, 0, '8 parallel first requests with 8 tokens: all 200');
+    is(stub_hits('/jwks-slow') - $n0, 1, '... and one JWKS fetch for all of them');
+    my $s0 = stub_hits('/jwks-short');
+    is(code('/cgi/ljwt/short', stub_mint('rs256')), 200, 'a JWKS with max-age=2: 200');
+    sleep 3;
+    is(code('/cgi/ljwt/short', stub_mint('es256')), 200, '... 3 s later: 200');
+    is(stub_hits('/jwks-short') - $s0, 1, '... not fetched again (kept at least 60 s)');
 }
 
 # ---- broken key sets --------------------------------------------------------

@@ -9,6 +9,7 @@
 //   GET  /jwks-dup       two keys with the kid "dup"
 //   GET  /jwks-big       50 MB, streamed
 //   GET  /jwks-redirect  302 to /jwks
+//   GET  /jwks-slow      /jwks after 300 ms; /jwks-short: max-age=2
 //   GET  /mint?kind=K    a token (see KINDS)
 //   POST /introspect     RFC 7662 for its own tokens; POST /revoke token=
 //   GET  /__stats        requests per path; GET /__whoami
@@ -168,6 +169,14 @@ const server = http.createServer(async (req, res) => {
       case '/jwks':
         return send(res, 200, { keys: await Promise.all(published.map(jwkOf)) },
           { 'Cache-Control': 'public, max-age=3600' });
+      // the same set, answered after 300 ms (single-flight) or with a
+      // max-age below the module's 60 s floor
+      case '/jwks-slow':
+        await new Promise((resolve) => { setTimeout(resolve, 300); });
+        return send(res, 200, { keys: await Promise.all(published.map(jwkOf)) });
+      case '/jwks-short':
+        return send(res, 200, { keys: await Promise.all(published.map(jwkOf)) },
+          { 'Cache-Control': 'max-age=2' });
       case '/__rotate':
         if (!published.includes('stub-rsa-2')) published = [...published, 'stub-rsa-2'];
         return send(res, 200, { published });
