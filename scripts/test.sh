@@ -1,8 +1,9 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run): installs what is missing,
 # builds, then runs
-#   1. the log-tag and format lints and the C unit tests (also under
-#      valgrind); on Debian the package (scripts/test-package.sh: build,
+#   1. the log-tag lints (check-logno.sh; check-readme-logs.sh: README's
+#      log table against the sources), the format lint and the C unit
+#      tests (also under valgrind); on Debian the package (scripts/test-package.sh: build,
 #      lintian, a private httpd; the system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
@@ -20,6 +21,7 @@ $1"; echo "== $1"; }
 OA2F_EXTRA_PKGS="clang libclang-rt-14-dev wrk" scripts/install-deps.sh
 scripts/build.sh
 scripts/check-logno.sh
+scripts/check-readme-logs.sh
 scripts/check-format.sh
 
 note "unit tests"
