@@ -29,7 +29,7 @@ use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use POSIX ();
 
-plan tests => 70, need_module('authz_core');
+plan tests => 71, need_module('authz_core');
 Test::More->builder->failure_output(\*STDERR);
 
 my $cfg = Apache::Test::config();
@@ -217,6 +217,10 @@ stop_provider();
 }
 my $opened_at = time;
 is(scalar(log_lines(qr/OA2F10500:.*\/c\/main\//)), 1, 'one warning line when it opened');
+# README "Logging" (issue 17): it names the endpoint and the location
+ok(scalar(log_lines(qr{\[oauth2_federated:warn\].*OA2F10500: circuit breaker of \Q$ENV{OA2F_BREAKER_RELAY}\E/c/main/token/introspection opened after 3 consecutive failed calls \(last: [a-z_]+, HTTP \d+, location /brk/main\)})),
+   '... naming the endpoint and the location')
+    or diag(log_lines(qr/OA2F10500:/));
 {
     my @c = burst('/brk/main', fakes(8));
     is("@c", join(' ', ('401') x 8), 'open: 8 concurrent requests answered 401 at once');
