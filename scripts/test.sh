@@ -3,8 +3,9 @@
 # builds, then runs
 #   1. the log-tag lints (check-logno.sh; check-readme-logs.sh: README's
 #      log table against the sources), the format lint and the C unit
-#      tests (also under valgrind); on Debian the package (scripts/test-package.sh: build,
-#      lintian, a private httpd; the system install cycle with CI=true),
+#      tests (also under valgrind); on Debian the package
+#      (scripts/test-package.sh: build, lintian, a private httpd; the
+#      system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
 #   4. every libFuzzer target for a bounded time,
