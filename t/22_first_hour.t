@@ -14,7 +14,7 @@
 # - outage lines (unreachable, a timeout, a circuit opening) name the
 #   endpoint, without user info and query, and the location.
 #
-# Ports: OA2F_LOGS_PORT_BASE (18650; else OA2F_NEW_PORT_BASE): httpd +0,
+# Ports: OA2F_LOGS_PORT_BASE (18690; else OA2F_NEW_PORT_BASE): httpd +0,
 # the Listen of the configurations that are only tested +1.
 use strict;
 use warnings FATAL => 'all';
@@ -35,7 +35,7 @@ my $cfg = Apache::Test::config();
 my $httpd = $cfg->{vars}{httpd};
 my $modules = $cfg->{vars}{libexecdir} || '/usr/lib/apache2/modules';
 my $module = $ENV{OA2F_MODULE} || "$FindBin::Bin/../.libs/mod_oauth2_federated.so";
-my $BASE = $ENV{OA2F_LOGS_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18650;
+my $BASE = $ENV{OA2F_LOGS_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18690;
 my ($HPORT, $TPORT) = ($BASE, $BASE + 1);
 my $dir = tempdir('oa2f-logs-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
