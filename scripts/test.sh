@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run): installs what is missing,
 # builds, then runs
-#   1. the log-tag and format lints and the C unit tests (also under
+#   1. the log-tag and format lints, the configuration examples of README
+#      and conf/ through apache2 -t, the C unit tests (also under
 #      valgrind); on Debian the package (scripts/test-package.sh: build,
 #      lintian, a private httpd; the system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
@@ -17,10 +18,12 @@ summary=""
 note() { summary="$summary
 $1"; echo "== $1"; }
 
-OA2F_EXTRA_PKGS="clang libclang-rt-14-dev wrk" scripts/install-deps.sh
+scripts/install-deps.sh test
 scripts/build.sh
 scripts/check-logno.sh
 scripts/check-format.sh
+note "configuration examples (scripts/test-readme-example.sh)"
+scripts/test-readme-example.sh
 
 note "unit tests"
 make -s check || { cat t/unit/test_core.log 2>/dev/null; exit 1; }
