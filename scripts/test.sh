@@ -3,7 +3,9 @@
 # builds, then runs
 #   1. the log-tag and format lints, the configuration examples of README
 #      and conf/ through apache2 -t, the C unit tests (also under
-#      valgrind); on Debian the package (scripts/test-package.sh: build,
+#      valgrind), the release tarball (scripts/test-dist.sh: make dist,
+#      make check from it, make distcheck, the system's module directory
+#      untouched); on Debian the package (scripts/test-package.sh: build,
 #      lintian, a private httpd; the system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
@@ -31,6 +33,9 @@ grep -E '^# [0-9]+ tests' t/unit/test_core.log || true
 note "unit tests under valgrind"
 CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
     --error-exitcode=1 t/unit/test_core >/dev/null
+
+note "release tarball (scripts/test-dist.sh: make dist, build and check from it, make distcheck)"
+scripts/test-dist.sh
 
 if [ -f /etc/debian_version ]; then
     note "Debian package (scripts/test-package.sh)"
