@@ -16,7 +16,6 @@
 # moved out of the tree.
 set -eu
 cd "$(dirname "$0")/.."
-TOP=$(pwd)
 MODS=${OA2F_SYSTEM_MODULES:-/usr/lib/apache2/modules}
 J=-j$(nproc 2>/dev/null || echo 2)
 start_s=$(date +%s)
@@ -84,17 +83,17 @@ tar -xzf "$TARBALL" -C "$W"
 S="$W/$name"
 (cd "$S" && ./configure --enable-werror) >"$W/configure.log" 2>&1 \
     || { tail -n 30 "$W/configure.log"; die "configure in the extracted tarball failed"; }
-(cd "$S" && make $J) >"$W/make.log" 2>&1 \
+(cd "$S" && make "$J") >"$W/make.log" 2>&1 \
     || { tail -n 30 "$W/make.log"; die "make in the extracted tarball failed"; }
-(cd "$S" && make $J check) >"$W/check.log" 2>&1 \
-    || { tail -n 30 "$W/check.log"; cat "$S/t/unit/test_core.log" 2>/dev/null | tail -n 30; die "make check in the extracted tarball failed"; }
+(cd "$S" && make "$J" check) >"$W/check.log" 2>&1 \
+    || { tail -n 30 "$W/check.log"; tail -n 30 "$S/t/unit/test_core.log" 2>/dev/null; die "make check in the extracted tarball failed"; }
 [ -f "$S/.libs/mod_oauth2_federated.so" ] || die "no module built from the tarball"
 say "from the tarball: configure, make, make check passed ($(grep -E '^# PASS:' "$W/check.log" | head -n 1 | tr -s ' '))"
 
 # 3. make distcheck, never into the system (the flags are checked first).
 grep -q "^AM_DISTCHECK_CONFIGURE_FLAGS = .*--with-apache-moduledir=" "$S/Makefile" \
     || die "the tarball's Makefile has no --with-apache-moduledir for distcheck: it would install into $MODS"
-(cd "$S" && make $J distcheck) >"$W/distcheck.log" 2>&1 \
+(cd "$S" && make "$J" distcheck) >"$W/distcheck.log" 2>&1 \
     || { tail -n 40 "$W/distcheck.log"; die "make distcheck failed"; }
 grep -q 'archives ready for distribution' "$W/distcheck.log" || die "make distcheck did not say it passed"
 grep -E "apxs -i .*LIBEXECDIR=" "$W/distcheck.log" | grep -v -F "$S/$name/_inst/lib/apache2/modules\"" >"$W/installs.bad" || true

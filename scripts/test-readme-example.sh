@@ -52,11 +52,11 @@ touch "$W/a2enmod"
 load_of() { if [ -f "conf/$1.load" ]; then echo "$TOP/conf/$1.load"; else echo "$AVAIL/$1.load"; fi; }
 conf_of() { if [ -f "conf/$1.conf" ]; then echo "$TOP/conf/$1.conf"; else echo "$AVAIL/$1.conf"; fi; }
 ENABLED=" "
-enable() { # $1 module, $2 the file it is written to (recursive: no locals)
+a2en() { # $1 module, $2 the file it is written to (recursive: no locals)
     case $ENABLED in *" $1 "*) return 0 ;; esac
     [ -f "$(load_of "$1")" ] || die "module $1: no $(load_of "$1") (a2enmod would fail)"
     for dep in $(sed -n 's/^# Depends:[[:space:]]*//p' "$(load_of "$1")" | tr ',' ' '); do
-        enable "$dep" "$2"
+        a2en "$dep" "$2"
     done
     ENABLED="$ENABLED$1 "
     sed "s|$MODS/mod_oauth2_federated.so|$SO|" "$(load_of "$1")" >>"$2"
@@ -90,7 +90,7 @@ EOF
 
 # 1. README's first example.
 : >"$W/readme.inc"
-for m in $(cat "$W/a2enmod"); do enable "$m" "$W/readme.inc"; done
+for m in $(cat "$W/a2enmod"); do a2en "$m" "$W/readme.inc"; done # words
 echo "Include \"$W/example.conf\"" >>"$W/readme.inc"
 configtest readme "$W/readme.inc" \
     || die "README's first example (after a2enmod$(tr '\n' ' ' <"$W/a2enmod" | sed 's/^/ /')) fails apache2 -t"
@@ -99,15 +99,15 @@ say "README's first example: apache2 -t passes (a2enmod:$(tr '\n' ' ' <"$W/a2enm
 # 2. The module's own .load and .conf.
 ENABLED=" "
 : >"$W/module.inc"
-enable oauth2_federated "$W/module.inc"
+a2en oauth2_federated "$W/module.inc"
 configtest module "$W/module.inc" || die "conf/oauth2_federated.load + .conf fail apache2 -t"
 say "conf/oauth2_federated.load + .conf: apache2 -t passes"
 
 # 3. The annotated example inside a virtual host.
 ENABLED=" "
 : >"$W/vhost.inc"
-enable oauth2_federated "$W/vhost.inc"
-enable proxy_http "$W/vhost.inc"
+a2en oauth2_federated "$W/vhost.inc"
+a2en proxy_http "$W/vhost.inc"
 cat >>"$W/vhost.inc" <<EOF
 <VirtualHost 127.0.0.1:1>
     ServerName api.example.com
