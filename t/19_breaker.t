@@ -11,7 +11,7 @@
 # opening and closing. Locations: t/conf/breaker.conf.in.
 #
 # Ports: OA2F_BREAKER_PORT_BASE (18600): provider +0, relay +1, its
-# control +2, httpd +3.
+# control +2, httpd +3, each checked free before use.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,6 +20,7 @@ use Apache::TestConfig ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
+use OA2FTest qw(port_free);
 use LWP::UserAgent ();
 use HTTP::Request::Common qw(POST);
 use MIME::Base64 qw(encode_base64);
@@ -75,6 +76,7 @@ sub start_node {
 
 my $provider_pid;
 sub start_provider {
+    port_free($PPORT, 'OA2F_BREAKER_PORT_BASE');
     $provider_pid = start_node('provider.js', OA2F_PROVIDER_PORT => $PPORT);
     # ready when it answers
     for (1 .. 200) {
@@ -171,6 +173,7 @@ END { local $?; stop_started(@started) }
 
 # ---- the servers -------------------------------------------------------------
 start_provider();
+port_free($_, 'OA2F_BREAKER_PORT_BASE') for $RPORT, $CPORT, $HPORT;
 start_node('faultproxy.js', OA2F_FAULT_PORT => $RPORT, OA2F_FAULT_CTL_PORT => $CPORT,
            OA2F_FAULT_UPSTREAM => $PPORT);
 wait_port($CPORT) && wait_port($RPORT) or die 'faultproxy.js did not come up';
