@@ -176,7 +176,8 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
         out->why = apr_pstrcat(vr->pool, vr->provider->dialect->name,
                                ": the token's expiry has passed", NULL);
     }
-    oa2f_stats_provider_call(vr->stats, out->outcome, out->elapsed);
+    oa2f_stats_provider_call(vr->stats, vr->provider->endpoint, out->outcome,
+                             out->elapsed);
     if (out->new_connection) {
         oa2f_stats_count(vr->stats, OA2F_C_PROVIDER_NEW_CONN);
     }
