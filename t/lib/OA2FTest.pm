@@ -23,7 +23,7 @@ our @EXPORT = qw(
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
-    extra_httpd_head stop_started
+    extra_httpd_head stop_started prom_parse
 );
 
 my %SECRET = (
@@ -259,6 +259,25 @@ sub timed {
     my $t0 = Time::HiRes::time();
     my $r = $code->();
     return ($r, Time::HiRes::time() - $t0);
+}
+
+# prom_parse(TEXT): the samples of a Prometheus text page (README
+# "Status page") as { 'name{labels}' => value } ('name' without labels),
+# and the # TYPE of each family as { name => type }.
+sub prom_parse {
+    my ($text) = @_;
+    my (%v, %type);
+    for my $line (split /\n/, $text // '') {
+        if ($line =~ /^# TYPE (\S+) (\S+)$/) {
+            $type{$1} = $2;
+            next;
+        }
+        next if $line =~ /^#/ || $line eq '';
+        my ($series, $value) = $line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$/
+            or next;
+        $v{$series} = $value;
+    }
+    return (\%v, \%type);
 }
 
 # Stop what a test started, last first: ['pid', PID] (a child of the
