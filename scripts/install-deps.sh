@@ -7,7 +7,7 @@ PKGS="apache2 apache2-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
       pkg-config autoconf automake libtool make gcc check
       libapache2-mod-perl2 libwww-perl libjson-pp-perl curl
       redis-server memcached valgrind clang-format
-      debhelper dpkg-dev fakeroot lintian iproute2"
+      debhelper dpkg-dev fakeroot lintian iproute2 prometheus"
 [ -n "${OA2F_EXTRA_PKGS:-}" ] && PKGS="$PKGS $OA2F_EXTRA_PKGS"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
