@@ -45,7 +45,7 @@ extern const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1];
  * get a row of their own, in the order first called; calls to any
  * further endpoint are counted in one more row, "other". A row is never
  * given to another endpoint, so that its counters only grow. */
-#define OA2F_STATS_ENDPOINTS 16
+#define OA2F_STATS_ENDPOINTS 64
 #define OA2F_STATS_URL_MAX   256 /* as the breaker shows it, truncated */
 
 typedef struct {
