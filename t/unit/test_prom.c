@@ -6,6 +6,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <apr_thread_proc.h>
 
 #include "unit.h"
 #include "oa2f_prom.h"
@@ -236,6 +237,31 @@ START_TEST(test_prom_counters)
 }
 END_TEST
 
+/* Every counter of oa2f_counter_e has its row: a counter added to the
+ * enum without one fails here. */
+START_TEST(test_prom_every_counter)
+{
+    oa2f_stats_t *st = stats_make();
+    apr_array_header_t *a;
+    int c, i, found;
+
+    for (c = 0; c < OA2F_C_MAX; c++) {
+        st->counters[c] = 7000 + (apr_uint64_t)c;
+    }
+    a = parse(oa2f_prom_render(ut_pool, st, SENT, NULL, 0, &build));
+    for (c = 0; c < OA2F_C_MAX; c++) {
+        const char *want = apr_psprintf(ut_pool, "%d", 7000 + c);
+
+        found = 0;
+        for (i = 0; i < a->nelts; i++) {
+            const sample_t *smp = &APR_ARRAY_IDX(a, i, sample_t);
+            found += !*smp->labels && !strcmp(smp->value, want);
+        }
+        ck_assert_msg(found == 1, "counter %d: %d samples, not 1", c, found);
+    }
+}
+END_TEST
+
 START_TEST(test_prom_build_unknown)
 {
     oa2f_prom_build_t b = { "0.3.0", NULL, "", "3\"x", NULL, NULL };
@@ -385,6 +411,81 @@ START_TEST(test_prom_endpoints)
 }
 END_TEST
 
+/* ---- threads claiming endpoint rows at once ------------------------------ */
+
+#define RACERS    8
+#define RACE_EPS  6
+#define RACE_RUNS 3000
+
+typedef struct {
+    oa2f_stats_t *st;
+    volatile int *go;
+    int seed;
+} racer_t;
+
+static void *APR_THREAD_FUNC race(apr_thread_t *th, void *data)
+{
+    racer_t *r = data;
+    char url[64];
+    int i;
+
+    while (!__atomic_load_n(r->go, __ATOMIC_ACQUIRE)) {
+    }
+    for (i = 0; i < RACE_RUNS; i++) {
+        apr_snprintf(url, sizeof(url), "https://race%d.example/i",
+                     (i + r->seed) % RACE_EPS);
+        oa2f_stats_provider_call(r->st, url, OA2F_OK, 0.003);
+    }
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+/* One row per endpoint however the claims race, and every call counted:
+ * the compare-and-swap of the hash word is the only claim. */
+START_TEST(test_prom_rows_race)
+{
+    oa2f_stats_t *st = stats_make();
+    apr_thread_t *th[RACERS];
+    racer_t r[RACERS];
+    volatile int go = 0;
+    apr_status_t rv;
+    apr_uint64_t total = 0;
+    int i, j, rows = 0;
+
+    for (i = 0; i < RACERS; i++) {
+        r[i].st = st;
+        r[i].go = &go;
+        r[i].seed = i;
+        ck_assert_int_eq(apr_thread_create(&th[i], NULL, race, &r[i], ut_pool),
+                         APR_SUCCESS);
+    }
+    __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < RACERS; i++) {
+        apr_thread_join(&rv, th[i]);
+    }
+    for (i = 0; i <= OA2F_STATS_ENDPOINTS; i++) {
+        if (!st->endpoints[i].hash && i < OA2F_STATS_ENDPOINTS) {
+            continue;
+        }
+        total += st->endpoints[i].calls[OA2F_OK];
+        if (i == OA2F_STATS_ENDPOINTS) {
+            ck_assert_uint_eq(st->endpoints[i].calls[OA2F_OK], 0);
+            continue;
+        }
+        rows++;
+        ck_assert_uint_eq(st->endpoints[i].ready, 1);
+        for (j = 0; j < i; j++) {
+            ck_assert_msg(strcmp(st->endpoints[j].url, st->endpoints[i].url),
+                          "%s has two rows", st->endpoints[i].url);
+        }
+    }
+    ck_assert_int_eq(rows, RACE_EPS);
+    ck_assert_uint_eq(total, (apr_uint64_t)RACERS * RACE_RUNS);
+    ck_assert_uint_eq(st->provider_calls[OA2F_OK],
+                      (apr_uint64_t)RACERS * RACE_RUNS);
+}
+END_TEST
+
 START_TEST(test_prom_breakers)
 {
     oa2f_breaker_view_t v[2];
@@ -436,10 +537,12 @@ Suite *prom_suite(void)
     tcase_add_loop_test(tc, test_prom_escape, 0, UT_N(esc_cases));
     tcase_add_test(tc, test_prom_escape_null);
     tcase_add_test(tc, test_prom_counters);
+    tcase_add_test(tc, test_prom_every_counter);
     tcase_add_test(tc, test_prom_build_unknown);
     tcase_add_test(tc, test_prom_histogram);
     tcase_add_test(tc, test_prom_endpoints);
     tcase_add_test(tc, test_prom_breakers);
+    tcase_add_test(tc, test_prom_rows_race);
     suite_add_tcase(s, tc);
     return s;
 }
