@@ -1,6 +1,6 @@
-/* SetHandler oauth2-federated-status (README "Status page"), and the
- * per-request outcome counter it reports. Restrict the location with
- * Require ip. */
+/* SetHandler oauth2-federated-status (README "Status page"): text,
+ * ?json or ?prometheus (src/oa2f_prom.c); and the per-request outcome
+ * counter it reports. Restrict the location with Require ip. */
 #include <apr_strings.h>
 #include <ap_release.h>
 #include <http_core.h>
@@ -128,7 +128,7 @@ int oa2f_status_handler(request_rec *r)
         return HTTP_SERVICE_UNAVAILABLE;
     }
     view = view_of(r->args);
-    /* in the pool: the per-endpoint rows make it several KiB */
+    /* in the pool: with the per-endpoint rows it is about 32 KiB */
     snap = apr_palloc(r->pool, sizeof(*snap));
     oa2f_stats_snapshot(st, snap);
     snap->revocation_rules = oa2f_revoke_live_rules();
