@@ -71,6 +71,7 @@ clang-format
 clang
 libclang-rt-14-dev
 wrk
+prometheus
 EOF
 }
 

@@ -181,7 +181,8 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
          * (README "Logging") say where the verdict came from */
         out->why = OA2F_WHY_FRESH;
     }
-    oa2f_stats_provider_call(vr->stats, out->outcome, out->elapsed);
+    oa2f_stats_provider_call(vr->stats, vr->provider->endpoint, out->outcome,
+                             out->elapsed);
     if (out->new_connection) {
         oa2f_stats_count(vr->stats, OA2F_C_PROVIDER_NEW_CONN);
     }

@@ -26,7 +26,7 @@ our @EXPORT = qw(
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
-    extra_httpd_head stop_started
+    extra_httpd_head stop_started prom_parse
 );
 # Private servers of a test (README "Tests"): import by name.
 our @EXPORT_OK = qw(port_free wait_port start_redis start_memcached stop_child);
@@ -419,6 +419,25 @@ sub start_memcached {
                     '-U', '0', '-m', '16', ($> == 0 ? ('-u', 'nobody') : ()));
     wait_own('memcached', $pid, $port, $log, \&memcached_pid);
     return $pid;
+}
+
+# prom_parse(TEXT): the samples of a Prometheus text page (README
+# "Status page") as { 'name{labels}' => value } ('name' without labels),
+# and the # TYPE of each family as { name => type }.
+sub prom_parse {
+    my ($text) = @_;
+    my (%v, %type);
+    for my $line (split /\n/, $text // '') {
+        if ($line =~ /^# TYPE (\S+) (\S+)$/) {
+            $type{$1} = $2;
+            next;
+        }
+        next if $line =~ /^#/ || $line eq '';
+        my ($series, $value) = $line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$/
+            or next;
+        $v{$series} = $value;
+    }
+    return (\%v, \%type);
 }
 
 # Stop what a test started, last first: ['pid', PID] (a child of the
