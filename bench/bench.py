@@ -2278,7 +2278,10 @@ def summary_md(cmdline, t_total):
                  f"({' → '.join(SHORT[c] for c in CONFIGS)} per round), wrk {THREADS} thread / "
                  f"{CONNS} connections, {WARMUP} s warm-up before each measured run; "
                  f"the × columns are medians of the per-round ratios (each round's "
-                 f"configurations run back to back).")
+                 f"configurations run back to back)"
+                 + ("; the fleet, JWT and phantom-token scenarios name their own configurations "
+                    "in their tables." if any(str(d.get("kind", "")).startswith("x")
+                                              for d in S.values()) else "."))
     lines.append("")
     desc = {
         "hot": f"one cached token, `Require valid-user`, {DURATION} s per run",
@@ -2351,7 +2354,9 @@ def versions():
                       + " (liboauth2 " + out("dpkg-query -W -f='${Version}' liboauth2-0") + ")",
         "mod_oauth2_federated": out(f"cd {ROOT} && git describe --always --dirty 2>/dev/null")
                                 + " (sha256 " + out(f"sha256sum {MODULE_SO} | cut -c1-12") + ", CFLAGS "
-                                + out(f"sed -n 's/^CFLAGS = //p' {ROOT}/Makefile") + ")",
+                                + out(f"sed -n 's/^CFLAGS = //p' {ROOT}/Makefile") + ")"
+                                + (f" from BENCH_MODULE={os.environ['BENCH_MODULE']}"
+                                   if os.environ.get("BENCH_MODULE") else ""),
         "wrk": out("wrk -v 2>&1 | head -1 | awk '{print $2}'"),
         "node": out("node --version"),
         "openssl": out("openssl version | awk '{print $2}'"),
@@ -2430,7 +2435,12 @@ def main():
                            "mem_hot": MEM_HOT, "mem_distinct": MEM_DISTINCT,
                            "many_warm_max": MANY_WARM_MAX,
                            "configs": CONFIGS, "memory_configs": MEM_CONFIGS,
-                           "scenarios": SCENARIOS, "quick": QUICK, "cmdline": cmdline}
+                           "scenarios": SCENARIOS, "quick": QUICK, "cmdline": cmdline,
+                           "fleet_many": FLEET_MANY, "fleet_cross_n": FLEET_CROSS_N,
+                           "fleet_configs": FLEET_CONFIGS, "jwt_configs": JWT_CONFIGS,
+                           "phantom_configs": PHANTOM_CONFIGS, "jwt_alg": JWT_ALG,
+                           "jwt_many": JWT_MANY, "jwt_cold_tokens": JWT_COLD_TOKENS,
+                           "phantom_many": PHANTOM_MANY}
     log(f"machine: {results['machine']}")
     log(f"versions: {results['versions']}")
     log(f"settings: {results['settings']}")
