@@ -1817,6 +1817,9 @@ def scenario_jwt_cold():
             r["tokens_reused"] = max(0, r["requests"] - JWT_COLD_TOKENS)
     trials = x_rounds(key, units, load, COLD_DURATION, after)
     errs = stop_instances(units, key)
+    # tens of MB each; minted afresh every run anyway
+    for f in list(files.values()) + [wfile]:
+        os.unlink(f)
     x_record(key, "jwt", "xthroughput", units, skipped, JWT_CONFIGS,
              f"every request a JWT never seen before ({JWT_COLD_TOKENS:,} per round), scope "
              f"location, {COLD_DURATION} s per run; " + jwt_note(), trials=trials,
