@@ -114,7 +114,8 @@ expect('provider answer over 1 MiB', '/cgi/stub/big', $tok, 500);
         local $/;
         <$fh>;
     };
-    my ($section) = $readme =~ /^## Status page\n(.*?)^## /ms;
+    # the section's own table, not that of its "### Prometheus" part
+    my ($section) = $readme =~ /^## Status page\n(.*?)^##+ /ms;
     my @doc = ($section // '') =~ /^\| `([a-z0-9_<>N]+)` \|/mg;
     my %re = map { my $p = quotemeta $_; $p =~ s/\\<N\\>/[0-9]+/g; ($_ => qr/^$p$/) } @doc;
     my $text = (GET '/cache/status')->content;
