@@ -11,6 +11,9 @@ typedef struct {
     const oa2f_claims_t *claims;
     const char *user;
     const char *identity; /* provider it was validated against */
+    /* the request's token, for its fingerprint in the authz providers'
+     * log lines (oa2f_token_fingerprint()); never logged or passed on */
+    const char *token;
     /* README "Phantom token": names the token (its cache key, or a hash
      * of it) for the per-child memo of forwarded JWTs; set only where
      * OAuth2FederatedForwardJWT applies */

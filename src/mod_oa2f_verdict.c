@@ -80,6 +80,17 @@ static void end(void *baton, const unsigned char *key, int outcome)
     oa2f_flight_end(oa2f_flights(), key, outcome);
 }
 
+const char *oa2f_shown_endpoint(apr_pool_t *p, const oa2f_provider_t *prov)
+{
+    char shown[OA2F_BREAKER_URL_MAX];
+
+    if (!prov || !prov->endpoint) {
+        return "(none)";
+    }
+    oa2f_breaker_shown_url(prov->endpoint, shown);
+    return apr_pstrdup(p, shown);
+}
+
 /* The circuit breaker around the provider call (README "Outages"):
  * keyed by the endpoint this call goes to (configured or discovered),
  * never by a URL with the token in it. */
@@ -106,15 +117,19 @@ static void breaker_changed(baton_t *b, oa2f_breaker_change_e change,
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, b->r,
                       OA2F_LOGNO(10500) "circuit breaker of %s opened after "
                                         "%u consecutive failed calls (last: "
-                                        "%s, HTTP %ld): no calls for %d s",
+                                        "%s, HTTP %ld, location %s): no "
+                                        "calls for %d s",
                       v->url, v->failures, oa2f_outcome_name(out->outcome),
-                      out->http_status, v->period_s);
+                      out->http_status, oa2f_conf_location(b->conf, b->r),
+                      v->period_s);
     }
     else if (change == OA2F_BREAKER_CLOSED) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, b->r,
                       OA2F_LOGNO(10501) "circuit breaker of %s closed: the "
-                                        "probe call got an answer (%s)",
-                      v->url, oa2f_outcome_name(out->outcome));
+                                        "probe call got an answer (%s, "
+                                        "location %s)",
+                      v->url, oa2f_outcome_name(out->outcome),
+                      oa2f_conf_location(b->conf, b->r));
     }
 }
 
@@ -161,8 +176,8 @@ static void ask_provider(void *baton, const char *token,
             oa2f_breaker_shown_url(b->prov->endpoint, shown);
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, b->r,
                           OA2F_LOGNO(10502) "circuit breaker of %s: this call "
-                                            "is the probe",
-                          shown);
+                                            "is the probe (location %s)",
+                          shown, oa2f_conf_location(b->conf, b->r));
         }
     }
 
@@ -209,8 +224,11 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
         /* README "Outages": the why names the failure and the age */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OA2F_LOGNO(10600) "token %s: %s "
-                                        "(OAuth2FederatedStaleIfError)",
-                      oa2f_token_fingerprint(r->pool, b->token), b->out->why);
+                                        "(OAuth2FederatedStaleIfError; "
+                                        "endpoint %s, location %s)",
+                      oa2f_token_fingerprint(r->pool, b->token), b->out->why,
+                      oa2f_shown_endpoint(r->pool, b->prov),
+                      oa2f_conf_location(b->conf, r));
         break;
     }
 }

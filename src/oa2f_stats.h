@@ -40,6 +40,23 @@ typedef enum {
 #define OA2F_LAT_BUCKETS 13
 extern const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1];
 
+/* Provider calls per endpoint (README "Status page", the Prometheus
+ * view): the first OA2F_STATS_ENDPOINTS endpoints called since start-up
+ * get a row of their own, in the order first called; calls to any
+ * further endpoint are counted in one more row, "other". A row is never
+ * given to another endpoint, so that its counters only grow. */
+#define OA2F_STATS_ENDPOINTS 64
+#define OA2F_STATS_URL_MAX   256 /* as the breaker shows it, truncated */
+
+typedef struct {
+    apr_uint64_t hash;  /* of url; 0: free (claimed by compare-and-swap) */
+    apr_uint64_t ready; /* 1 once url is written                         */
+    char url[OA2F_STATS_URL_MAX]; /* without user info, query, fragment */
+    apr_uint64_t calls[OA2F_OUTCOME_MAX]; /* by outcome                 */
+    apr_uint64_t latency[OA2F_LAT_BUCKETS];
+    apr_uint64_t latency_sum_us;
+} oa2f_stats_endpoint_t;
+
 typedef struct {
     apr_int64_t started_at; /* seconds since epoch */
     apr_uint64_t requests[OA2F_REQ_MAX];
@@ -50,14 +67,19 @@ typedef struct {
     /* a gauge, not kept here: the status handler fills it in a snapshot
      * from the rule table (README "Revocation") */
     apr_uint64_t revocation_rules;
+    /* [OA2F_STATS_ENDPOINTS] is "other" */
+    oa2f_stats_endpoint_t endpoints[OA2F_STATS_ENDPOINTS + 1];
 } oa2f_stats_t;
 
 void oa2f_stats_count(oa2f_stats_t *st, oa2f_counter_e c);
 void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed);
-void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
-                              double seconds);
+/* One provider call to endpoint (a URL; NULL counts as "other") that
+ * ended in o after seconds; an open circuit (no call) is not counted. */
+void oa2f_stats_provider_call(oa2f_stats_t *st, const char *endpoint,
+                              oa2f_outcome_e o, double seconds);
 
-/* A consistent-enough copy for rendering (each counter read atomically). */
+/* A consistent-enough copy for rendering (each counter read atomically;
+ * an endpoint row's url only once its ready word is seen). */
 void oa2f_stats_snapshot(const oa2f_stats_t *st, oa2f_stats_t *copy);
 
 /* Plain text ("name: value" lines) or JSON of a snapshot, in p. The

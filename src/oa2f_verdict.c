@@ -176,8 +176,15 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
         out->why = apr_pstrcat(vr->pool, vr->provider->dialect->name,
                                ": the token's expiry has passed", NULL);
     }
+    else if (out->outcome == OA2F_OK && !out->why) {
+        /* a dialect says nothing about an answer it accepts; the logs
+         * (README "Logging") say where the verdict came from */
+        out->why = OA2F_WHY_FRESH;
+    }
+    /* README "Local JWT validation": a local verdict is no provider call */
     if (!out->local) {
-        oa2f_stats_provider_call(vr->stats, out->outcome, out->elapsed);
+        oa2f_stats_provider_call(vr->stats, vr->provider->endpoint,
+                                 out->outcome, out->elapsed);
     }
     if (out->new_connection) {
         oa2f_stats_count(vr->stats, OA2F_C_PROVIDER_NEW_CONN);

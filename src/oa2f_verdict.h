@@ -96,7 +96,12 @@ typedef struct {
     long long reuse_cap;
 } oa2f_verdict_req_t;
 
-/* The verdict on token, in *out (allocated in vr->pool). */
+/* The why of an active verdict the provider has just given (a cached
+ * one says "cached"). */
+#define OA2F_WHY_FRESH "a fresh answer of the provider"
+
+/* The verdict on token, in *out (allocated in vr->pool); out->why is
+ * never NULL for OA2F_OK. */
 void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
                   oa2f_validation_t *out);
 

@@ -330,6 +330,29 @@ static const char *sub_of(const oa2f_claims_t *c)
 
 /* ---- stored, and for how long ---------------------------------------- */
 
+/* A dialect gives no why for an answer it accepts: the verdict says it
+ * is a fresh answer, never NULL (the "(null)" of OA2F10006, issue 17). */
+START_TEST(test_fresh_answer_has_a_why)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    f->answer.why = NULL;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_ptr_nonnull(v.why);
+    ck_assert_str_eq(v.why, OA2F_WHY_FRESH);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    /* without a cache too */
+    loc = location(f, 0, 0);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, OA2F_WHY_FRESH);
+}
+END_TEST
+
 /* Without a cap an active verdict is kept until the token's expiry, and
  * served from there with its fields. */
 START_TEST(test_hit_until_expiry)
@@ -1448,6 +1471,7 @@ Suite *verdict_suite(void)
     Suite *s = suite_create("verdict");
     TCase *tc = ut_tcase("store");
 
+    tcase_add_test(tc, test_fresh_answer_has_a_why);
     tcase_add_test(tc, test_hit_until_expiry);
     tcase_add_test(tc, test_local_verdict_cached_not_counted);
     tcase_add_test(tc, test_ttl_cap);
