@@ -78,6 +78,27 @@ static void end(void *baton, const unsigned char *key, int outcome)
     oa2f_flight_end(oa2f_flights(), key, outcome);
 }
 
+static void publish(void *baton, const unsigned char *key, long long until,
+                    const unsigned char *entry, apr_size_t len)
+{
+    oa2f_flight_table_t *ft = oa2f_flights();
+
+    (void)baton;
+    if (ft) {
+        oa2f_flight_publish(ft, key, until, entry, len);
+    }
+}
+
+static int leader_result(void *baton, const unsigned char *key, long long now,
+                         unsigned char **entry, apr_size_t *len)
+{
+    oa2f_flight_table_t *ft = oa2f_flights();
+
+    return ft
+           && oa2f_flight_result(ft, key, now, ((baton_t *)baton)->r->pool,
+                                 entry, len);
+}
+
 /* The circuit breaker around the provider call (README "Outages"):
  * keyed by the endpoint this call goes to (configured or discovered),
  * never by a URL with the token in it. */
@@ -212,8 +233,9 @@ static int is_revoked(void *baton, const unsigned char *key,
 }
 
 static const oa2f_verdict_impl_t on_httpd = {
-    clock_now,    key_of, get_entry,    keep_entry, put_entry, begin,
-    wait_landing, end,    ask_provider, log_note,   is_revoked
+    clock_now,  key_of,       get_entry,    keep_entry,   put_entry,
+    begin,      wait_landing, end,          ask_provider, log_note,
+    is_revoked, publish,      leader_result
 };
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,

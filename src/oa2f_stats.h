@@ -33,6 +33,9 @@ typedef enum {
     OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
     OA2F_C_STALE_SERVED,      /* stale verdicts served in an outage   */
     OA2F_C_REVOCATIONS,       /* README "Revocation": 204s of the handler */
+    /* README "Cache": followers given their leader's verdict from this
+     * server's memory (the cache did not have it) */
+    OA2F_C_COALESCED_SHARED,
     OA2F_C_MAX
 } oa2f_counter_e;
 

@@ -69,6 +69,15 @@ typedef struct {
      * cheap: one atomic load without rules. NULL: nothing is revoked. */
     int (*revoked)(void *baton, const unsigned char *key,
                    const oa2f_claims_t *c, long long validated_at, int local);
+    /* The leader's verdict for its followers, as oa2f_flight_publish()
+     * and oa2f_flight_result(): the encoded entry it stores, kept in
+     * this server's own shared memory, so that followers get it even
+     * when the cache is down (README "Cache"). */
+    void (*flight_publish)(void *baton, const unsigned char *key,
+                           long long until, const unsigned char *entry,
+                           apr_size_t len);
+    int (*flight_result)(void *baton, const unsigned char *key, long long now,
+                         unsigned char **entry, apr_size_t *len);
 } oa2f_verdict_impl_t;
 
 /* One request for a verdict, as one location asks it. */

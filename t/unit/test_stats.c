@@ -300,6 +300,7 @@ static const item_case_t history_items[] = {
     { "provider_new_connections", "1" },
     { "stale_served", "1" },
     { "revocations", "1" },
+    { "coalesced_from_leader", "0" },
     { "revocation_rules", "3" },
     { "provider_calls", "100" },
     { "provider_calls_ok", "50" },

@@ -57,6 +57,11 @@ struct fake_t {
     long long revoked_upto;
     int revoked_calls;
     const char *revoked_sub;
+    /* the cache is down: get and put fail */
+    int cache_down;
+    /* the leader's verdict in this server's memory (one slot) */
+    slot_t published;
+    int publishes, results;
 };
 
 static fake_t *fake(void)
@@ -125,6 +130,10 @@ static int f_get(void *baton, const unsigned char *key, long long now,
     slot_t *s = find(f->local, key);
 
     f->gets++;
+    if (f->cache_down) {
+        *local = 0;
+        return 0;
+    }
     *local = s && s->until > now;
     if (!*local) {
         s = find(f->shared, key);
@@ -154,6 +163,9 @@ static int f_put(void *baton, const unsigned char *key, long long until,
     fake_t *f = baton;
 
     f->puts++;
+    if (f->cache_down) {
+        return 0;
+    }
     f->put_until = until;
     f->put_keep = keep_until;
     ck_assert(keep_until <= until);
@@ -244,9 +256,39 @@ static int f_revoked(void *baton, const unsigned char *key,
     return 1;
 }
 
+static void f_publish(void *baton, const unsigned char *key, long long until,
+                      const unsigned char *entry, apr_size_t len)
+{
+    fake_t *f = baton;
+
+    f->publishes++;
+    f->published.used = 1;
+    memcpy(f->published.key, key, OA2F_CACHE_KEY_LEN);
+    f->published.until = until;
+    f->published.data = apr_pmemdup(ut_pool, entry, len);
+    f->published.len = len;
+}
+
+static int f_result(void *baton, const unsigned char *key, long long now,
+                    unsigned char **entry, apr_size_t *len)
+{
+    fake_t *f = baton;
+    slot_t *s = &f->published;
+
+    f->results++;
+    if (!s->used || s->until <= now
+        || memcmp(s->key, key, OA2F_CACHE_KEY_LEN)) {
+        return 0;
+    }
+    *entry = apr_pmemdup(ut_pool, s->data, s->len);
+    *len = s->len;
+    return 1;
+}
+
 static const oa2f_verdict_impl_t fake_impl = {
     f_now_us, f_key, f_get,    f_keep_local, f_put,    f_begin,
-    f_wait,   f_end, f_remote, f_note,       f_revoked
+    f_wait,   f_end, f_remote, f_note,       f_revoked, f_publish,
+    f_result
 };
 
 /* One location: its caps, this fake, counters of its own. */
@@ -681,6 +723,104 @@ START_TEST(test_no_cache)
 END_TEST
 
 /* ---- single-flight ----------------------------------------------------- */
+
+/* A leader hands its followers what it stores, in this server's own
+ * memory, whether or not the cache took it (the cache is down here); not
+ * what is not stored (no expiry, a failure). */
+START_TEST(test_leader_publishes)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 0);
+
+    f->role = OA2F_FLIGHT_LEADER;
+    f->cache_down = 1;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->publishes, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_STORE), 0);
+    /* for as long as this location keeps it fresh */
+    ck_assert(f->published.until == T0 + 60);
+
+    provider_says(f, OA2F_OK, claims(1, 0));
+    ask(loc);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ask(loc);
+    provider_says(f, OA2F_INACTIVE, claims(0, 0));
+    ask(loc);
+    ck_assert_int_eq(f->publishes, 1);
+
+    /* ALONE (another key's slot): nobody follows, nothing published */
+    f->role = OA2F_FLIGHT_ALONE;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert_int_eq(f->publishes, 1);
+}
+END_TEST
+
+static void leader_publishes_active(fake_t *f)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN], *buf;
+    apr_size_t len;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    ck_assert_int_eq(
+        oa2f_entry_encode(ut_pool, claims(1, T0 + 3600), T0, &buf, &len), 1);
+    f_publish(f, key, T0 + 3600, buf, len);
+    f->now_us += SEC / 2;
+}
+
+/* The cache is down: a follower gets its leader's verdict from this
+ * server's memory, judged as an entry of the cache; a shared failure of
+ * this flight, a revoked or stale verdict, or none: as before. */
+START_TEST(test_follower_gets_leaders_verdict)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->cache_down = 1;
+    f->lands = 1;
+    f->landed_outcome = OA2F_OK;
+    f->meanwhile = leader_publishes_active;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_SHARED), 1);
+
+    /* this flight's failure wins over what an earlier one published */
+    f->landed_outcome = OA2F_UNREACHABLE;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->calls, 0);
+
+    /* revoked: no verdict at all, the follower asks */
+    f->landed_outcome = OA2F_OK;
+    f->revoked_upto = T0;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    f->revoked_upto = 0;
+
+    /* stale for a location whose cap is shorter than its age */
+    loc = location(f, 1, 0);
+    at(f, T0 + 5);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 2);
+
+    /* nothing published (another key): asks */
+    f = fake();
+    loc = location(f, -1, 0);
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->cache_down = 1;
+    f->lands = 1;
+    f->landed_outcome = OA2F_OK;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_SHARED), 0);
+}
+END_TEST
 
 /* A leader lands its flight with the outcome it answers. */
 START_TEST(test_leader_lands)
@@ -1446,6 +1586,8 @@ Suite *verdict_suite(void)
 
     tc = ut_tcase("flight");
     tcase_add_test(tc, test_leader_lands);
+    tcase_add_test(tc, test_leader_publishes);
+    tcase_add_test(tc, test_follower_gets_leaders_verdict);
     tcase_add_test(tc, test_follower_shares_failure);
     tcase_add_test(tc, test_follower_reads_entry);
     tcase_add_test(tc, test_follower_asks_itself);
