@@ -329,8 +329,23 @@ static int from_leader(const oa2f_verdict_req_t *vr, const unsigned char *key,
     return 1;
 }
 
+/* How long a follower waits for its leader, and how old a leader is
+ * presumed dead: the provider's total timeout and a second; with the
+ * fleet lock also the leader's own wait for the lock's holder (at most
+ * the lock's expiry, README "Cache"). */
+static long long flight_wait_us(const oa2f_verdict_req_t *vr)
+{
+    long long us = (long long)vr->provider->total_timeout_ms * 1000
+                   + USEC_PER_SEC;
+
+    if (vr->fleet_lock) {
+        us += oa2f_lock_ttl_ms(vr->provider->total_timeout_ms) * 1000;
+    }
+    return us;
+}
+
 /* Single-flight (README "Cache"): a follower waits, at most the
- * provider's total timeout and a second, for the leader's call to land,
+ * provider's total timeout and a second (flight_wait_us), for the leader's call to land,
  * then reads its result (into *f, which then replaces what the caller
  * found before). Returns 1 when *out is answered so; otherwise *role is
  * how the caller asks the provider itself. */
@@ -338,8 +353,7 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
                   oa2f_flight_role_e *role, found_t *f, oa2f_validation_t *out)
 {
     const oa2f_verdict_impl_t *impl = vr->impl;
-    long long wait_us = (long long)vr->provider->total_timeout_ms * 1000
-                        + USEC_PER_SEC;
+    long long wait_us = flight_wait_us(vr);
     int landed = -1;
 
     *role = impl->flight_begin(vr->baton, key, impl->now_us(vr->baton),
@@ -382,6 +396,91 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
     return 0;
 }
 
+/* The fleet cache has the verdict now (another server's): 1 and *out,
+ * with *f replaced, when this location may serve it. */
+static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                     found_t *f, oa2f_validation_t *out)
+{
+    found_t got;
+
+    lookup(vr, key, now_sec(vr), &got);
+    if (!servable(&got)) {
+        return 0;
+    }
+    *f = got;
+    from_cache(f,
+               "cached by another server: the provider said the token "
+               "is not active",
+               out);
+    return 1;
+}
+
+/* Ask the provider and store, as this server's single caller for key
+ * (a leader, or alone), behind the fleet lock (README "Cache"): with a
+ * redis or memcache cache, take the lock first; when another server
+ * holds it, poll the fleet cache for that server's verdict with a
+ * bounded back-off, taking the lock when it vanishes without one, and
+ * at most until the lock's expiry has passed, then ask anyway. A fleet
+ * cache that cannot be asked is no lock: this server asks, its own
+ * followers still coalesce. publish: hand the verdict to followers. */
+static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
+                     const unsigned char *key, found_t *f, int publish,
+                     oa2f_validation_t *out)
+{
+    const oa2f_verdict_impl_t *impl = vr->impl;
+    oa2f_lock_e lock = OA2F_LOCK_NONE;
+    long long ttl_ms, began_us, nap;
+    oa2f_lock_wait_t w;
+
+    if (vr->fleet_lock && impl->lock_take) {
+        ttl_ms = oa2f_lock_ttl_ms(vr->provider->total_timeout_ms);
+        lock = impl->lock_take(vr->baton, key, ttl_ms);
+        if (lock == OA2F_LOCK_BUSY) {
+            oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAITS);
+            began_us = impl->now_us(vr->baton);
+            oa2f_lock_wait_begin(&w, began_us, ttl_ms);
+            while ((nap = oa2f_lock_wait_next(&w, impl->now_us(vr->baton)))
+                   > 0) {
+                impl->nap(vr->baton, nap);
+                if (fleet_hit(vr, key, f, out)) {
+                    oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAIT_HITS);
+                    impl->note(
+                        vr->baton, OA2F_VERDICT_LOCK_WAITED,
+                        (apr_size_t)((impl->now_us(vr->baton) - began_us)
+                                     / 1000));
+                    return;
+                }
+                /* gone without a verdict (its holder failed or died):
+                 * whoever takes it now asks */
+                lock = impl->lock_take(vr->baton, key, ttl_ms);
+                if (lock != OA2F_LOCK_BUSY) {
+                    break;
+                }
+            }
+            if (lock == OA2F_LOCK_BUSY) {
+                oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_TIMEOUTS);
+                impl->note(
+                    vr->baton, OA2F_VERDICT_LOCK_GAVE_UP,
+                    (apr_size_t)((impl->now_us(vr->baton) - began_us) / 1000));
+            }
+        }
+        if (lock == OA2F_LOCK_TAKEN) {
+            oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_ACQUIRED);
+            /* another server may have stored its verdict and released
+             * the lock between our miss and our taking it */
+            if (fleet_hit(vr, key, f, out)) {
+                impl->lock_release(vr->baton, key);
+                return;
+            }
+        }
+    }
+    ask(vr, token, out);
+    store(vr, key, out, now_sec(vr), publish);
+    if (lock == OA2F_LOCK_TAKEN) {
+        impl->lock_release(vr->baton, key);
+    }
+}
+
 void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
                   oa2f_validation_t *out)
 {
@@ -408,8 +507,7 @@ void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
     }
     oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
     if (!follow(vr, key, &role, &f, out)) {
-        ask(vr, token, out);
-        store(vr, key, out, now_sec(vr), role == OA2F_FLIGHT_LEADER);
+        ask_once(vr, token, key, &f, role == OA2F_FLIGHT_LEADER, out);
         if (role == OA2F_FLIGHT_LEADER) {
             /* the provider's own outcome: each follower judges its own
              * stale entry */

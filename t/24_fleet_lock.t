@@ -3,6 +3,14 @@
 #     server whose fleet cache is down costs one provider call: the
 #     followers get their leader's verdict from this server's own shared
 #     memory, not from the cache that is down (issue 15, part 2 (a));
+#   - with a redis or memcached cache, a herd of 50 simultaneous first
+#     requests split across two servers costs one provider call for the
+#     fleet: the lock in the fleet cache;
+#   - a lock whose holder is killed (kill -9 of the httpd child in the
+#     provider call) expires within its bound, a waiter then asks the
+#     provider itself, and every waiting request finishes;
+#   - with the fleet cache down, each server coalesces its own herd (one
+#     call per server).
 # Provider calls are counted by the stub itself (its /__stats); its
 # /slow?ms=N answer is slow enough that the requests overlap. The extra
 # servers listen on 127.0.0.1, ports OA2F_LOCK_PORT_BASE (else
@@ -27,7 +35,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $CURL      = '/usr/bin/curl';
 my $SLOW_MS   = 1500;
 
-plan tests => 3,
+plan tests => 22,
      need({ 'redis-server is installed' => -x $REDIS,
             'memcached is installed'    => -x $MEMCACHED,
             'curl is installed'         => -x $CURL });
@@ -87,7 +95,9 @@ sub start_httpd {
     my ($name, $port, $cache, $socache_mod) = @_;
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
-    open my $ok, '>', "$root/htdocs/api" or die; print $ok "ok\n"; close $ok;
+    for my $f ('api', 'api3') {
+        open my $ok, '>', "$root/htdocs/$f" or die; print $ok "ok\n"; close $ok;
+    }
     system('chmod', '-R', 'a+rX', $root);
     open my $fh, '>', "$root/httpd.conf" or die;
     print $fh extra_httpd_head($root, $port, $modules), <<"CONF";
@@ -106,6 +116,13 @@ OAuth2FederatedCacheSecret lock-fleet-secret
     AuthType oauth2-federated
     AuthName "lock"
     OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/slow?ms=$SLOW_MS"
+    OAuth2FederatedTimeout 2 4
+    Require valid-user
+</Location>
+<Location /api3>
+    AuthType oauth2-federated
+    AuthName "lock"
+    OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/slow?ms=3000"
     OAuth2FederatedTimeout 2 4
     Require valid-user
 </Location>
@@ -185,3 +202,180 @@ sub crashes {
     note(sprintf 'cache down: %d provider calls for 48 requests in %.1f s', $n, $took);
     is(crashes($solo), 0, 'cache down: no child crashed');
 }
+
+# ---- the fleet's servers -------------------------------------------------
+sub start_redis {
+    my ($port) = @_;
+    system($REDIS, '--port', $port, '--bind', '127.0.0.1', '--save', '',
+           '--appendonly', 'no', '--daemonize', 'yes',
+           '--pidfile', "$dir/redis-$port.pid",
+           '--logfile', "$dir/redis-$port.log") == 0 or die "redis-server";
+    push @started, [ 'pidfile', "$dir/redis-$port.pid" ];
+    wait_port($port) or die "redis on $port did not start";
+    # ours: the server there runs with our pid file's pid
+    my $info = `redis-cli -p $port info server`;
+    my ($pid) = $info =~ /process_id:(\d+)/;
+    chomp(my $want = slurp("$dir/redis-$port.pid"));
+    die "redis on $port is not ours ($pid vs $want)" unless $pid && $pid eq $want;
+}
+
+sub stop_redis {
+    my ($port) = @_;
+    system('redis-cli', '-p', $port, 'shutdown', 'nosave');
+    for (1 .. 50) {
+        last unless answers($port);
+        sleep 0.1;
+    }
+}
+
+# In the foreground, as our child (memcached -d -u nobody cannot write a
+# pid file into our directory).
+sub start_memcached {
+    my ($port) = @_;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$dir/mc-$port.log";
+        open STDERR, '>&', \*STDOUT;
+        exec($MEMCACHED, '-l', '127.0.0.1', '-p', $port, '-U', '0',
+             '-u', 'nobody', '-m', '16') or POSIX::_exit(127);
+    }
+    push @started, [ 'pid', $pid ];
+    wait_port($port) or die "memcached on $port did not start";
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 2)
+        or die "memcached on $port";
+    print $s "stats\r\n";
+    my $got = '';
+    while (defined(my $l = <$s>)) { $got .= $l; last if $l =~ /^END/ }
+    my ($mpid) = $got =~ /STAT pid (\d+)/;
+    die "memcached on $port is not ours" unless $mpid && $mpid == $pid;
+}
+
+sub sum_of {
+    my ($field, @ports) = @_;
+    my $n = 0;
+    $n += status_of($_)->{$field} // 0 for @ports;
+    return $n;
+}
+
+# ---- (b) redis: one provider call for the fleet -------------------------
+start_redis($PORT{redis});
+my $redis_cache = "redis:127.0.0.1:$PORT{redis}";
+my $redis_mod = "socache_redis_module $modules/mod_socache_redis.so";
+my $ra = start_httpd('ra', $PORT{ra}, $redis_cache, $redis_mod);
+my $rb = start_httpd('rb', $PORT{rb}, $redis_cache, $redis_mod);
+my @rports = ($PORT{ra}, $PORT{rb});
+{
+    my $t = fake_token();
+    my $c0 = calls();
+    my ($codes, $took) = timed(sub {
+        [ herd($t, map { ("http://127.0.0.1:$_/api") x 25 } @rports) ] });
+    my $n = calls() - $c0;
+    is(tally(@$codes), '200 x 50', 'redis: 50 simultaneous requests at two servers pass');
+    is($n, 1, 'redis: 50 simultaneous first requests at two servers, one provider call');
+    note(sprintf 'redis: %d provider calls for 50 requests at 2 servers in %.1f s',
+         $n, $took);
+    my ($acq, $waits, $hits) = map { sum_of($_, @rports) }
+        qw(fleet_lock_acquired fleet_lock_waits fleet_lock_wait_hits);
+    ok($acq >= 1 && $waits >= 1 && $hits >= 1,
+       "redis: the status pages count the lock (acquired $acq, waits $waits, "
+       . "wait hits $hits)");
+    my $text = $ua->get("http://127.0.0.1:$PORT{ra}/status")->decoded_content;
+    my $fields = join '\n', map { "$_: \\d+" }
+        qw(fleet_lock_acquired fleet_lock_waits fleet_lock_wait_hits
+           fleet_lock_timeouts fleet_lock_errors);
+    like($text, qr/^$fields$/m,
+         'redis: the text status page has the lock counters');
+    my @locks = grep { /oauth2-federated-lock/ }
+        split /\n/, `redis-cli -p $PORT{redis} --raw keys '*'`;
+    is(scalar @locks, 0, 'redis: the holder released the lock');
+}
+
+# ---- (c) the lock under a killed leader ---------------------------------
+my $killed = 0;
+{
+    my $t = fake_token();
+    my $c0 = calls();
+    my $offset_a = -s "$ra/logs/error_log";
+    my $offset_b = -s "$rb/logs/error_log";
+    my $t0 = time;
+    my $leader = herd_start($t, "http://127.0.0.1:$PORT{ra}/api3");
+    # the child of server A that took the lock names itself in its line
+    my ($pid, $seen);
+    until ($pid) {
+        last if time - $t0 > 5;
+        my $log = substr(slurp("$ra/logs/error_log"), $offset_a);
+        ($pid) = $log =~ /\[pid (\d+)(?::tid \d+)?\][^\n]*OA2F11000/;
+        sleep 0.02 unless $pid;
+    }
+    my $t_lock = time;
+    chomp(my $parent = slurp("$ra/httpd.pid"));
+    my ($ppid) = slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) \S+ (\d+) / if $pid;
+    ok($pid && $ppid && $ppid == $parent,
+       "killed leader: server A's child $pid took the lock (its parent is A's $parent)");
+    my $waiters = herd_start($t, ("http://127.0.0.1:$PORT{rb}/api3") x 10);
+    until (substr(slurp("$rb/logs/error_log"), $offset_b) =~ /OA2F11001/) {
+        last if time - $t0 > 5;
+        sleep 0.02;
+    }
+    if ($pid && $ppid && $ppid == $parent) {
+        kill 'KILL', $pid;
+        $killed = $pid;
+    }
+    my $t_kill = time;
+    my @codes = herd_end($waiters);
+    my $t_done = time;
+    herd_end($leader);
+    is(tally(@codes), '200 x 10', 'killed leader: the 10 requests waiting at server B pass');
+    my $waited = $t_done - $t_lock;
+    # the lock expires 5 s after it was taken (total timeout 4 s + 1 s),
+    # then B's call takes 3 s
+    ok($waited >= 5 + 3 - 0.5,
+       sprintf('killed leader: B asked only once the lock had expired (done %.1f s after it was taken)', $waited));
+    ok($waited <= 5 + 3 + 2,
+       sprintf('killed leader: no hang beyond the bound (%.1f s <= 10 s)', $waited));
+    is(calls() - $c0, 2, 'killed leader: two provider calls (the killed one, B\'s after the expiry)');
+    like(substr(slurp("$rb/logs/error_log"), $offset_b), qr/OA2F11000/,
+         'killed leader: B took the expired lock itself');
+    note(sprintf 'killed leader: lock seen %.2f s, killed %.2f s, B done %.2f s after the first request',
+         $t_lock - $t0, $t_kill - $t0, $t_done - $t0);
+}
+
+# ---- (c) fleet cache down: one call per server --------------------------
+{
+    stop_redis($PORT{redis});
+    my $t = fake_token();
+    my $c0 = calls();
+    my @codes = herd($t, map { ("http://127.0.0.1:$_/api") x 25 } @rports);
+    my $n = calls() - $c0;
+    is(tally(@codes), '200 x 50', 'redis down: 50 simultaneous requests at two servers pass');
+    is($n, 2, 'redis down: each server coalesces its own herd, one call per server');
+    ok(sum_of('fleet_lock_errors', @rports) >= 2,
+       'redis down: the lock errors are counted');
+}
+is(crashes($ra, $killed) + crashes($rb), 0, 'redis: no child crashed (but the one killed)')
+    or diag(slurp("$ra/logs/error_log"));
+
+# ---- (b) memcached: one provider call for the fleet ---------------------
+start_memcached($PORT{memcached});
+my $mc_cache = "memcache:127.0.0.1:$PORT{memcached}";
+my $mc_mod = "socache_memcache_module $modules/mod_socache_memcache.so";
+my $ma = start_httpd('ma', $PORT{ma}, $mc_cache, $mc_mod);
+my $mb = start_httpd('mb', $PORT{mb}, $mc_cache, $mc_mod);
+my @mports = ($PORT{ma}, $PORT{mb});
+{
+    my $t = fake_token();
+    my $c0 = calls();
+    my ($codes, $took) = timed(sub {
+        [ herd($t, map { ("http://127.0.0.1:$_/api") x 25 } @mports) ] });
+    my $n = calls() - $c0;
+    is(tally(@$codes), '200 x 50', 'memcached: 50 simultaneous requests at two servers pass');
+    is($n, 1, 'memcached: 50 simultaneous first requests at two servers, one provider call');
+    note(sprintf 'memcached: %d provider calls for 50 requests at 2 servers in %.1f s',
+         $n, $took);
+    my ($acq, $waits) = map { sum_of($_, @mports) }
+        qw(fleet_lock_acquired fleet_lock_waits);
+    ok($acq >= 1 && $waits >= 1,
+       "memcached: the status pages count the lock (acquired $acq, waits $waits)");
+}
+is(crashes($ma) + crashes($mb), 0, 'memcached: no child crashed');

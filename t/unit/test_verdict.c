@@ -62,6 +62,14 @@ struct fake_t {
     /* the leader's verdict in this server's memory (one slot) */
     slot_t published;
     int publishes, results;
+    /* the fleet lock: what each take answers (the last one repeats),
+     * naps on the fake clock, and when another server's verdict lands
+     * in the cache (after that many naps; 0 = never) */
+    oa2f_lock_e takes_answer[8];
+    int ntakes_answer, takes, releases, naps;
+    long long napped_us, take_ttl_ms;
+    int entry_after_naps;
+    int entry_on_take; /* the verdict lands with the first take */
 };
 
 static fake_t *fake(void)
@@ -285,10 +293,49 @@ static int f_result(void *baton, const unsigned char *key, long long now,
     return 1;
 }
 
+static void plant(fake_t *f, oa2f_claims_t *c, long long at, long long until);
+static oa2f_claims_t *claims(int active, long long expires_at);
+
+static oa2f_lock_e f_lock_take(void *baton, const unsigned char *key,
+                               long long ttl_ms)
+{
+    fake_t *f = baton;
+    int i = f->takes < f->ntakes_answer ? f->takes : f->ntakes_answer - 1;
+
+    ck_assert_ptr_nonnull(key);
+    ck_assert_int_gt(f->ntakes_answer, 0);
+    f->takes++;
+    f->take_ttl_ms = ttl_ms;
+    if (f->entry_on_take && f->takes == 1) {
+        plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    }
+    return f->takes_answer[i];
+}
+
+static void f_lock_release(void *baton, const unsigned char *key)
+{
+    ck_assert_ptr_nonnull(key);
+    ((fake_t *)baton)->releases++;
+}
+
+static void f_nap(void *baton, long long us)
+{
+    fake_t *f = baton;
+
+    ck_assert(us > 0);
+    f->naps++;
+    f->napped_us += us;
+    f->now_us += us;
+    if (f->entry_after_naps && f->naps == f->entry_after_naps) {
+        /* another server's verdict */
+        plant(f, claims(1, T0 + 3600), f->now_us / SEC, T0 + 3600);
+    }
+}
+
 static const oa2f_verdict_impl_t fake_impl = {
     f_now_us, f_key, f_get,    f_keep_local, f_put,    f_begin,
     f_wait,   f_end, f_remote, f_note,       f_revoked, f_publish,
-    f_result
+    f_result, f_lock_take, f_lock_release, f_nap
 };
 
 /* One location: its caps, this fake, counters of its own. */
@@ -719,6 +766,186 @@ START_TEST(test_no_cache)
     ck_assert_int_eq(f->keys, 1);
     ck_assert_int_eq(f->gets + f->puts + f->begins, 0);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 0);
+}
+END_TEST
+
+/* ---- the fleet lock (README "Cache") ---------------------------------- */
+
+static oa2f_verdict_req_t *fleet(fake_t *f, int nanswers,
+                                 const oa2f_lock_e *answers)
+{
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    int i;
+
+    loc->fleet_lock = 1;
+    for (i = 0; i < nanswers; i++) {
+        f->takes_answer[i] = answers[i];
+    }
+    f->ntakes_answer = nanswers;
+    f->role = OA2F_FLIGHT_LEADER;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    return loc;
+}
+
+/* Taken: this server asks, stores, releases; the lock lives for the
+ * total timeout and a second. */
+START_TEST(test_lock_taken)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert(f->take_ttl_ms == 6000);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_int_eq(f->naps, 0);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 0);
+
+    /* a failure is released too, at once */
+    f = fake();
+    loc = fleet(f, 1, a);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->releases, 1);
+}
+END_TEST
+
+/* Taken, but another server stored its verdict and released the lock
+ * between our miss and our take: no call, and the lock is released. */
+START_TEST(test_lock_taken_after_verdict)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    f->entry_on_take = 1;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+}
+END_TEST
+
+/* Busy: poll with a bounded back-off until another server's verdict is
+ * in the fleet cache; no call, no release. */
+START_TEST(test_lock_wait_verdict)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+    oa2f_validation_t v;
+
+    f->entry_after_naps = 4;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->naps, 4);
+    /* 10 + 20 + 40 + 80 ms */
+    ck_assert(f->napped_us == 150000);
+    ck_assert_int_eq(f->takes, 4); /* the first, and after naps 1..3 */
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAIT_HITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 0);
+}
+END_TEST
+
+/* Busy until the lock's expiry has passed: then ask anyway, exactly
+ * once the expiry is over, never longer. */
+START_TEST(test_lock_wait_gives_up)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert(f->napped_us == 6000 * 1000LL);
+    ck_assert_int_le(f->naps, 40);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 0);
+}
+END_TEST
+
+/* The lock vanishes without a verdict (its holder failed, or died and
+ * the lock expired): the waiter takes it and asks, then releases it. */
+START_TEST(test_lock_vanishes)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY, OA2F_LOCK_BUSY,
+                                     OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, UT_N(a), a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->takes, 3);
+    ck_assert_int_eq(f->naps, 2);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 0);
+
+    /* the fleet cache goes down while waiting: ask at once */
+    {
+        static const oa2f_lock_e b[] = { OA2F_LOCK_BUSY, OA2F_LOCK_NONE };
+
+        f = fake();
+        loc = fleet(f, UT_N(b), b);
+        ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+        ck_assert_int_eq(f->calls, 1);
+        ck_assert_int_eq(f->naps, 1);
+        ck_assert_int_eq(f->releases, 0);
+    }
+}
+END_TEST
+
+/* No lock to be had (the fleet cache is down), or no fleet: ask at once;
+ * the local flight still makes it one call for this server. */
+START_TEST(test_lock_none)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_NONE };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->naps, 0);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->ends, 1);
+
+    f = fake();
+    loc = fleet(f, 1, a);
+    loc->fleet_lock = 0;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->takes, 0);
+}
+END_TEST
+
+/* With the fleet lock, a follower also waits for its leader's wait for
+ * the lock: the total timeout, a second, and the lock's expiry. */
+START_TEST(test_lock_follower_waits_longer)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+
+    loc->fleet_lock = 1;
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->lands = 1;
+    f->landed_outcome = OA2F_UNREACHABLE;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert(f->stale_us == 12 * SEC);
+    ck_assert(f->deadline_us == T0 * SEC + 12 * SEC);
 }
 END_TEST
 
@@ -1587,6 +1814,13 @@ Suite *verdict_suite(void)
     tc = ut_tcase("flight");
     tcase_add_test(tc, test_leader_lands);
     tcase_add_test(tc, test_leader_publishes);
+    tcase_add_test(tc, test_lock_taken);
+    tcase_add_test(tc, test_lock_taken_after_verdict);
+    tcase_add_test(tc, test_lock_wait_verdict);
+    tcase_add_test(tc, test_lock_wait_gives_up);
+    tcase_add_test(tc, test_lock_vanishes);
+    tcase_add_test(tc, test_lock_none);
+    tcase_add_test(tc, test_lock_follower_waits_longer);
     tcase_add_test(tc, test_follower_gets_leaders_verdict);
     tcase_add_test(tc, test_follower_shares_failure);
     tcase_add_test(tc, test_follower_reads_entry);
