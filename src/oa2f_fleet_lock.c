@@ -34,9 +34,11 @@ long long oa2f_lock_ttl_ms(int total_timeout_ms)
 
 long long oa2f_lock_ttl_s(long long ttl_ms)
 {
-    long long s = (ttl_ms + 999) / 1000;
-
-    return s > 0 ? s : 1;
+    /* memcached's clock ticks once a second and an item expires when
+     * that clock reaches its time: set just before a tick, a relative
+     * expiry of N s lapses after N-1 s and a little. One second more
+     * keeps the lock at least ttl_ms (and at most a second longer). */
+    return (ttl_ms > 0 ? (ttl_ms + 999) / 1000 : 0) + 1;
 }
 
 void oa2f_lock_wait_begin(oa2f_lock_wait_t *w, long long now_us,

@@ -33,7 +33,9 @@ typedef enum {
  * call could have taken. */
 long long oa2f_lock_ttl_ms(int total_timeout_ms);
 
-/* memcached counts expiries in whole seconds: the ttl rounded up. */
+/* memcached counts expiries in whole seconds on a clock that ticks once
+ * a second: the ttl rounded up, plus one second, so that the lock never
+ * lapses before ttl_ms (a waiter still gives up at ttl_ms). */
 long long oa2f_lock_ttl_s(long long ttl_ms);
 
 /* Shortest and longest nap of a waiter between two polls. */

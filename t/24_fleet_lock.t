@@ -35,7 +35,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $CURL      = '/usr/bin/curl';
 my $SLOW_MS   = 1500;
 
-plan tests => 22,
+plan tests => 29,
      need({ 'redis-server is installed' => -x $REDIS,
             'memcached is installed'    => -x $MEMCACHED,
             'curl is installed'         => -x $CURL });
@@ -292,54 +292,60 @@ my @rports = ($PORT{ra}, $PORT{rb});
 }
 
 # ---- (c) the lock under a killed leader ---------------------------------
-my $killed = 0;
-{
+# The first request at server A takes the lock (its child names itself
+# in the OA2F11000 line) and asks the stub, which answers after 3 s; 10
+# requests at server B find the lock taken and wait; the child of A is
+# killed with -9 mid-call. The lock expires 5 s after it was taken (total
+# timeout 4 s + 1 s), B takes it and asks itself (3 s more).
+my %killed;
+sub killed_leader {
+    my ($what, $a_root, $a_port, $b_root, $b_port) = @_;
     my $t = fake_token();
     my $c0 = calls();
-    my $offset_a = -s "$ra/logs/error_log";
-    my $offset_b = -s "$rb/logs/error_log";
+    my $offset_a = -s "$a_root/logs/error_log";
+    my $offset_b = -s "$b_root/logs/error_log";
     my $t0 = time;
-    my $leader = herd_start($t, "http://127.0.0.1:$PORT{ra}/api3");
-    # the child of server A that took the lock names itself in its line
-    my ($pid, $seen);
+    my $leader = herd_start($t, "http://127.0.0.1:$a_port/api3");
+    my $pid;
     until ($pid) {
         last if time - $t0 > 5;
-        my $log = substr(slurp("$ra/logs/error_log"), $offset_a);
+        my $log = substr(slurp("$a_root/logs/error_log"), $offset_a);
         ($pid) = $log =~ /\[pid (\d+)(?::tid \d+)?\][^\n]*OA2F11000/;
         sleep 0.02 unless $pid;
     }
     my $t_lock = time;
-    chomp(my $parent = slurp("$ra/httpd.pid"));
-    my ($ppid) = slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) \S+ (\d+) / if $pid;
-    ok($pid && $ppid && $ppid == $parent,
-       "killed leader: server A's child $pid took the lock (its parent is A's $parent)");
-    my $waiters = herd_start($t, ("http://127.0.0.1:$PORT{rb}/api3") x 10);
-    until (substr(slurp("$rb/logs/error_log"), $offset_b) =~ /OA2F11001/) {
+    chomp(my $parent = slurp("$a_root/httpd.pid"));
+    my ($ppid) = $pid ? slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) \S+ (\d+) / : ();
+    my $ours = $pid && $ppid && $ppid == $parent;
+    ok($ours, "$what, killed leader: server A's child "
+       . ($pid // '?') . " took the lock (its parent is A's $parent)");
+    my $waiters = herd_start($t, ("http://127.0.0.1:$b_port/api3") x 10);
+    until (substr(slurp("$b_root/logs/error_log"), $offset_b) =~ /OA2F11001/) {
         last if time - $t0 > 5;
         sleep 0.02;
     }
-    if ($pid && $ppid && $ppid == $parent) {
+    if ($ours) {
         kill 'KILL', $pid;
-        $killed = $pid;
+        $killed{$a_root} = $pid;
     }
     my $t_kill = time;
     my @codes = herd_end($waiters);
     my $t_done = time;
     herd_end($leader);
-    is(tally(@codes), '200 x 10', 'killed leader: the 10 requests waiting at server B pass');
+    is(tally(@codes), '200 x 10', "$what, killed leader: the 10 requests waiting at server B pass");
     my $waited = $t_done - $t_lock;
-    # the lock expires 5 s after it was taken (total timeout 4 s + 1 s),
-    # then B's call takes 3 s
     ok($waited >= 5 + 3 - 0.5,
-       sprintf('killed leader: B asked only once the lock had expired (done %.1f s after it was taken)', $waited));
+       sprintf("$what, killed leader: B asked only once the lock had expired (done %.1f s after it was taken)", $waited));
+    # memcached counts the expiry in whole seconds: up to one more
     ok($waited <= 5 + 3 + 2,
-       sprintf('killed leader: no hang beyond the bound (%.1f s <= 10 s)', $waited));
-    is(calls() - $c0, 2, 'killed leader: two provider calls (the killed one, B\'s after the expiry)');
-    like(substr(slurp("$rb/logs/error_log"), $offset_b), qr/OA2F11000/,
-         'killed leader: B took the expired lock itself');
-    note(sprintf 'killed leader: lock seen %.2f s, killed %.2f s, B done %.2f s after the first request',
+       sprintf("$what, killed leader: no hang beyond the bound (%.1f s <= 10 s)", $waited));
+    is(calls() - $c0, 2, "$what, killed leader: two provider calls (the killed one, B's after the expiry)");
+    like(substr(slurp("$b_root/logs/error_log"), $offset_b), qr/OA2F11000|OA2F11006/,
+         "$what, killed leader: B asked itself after the expiry (took the lock, or gave up waiting)");
+    note(sprintf "$what, killed leader: lock seen %.2f s, killed %.2f s, B done %.2f s after the first request",
          $t_lock - $t0, $t_kill - $t0, $t_done - $t0);
 }
+killed_leader('redis', $ra, $PORT{ra}, $rb, $PORT{rb});
 
 # ---- (c) fleet cache down: one call per server --------------------------
 {
@@ -353,7 +359,7 @@ my $killed = 0;
     ok(sum_of('fleet_lock_errors', @rports) >= 2,
        'redis down: the lock errors are counted');
 }
-is(crashes($ra, $killed) + crashes($rb), 0, 'redis: no child crashed (but the one killed)')
+is(crashes($ra, $killed{$ra} // 0) + crashes($rb), 0, 'redis: no child crashed (but the one killed)')
     or diag(slurp("$ra/logs/error_log"));
 
 # ---- (b) memcached: one provider call for the fleet ---------------------
@@ -377,5 +383,15 @@ my @mports = ($PORT{ma}, $PORT{mb});
         qw(fleet_lock_acquired fleet_lock_waits);
     ok($acq >= 1 && $waits >= 1,
        "memcached: the status pages count the lock (acquired $acq, waits $waits)");
+    # lru_crawler metadump lists the keys that are there and not expired
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$PORT{memcached}", Timeout => 2);
+    my $dump = '';
+    if ($s) {
+        print $s "lru_crawler metadump all\r\n";
+        while (defined(my $l = <$s>)) { last if $l =~ /^END/; $dump .= $l }
+    }
+    ok($dump =~ /^key=/m && $dump !~ /oauth2-federated-lock/,
+       'memcached: the holder released the lock (gets, cas with a past expiry)');
 }
-is(crashes($ma) + crashes($mb), 0, 'memcached: no child crashed');
+killed_leader('memcached', $ma, $PORT{ma}, $mb, $PORT{mb});
+is(crashes($ma, $killed{$ma} // 0) + crashes($mb), 0, 'memcached: no child crashed (but the one killed)');

@@ -23,11 +23,13 @@ START_TEST(test_lock_ttl)
     ck_assert(oa2f_lock_ttl_ms(250) == 1250);
     ck_assert(oa2f_lock_ttl_ms(0) == 1000);
     ck_assert(oa2f_lock_ttl_ms(-3) == 1000);
-    /* memcached's whole seconds, rounded up, at least one */
-    ck_assert(oa2f_lock_ttl_s(6000) == 6);
-    ck_assert(oa2f_lock_ttl_s(1250) == 2);
-    ck_assert(oa2f_lock_ttl_s(1001) == 2);
-    ck_assert(oa2f_lock_ttl_s(1) == 1);
+    /* memcached's whole seconds, rounded up, and one more for its
+     * clock's tick: never shorter than the ttl */
+    ck_assert(oa2f_lock_ttl_s(6000) == 7);
+    ck_assert(oa2f_lock_ttl_s(5000) == 6);
+    ck_assert(oa2f_lock_ttl_s(1250) == 3);
+    ck_assert(oa2f_lock_ttl_s(1001) == 3);
+    ck_assert(oa2f_lock_ttl_s(1) == 2);
     ck_assert(oa2f_lock_ttl_s(0) == 1);
 }
 END_TEST
@@ -121,10 +123,10 @@ START_TEST(test_lock_requests)
 
     req = oa2f_lock_req_take(ut_pool, OA2F_LOCK_MEMCACHE, "lk", "h/12/34/ff",
                              5000, &len);
-    ck_assert_str_eq(req, "add lk 0 5 10\r\nh/12/34/ff\r\n");
+    ck_assert_str_eq(req, "add lk 0 6 10\r\nh/12/34/ff\r\n");
     req = oa2f_lock_req_take(ut_pool, OA2F_LOCK_MEMCACHE, "lk", "v", 1250,
                              &len);
-    ck_assert_str_eq(req, "add lk 0 2 1\r\nv\r\n");
+    ck_assert_str_eq(req, "add lk 0 3 1\r\nv\r\n");
 
     req = oa2f_lock_req_release(ut_pool, OA2F_LOCK_REDIS, "lk", "v1", &len);
     ck_assert_str_eq(
@@ -421,7 +423,7 @@ START_TEST(test_lock_client_memcache)
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 0);
     oa2f_lock_close(c);
     done(th);
-    ck_assert(strstr(sv->received, "add lk 0 6 2\r\nme\r\n"));
+    ck_assert(strstr(sv->received, "add lk 0 7 2\r\nme\r\n"));
     ck_assert(strstr(sv->received, "gets lk\r\ncas lk 0 -1 2 42\r\nme\r\n"));
     ck_assert_ptr_null(strstr(sv->received, "cas lk 0 -1 2 43"));
 }
