@@ -7,8 +7,9 @@
 #     requests split across two servers costs one provider call for the
 #     fleet: the lock in the fleet cache;
 #   - a lock whose holder is killed (kill -9 of the httpd child in the
-#     provider call) expires within its bound, a waiter then asks the
-#     provider itself, and every waiting request finishes;
+#     provider call, redis and memcached) expires within its bound, a
+#     waiter then asks the provider itself, and every waiting request
+#     finishes;
 #   - with the fleet cache down, each server coalesces its own herd (one
 #     call per server).
 # Provider calls are counted by the stub itself (its /__stats); its
