@@ -16,6 +16,7 @@
 #include "mod_oa2f_discovery.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
+#include "mod_oa2f_fleet_lock.h"
 #include "mod_oa2f_jwks.h"
 #include "mod_oa2f_phantom.h"
 #include "mod_oa2f_prm.h"
@@ -72,6 +73,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     rv = oa2f_cache_post_config(pconf, ptemp, s);
     if (rv == OK) {
         oa2f_revoke_post_config(ptemp, s);
+        oa2f_fleet_lock_post_config(pconf, s);
     }
     return rv;
 }

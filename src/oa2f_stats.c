@@ -22,7 +22,9 @@ static const char *const counter_names[OA2F_C_MAX] = {
     "cache_stores",       "cache_not_stored",         "cache_errors",
     "cache_corrupt",      "cache_local_hits",         "coalesced_waits",
     "coalesced_timeouts", "provider_new_connections", "stale_served",
-    "revocations"
+    "revocations",        "coalesced_from_leader",    "fleet_lock_acquired",
+    "fleet_lock_waits",   "fleet_lock_wait_hits",     "fleet_lock_timeouts",
+    "fleet_lock_errors"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)

@@ -33,6 +33,18 @@ typedef enum {
     OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
     OA2F_C_STALE_SERVED,      /* stale verdicts served in an outage   */
     OA2F_C_REVOCATIONS,       /* README "Revocation": 204s of the handler */
+    /* README "Cache": followers given their leader's verdict from this
+     * server's memory (the cache did not have it) */
+    OA2F_C_COALESCED_SHARED,
+    /* README "Cache", the fleet lock: taken (to ask the provider), found
+     * taken by another server (waited), waits answered by the fleet's
+     * verdict, waits that ran out (then asked), the fleet cache failing
+     * to answer a lock request (per-server coalescing only) */
+    OA2F_C_FLEET_LOCK_ACQUIRED,
+    OA2F_C_FLEET_LOCK_WAITS,
+    OA2F_C_FLEET_LOCK_WAIT_HITS,
+    OA2F_C_FLEET_LOCK_TIMEOUTS,
+    OA2F_C_FLEET_LOCK_ERRORS,
     OA2F_C_MAX
 } oa2f_counter_e;
 

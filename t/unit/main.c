@@ -72,6 +72,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, revoke_suite());
     srunner_add_suite(sr, breaker_suite());
     srunner_add_suite(sr, prom_suite());
+    srunner_add_suite(sr, fleet_lock_suite());
     srunner_set_tap(sr, "-");
 
     srunner_run_all(sr, CK_SILENT);

@@ -50,5 +50,6 @@ Suite *verdict_suite(void);
 Suite *revoke_suite(void);
 Suite *breaker_suite(void);
 Suite *prom_suite(void);
+Suite *fleet_lock_suite(void);
 
 #endif
