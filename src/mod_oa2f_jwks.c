@@ -210,7 +210,9 @@ static void shared_write(request_rec *r, const unsigned char *key,
     put64(v + 1, until);
     put64(v + 9, fetched_at);
     memcpy(v + SHARED_HEAD, body, len);
-    oa2f_cache_put_shared(r, key, until, v, len + SHARED_HEAD);
+    /* kept past its keeping time, for the children that have no set when
+     * a new one cannot be had (README "Local JWT validation") */
+    oa2f_cache_put_shared(r, key, until + TTL_MAX, v, len + SHARED_HEAD);
 }
 
 /* Cache-Control max-age (RFC 9111 §5.2.2.1) clamped to 60 s - 24 h; 1 h
@@ -360,6 +362,10 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
     oa2f_flight_role_e role = OA2F_FLIGHT_ALONE;
     set_ref_t *ref;
     int was_failing, have = 0;
+    /* a shared set past its keeping time, for when no new one comes */
+    const char *old_body = NULL;
+    apr_size_t old_len = 0;
+    apr_int64_t old_until = 0, old_fetched = 0;
 
     *refreshed = 0;
     if (!table) {
@@ -379,7 +385,16 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
         unlock();
         return 1;
     }
-    if (!refresh && st->failing && now < st->retry_at) {
+    /* after a failure, nothing is fetched for RETRY_AFTER seconds, not
+     * even for an unknown kid */
+    if (st->failing && now < st->retry_at) {
+        if (st->cur) {
+            /* its keeping time ran out and no new one came: the keys in
+             * hand still serve until one does */
+            *set = acquire(r, st->cur);
+            unlock();
+            return 1;
+        }
         *why = apr_pstrdup(r->pool, st->why);
         unlock();
         return 0;
@@ -389,9 +404,17 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
 
     shared_key(r->pool, name, key);
     /* another child's set: newer than ours, and, on a refresh, recent */
-    if (shared_read(r, key, &until, &fetched_at, &body, &len) && until > now
-        && fetched_at > mine && (!refresh || now - fetched_at < REFRESH_GAP)) {
-        have = 1;
+    if (shared_read(r, key, &until, &fetched_at, &body, &len)
+        && fetched_at > mine) {
+        if (until > now && (!refresh || now - fetched_at < REFRESH_GAP)) {
+            have = 1;
+        }
+        else if (until <= now) {
+            old_body = body;
+            old_len = len;
+            old_until = until;
+            old_fetched = fetched_at;
+        }
     }
     if (!have && ft) {
         role = oa2f_flight_begin(ft, key, (long long)apr_time_now(),
@@ -418,6 +441,22 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
         }
     }
     ref = have ? parse_set(r, body, len, why) : NULL;
+    if (!ref && old_body && !st->cur) {
+        /* this child has no set, and another's has run out: it serves
+         * while no new one can be had, as the other child's copy does */
+        const char *ignored;
+        set_ref_t *old = parse_set(r, old_body, old_len, &ignored);
+        if (old) {
+            lock();
+            if (!st->cur) {
+                install(st, old, old_until, old_fetched);
+            }
+            else {
+                apr_pool_destroy(old->pool); /* another thread's came */
+            }
+            unlock();
+        }
+    }
     if (ref && have == 2) {
         shared_write(r, key, until, fetched_at, body, len);
     }
@@ -445,18 +484,21 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
         }
         return 1;
     }
-    if (st->cur && refresh) {
-        /* the refresh failed: the set we have stays in use */
-        *set = acquire(r, st->cur);
-        unlock();
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      OA2F_LOGNO(11105) "JWKS %s: refresh failed (%s)", url,
-                      *why);
-        return 1;
-    }
     st->failing = 1;
     st->retry_at = now + RETRY_AFTER;
     apr_cpystrn(st->why, *why, sizeof(st->why));
+    if (st->cur) {
+        /* a refresh, or a set past its keeping time: the one in hand
+         * stays in use (README "Local JWT validation") */
+        *set = acquire(r, st->cur);
+        unlock();
+        ap_log_rerror(
+            APLOG_MARK, was_failing ? APLOG_INFO : APLOG_WARNING, 0, r,
+            OA2F_LOGNO(11105) "JWKS %s: no new set (%s); the one "
+                              "in hand stays in use, retried in %d s",
+            url, *why, RETRY_AFTER);
+        return 1;
+    }
     unlock();
     ap_log_rerror(APLOG_MARK, was_failing ? APLOG_INFO : APLOG_ERR, 0, r,
                   OA2F_LOGNO(11106) "JWKS %s: %s; retried in %d s", url, *why,

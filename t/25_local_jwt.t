@@ -24,7 +24,7 @@ use POSIX ();
 use Time::HiRes qw(sleep time);
 use OA2FTest;
 
-plan tests => 81, need_module('cgid', 'alias');
+plan tests => 87, need_module('cgid', 'alias');
 Test::More->builder->failure_output(\*STDERR);
 
 my $PORT = $ENV{OA2F_JWT_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18670;
@@ -92,6 +92,8 @@ my $rot_t0 = time;
 my $rot_j0 = stub_hits('/jwks');
 is(code('/cgi/ljwt/rotate', stub_mint('rs256')), 200, 'rotation scope: a token of a published key passes');
 is(stub_hits('/jwks') - $rot_j0, 1, '... after one JWKS fetch');
+my $flaky_t0 = time;
+is(code('/cgi/ljwt/flaky', stub_mint('rs256')), 200, 'a set kept 60 s: 200');
 
 # ---- the real provider's JWT access tokens --------------------------------
 {
@@ -238,4 +240,20 @@ is(stub_hits('/jwks') - $rot_j0, 1, '... after one JWKS fetch');
     is(code('/cgi/ljwt/rotate', stub_mint('unknownkid')), 401, 'an unknown kid right after: 401');
     is(stub_hits('/jwks') - $j1, 1, '... with no second refresh within 30 s');
     ok($j1 - $j0 <= 1, 'the early 401 made one refresh at most');
+}
+
+# ---- the set in hand outlives its keeping time while no new one comes -------
+{
+    my $wait = 62 - (time - $flaky_t0);
+    sleep $wait if $wait > 0;
+    $ua->get("$STUB/__flaky?down=1");
+    my $f0 = stub_hits('/jwks-flaky');
+    my @codes = map { code('/cgi/ljwt/flaky', stub_mint($_)) } qw(rs256 es256 eddsa rs256);
+    is("@codes", '200 200 200 200', 'past its 60 s, the JWKS URL failing: the set in hand still serves (every child)');
+    ok(stub_hits('/jwks-flaky') - $f0 >= 1, '... after trying to fetch a new one');
+    ok(stub_hits('/jwks-flaky') - $f0 <= 4, '... at most once per child within 5 s');
+    my $log = do { local (@ARGV, $/) = Apache::Test::vars('t_logs') . '/error_log'; <> };
+    like($log, qr/OA2F11105: JWKS \Q$STUB\E\/jwks-flaky: no new set/, '... logged (OA2F11105)');
+    $ua->get("$STUB/__flaky?down=0");
+    is(code('/cgi/ljwt/dead', stub_mint('rs256')), 401, 'a set never had: still the unreachable outcome (401)');
 }

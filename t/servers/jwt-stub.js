@@ -10,6 +10,7 @@
 //   GET  /jwks-big       50 MB, streamed
 //   GET  /jwks-redirect  302 to /jwks
 //   GET  /jwks-slow      /jwks after 300 ms; /jwks-short: max-age=2
+//   GET  /jwks-flaky     max-age=60; 503 while /__flaky?down=1
 //   GET  /mint?kind=K    a token (see KINDS)
 //   POST /introspect     RFC 7662 for its own tokens; POST /revoke token=
 //   GET  /__stats        requests per path; GET /__whoami
@@ -42,6 +43,7 @@ const ALG = {
 };
 let published = ['stub-rsa-1', 'stub-ec-1', 'stub-ed-1'];
 const revoked = new Set();
+let flakyDown = false;
 
 async function jwkOf(kid) {
   return { ...(await exportJWK(keys[kid].publicKey)), kid, use: 'sig' };
@@ -177,6 +179,14 @@ const server = http.createServer(async (req, res) => {
       case '/jwks-short':
         return send(res, 200, { keys: await Promise.all(published.map(jwkOf)) },
           { 'Cache-Control': 'max-age=2' });
+      // kept 60 s (the floor), then failing while /__flaky?down=1
+      case '/jwks-flaky':
+        if (flakyDown) return send(res, 503, { error: 'down' });
+        return send(res, 200, { keys: await Promise.all(published.map(jwkOf)) },
+          { 'Cache-Control': 'max-age=60' });
+      case '/__flaky':
+        flakyDown = url.searchParams.get('down') === '1';
+        return send(res, 200, { down: flakyDown });
       case '/__rotate':
         if (!published.includes('stub-rsa-2')) published = [...published, 'stub-rsa-2'];
         return send(res, 200, { published });
