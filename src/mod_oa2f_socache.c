@@ -502,7 +502,8 @@ int oa2f_cache_get_shared(request_rec *r, const unsigned char *key,
 void oa2f_cache_keep_local(const unsigned char *key, long long until,
                            const unsigned char *entry, apr_size_t len)
 {
-    oa2f_local_cache_put(local_copy, key, until, entry, len);
+    oa2f_local_cache_put(local_copy, key, apr_time_sec(apr_time_now()), until,
+                         entry, len);
 }
 
 static int shared_put(request_rec *r, const unsigned char *key,
@@ -563,7 +564,8 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
     if (!shared_put(r, key, until, entry, len)) {
         return 0;
     }
-    oa2f_local_cache_put(local_copy, key, keep_until, entry, len);
+    oa2f_local_cache_put(local_copy, key, apr_time_sec(apr_time_now()),
+                         keep_until, entry, len);
     return 1;
 }
 
