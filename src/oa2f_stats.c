@@ -17,7 +17,8 @@ static const char *const counter_names[OA2F_C_MAX] = {
     "cache_stores",       "cache_not_stored",         "cache_errors",
     "cache_corrupt",      "cache_local_hits",         "coalesced_waits",
     "coalesced_timeouts", "provider_new_connections", "stale_served",
-    "revocations"
+    "revocations",        "near_cache_hits",          "near_cache_misses",
+    "near_cache_stores"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)

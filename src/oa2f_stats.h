@@ -33,6 +33,9 @@ typedef enum {
     OA2F_C_PROVIDER_NEW_CONN, /* provider calls that opened a socket  */
     OA2F_C_STALE_SERVED,      /* stale verdicts served in an outage   */
     OA2F_C_REVOCATIONS,       /* README "Revocation": 204s of the handler */
+    OA2F_C_NEAR_HIT,          /* README "Cache": the near cache answered */
+    OA2F_C_NEAR_MISS,         /* ... did not: the fleet cache was asked  */
+    OA2F_C_NEAR_STORE,        /* ... kept a fleet entry or our own       */
     OA2F_C_MAX
 } oa2f_counter_e;
 

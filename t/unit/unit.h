@@ -49,5 +49,6 @@ Suite *http_suite(void);
 Suite *verdict_suite(void);
 Suite *revoke_suite(void);
 Suite *breaker_suite(void);
+Suite *near_suite(void);
 
 #endif
