@@ -591,15 +591,16 @@ void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
                      const oa2f_cache_found_t *found)
 {
     long long now = (long long)apr_time_sec(apr_time_now());
+    long long keep = oa2f_near_keep_until(until, found->fleet_until);
 
-    oa2f_local_cache_put(local_copy, key, now,
-                         oa2f_near_keep_until(until, found->fleet_until),
-                         entry, len);
+    oa2f_local_cache_put(local_copy, key, now, keep, entry, len);
     /* README "Cache": a fleet entry this server judged good is kept near
-     * as the fleet holds it, sealed, for as long as the fleet keeps it */
+     * as the fleet holds it, sealed, as long as this location may reuse
+     * it and the fleet keeps it; the part of a fleet entry past its reuse
+     * time (StaleIfError) stays in the fleet, so that a newer validation
+     * there is not hidden behind a stale near copy */
     if (!found->local && !found->near && found->raw && found->fleet_until > 0
-        && oa2f_near_put(r, key, found->fleet_until, found->raw,
-                         found->raw_len)) {
+        && oa2f_near_put(r, key, keep, found->raw, found->raw_len)) {
         oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_STORE);
     }
 }
@@ -716,9 +717,11 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
     }
     ok = store_raw(r, key, expiry, stored, stored_len);
     /* this server's own validation is kept near too, also while the
-     * fleet cache is down: with the fleet entry's own limits */
+     * fleet cache is down: for its reuse time, never past the fleet
+     * entry's end */
     if (oa2f_near_on()
-        && oa2f_near_put(r, key, fleet_until, stored, stored_len)) {
+        && oa2f_near_put(r, key, oa2f_near_keep_until(keep_until, fleet_until),
+                         stored, stored_len)) {
         oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_STORE);
         near_ok = 1;
     }

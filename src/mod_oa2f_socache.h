@@ -46,15 +46,15 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
 /* Let this child answer the next lookups of key until `until` (seconds
  * since epoch; no later than the fleet entry's end) from its own copy;
  * an entry found in the fleet cache goes into the near cache too, as
- * it was stored there, until the fleet entry's end. */
+ * it was stored there, for as long. */
 void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
                      const unsigned char *entry, apr_size_t len,
                      const oa2f_cache_found_t *found);
 
 /* Store entry under key until `until`, sealed when a secret is set (a
  * fleet cache's value also says when it ends, oa2f_near.h), keep it in
- * the near cache until then and in this child's copy until keep_until
- * (no later than until); 1 when stored in the shared or the near cache. Errors are logged once per incident and otherwise
+ * the near cache and in this child's copy until keep_until (no later
+ * than until); 1 when stored in the shared or the near cache. Errors are logged once per incident and otherwise
  * ignored. */
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
                    long long keep_until, const unsigned char *entry,

@@ -26,7 +26,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $INTROSPECT = '/token/introspection';
 my $FORM = 'application/x-www-form-urlencoded';
 
-plan tests => 66, need({ 'redis-server is installed' => -x $REDIS,
+plan tests => 72, need({ 'redis-server is installed' => -x $REDIS,
                          'memcached is installed'    => -x $MEMCACHED });
 Test::More->builder->failure_output(\*STDERR);
 
@@ -164,13 +164,14 @@ sub start_memcached {
 # One child process of 8 threads each, so that a graceful restart empties
 # the per-child copy and what answers after it is the near cache (which,
 # in the server's shared memory, outlives the restart). /short reuses a
-# validation for SHORT seconds.
+# validation for SHORT seconds, /stale for 2 s and 30 s more while the
+# provider fails.
 sub start_httpd {
     my ($name, $cache, $socache_mod, $near, $short) = @_;
     my $port = $PORT{$name};
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
-    for my $f (qw(api short)) {
+    for my $f (qw(api short stale)) {
         open my $ok, '>', "$root/htdocs/$f" or die; print $ok "ok\n"; close $ok;
     }
     system('chmod', '-R', 'a+rX', $root);
@@ -202,6 +203,10 @@ $near_line
 $loc</Location>
 <Location /short>
 $loc    OAuth2FederatedCacheMaxTTL $short
+</Location>
+<Location /stale>
+$loc    OAuth2FederatedCacheMaxTTL 2
+    OAuth2FederatedStaleIfError 30
 </Location>
 <Location /revoke>
     SetHandler oauth2-federated-revoke
@@ -400,6 +405,20 @@ cmp_ok($gets, '>=', 12,
     sleep 0.1 while time - $v < 3.2;
     is(call('b', $t, '/short'), 200, '... 3 s later B still lets it through ...');
     is(calls() - $c, 2, "... but asked the provider: its copies ended with the fleet entry's 2 s");
+
+    # the part of a fleet entry kept for StaleIfError is not kept near: a
+    # newer validation in the fleet is found, not hidden behind it
+    $t = mint_token('app-read');
+    $c = calls();
+    $v = time;
+    is(call('a', $t, '/stale') . call('b', $t, '/stale'), '200200',
+       'StaleIfError: A validates (CacheMaxTTL 2, StaleIfError 30), B reads it');
+    is(calls() - $c, 1, '... one provider call');
+    sleep 0.1 while time - $v < 3.2;
+    is(call('a', $t, '/stale'), 200, '... 3 s later A validates again ...');
+    is(calls() - $c, 2, '... asking the provider');
+    is(call('b', $t, '/stale'), 200, '... and B takes that validation ...');
+    is(calls() - $c, 2, '... from the fleet, not its stale near copy: no provider call');
 
     my $s = mint_token('app-short');    # expires 5 s after minting
     my $m = time;
