@@ -14,6 +14,7 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_near.h"
 #include "oa2f_cache_entry.h"
+#include "oa2f_cache_parts.h"
 #include "oa2f_near.h"
 #include "oa2f_seal.h"
 
@@ -28,13 +29,24 @@ typedef struct {
     ap_socache_instance_t *instance;
 } near_t;
 
-/* This generation's view: NULL when there is no near cache. */
-static near_t *near;
-static apr_global_mutex_t *near_mutex;
+/* This generation's view: nparts 0 when there is no near cache. Split
+ * like a sized default cache (oa2f_cache_parts.h): up to 8 parts of at
+ * least 1 MiB, each with its own mutex, so that lookups rarely queue on
+ * one lock and each scans a smaller shmcb index. */
+static near_t *near[OA2F_CACHE_PARTS_MAX];
+static apr_global_mutex_t *near_mutex[OA2F_CACHE_PARTS_MAX];
+static int nparts;
 
 int oa2f_near_on(void)
 {
-    return near != NULL;
+    return nparts > 0;
+}
+
+/* The part of a key: a byte neither the fleet cache's parts (the last)
+ * nor the per-child copy (the first four) pick by. */
+static int part_of(const unsigned char *key)
+{
+    return key[OA2F_CACHE_KEY_LEN - 2] % nparts;
 }
 
 int oa2f_near_check_config(apr_pool_t *pconf, server_rec *s, int fleet)
@@ -73,49 +85,39 @@ static const char *instance_key(apr_pool_t *ptemp, server_rec *s,
                         (apr_int64_t)bytes, hex);
 }
 
-int oa2f_near_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
-                          int fleet, const char *fleet_spec)
+/* One part's shmcb, created once per parent and found again after a
+ * graceful restart. */
+static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                     const char *ukey, const char *args, near_t **out)
 {
     apr_pool_t *pp = s->process->pool;
-    long long bytes = oa2f_srv_near_cache(s);
-    const char *ukey;
     near_t *n = NULL;
-    apr_status_t rv;
 
-    near = NULL;
-    near_mutex = NULL;
-    if (!fleet || bytes == 0) {
-        return OK;
-    }
-    ukey = instance_key(ptemp, s, bytes, fleet_spec);
     apr_pool_userdata_get((void **)&n, ukey, pp);
     if (!n) {
         const char *err;
-        /* a near entry is a sealed fleet value, typically under 1 KiB */
-        struct ap_socache_hints hints = { 64, 1024, apr_time_from_sec(30) };
+        /* a near entry is a sealed fleet value, typically under 1 KiB:
+         * shmcb sizes its index by these */
+        struct ap_socache_hints hints = { OA2F_CACHE_KEY_LEN, 768,
+                                          apr_time_from_sec(30) };
 
         n = apr_pcalloc(pp, sizeof(*n));
         n->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
                                          NEAR_PROVIDER,
                                          AP_SOCACHE_PROVIDER_VERSION);
         if (!n->provider) {
-            return oa2f_near_check_config(pconf, s, fleet);
+            return oa2f_near_check_config(pconf, s, 1);
         }
-        err = n->provider->create(
-            &n->instance,
-            apr_psprintf(ptemp, "(%" APR_INT64_T_FMT ")", (apr_int64_t)bytes),
-            ptemp, pp);
+        err = n->provider->create(&n->instance, args, ptemp, pp);
         if (!err
             && n->provider->init(n->instance, NEAR_NAMESPACE, &hints, s, pp)
                    != APR_SUCCESS) {
             err = "cannot initialise the shared memory";
         }
         if (err) {
-            ap_log_error(
-                APLOG_MARK, APLOG_CRIT, 0, s,
-                OA2F_LOGNO(10901) "OAuth2FederatedNearCache %" APR_INT64_T_FMT
-                                  ": %s",
-                (apr_int64_t)bytes, err);
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         OA2F_LOGNO(10901) "OAuth2FederatedNearCache %s: %s",
+                         args, err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         apr_pool_userdata_set(n, ukey, apr_pool_cleanup_null, pp);
@@ -124,50 +126,84 @@ int oa2f_near_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
     n->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, NEAR_PROVIDER,
                                      AP_SOCACHE_PROVIDER_VERSION);
     if (!n->provider) {
-        return oa2f_near_check_config(pconf, s, fleet);
+        return oa2f_near_check_config(pconf, s, 1);
     }
-    if (n->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&near_mutex, NULL, MUTEX_TYPE,
-                                    MUTEX_INSTANCE, s, pconf, 0);
-        if (rv != APR_SUCCESS) {
-            return HTTP_INTERNAL_SERVER_ERROR;
+    *out = n;
+    return OK;
+}
+
+int oa2f_near_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
+                          int fleet, const char *fleet_spec)
+{
+    long long bytes = oa2f_srv_near_cache(s);
+    const char *args, *ukey;
+    int n;
+
+    nparts = 0;
+    memset(near, 0, sizeof(near));
+    memset(near_mutex, 0, sizeof(near_mutex));
+    if (!fleet || bytes == 0) {
+        return OK;
+    }
+    args = apr_psprintf(ptemp, "(%" APR_INT64_T_FMT ")", (apr_int64_t)bytes);
+    ukey = instance_key(ptemp, s, bytes, fleet_spec);
+    n = oa2f_cache_parts(NEAR_PROVIDER, args);
+    for (int i = 0; i < n; i++) {
+        int rc = open_part(pconf, ptemp, s,
+                           apr_psprintf(ptemp, "%s:%d/%d", ukey, i, n),
+                           oa2f_cache_part_args(ptemp, args, i, n), &near[i]);
+        apr_status_t rv;
+
+        if (rc != OK) {
+            return rc;
+        }
+        if (near[i]->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+            rv = ap_global_mutex_create(
+                &near_mutex[i], NULL, MUTEX_TYPE,
+                apr_psprintf(ptemp, "%s%d", MUTEX_INSTANCE, i), s, pconf, 0);
+            if (rv != APR_SUCCESS) {
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
         }
     }
-    near = n;
+    nparts = n;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  OA2F_LOGNO(10900) "near cache: shmcb of %" APR_INT64_T_FMT
-                                   " bytes in front of %s",
-                 (apr_int64_t)bytes, fleet_spec);
+                                   " bytes in %d part%s in front of %s",
+                 (apr_int64_t)bytes, n, n == 1 ? "" : "s", fleet_spec);
     return OK;
 }
 
 void oa2f_near_child_init(apr_pool_t *p, server_rec *s)
 {
-    apr_status_t rv;
+    for (int i = 0; i < nparts; i++) {
+        apr_status_t rv;
 
-    if (!near || !near_mutex) {
-        return;
-    }
-    rv = apr_global_mutex_child_init(&near_mutex,
-                                     apr_global_mutex_lockfile(near_mutex), p);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     OA2F_LOGNO(10904) "cannot attach the near cache's mutex; "
-                                       "the near cache is off in this "
-                                       "process");
-        near = NULL;
+        if (!near_mutex[i]) {
+            continue;
+        }
+        rv = apr_global_mutex_child_init(
+            &near_mutex[i], apr_global_mutex_lockfile(near_mutex[i]), p);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         OA2F_LOGNO(10904) "cannot attach the near cache's "
+                                           "mutex; the near cache is off in "
+                                           "this process");
+            nparts = 0;
+        }
     }
 }
 
-static int lock(void)
+static int lock(int i)
 {
-    return !near_mutex || apr_global_mutex_lock(near_mutex) == APR_SUCCESS;
+    return !near_mutex[i]
+           || apr_global_mutex_lock(near_mutex[i]) == APR_SUCCESS;
 }
 
-static void unlock(void)
+static void unlock(int i)
 {
-    if (near_mutex) {
-        apr_global_mutex_unlock(near_mutex);
+    if (near_mutex[i]) {
+        apr_global_mutex_unlock(near_mutex[i]);
     }
 }
 
@@ -178,18 +214,20 @@ int oa2f_near_get(request_rec *r, const unsigned char *key,
                        + OA2F_SEAL_OVERHEAD;
     unsigned char *buf;
     apr_status_t rv;
+    int i;
 
-    if (!near) {
+    if (!nparts) {
         return 0;
     }
     /* allocated before locking: a new pool block is not free */
     buf = apr_palloc(r->pool, got);
-    if (!lock()) {
+    i = part_of(key);
+    if (!lock(i)) {
         return 0;
     }
-    rv = near->provider->retrieve(near->instance, r->server, key,
-                                  OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
-    unlock();
+    rv = near[i]->provider->retrieve(near[i]->instance, r->server, key,
+                                     OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
+    unlock(i);
     if (rv != APR_SUCCESS) {
         return 0;
     }
@@ -203,18 +241,20 @@ int oa2f_near_put(request_rec *r, const unsigned char *key, long long until,
 {
     apr_time_t expiry = apr_time_from_sec(until);
     apr_status_t rv;
+    int i;
 
-    if (!near || expiry <= apr_time_now()) {
+    if (!nparts || expiry <= apr_time_now()) {
         return 0;
     }
-    if (!lock()) {
+    i = part_of(key);
+    if (!lock(i)) {
         return 0;
     }
     /* socache's store takes a buffer it does not change as non-const */
-    rv = near->provider->store(
-        near->instance, r->server, key, OA2F_CACHE_KEY_LEN, expiry,
+    rv = near[i]->provider->store(
+        near[i]->instance, r->server, key, OA2F_CACHE_KEY_LEN, expiry,
         (unsigned char *)value, (unsigned int)len, r->pool);
-    unlock();
+    unlock(i);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
                       OA2F_LOGNO(10902) "near cache: entry of %" APR_SIZE_T_FMT
@@ -227,10 +267,16 @@ int oa2f_near_put(request_rec *r, const unsigned char *key, long long until,
 
 void oa2f_near_drop(request_rec *r, const unsigned char *key)
 {
-    if (!near || !lock()) {
+    int i;
+
+    if (!nparts) {
         return;
     }
-    near->provider->remove(near->instance, r->server, key, OA2F_CACHE_KEY_LEN,
-                           r->pool);
-    unlock();
+    i = part_of(key);
+    if (!lock(i)) {
+        return;
+    }
+    near[i]->provider->remove(near[i]->instance, r->server, key,
+                              OA2F_CACHE_KEY_LEN, r->pool);
+    unlock(i);
 }
