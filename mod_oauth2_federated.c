@@ -16,6 +16,7 @@
 #include "mod_oa2f_discovery.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_enrich.h"
+#include "mod_oa2f_fleet_lock.h"
 #include "mod_oa2f_prm.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_version.h"
@@ -59,14 +60,22 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
                      OA2F_LOGNO(10012) "mod_oauth2_federated %s (%s) loaded",
                      oa2f_version(), oa2f_version_libraries(ptemp));
+        oa2f_check_warnings(ptemp, s);
     }
     oa2f_conf_providers_post_config(pconf, s);
     oa2f_prm_post_config(pconf, ptemp, s);
     rv = oa2f_cache_post_config(pconf, ptemp, s);
     if (rv == OK) {
         oa2f_revoke_post_config(ptemp, s);
+        oa2f_fleet_lock_post_config(pconf, s);
     }
     return rv;
+}
+
+/* apachectl -t ends before post_config: its warnings, once. */
+static void test_config(apr_pool_t *pconf, server_rec *s)
+{
+    oa2f_check_warnings(pconf, s);
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)
@@ -99,6 +108,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_fixups(oa2f_enrich_fixup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(oa2f_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(oa2f_respond_insert_error_filter, NULL, NULL,

@@ -101,8 +101,53 @@ MEM_CONFIGS = CONFIGS if MEM_CONFIGS == "all" else [c for c in MEM_CONFIGS.split
 LIFETIME = env_int("BENCH_LIFETIME", 3600)
 MANY_WARM_MAX = env_int("BENCH_MANY_WARM_MAX", 60, 30)  # s per configuration
 
+# ---- fleet (issue 15) and JWT / phantom-token (issue 16) scenarios ----------
+# BENCH_SCENARIOS=fleet and =jwt name these groups (README "Scenarios").
+SCENARIO_GROUPS = {
+    "fleet": ["fleet-many", "fleet-cold", "fleet-cross", "fleet-herd"],
+    "jwt": ["jwt-hot", "jwt-many", "jwt-cold", "phantom", "phantom-many"],
+}
+SCENARIOS = [x for s in SCENARIOS for x in SCENARIO_GROUPS.get(s.strip(), [s.strip()])]
+FLEET_MANY = [int(x) for x in env_str("BENCH_FLEET_MANY", "2000,20000", "2000,5000").split(",")
+              if x.strip()]
+FLEET_CROSS_N = env_int("BENCH_FLEET_CROSS_N", 200, 100)   # tokens per round, A then B
+FLEET_NEAR_CACHE = env_str("BENCH_FLEET_NEAR_CACHE", "")     # "" = the default (8 MiB), not written
+JWT_MANY = env_int("BENCH_JWT_MANY", 2000, 1000)
+JWT_COLD_TOKENS = env_int("BENCH_JWT_COLD_TOKENS", 60000, 20000)  # per round, shared by the configs
+JWT_ALG = env_str("BENCH_JWT_ALG", "ES256")                  # ES256 or RS256: the issuer's key
+JWT_WARM = env_int("BENCH_JWT_WARM", 3, 2)                   # s: jwt-many / phantom-many warm-up
+PHANTOM_MANY = env_int("BENCH_PHANTOM_MANY", 2000, 1000)
+# the redis / memcached of the fleet scenarios and the plain-HTTP JWKS
+# port of the endpoint; new instances from PORT_BASE + 10 on
+JWKS_PORT = env_int("BENCH_JWKS_PORT", PORT_BASE + 5)
+REDIS_PORT = env_int("BENCH_REDIS_PORT", PORT_BASE + 6)
+MEMCACHED_PORT = env_int("BENCH_MEMCACHED_PORT", PORT_BASE + 7)
+XPORT_BASE = PORT_BASE + 10
+FLEET_ALL = ["baseline", "oauth2_federated", "oauth2_federated_nonear",
+             "oauth2_federated_memcache", "auth_openidc", "mod_oauth2"]
+JWT_ALL = ["baseline", "oauth2_federated_jwt", "auth_openidc_jwt", "mod_oauth2_jwt"]
+PHANTOM_ALL = ["baseline", "oauth2_federated", "oauth2_federated_phantom", "auth_openidc",
+               "mod_oauth2"]
+
+
+def family(c):
+    """The BENCH_CONFIGS name a configuration of the new scenarios belongs to."""
+    for f in ("oauth2_federated", "auth_openidc", "mod_oauth2", "baseline"):
+        if c.startswith(f):
+            return f
+    return c
+
+
+def pick(default_all, var):
+    names = [c for c in env_str(var, ",".join(default_all)).split(",") if c]
+    return [c for c in names if family(c) in CONFIGS]
+
+
 ANCHORS = [c for c in ("auth_openidc", "mod_oauth2") if c in CONFIGS]
 SUBJECT = "oauth2_federated"
+FLEET_CONFIGS = pick(FLEET_ALL, "BENCH_FLEET_CONFIGS")
+JWT_CONFIGS = pick(JWT_ALL, "BENCH_JWT_CONFIGS")
+PHANTOM_CONFIGS = pick(PHANTOM_ALL, "BENCH_PHANTOM_CONFIGS")
 LABEL = {
     "baseline": "baseline (no auth)",
     "oauth2_federated": "mod_oauth2_federated",
@@ -110,6 +155,40 @@ LABEL = {
     "mod_oauth2": "mod_oauth2",
 }
 SHORT = {"baseline": "base", "oauth2_federated": "oa2f", "auth_openidc": "openidc", "mod_oauth2": "oauth2"}
+# the configurations of the new scenarios: label per scenario family, short tag
+XLABEL = {
+    "fleet": {
+        "baseline": "baseline (no auth), A + B",
+        "oauth2_federated": "mod_oauth2_federated, redis, near cache (default)",
+        "oauth2_federated_nonear": "mod_oauth2_federated, redis, `NearCache Off`",
+        "oauth2_federated_memcache": "mod_oauth2_federated, memcached, near cache (default)",
+        "auth_openidc": "mod_auth_openidc, redis",
+        "mod_oauth2": "mod_oauth2, redis",
+    },
+    "jwt": {
+        "baseline": "baseline (no auth)",
+        "oauth2_federated_jwt": "mod_oauth2_federated, `LocalJWT On`",
+        "auth_openidc_jwt": "mod_auth_openidc, `OIDCOAuthVerifyJwksUri`",
+        "mod_oauth2_jwt": "mod_oauth2, `OAuth2TokenVerify jwks_uri`",
+    },
+    "phantom": {
+        "baseline": "baseline (no auth)",
+        "oauth2_federated": "mod_oauth2_federated (no ForwardJWT)",
+        "oauth2_federated_phantom": "mod_oauth2_federated, `ForwardJWT Authorization`",
+        "auth_openidc": "mod_auth_openidc",
+        "mod_oauth2": "mod_oauth2",
+    },
+}
+XSHORT = {"baseline": "base", "oauth2_federated": "oa2f", "oauth2_federated_nonear": "nonear",
+          "oauth2_federated_memcache": "mc", "auth_openidc": "openidc", "mod_oauth2": "oauth2",
+          "oauth2_federated_jwt": "oa2fjwt", "auth_openidc_jwt": "oidcjwt",
+          "mod_oauth2_jwt": "oa2jwt", "oauth2_federated_phantom": "phantom"}
+XKIND = {c: ("baseline" if family(c) == "baseline" else "oa2f" if family(c) == "oauth2_federated"
+             else "openidc" if family(c) == "auth_openidc" else "oauth2") for c in XSHORT}
+XANCHORS = {"fleet": ["auth_openidc", "mod_oauth2"], "jwt": ["auth_openidc_jwt", "mod_oauth2_jwt"],
+            "phantom": ["auth_openidc", "mod_oauth2"]}
+XSUBJECT = {"fleet": "oauth2_federated", "jwt": "oauth2_federated_jwt",
+            "phantom": "oauth2_federated_phantom"}
 PORTS = {c: PORT_BASE + 1 + i for i, c in enumerate(ALL_CONFIGS)}
 INTROSPECT_PORT = PORT_BASE
 ENDPOINT = f"https://127.0.0.1:{INTROSPECT_PORT}/introspect"
@@ -287,7 +366,7 @@ def make_tls():
 
 def make_htdocs():
     body = "hello from the mod_oauth2_federated benchmark\n"  # 46 bytes
-    for d in ("", "vu", "scope", "outage", "outage-off"):
+    for d in ("", "vu", "scope", "outage", "outage-off", "phantom-check"):
         os.makedirs(os.path.join(HTDOCS, d), exist_ok=True)
         with open(os.path.join(HTDOCS, d, "hello.txt"), "w") as f:
             f.write(body)
@@ -322,7 +401,8 @@ def start_introspect():
                BENCH_TLS_CERT=os.path.join(TLS, "server.pem"),
                BENCH_TLS_KEY=os.path.join(TLS, "server.key"),
                BENCH_CLIENT_ID=CLIENT_ID, BENCH_CLIENT_SECRET=CLIENT_SECRET,
-               BENCH_LIFETIME=str(LIFETIME), BENCH_PARENT_PID=str(os.getpid()))
+               BENCH_LIFETIME=str(LIFETIME), BENCH_PARENT_PID=str(os.getpid()),
+               BENCH_JWKS_FILE=os.path.join(JWT_DIR, "jwks.json"), BENCH_JWKS_PORT=str(JWKS_PORT))
     logf = open(os.path.join(OUT, "introspect.log"), "w")
     p = subprocess.Popen(["node", os.path.join(BENCH, "introspect.js")], env=env,
                          stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
@@ -336,12 +416,12 @@ def start_introspect():
 
 # ---- httpd configurations -----------------------------------------------------
 
-def common_conf(name):
-    d = os.path.join(INST, name)
-    return f"""# {LABEL[name]} -- generated by bench/bench.py
+def common_conf(name, label=None, port=None, d=None, extra_modules=""):
+    d = d or os.path.join(INST, name)
+    return f"""# {label or LABEL[name]} -- generated by bench/bench.py
 ServerRoot "{d}"
 ServerName 127.0.0.1
-Listen 127.0.0.1:{PORTS[name]}
+Listen 127.0.0.1:{port or PORTS[name]}
 PidFile "{d}/httpd.pid"
 DefaultRuntimeDir "{d}/run"
 ErrorLog "{d}/error_log"
@@ -356,7 +436,7 @@ LoadModule authz_host_module {MODS}/mod_authz_host.so
 LoadModule authz_user_module {MODS}/mod_authz_user.so
 LoadModule mime_module {MODS}/mod_mime.so
 LoadModule socache_shmcb_module {MODS}/mod_socache_shmcb.so
-TypesConfig /etc/mime.types
+{extra_modules}TypesConfig /etc/mime.types
 
 # identical MPM and connection settings for every instance: two children
 # of 32 threads that are never recycled, unlimited keep-alive requests
@@ -389,27 +469,27 @@ DocumentRoot "{HTDOCS}"
 """
 
 
-def conf_for(name, sizes):
-    """sizes: per-scenario cache capacity (None = each module's default)."""
-    c = common_conf(name)
+def oa2f_conf(spec, server_extra="", loc_extra="", issuer=False, outage=None):
+    """This module's part of an instance's configuration: the cache, the
+    /vu/ and /scope/ locations (with loc_extra inside each), /outage*/
+    under BENCH_OUTAGE_MODE, the status and revoke handlers."""
+    outage = OUTAGE_MODE if outage is None else outage
     ca = os.path.join(TLS, "ca.pem")
-    if name == "baseline":
-        return c
-    if name == "oauth2_federated":
-        spec = "shmcb" if not sizes else f"shmcb:({sizes['shmcb_bytes']})"
-        blocks = []
-        identity = (f"    OAuth2FederatedResource     {RESOURCE}\n"
-                    f"    OAuth2FederatedIssuer       {ISSUER}\n"
-                    if RESOURCE else "")
-        if OUTAGE_MODE:
-            identity += ("    OAuth2FederatedCacheMaxTTL  300\n"
-                         "    OAuth2FederatedStaleIfError 60\n")
-        locs = [("/vu", "Require valid-user"), ("/scope", "Require oauth2-scope read")]
-        if OUTAGE_MODE:
-            locs += [("/outage", "Require valid-user"),
-                     ("/outage-off", "OAuth2FederatedCircuitBreaker Off\n    Require valid-user")]
-        for loc, req in locs:
-            blocks.append(f"""<Location {loc}>
+    blocks = []
+    identity = (f"    OAuth2FederatedResource     {RESOURCE}\n"
+                f"    OAuth2FederatedIssuer       {ISSUER}\n"
+                if RESOURCE else
+                f"    OAuth2FederatedIssuer       {ISSUER}\n" if issuer else "")
+    if outage:
+        identity += ("    OAuth2FederatedCacheMaxTTL  300\n"
+                     "    OAuth2FederatedStaleIfError 60\n")
+    identity += loc_extra
+    locs = [("/vu", "Require valid-user"), ("/scope", "Require oauth2-scope read")]
+    if outage:
+        locs += [("/outage", "Require valid-user"),
+                 ("/outage-off", "OAuth2FederatedCircuitBreaker Off\n    Require valid-user")]
+    for loc, req in locs:
+        blocks.append(f"""<Location {loc}>
     AuthType oauth2-federated
     AuthName "bench"
     OAuth2FederatedProvider     introspection
@@ -419,12 +499,15 @@ def conf_for(name, sizes):
     OAuth2FederatedCAFile       "{ca}"
 {identity}    {req}
 </Location>""")
-        secret = (f"OAuth2FederatedCacheSecret {CACHE_SECRET}\n"
-                  if CACHE_SECRET else "")
-        return c + f"""
+    secret = (f"OAuth2FederatedCacheSecret {CACHE_SECRET}\n"
+              if CACHE_SECRET else "")
+    if not spec.startswith("shmcb") and not secret:
+        # redis / memcache: start-up fails without one (README "Cache")
+        secret = "OAuth2FederatedCacheSecret bench-fleet-secret-0123456789\n"
+    return f"""
 LoadModule oauth2_federated_module {MODULE_SO}
 OAuth2FederatedCache {spec}
-{secret}""" + "\n".join(blocks) + """
+{secret}{server_extra}""" + "\n".join(blocks) + """
 <Location /oauth2-status>
     SetHandler oauth2-federated-status
     Require ip 127.0.0.1
@@ -434,6 +517,17 @@ OAuth2FederatedCache {spec}
     Require ip 127.0.0.1
 </Location>
 """
+
+
+def conf_for(name, sizes):
+    """sizes: per-scenario cache capacity (None = each module's default)."""
+    c = common_conf(name)
+    ca = os.path.join(TLS, "ca.pem")
+    if name == "baseline":
+        return c
+    if name == "oauth2_federated":
+        spec = "shmcb" if not sizes else f"shmcb:({sizes['shmcb_bytes']})"
+        return c + oa2f_conf(spec)
     if name == "auth_openidc":
         shm = "" if not sizes else f"OIDCCacheShmMax {sizes['entries']}\n"
         return c + f"""
@@ -485,31 +579,58 @@ OAuth2Cache shm{opts}
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
 
 
+class SkipConfig(Exception):
+    """A configuration of the new scenarios that this build cannot run
+    (apachectl -t fails, typically a directive of a feature not merged
+    yet) or that failed its validity check: skipped, the run goes on."""
+
+
+def skip_reason(text):
+    m = re.search(r"Invalid command '([^']+)'", text)
+    if m:
+        return (f"this build does not know `{m.group(1)}` (apachectl -t: Invalid command; "
+                f"the feature is not in this build yet)")
+    lines = [l.strip() for l in text.splitlines() if l.strip() and "Syntax OK" not in l]
+    return "apachectl -t failed: " + " / ".join(lines[:3])
+
+
 class Instance:
-    def __init__(self, name, sizes):
+    def __init__(self, name, sizes, port=None, dirname=None, conf_fn=None, kind=None,
+                 short=None, label=None):
         self.name = name
-        self.port = PORTS[name]
-        self.dir = os.path.join(INST, name)
+        self.port = port or PORTS[name]
+        self.dir = os.path.join(INST, dirname or name)
         self.proc = None
         self.sizes = sizes
+        # conf_fn(instance) -> httpd.conf text (the new scenarios); default:
+        # conf_for(name, sizes)
+        self.conf_fn = conf_fn
+        self.kind = kind or XKIND.get(name, "oa2f")
+        self.short = short or SHORT.get(name) or XSHORT.get(name, name)
+        self.label = label or LABEL.get(name, name)
 
-    def start(self):
+    def start(self, skippable=False):
         os.makedirs(os.path.join(self.dir, "run"), exist_ok=True)
         conf = os.path.join(self.dir, "httpd.conf")
         with open(conf, "w") as f:
-            f.write(conf_for(self.name, self.sizes))
+            f.write(self.conf_fn(self) if self.conf_fn else conf_for(self.name, self.sizes))
         el = os.path.join(self.dir, "error_log")
         if os.path.exists(el):
             os.rename(el, el + ".prev")
         subprocess.run(["chmod", "-R", "a+rX", OUT], check=False)
         t = subprocess.run([APACHE, "-t", "-f", conf], capture_output=True, text=True)
         if t.returncode != 0:
+            if skippable:
+                raise SkipConfig(skip_reason(t.stdout + t.stderr))
             die(f"{self.name}: configuration test failed:\n{t.stdout}{t.stderr}")
         errf = open(os.path.join(self.dir, "stderr.log"), "a")
         self.proc = subprocess.Popen([APACHE, "-f", conf, "-DFOREGROUND"], stdout=errf,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         started.append(self.proc)
         if not wait_port(self.port, 20, self.proc):
+            if skippable:
+                self.stop()
+                raise SkipConfig("httpd did not start: " + self.error_tail(3).strip())
             die(f"{self.name}: httpd did not start; {self.dir}/error_log:\n" + self.error_tail())
         # both children up
         end = time.time() + 10
@@ -558,7 +679,7 @@ class Instance:
         return {"children": len(kids), "per_child": per, **tot}
 
     def oa2f_status(self):
-        if self.name != SUBJECT:
+        if self.kind != "oa2f":
             return None
         try:
             c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -603,14 +724,14 @@ def add_rules(inst):
         die(f"{inst.name}: the revoke handler answered {bad[:5]}\n" + inst.error_tail())
 
 
-def check_validates(inst):
+def check_validates(inst, skippable=False):
     """Abort unless the instance really validates (or, for the baseline,
     serves without validation)."""
     port = inst.port
     s0 = istats()
-    tag = f"tokcheck{RUN_ID}{SHORT[inst.name]}{int(time.time() * 1000) % 100000}"
+    tag = f"tokcheck{RUN_ID}{inst.short}{int(time.time() * 1000) % 100000}"
     checks = []
-    if inst.name == "baseline":
+    if inst.kind == "baseline":
         checks = [(PATH_VU, tag, (200,)), (PATH_SCOPE, "garbage-token", (200,))]
     else:
         checks = [
@@ -623,7 +744,7 @@ def check_validates(inst):
             (PATH_VU, "toknoread" + tag, (200,)),
             (PATH_VU, None, (400, 401)),
         ]
-        if inst.name == "oauth2_federated" and RESOURCE:
+        if inst.kind == "oa2f" and RESOURCE:
             # "tokotheraud..." tokens are for another resource only
             checks.append((PATH_VU, "tokotheraud" + tag, (401,)))
     bad = []
@@ -632,14 +753,17 @@ def check_validates(inst):
         if st not in want:
             bad.append(f"GET {path} token={tok!r}: {st}, expected {want}")
     s1 = istats()
-    if inst.name != "baseline":
+    if inst.kind != "baseline":
         if s1["unauthorized"] != s0["unauthorized"]:
             bad.append("the introspection endpoint refused its client credentials")
         if s1["calls"] == s0["calls"]:
             bad.append("no provider call was made")
     if bad:
-        die(f"{inst.name} does not validate as expected:\n  " + "\n  ".join(bad)
-            + f"\n{inst.dir}/error_log:\n" + inst.error_tail())
+        msg = (f"{inst.name} does not validate as expected:\n  " + "\n  ".join(bad)
+               + f"\n{inst.dir}/error_log:\n" + inst.error_tail())
+        if skippable:
+            raise SkipConfig("validity check failed: " + "; ".join(bad[:3]))
+        die(msg)
     return s1["calls"] - s0["calls"]
 
 
@@ -688,8 +812,11 @@ def wrk(port, path, script, duration, envx=None, raw_name=None, conns=None, thre
     return r
 
 
-def measured(inst, fn):
-    """Run fn() and add httpd CPU per request and provider calls to its result."""
+def measured(inst, fn, backend=None):
+    """Run fn() and add httpd CPU per request and provider calls to its
+    result (and, with backend "redis" / "memcache", the commands the shared
+    cache served meanwhile)."""
+    b0 = backend_stats(backend)
     s0 = istats()
     st0 = inst.oa2f_status()
     c0, x0, m0 = inst.cpu(), inst.ctx(), machine_ticks()
@@ -715,8 +842,16 @@ def measured(inst, fn):
     r["provider_calls"] = s1["calls"] - s0["calls"]
     r["provider_conns"] = s1["connections"] - s0["connections"]
     r["provider_unauthorized"] = s1["unauthorized"] - s0["unauthorized"]
+    r["jwks_fetches"] = s1.get("jwks_fetches", 0) - s0.get("jwks_fetches", 0)
     if st0 and st1 and "error" not in st0 and "error" not in st1:
         r["module_status_delta"] = diff_status(st0, st1)
+    if backend:
+        d = backend_delta(b0, backend_stats(backend))
+        r["backend"] = backend
+        r["backend_cmds"] = d
+        n = sum(d.values())
+        r["backend_cmds_total"] = n
+        r["backend_cmds_per_req"] = (n / r["requests"]) if r.get("requests") else None
     return r
 
 
@@ -986,6 +1121,835 @@ def scenario_memory():
     results["scenarios"]["memory"] = {"kind": "memory", "configs": out}
 
 
+# ---- fleet (issue 15): a shared redis / memcached, two servers per configuration ----
+
+JWT_DIR = os.path.join(OUT, "jwt")
+SERVICES = os.path.join(OUT, "services")
+FLEET_MODULES = (f"LoadModule socache_redis_module {MODS}/mod_socache_redis.so\n"
+                 f"LoadModule socache_memcache_module {MODS}/mod_socache_memcache.so\n")
+ANCHOR_PASSPHRASE = "bench-anchor-crypto-passphrase-0123456789"
+services = {}
+
+
+def start_service(name, cmd, port):
+    """redis-server / memcached on 127.0.0.1 only; timeout(1) ends it after
+    BENCH_LIFETIME seconds even if this driver is killed without cleanup,
+    and driver.sh stops it through services/NAME.pid."""
+    if name in services and services[name].poll() is None:
+        return
+    os.makedirs(SERVICES, exist_ok=True)
+    logf = open(os.path.join(SERVICES, f"{name}.log"), "w")
+    p = subprocess.Popen(["timeout", "-s", "TERM", str(LIFETIME)] + cmd, stdout=logf,
+                         stderr=subprocess.STDOUT, start_new_session=True, cwd=SERVICES)
+    started.append(p)
+    with open(os.path.join(SERVICES, f"{name}.pid"), "w") as f:
+        f.write(f"{p.pid}\n")
+    if not wait_port(port, 10, p):
+        die(f"{name} did not start on 127.0.0.1:{port} (see {SERVICES}/{name}.log)")
+    services[name] = p
+    log(f"{name}: 127.0.0.1:{port} (pid {p.pid})")
+
+
+def start_fleet_services():
+    if not shutil.which("redis-server") or not shutil.which("memcached"):
+        die("the fleet scenarios need redis-server and memcached (scripts/install-deps.sh)")
+    start_service("redis", ["redis-server", "--bind", "127.0.0.1", "--port", str(REDIS_PORT),
+                            "--save", "", "--appendonly", "no", "--dir", SERVICES,
+                            "--maxmemory", "1gb", "--maxmemory-policy", "allkeys-lru",
+                            "--protected-mode", "yes", "--daemonize", "no",
+                            "--loglevel", "warning"], REDIS_PORT)
+    start_service("memcached", ["memcached", "-l", "127.0.0.1", "-p", str(MEMCACHED_PORT),
+                                "-U", "0", "-m", "512", "-c", "2048", "-u", "nobody",
+                                # not written without -d; names bench/out in the
+                                # command line for driver.sh's cleanup
+                                "-P", os.path.join(SERVICES, "memcached-pid")],
+                  MEMCACHED_PORT)
+
+
+def _talk(port, payload, done):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload)
+        buf = b""
+        while not done(buf):
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    return buf.decode("latin1")
+
+
+def _redis_bulk_done(buf):
+    if not buf.startswith(b"$"):
+        return b"\r\n" in buf
+    head, _, rest = buf.partition(b"\r\n")
+    return len(rest) >= int(head[1:]) + 2
+
+
+def backend_stats(backend):
+    """Commands served so far by the shared cache: redis INFO commandstats
+    (calls per command) or memcached stats (cmd_get, cmd_set, ...)."""
+    if not backend:
+        return None
+    try:
+        if backend == "redis":
+            txt = _talk(REDIS_PORT, b"*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n", _redis_bulk_done)
+            out = {}
+            for m in re.finditer(r"^cmdstat_([a-z|_-]+):calls=(\d+)", txt, re.M):
+                out[m.group(1)] = int(m.group(2))
+            return out
+        txt = _talk(MEMCACHED_PORT, b"stats\r\n", lambda b: b.endswith(b"END\r\n"))
+        st = {m.group(1): int(m.group(2)) for m in re.finditer(r"^STAT (\w+) (\d+)\r?$", txt, re.M)}
+        return {"get": st.get("cmd_get", 0), "set": st.get("cmd_set", 0),
+                "touch": st.get("cmd_touch", 0),
+                "delete": st.get("delete_hits", 0) + st.get("delete_misses", 0),
+                "incr": st.get("incr_hits", 0) + st.get("incr_misses", 0),
+                "decr": st.get("decr_hits", 0) + st.get("decr_misses", 0),
+                "cas": st.get("cas_hits", 0) + st.get("cas_misses", 0) + st.get("cas_badval", 0)}
+    except OSError as e:
+        log(f"  {backend} stats: {e}")
+        return None
+
+
+def backend_delta(a, b):
+    """Commands between two backend_stats(), without the harness's own
+    (INFO, FLUSHALL)."""
+    if a is None or b is None:
+        return {}
+    out = {}
+    for k, v in b.items():
+        if k in ("info", "flushall", "command", "config"):
+            continue
+        d = v - a.get(k, 0)
+        if d:
+            out[k] = d
+    return out
+
+
+def flush_backends():
+    if "redis" in services:
+        _talk(REDIS_PORT, b"*1\r\n$8\r\nFLUSHALL\r\n", lambda b: b"\r\n" in b)
+    if "memcached" in services:
+        _talk(MEMCACHED_PORT, b"flush_all\r\n", lambda b: b"\r\n" in b)
+
+
+def anchor_body(name, sizes=None):
+    """An anchor's part of conf_for(name) (everything after the common part)."""
+    return conf_for(name, sizes)[len(common_conf(name)):]
+
+
+def fleet_conf(inst):
+    c = common_conf(inst.name, inst.label, inst.port, inst.dir, FLEET_MODULES)
+    n = inst.name
+    if n == "baseline":
+        return c
+    if n.startswith("oauth2_federated"):
+        spec = (f"memcache:127.0.0.1:{MEMCACHED_PORT}" if n == "oauth2_federated_memcache"
+                else f"redis:127.0.0.1:{REDIS_PORT}")
+        near = ""
+        if n == "oauth2_federated_nonear":
+            near = "OAuth2FederatedNearCache Off\n"
+        elif FLEET_NEAR_CACHE:
+            near = f"OAuth2FederatedNearCache {FLEET_NEAR_CACHE}\n"
+        return c + oa2f_conf(spec, server_extra=near)
+    if n == "auth_openidc":
+        return c + anchor_body(n).replace(
+            "OIDCCacheType shm\n",
+            f"OIDCCacheType redis\nOIDCRedisCacheServer 127.0.0.1:{REDIS_PORT}\n"
+            f"OIDCCryptoPassphrase {ANCHOR_PASSPHRASE}\n")
+    if n == "mod_oauth2":
+        # without a passphrase each child invents its own key and cannot
+        # read the entries the others wrote
+        return c + anchor_body(n).replace(
+            "OAuth2Cache shm\n",
+            f"OAuth2CryptoPassphrase {ANCHOR_PASSPHRASE}\n"
+            f"OAuth2Cache redis host=127.0.0.1&port={REDIS_PORT}\n")
+    raise ValueError(n)
+
+
+class Pair:
+    """Servers A and B of one configuration of the fleet scenarios, sharing
+    the redis (or memcached); measured together (CPU and context switches
+    of both)."""
+
+    def __init__(self, name, idx):
+        self.name = name
+        self.kind = XKIND[name]
+        self.short = XSHORT[name]
+        self.label = XLABEL["fleet"][name]
+        self.backend = (None if self.kind == "baseline" else
+                        "memcache" if name.endswith("_memcache") else "redis")
+        pa = XPORT_BASE + 2 * idx
+        self.a, self.b = (Instance(name, None, port=p, dirname=f"fleet-{name}-{x}",
+                                   conf_fn=fleet_conf, kind=self.kind, short=self.short + x,
+                                   label=f"{self.label} ({x.upper()})")
+                          for p, x in ((pa, "a"), (pa + 1, "b")))
+        self.ports = [pa, pa + 1]
+
+    def start(self, skippable=False):
+        self.a.start(skippable)
+        try:
+            self.b.start(skippable)
+        except SkipConfig:
+            self.a.stop()
+            raise
+
+    def stop(self):
+        self.a.stop()
+        self.b.stop()
+
+    def cpu(self):
+        return self.a.cpu() + self.b.cpu()
+
+    def ctx(self):
+        return self.a.ctx() + self.b.ctx()
+
+    def oa2f_status(self):
+        if self.kind != "oa2f":
+            return None
+        return {"A": self.a.oa2f_status(), "B": self.b.oa2f_status()}
+
+    def error_lines(self):
+        return self.a.error_lines() + self.b.error_lines()
+
+    def error_tail(self, n=20):
+        return self.a.error_tail(n) + self.b.error_tail(n)
+
+
+def start_units(configs, make, check):
+    """Start each configuration; one that this build cannot run (or that
+    fails its check) is skipped with the reason, the others go on."""
+    units, skipped = {}, {}
+    for c in configs:
+        u = make(c)
+        try:
+            u.start(skippable=True)
+            check(u)
+        except SkipConfig as e:
+            u.stop()
+            skipped[c] = str(e)
+            log(f"  SKIPPED {c}: {e}")
+            continue
+        units[c] = u
+    if units:
+        log("validity check passed: " + ", ".join(units))
+    return units, skipped
+
+
+def check_pair(p):
+    check_validates(p.a, skippable=True)
+    check_validates(p.b, skippable=True)
+
+
+def wrk_fleet(ports, path, duration, envx, raw=None, conns=None, threads=None):
+    """wrk with fleet.lua: thread k on ports[k mod 2], so the load is split."""
+    threads = threads or 2 * THREADS
+    return wrk(ports[0], path, "fleet.lua", duration,
+               dict(envx, BENCH_FLEET_PORTS=",".join(map(str, ports))), raw,
+               conns=max(conns or CONNS, threads), threads=threads)
+
+
+def log_trial(scn, rnd, c, r):
+    extra = ""
+    if r.get("backend"):
+        extra = f"  {r['backend']} cmds/req {fmt_num(r.get('backend_cmds_per_req'), 3)}"
+    if r.get("tokens_reused"):
+        extra += f"  TOKENS REUSED {r['tokens_reused']}"
+    log(f"  {scn} round {rnd} {c:26s} {r['rps']:9.0f} req/s  p50 {fmt_ms(r['p50_ms'])}  "
+        f"p99 {fmt_ms(r['p99_ms'])}  cpu {fmt_num(r['cpu_us_per_req'], 1)} us/req  "
+        f"other load {fmt_num(r['other_load_cores'], 2)}  calls {r['provider_calls']}{extra}"
+        + (f"  NON-2XX {r['non2xx']}" if r["non2xx"] else ""))
+
+
+def x_rounds(scn, units, load, duration, after=None):
+    """The interleaved rounds of a new throughput scenario: per round each
+    configuration gets a warm-up run (load(..., warm=True)) and a measured
+    one. load(c, unit, rnd, seconds, raw, warm) -> wrk result."""
+    trials = {c: [] for c in units}
+    for rnd in range(1, ROUNDS + 1):
+        for c, u in units.items():
+            if WARMUP > 0:
+                load(c, u, rnd, WARMUP, None, True)
+            raw = os.path.join(RAW, scn, f"r{rnd}-{c}.txt")
+            r = measured(u, lambda: load(c, u, rnd, duration, raw, False),
+                         backend=getattr(u, "backend", None))
+            r["round"] = rnd
+            if after:
+                after(c, r)
+            trials[c].append(r)
+            log_trial(scn, rnd, c, r)
+    return trials
+
+
+def x_record(key, group, kind, units, skipped, configs, note, **extra):
+    ran = [c for c in configs if c in units]
+    results["scenarios"][key] = {
+        "kind": kind, "group": group, "configs": ran, "skipped": skipped, "note": note,
+        "labels": {c: XLABEL[group][c] for c in configs},
+        "anchors": [a for a in XANCHORS[group] if a in ran],
+        "subject": XSUBJECT[group], **extra}
+
+
+def fleet_note(load=True):
+    return (f"two httpd servers per configuration (A, B: 2 children × 32 threads each) sharing "
+            f"one private redis (127.0.0.1:{REDIS_PORT}, memcached :{MEMCACHED_PORT} for the "
+            f"memcached row)" + (f"; wrk -t{2 * THREADS} -c{max(CONNS, 2 * THREADS)}, thread k "
+                                 f"on server k mod 2" if load else ""))
+
+
+near_probe = {}
+
+
+def module_knows(line):
+    """apachectl -t of a minimal configuration with this module and LINE:
+    False when this build does not know the directive (feature not merged)."""
+    if line in near_probe:
+        return near_probe[line]
+    d = os.path.join(INST, "probe")
+    os.makedirs(os.path.join(d, "run"), exist_ok=True)
+    conf = os.path.join(d, "httpd.conf")
+    with open(conf, "w") as f:
+        f.write(common_conf("probe", "directive probe", XPORT_BASE + 19, d, FLEET_MODULES)
+                + f"LoadModule oauth2_federated_module {MODULE_SO}\n"
+                  f"OAuth2FederatedCache redis:127.0.0.1:{REDIS_PORT}\n"
+                  f"OAuth2FederatedCacheSecret probe-secret-0123456789\n{line}\n")
+    t = subprocess.run([APACHE, "-t", "-f", conf], capture_output=True, text=True)
+    near_probe[line] = "Invalid command" not in (t.stdout + t.stderr)
+    return near_probe[line]
+
+
+def fleet_labels():
+    """The default row's label says when this build has no near cache."""
+    if not module_knows("OAuth2FederatedNearCache Off"):
+        for c in ("oauth2_federated", "oauth2_federated_memcache"):
+            XLABEL["fleet"][c] = XLABEL["fleet"][c].replace(
+                "near cache (default)", "no near cache (this build predates it)")
+
+
+def fleet_start(scn):
+    start_fleet_services()
+    flush_backends()
+    fleet_labels()
+    log(f"== {scn}: {len(FLEET_CONFIGS)} configurations × 2 servers, {ROUNDS} rounds")
+    return start_units(FLEET_CONFIGS, lambda c: Pair(c, FLEET_CONFIGS.index(c)), check_pair)
+
+
+def warm_fleet_many(c, u, n, envx):
+    """Every token once through both servers (48 connections), until the
+    endpoint counted n calls, at most BENCH_MANY_WARM_MAX seconds."""
+    if u.kind == "baseline":
+        wrk_fleet(u.ports, PATH_SCOPE, 1, envx)
+        return {"calls": 0, "seconds": 1}
+    t0 = time.time()
+    s0 = istats()["calls"]
+    last = s0
+    for _ in range(200):
+        left = MANY_WARM_MAX - (time.time() - t0)
+        if left < 1:
+            break
+        wrk_fleet(u.ports, PATH_SCOPE, int(min(3, left)), envx, conns=48, threads=2)
+        now = istats()["calls"]
+        # both servers may ask for a token before the fleet has it: done
+        # once a whole pass found (nearly) every token cached
+        if now - s0 >= n and now - last <= max(1, n // 200):
+            break
+        last = now
+    got = istats()["calls"] - s0
+    log(f"  warmed {c}: {got} provider calls for {n} tokens in {time.time() - t0:.0f} s")
+    return {"calls": got, "seconds": round(time.time() - t0, 1)}
+
+
+def scenario_fleet_many():
+    for n in FLEET_MANY:
+        key = f"fleet-many-{n}"
+        os.makedirs(os.path.join(RAW, key), exist_ok=True)
+        units, skipped = fleet_start(key)
+        prefix = {c: f"tokf{RUN_ID}{i}x" for i, c in enumerate(FLEET_CONFIGS)}
+
+        def env(c):
+            return {"BENCH_MODE": "many", "BENCH_MANY": str(n), "BENCH_MANY_PREFIX": prefix[c]}
+
+        warm = {c: warm_fleet_many(c, u, n, env(c)) for c, u in units.items()}
+        trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk_fleet(
+            u.ports, PATH_SCOPE, d, env(c), raw), DURATION)
+        errs = stop_instances(units, key)
+        x_record(key, "fleet", "xthroughput", units, skipped, FLEET_CONFIGS,
+                 f"{n:,} distinct cached tokens cycled, scope location, {DURATION} s per run; "
+                 + fleet_note(), trials=trials, warm=warm, many=n, error_log_lines=errs)
+
+
+def scenario_fleet_cold():
+    key = "fleet-cold"
+    units, skipped = fleet_start(key)
+    trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk_fleet(
+        u.ports, PATH_SCOPE, d,
+        {"BENCH_MODE": "cold", "BENCH_RUN": f"{RUN_ID}f{u.short}r{rnd}" + ("w" if w else "")},
+        raw), COLD_DURATION)
+    errs = stop_instances(units, key)
+    x_record(key, "fleet", "xthroughput", units, skipped, FLEET_CONFIGS,
+             f"every request a never-seen token, scope location, {COLD_DURATION} s per run; "
+             + fleet_note(), trials=trials, error_log_lines=errs)
+
+
+def seq_get(port, path, tokens):
+    """One keep-alive connection, the tokens one after the other: latency
+    (ms) of each answer and the status codes."""
+    lat, codes = [], {}
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    for t in tokens:
+        t0 = time.perf_counter()
+        c.request("GET", path, headers={"Authorization": f"Bearer {t}"})
+        r = c.getresponse()
+        r.read()
+        lat.append((time.perf_counter() - t0) * 1000)
+        codes[str(r.status)] = codes.get(str(r.status), 0) + 1
+        if r.getheader("Connection", "").lower() == "close":
+            c.close()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    c.close()
+    return lat, codes
+
+
+def pctl(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def scenario_fleet_cross():
+    """A token validated on A, then asked on B: B should find A's verdict
+    in the shared cache (no provider call)."""
+    key = "fleet-cross"
+    units, skipped = fleet_start(key)
+    trials = {c: [] for c in units}
+    for rnd in range(1, ROUNDS + 1):
+        for c, u in units.items():
+            toks = [f"tokx{RUN_ID}{u.short}r{rnd}n{i:05d}Qm7Zk3Lr2Vt5Ws8Nb4Hc6" for i in
+                    range(FLEET_CROSS_N)]
+            s0 = istats()
+            lat_a, codes_a = seq_get(u.a.port, PATH_SCOPE, toks)
+            s1 = istats()
+            b0 = backend_stats(u.backend)
+            lat_b, codes_b = seq_get(u.b.port, PATH_SCOPE, toks)
+            b1 = backend_stats(u.backend)
+            s2 = istats()
+            d = backend_delta(b0, b1)
+            t = {"round": rnd, "n": len(toks), "calls_a": s1["calls"] - s0["calls"],
+                 "calls_b": s2["calls"] - s1["calls"], "codes_a": codes_a, "codes_b": codes_b,
+                 "a_p50_ms": pctl(lat_a, 50), "a_p99_ms": pctl(lat_a, 99),
+                 "b_p50_ms": pctl(lat_b, 50), "b_p99_ms": pctl(lat_b, 99),
+                 "backend": u.backend, "backend_cmds_b": d,
+                 "backend_cmds_per_b_req": (sum(d.values()) / len(toks)) if u.backend else None}
+            trials[c].append(t)
+            log(f"  {key} round {rnd} {c:26s} A: {t['calls_a']} calls, p50 "
+                f"{fmt_ms(t['a_p50_ms'])}; B: {t['calls_b']} calls, p50 {fmt_ms(t['b_p50_ms'])} "
+                f"p99 {fmt_ms(t['b_p99_ms'])}, codes {codes_b}"
+                + (f", {u.backend} cmds/B-req {t['backend_cmds_per_b_req']:.2f}" if u.backend else ""))
+    errs = stop_instances(units, key)
+    x_record(key, "fleet", "xcross", units, skipped, FLEET_CONFIGS,
+             f"{FLEET_CROSS_N} new tokens per round, each asked first on A, then all of them on B "
+             f"(one keep-alive connection each, sequential, scope location); "
+             + fleet_note(False), trials=trials, error_log_lines=errs)
+
+
+def scenario_fleet_herd():
+    key = "fleet-herd"
+    units, skipped = fleet_start(key)
+    out = {}
+    for delay in HERD_DELAYS:
+        set_delay(delay)
+        out[delay] = {c: [] for c in units}
+        for rnd in range(1, ROUNDS + 1):
+            for c, u in units.items():
+                tok = f"tokfherd{RUN_ID}d{delay}r{rnd}{u.short}Xq7Lr2Vt5Ws8Nb4Hc6Jd1Fg0"
+                b0 = backend_stats(u.backend)
+                s0 = istats()
+                c0 = u.cpu()
+                p = subprocess.run(["node", os.path.join(BENCH, "herd.js"),
+                                    ",".join(map(str, u.ports)), PATH_VU, tok, str(HERD_N)],
+                                   capture_output=True, text=True, timeout=60)
+                s1 = istats()
+                d = backend_delta(b0, backend_stats(u.backend))
+                try:
+                    h = json.loads(p.stdout.strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    h = {"error": p.stdout + p.stderr}
+                h.update({"round": rnd, "provider_calls": s1["calls"] - s0["calls"],
+                          "provider_conns": s1["connections"] - s0["connections"],
+                          "cpu_s": (u.cpu() - c0) / HZ, "backend": u.backend,
+                          "backend_cmds": d, "backend_cmds_total": sum(d.values())})
+                out[delay][c].append(h)
+                log(f"  {key} delay {delay:3d} ms round {rnd} {c:26s} calls "
+                    f"{h['provider_calls']:3d}  codes {h.get('codes')}  {h.get('ms_max')} ms"
+                    + (f"  {u.backend} cmds {h['backend_cmds_total']}" if u.backend else ""))
+                time.sleep(0.2 + delay / 1000)
+    set_delay(0)
+    errs = stop_instances(units, key)
+    x_record(key, "fleet", "xherd", units, skipped, FLEET_CONFIGS,
+             f"{HERD_N} simultaneous requests with one new token, connections alternating "
+             f"between A and B; provider calls counted by the endpoint", n=HERD_N, trials=out,
+             error_log_lines=errs)
+
+
+# ---- JWT access tokens and the phantom token (issue 16) ------------------------------
+
+JWT_KID = "bench-issuer-1"
+JWKS_URL = f"http://127.0.0.1:{JWKS_PORT}/jwks.json"
+JWKS_URL_TLS = f"https://127.0.0.1:{PORT_BASE}/jwks.json"
+jwt_tokens = {}
+
+
+def openssl(*a):
+    subprocess.run(["openssl"] + list(a), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def make_jwt_keys():
+    """The issuer's signing key (BENCH_JWT_ALG: ES256 = P-256, RS256 = RSA
+    2048) and its JWKS, and the P-256 key this module signs phantom tokens
+    with; all made by openssl, kept across runs in bench/out/jwt/."""
+    os.makedirs(JWT_DIR, exist_ok=True)
+    key = os.path.join(JWT_DIR, f"issuer-{JWT_ALG.lower()}.key")
+    if not os.path.exists(key):
+        if JWT_ALG == "RS256":
+            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+        elif JWT_ALG == "ES256":
+            openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-out", key)
+        else:
+            die(f"BENCH_JWT_ALG={JWT_ALG}: ES256 or RS256")
+    subprocess.run(["node", os.path.join(BENCH, "jwt.js"), "jwks", key, JWT_KID,
+                    os.path.join(JWT_DIR, "jwks.json")], check=True)
+    pk = os.path.join(JWT_DIR, "phantom-p256.key")
+    if not os.path.exists(pk):
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pk)
+    return key
+
+
+def mint(name, n, **spec):
+    """n JWTs in bench/out/jwt/NAME.txt (fresh each run: exp moves on)."""
+    key = os.path.join(JWT_DIR, f"issuer-{JWT_ALG.lower()}.key")
+    out = os.path.join(JWT_DIR, f"{name}.txt")
+    aud = ["https://bench.example/other", RESOURCE or "https://bench.example/api"]
+    full = {"n": n, "jti": f"{RUN_ID}-{name}", "iss": ISSUER, "aud": aud,
+            "ttl": max(14400, LIFETIME + 1800)}
+    full.update(spec)
+    p = subprocess.run(["node", os.path.join(BENCH, "jwt.js"), "mint", key, JWT_KID, out,
+                        json.dumps(full)], capture_output=True, text=True)
+    if p.returncode != 0:
+        die(f"minting {name} failed: {p.stderr}")
+    info = json.loads(p.stdout)
+    log(f"  minted {n:,} {JWT_ALG} JWTs ({name}) in {info['ms']} ms, {info['bytes'] / 1e6:.1f} MB")
+    return out
+
+
+def first_line(path):
+    with open(path) as f:
+        return f.readline().strip()
+
+
+def jwt_material():
+    if jwt_tokens:
+        return
+    make_jwt_keys()
+    for name, spec in (("check-good", {}), ("check-noread", {"scope": "write"}),
+                       ("check-badsig", {"corrupt": True}), ("check-expired", {"ttl": -600}),
+                       ("check-otheraud", {"aud": ["https://bench.example/other"]}),
+                       ("hot", {})):
+        jwt_tokens[name] = first_line(mint(name, 1, **spec))
+
+
+def jwt_conf(inst):
+    c = common_conf(inst.name, inst.label, inst.port, inst.dir)
+    n = inst.name
+    sizes = inst.sizes
+    if n == "baseline":
+        return c
+    if n == "oauth2_federated_jwt":
+        spec = "shmcb" if not sizes else f"shmcb:({sizes['shmcb_bytes']})"
+        return c + oa2f_conf(spec, issuer=True,
+                             loc_extra=(f"    OAuth2FederatedLocalJWT     On\n"
+                                        f"    OAuth2FederatedJWKSURL      {JWKS_URL}\n"))
+    if n == "auth_openidc_jwt":
+        shm = "" if not sizes else f"OIDCCacheShmMax {sizes['entries']}\n"
+        return c + f"""
+LoadModule auth_openidc_module {MODS}/mod_auth_openidc.so
+OIDCOAuthVerifyJwksUri {JWKS_URL_TLS}
+OIDCCABundlePath "{os.path.join(TLS, 'ca.pem')}"
+OIDCCacheType shm
+{shm}<Location /vu>
+    AuthType oauth20
+    AuthName "bench"
+    Require valid-user
+</Location>
+<Location /scope>
+    AuthType oauth20
+    AuthName "bench"
+    Require claim scope~\\\\bread\\\\b
+</Location>
+"""
+    if n == "mod_oauth2_jwt":
+        opts = "" if not sizes else f" max_entries={sizes['entries']}"
+        verify = f"OAuth2TokenVerify jwks_uri {JWKS_URL}"
+        return c + f"""
+LoadModule oauth2_module {MODS}/mod_oauth2.so
+OAuth2Cache shm{opts}
+<Location /vu>
+    AuthType oauth2
+    AuthName "bench"
+    {verify}
+    Require valid-user
+</Location>
+<Location /scope>
+    AuthType oauth2
+    AuthName "bench"
+    {verify}
+    Require oauth2_claim "scope:read write"
+</Location>
+"""
+    raise ValueError(n)
+
+
+def check_jwt(inst):
+    """Local JWT validation really happens: a good JWT 200 (twice), a
+    broken signature, an expired one 401, one without scope read refused on
+    /scope/, and no provider call at all."""
+    s0 = istats()
+    T = jwt_tokens
+    if inst.kind == "baseline":
+        checks = [(PATH_SCOPE, T["hot"], (200,))]
+    else:
+        checks = [(PATH_SCOPE, T["check-badsig"], (401,)), (PATH_VU, T["check-expired"], (401,)),
+                  (PATH_SCOPE, T["check-good"], (200,)), (PATH_SCOPE, T["check-good"], (200,)),
+                  (PATH_VU, T["check-good"], (200,)), (PATH_SCOPE, T["check-noread"], (401, 403)),
+                  (PATH_VU, T["check-noread"], (200,)), (PATH_VU, None, (400, 401))]
+        if inst.kind == "oa2f" and RESOURCE:
+            checks.append((PATH_VU, T["check-otheraud"], (401,)))
+    bad = []
+    for path, tok, want in checks:
+        st = http_get(inst.port, path, tok)
+        if st not in want:
+            what = next((k for k, v in T.items() if v == tok), "no token")
+            bad.append(f"GET {path} JWT {what}: {st}, expected {want}")
+    s1 = istats()
+    if s1["calls"] != s0["calls"]:
+        bad.append(f"{s1['calls'] - s0['calls']} provider calls (local validation expected none)")
+    if bad:
+        log(f"  {inst.name}: " + "; ".join(bad) + "\n" + inst.error_tail(5))
+        raise SkipConfig("validity check failed: " + "; ".join(bad[:4]))
+
+
+def jwt_start(key, sizes=None):
+    jwt_material()
+    log(f"== {key}: {len(JWT_CONFIGS)} configurations × {ROUNDS} rounds")
+    return start_units(JWT_CONFIGS, lambda c: Instance(
+        c, sizes, port=XPORT_BASE + JWT_ALL.index(c), dirname=f"jwt-{c}", conf_fn=jwt_conf,
+        label=XLABEL["jwt"][c]), check_jwt)
+
+
+def jwt_note():
+    return (f"{JWT_ALG} JWTs (kid {JWT_KID}, typ at+jwt) minted in advance by jwt.js, JWKS "
+            f"served at {JWKS_URL} (mod_auth_openidc takes https only: the same file at "
+            f"{JWKS_URL_TLS}); this module also checks iss"
+            + (" and aud" if RESOURCE else "") + ", the anchors neither")
+
+
+def wrk_tokens(port, path, d, file, raw=None, conns=None, threads=None, skip=0, count=0):
+    threads = threads or THREADS
+    return wrk(port, path, "tokens.lua", d,
+               {"BENCH_TOKENS_FILE": file, "BENCH_TOKENS_THREADS": str(threads),
+                "BENCH_TOKENS_SKIP": str(skip), "BENCH_TOKENS_COUNT": str(count)},
+               raw, conns=conns, threads=threads)
+
+
+def scenario_jwt_hot():
+    key = "jwt-hot"
+    units, skipped = jwt_start(key)
+    tok = jwt_tokens["hot"]
+    trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk(
+        u.port, PATH_SCOPE, "hot.lua", d, {"BENCH_TOKEN": tok}, raw), DURATION)
+    errs = stop_instances(units, key)
+    x_record(key, "jwt", "xthroughput", units, skipped, JWT_CONFIGS,
+             f"one JWT on every request, scope location, {DURATION} s per run; " + jwt_note(),
+             trials=trials, error_log_lines=errs)
+
+
+def many_sizes_for(n):
+    cap = int(n * 1.25) + 100
+    return {"entries": cap, "shmcb_bytes": max(8 << 20, 1 << (cap * 2048 * 2 - 1).bit_length())}
+
+
+def scenario_jwt_many():
+    key = "jwt-many"
+    jwt_material()
+    file = mint("many", JWT_MANY)
+    units, skipped = jwt_start(key, many_sizes_for(JWT_MANY))
+    warm = {}
+    for c, u in units.items():
+        r = wrk_tokens(u.port, PATH_SCOPE, JWT_WARM, file, conns=48, threads=2)
+        warm[c] = {"requests": r["requests"], "seconds": JWT_WARM}
+        log(f"  warmed {c}: {r['requests']} requests for {JWT_MANY} JWTs")
+    trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk_tokens(
+        u.port, PATH_SCOPE, d, file, raw), DURATION)
+    errs = stop_instances(units, key)
+    x_record(key, "jwt", "xthroughput", units, skipped, JWT_CONFIGS,
+             f"{JWT_MANY:,} distinct JWTs cycled, scope location, {DURATION} s per run, after "
+             f"{JWT_WARM} s of warm-up (48 connections); " + jwt_note(),
+             trials=trials, warm=warm, many=JWT_MANY, error_log_lines=errs)
+
+
+def scenario_jwt_cold():
+    """Every request a JWT never seen before: a signature check each (the
+    tokens of round r are new to every configuration: each has its own
+    cache); warm-ups use another set."""
+    key = "jwt-cold"
+    jwt_material()
+    files = {r: mint(f"cold-r{r}", JWT_COLD_TOKENS) for r in range(1, ROUNDS + 1)}
+    wfile = mint("cold-warm", max(1000, JWT_COLD_TOKENS // 4))
+    units, skipped = jwt_start(key)
+
+    def load(c, u, rnd, d, raw, w):
+        return wrk_tokens(u.port, PATH_SCOPE, d, wfile if w else files[rnd], raw)
+
+    def after(c, r):
+        # the baseline validates nothing: a token sent twice costs it nothing more
+        if XKIND[c] != "baseline":
+            r["tokens_reused"] = max(0, r["requests"] - JWT_COLD_TOKENS)
+    trials = x_rounds(key, units, load, COLD_DURATION, after)
+    errs = stop_instances(units, key)
+    # tens of MB each; minted afresh every run anyway
+    for f in list(files.values()) + [wfile]:
+        os.unlink(f)
+    x_record(key, "jwt", "xthroughput", units, skipped, JWT_CONFIGS,
+             f"every request a JWT never seen before ({JWT_COLD_TOKENS:,} per round), scope "
+             f"location, {COLD_DURATION} s per run; " + jwt_note(), trials=trials,
+             error_log_lines=errs)
+
+
+PATH_PHANTOM_CHECK = "/phantom-check/hello.txt"
+
+
+def phantom_conf(inst):
+    sizes = inst.sizes
+    spec = "shmcb" if not sizes else f"shmcb:({sizes['shmcb_bytes']})"
+    pk = os.path.join(JWT_DIR, "phantom-p256.key")
+    c = common_conf(inst.name, inst.label, inst.port, inst.dir,
+                    f"LoadModule headers_module {MODS}/mod_headers.so\n")
+    fwd = "    OAuth2FederatedForwardJWT   Authorization\n"
+    body = oa2f_conf(spec, server_extra=f'OAuth2FederatedSigningKey "{pk}" bench-phantom-1\n',
+                     loc_extra=fwd)
+    # what the backend would receive, shown to the check only (not measured)
+    return c + body + f"""<Location /phantom-check>
+    AuthType oauth2-federated
+    AuthName "bench"
+    OAuth2FederatedProvider     introspection
+    OAuth2FederatedEndpoint     {ENDPOINT}
+    OAuth2FederatedClientID     {CLIENT_ID}
+    OAuth2FederatedClientSecret {CLIENT_SECRET}
+    OAuth2FederatedCAFile       "{os.path.join(TLS, 'ca.pem')}"
+{fwd}    Header always set X-Bench-Forwarded "expr=%{{req:Authorization}}"
+    Require valid-user
+</Location>
+<Location /phantom-jwks>
+    SetHandler oauth2-federated-jwks
+    Require ip 127.0.0.1
+</Location>
+"""
+
+
+def b64u_json(part):
+    import base64
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def check_phantom(inst):
+    check_validates(inst, skippable=True)
+    tok = f"tokphantom{RUN_ID}{int(time.time() * 1000) % 100000}Z3kPq7Lr2Vt5"
+    c = http.client.HTTPConnection("127.0.0.1", inst.port, timeout=15)
+    c.request("GET", PATH_PHANTOM_CHECK, headers={"Authorization": f"Bearer {tok}"})
+    r = c.getresponse()
+    r.read()
+    fwd = r.getheader("X-Bench-Forwarded") or ""
+    c.close()
+    bad = []
+    if r.status != 200:
+        bad.append(f"{PATH_PHANTOM_CHECK}: {r.status}")
+    parts = fwd[7:].split(".") if fwd.startswith("Bearer ") else []
+    if len(parts) != 3 or tok in fwd:
+        bad.append(f"the backend did not receive a JWT in Authorization ({fwd[:40]!r})")
+    else:
+        try:
+            h, p = b64u_json(parts[0]), b64u_json(parts[1])
+            if h.get("alg") != "ES256" or p.get("sub") != "bench-user" or "exp" not in p:
+                bad.append(f"unexpected forwarded JWT: header {h}, claims {sorted(p)}")
+        except ValueError as e:
+            bad.append(f"forwarded JWT does not decode: {e}")
+    if bad:
+        raise SkipConfig("phantom-token check failed: " + "; ".join(bad))
+
+
+def phantom_start(key, sizes=None):
+    make_jwt_keys()
+    log(f"== {key}: {len(PHANTOM_CONFIGS)} configurations × {ROUNDS} rounds")
+
+    def make(c):
+        if c == "oauth2_federated_phantom":
+            return Instance(c, sizes, port=XPORT_BASE, dirname=f"phantom-{c}", conf_fn=phantom_conf,
+                            label=XLABEL["phantom"][c])
+        return Instance(c, sizes)
+
+    def check(u):
+        if u.name == "oauth2_federated_phantom":
+            check_phantom(u)
+        else:
+            check_validates(u, skippable=True)
+        if OUTAGE_MODE and u.kind == "oa2f":
+            add_rules(u)
+    return start_units(PHANTOM_CONFIGS, make, check)
+
+
+def scenario_phantom():
+    key = "phantom"
+    units, skipped = phantom_start(key)
+    trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk(
+        u.port, PATH_VU, "hot.lua", d, {"BENCH_TOKEN": HOT_TOKEN}, raw), DURATION)
+    errs = stop_instances(units, key)
+    x_record(key, "phantom", "xthroughput", units, skipped, PHANTOM_CONFIGS,
+             f"one cached opaque token, `Require valid-user`, {DURATION} s per run; the phantom "
+             f"row also signs a JWT (ES256, `OAuth2FederatedSigningKey`, P-256 by openssl) for "
+             f"the backend in `Authorization`", trials=trials, error_log_lines=errs)
+
+
+def scenario_phantom_many():
+    key = "phantom-many"
+    sizes = many_sizes_for(PHANTOM_MANY)
+    units, skipped = phantom_start(key, sizes)
+    env = {"BENCH_MANY": str(PHANTOM_MANY), "BENCH_MANY_PREFIX": f"tokpm{RUN_ID}"}
+    warm = {}
+    for c, u in units.items():
+        t0, s0 = time.time(), istats()["calls"]
+        while time.time() - t0 < MANY_WARM_MAX:
+            wrk(u.port, PATH_SCOPE, "many.lua", 2, env, conns=48, threads=2)
+            if u.kind == "baseline" or istats()["calls"] - s0 >= PHANTOM_MANY:
+                break
+        warm[c] = {"calls": istats()["calls"] - s0, "seconds": round(time.time() - t0, 1)}
+        log(f"  warmed {c}: {warm[c]['calls']} provider calls for {PHANTOM_MANY} tokens")
+    trials = x_rounds(key, units, lambda c, u, rnd, d, raw, w: wrk(
+        u.port, PATH_SCOPE, "many.lua", d, env, raw), DURATION)
+    errs = stop_instances(units, key)
+    x_record(key, "phantom", "xthroughput", units, skipped, PHANTOM_CONFIGS,
+             f"{PHANTOM_MANY:,} distinct cached opaque tokens cycled (many.lua), scope location, "
+             f"{DURATION} s per run; the phantom row signs a JWT per token and child",
+             trials=trials, warm=warm, many=PHANTOM_MANY, error_log_lines=errs)
+
+
+X_SCENARIOS = {"fleet-many": scenario_fleet_many, "fleet-cold": scenario_fleet_cold,
+               "fleet-cross": scenario_fleet_cross, "fleet-herd": scenario_fleet_herd,
+               "jwt-hot": scenario_jwt_hot, "jwt-many": scenario_jwt_many,
+               "jwt-cold": scenario_jwt_cold, "phantom": scenario_phantom,
+               "phantom-many": scenario_phantom_many}
+
+
 # ---- reporting -------------------------------------------------------------------
 
 def fmt_ms(v):
@@ -1024,25 +1988,46 @@ def rr(trials, c, ref):
 
 def throughput_table(scn, data):
     trials = data["trials"]
-    meds = {c: med([t["rps"] for t in trials[c]]) for c in CONFIGS}
-    cols = ["configuration", "median req/s", "× baseline"] + [f"× {LABEL[a]}" for a in ANCHORS] + [
-        "p50", "p99", "httpd CPU µs/req", "ctx switches/req", "provider calls", "provider conns",
-        "non-2xx", "req/s per round"]
+    # the new scenarios name their own configurations, labels and anchors
+    configs = data.get("configs", CONFIGS)
+    anchors = data.get("anchors", ANCHORS)
+    labels = data.get("labels", LABEL)
+    backend = any(t.get("backend") for c in configs for t in trials[c])
+    reuse = any("tokens_reused" in t for c in configs for t in trials[c])
+    meds = {c: med([t["rps"] for t in trials[c]]) for c in configs}
+    cols = ["configuration", "median req/s", "× baseline"] + [f"× {labels[a]}" for a in anchors] + [
+        "p50", "p99", "httpd CPU µs/req", "ctx switches/req", "provider calls", "provider conns"]
+    if backend:
+        cols.append("fleet-cache cmds/req")
+    if reuse:
+        cols.append("tokens sent twice")
+    jwks = data.get("group") == "jwt"
+    if jwks:
+        cols.append("JWKS fetches")
+    cols += ["non-2xx", "req/s per round"]
     rows = []
-    for c in CONFIGS:
+    for c in configs:
         ts = trials[c]
-        row = [LABEL[c], fmt_num(meds[c])]
-        row.append(rr(trials, c, "baseline") if "baseline" in CONFIGS else "-")
-        for a in ANCHORS:
+        row = [labels[c], fmt_num(meds[c])]
+        row.append(rr(trials, c, "baseline") if "baseline" in configs else "-")
+        for a in anchors:
             row.append(rr(trials, c, a))
         row += [fmt_ms(med([t["p50_ms"] for t in ts])), fmt_ms(med([t["p99_ms"] for t in ts])),
                 fmt_num(med([t["cpu_us_per_req"] for t in ts]), 1),
                 fmt_num(med([t.get("ctx_per_req") for t in ts]), 2),
-                str(sum(t["provider_calls"] for t in ts)), str(sum(t["provider_conns"] for t in ts)),
-                str(sum(t["non2xx"] + t.get("sock_err", 0) for t in ts)),
+                str(sum(t["provider_calls"] for t in ts)), str(sum(t["provider_conns"] for t in ts))]
+        if backend:
+            row.append(fmt_num(med([t.get("backend_cmds_per_req") for t in ts]), 3)
+                       if any(t.get("backend") for t in ts) else "-")
+        if reuse:
+            row.append(str(sum(t.get("tokens_reused", 0) for t in ts))
+                       if any("tokens_reused" in t for t in ts) else "-")
+        if jwks:
+            row.append(str(sum(t.get("jwks_fetches", 0) for t in ts)))
+        row += [str(sum(t["non2xx"] + t.get("sock_err", 0) for t in ts)),
                 " / ".join(fmt_num(t["rps"]) for t in ts)]
         rows.append(row)
-    loads = [t.get("other_load_cores") for c in CONFIGS for t in trials[c]
+    loads = [t.get("other_load_cores") for c in configs for t in trials[c]
              if t.get("other_load_cores") is not None]
     note = ""
     if loads:
@@ -1066,21 +2051,139 @@ def md_table(cols, rows):
 
 
 def herd_table(data):
+    configs = data.get("configs", CONFIGS)
+    labels = data.get("labels", LABEL)
+    backend = data.get("kind") == "xherd"
     cols = ["configuration", "provider delay", "provider calls per trial", "new connections per trial",
-            "answers", "slowest answer (median)"]
+            "answers", "slowest answer (median)"] + (["fleet-cache cmds per trial"] if backend else [])
     rows = []
     for delay, per in data["trials"].items():
-        for c in CONFIGS:
+        for c in configs:
             ts = per[c]
             codes = {}
             for t in ts:
                 for k, v in (t.get("codes") or {}).items():
                     codes[k] = codes.get(k, 0) + v
-            rows.append([LABEL[c], f"{delay} ms", " / ".join(str(t["provider_calls"]) for t in ts),
+            rows.append([labels[c], f"{delay} ms", " / ".join(str(t["provider_calls"]) for t in ts),
                          " / ".join(str(t["provider_conns"]) for t in ts),
                          ", ".join(f"{v}×{k}" for k, v in sorted(codes.items())),
-                         fmt_ms(med([t.get("ms_max") for t in ts]))])
+                         fmt_ms(med([t.get("ms_max") for t in ts]))]
+                        + ([" / ".join(str(t.get("backend_cmds_total", "-")) if t.get("backend")
+                                       else "-" for t in ts)] if backend else []))
     return md_table(cols, rows)
+
+
+def cross_table(data):
+    cols = ["configuration", "provider calls on A", "provider calls on B", "B answers",
+            "A p50 (first ask)", "B p50", "B p99", "fleet-cache cmds per B request"]
+    rows = []
+    for c in data["configs"]:
+        ts = data["trials"][c]
+        n = sum(t["n"] for t in ts)
+        codes = {}
+        for t in ts:
+            for k, v in t["codes_b"].items():
+                codes[k] = codes.get(k, 0) + v
+        rows.append([data["labels"][c], f"{sum(t['calls_a'] for t in ts)} of {n}",
+                     f"{sum(t['calls_b'] for t in ts)} of {n}",
+                     ", ".join(f"{v}×{k}" for k, v in sorted(codes.items())),
+                     fmt_ms(med([t["a_p50_ms"] for t in ts])), fmt_ms(med([t["b_p50_ms"] for t in ts])),
+                     fmt_ms(med([t["b_p99_ms"] for t in ts])),
+                     fmt_num(med([t.get("backend_cmds_per_b_req") for t in ts]), 2)
+                     if any(t.get("backend") for t in ts) else "-"])
+    return md_table(cols, rows)
+
+
+def x_sections(S):
+    """Tables of the fleet / JWT / phantom-token scenarios, with what was
+    skipped and why."""
+    lines = []
+    for key, d in S.items():
+        if not str(d.get("kind", "")).startswith("x"):
+            continue
+        lines.append(f"### {key} — {d['note']}")
+        lines.append("")
+        for c, why in d.get("skipped", {}).items():
+            lines.append(f"**Skipped: {d['labels'].get(c, c)}** — {why}.")
+            lines.append("")
+        if not d["configs"]:
+            lines.append("(no configuration could run)")
+            lines.append("")
+            continue
+        if d.get("warm"):
+            lines.append("Warm-up: " + "; ".join(
+                f"{d['labels'][c]} {w.get('calls', w.get('requests', 0)):,} "
+                f"{'provider calls' if 'calls' in w else 'requests'} in {w['seconds']:.0f} s"
+                for c, w in d["warm"].items()) + ".")
+            lines.append("")
+        if d["kind"] == "xthroughput":
+            lines.append(throughput_table(key, d))
+        elif d["kind"] == "xherd":
+            lines.append(herd_table(d))
+        elif d["kind"] == "xcross":
+            lines.append(cross_table(d))
+        lines.append("")
+    return lines
+
+
+def xtargets():
+    """What issues 15 and 16 ask of the new scenarios, evaluated on this run."""
+    out = []
+    S = results["scenarios"]
+    for key, d in S.items():
+        if not str(d.get("kind", "")).startswith("x"):
+            continue
+        group = d.get("group")
+        subj = [c for c in d["configs"] if c.startswith("oauth2_federated")
+                and (group == "fleet" or c == d.get("subject"))]
+        for c, why in d.get("skipped", {}).items():
+            if c.startswith("oauth2_federated") and (group == "fleet" or c == d.get("subject")):
+                out.append((f"{key}, {d['labels'].get(c, c)}", None, f"not measured: {why}"))
+        if d["kind"] == "xherd":
+            for delay, per in d["trials"].items():
+                for c in subj:
+                    calls = [t["provider_calls"] for t in per[c]]
+                    ok = all(x == 1 for x in calls) and all(
+                        (t.get("codes") or {}).get("200") == d["n"] for t in per[c])
+                    out.append((f"{key} at {delay} ms, {d['labels'][c]}: exactly 1 provider call "
+                                f"per trial across A and B", ok,
+                                "calls per trial: " + " / ".join(map(str, calls))))
+        elif d["kind"] == "xcross":
+            for c in subj:
+                calls = sum(t["calls_b"] for t in d["trials"][c])
+                out.append((f"{key}, {d['labels'][c]}: B asks no provider for A's tokens",
+                            calls == 0, f"{calls} provider calls on B"))
+        elif d["kind"] == "xthroughput":
+            tr = d["trials"]
+            for c in subj:
+                if "baseline" in d["configs"] and "cold" not in key:
+                    r = med(round_ratios(tr, c, "baseline"))
+                    if r is not None:
+                        out.append((f"{key}, {d['labels'][c]}: × baseline", r >= 0.90,
+                                    f"{r:.2f} × baseline (0.90 is the cached-path target of issue 5)"))
+                for a in d["anchors"]:
+                    r = med(round_ratios(tr, c, a))
+                    if r is not None:
+                        out.append((f"{key}, {d['labels'][c]}: above {d['labels'][a]}", r > 1,
+                                    f"{r:.2f} ×"))
+                if key.startswith("fleet-many") and any(t.get("backend") for t in tr[c]):
+                    worst = max(t.get("backend_cmds_total", 0) for t in tr[c])
+                    lim = 2 * d["many"]
+                    out.append((f"{key}, {d['labels'][c]}: the fleet cache asked at most once per "
+                                f"token and server in a measured run", worst <= lim,
+                                f"at most {worst:,} commands per run for {d['many']:,} tokens × 2 "
+                                f"servers"))
+                if key.startswith("jwt"):
+                    calls = sum(t["provider_calls"] for t in tr[c])
+                    out.append((f"{key}, {d['labels'][c]}: no provider call", calls == 0,
+                                f"{calls} provider calls"))
+            if key.startswith("phantom") and "oauth2_federated_phantom" in d["configs"] \
+                    and "oauth2_federated" in d["configs"]:
+                r = med(round_ratios(tr, "oauth2_federated_phantom", "oauth2_federated"))
+                if r is not None:
+                    out.append((f"{key}: the cached path keeps its speed with ForwardJWT", r >= 0.90,
+                                f"{r:.2f} × the same module without ForwardJWT"))
+    return out
 
 
 def memory_table(data):
@@ -1178,7 +2281,10 @@ def summary_md(cmdline, t_total):
                  f"({' → '.join(SHORT[c] for c in CONFIGS)} per round), wrk {THREADS} thread / "
                  f"{CONNS} connections, {WARMUP} s warm-up before each measured run; "
                  f"the × columns are medians of the per-round ratios (each round's "
-                 f"configurations run back to back).")
+                 f"configurations run back to back)"
+                 + ("; the fleet, JWT and phantom-token scenarios name their own configurations "
+                    "in their tables." if any(str(d.get("kind", "")).startswith("x")
+                                              for d in S.values()) else "."))
     lines.append("")
     desc = {
         "hot": f"one cached token, `Require valid-user`, {DURATION} s per run",
@@ -1219,6 +2325,15 @@ def summary_md(cmdline, t_total):
         lines.append("")
         lines.append(memory_table(S["memory"]))
         lines.append("")
+    lines += x_sections(S)
+    xt = xtargets()
+    if xt:
+        lines.append("### Targets of issues 15 and 16 (fleet, JWT, phantom token)")
+        lines.append("")
+        lines.append(md_table(["target", "met", "measured"],
+                              [[a, "n/a" if ok is None else "yes" if ok else "**no**", b]
+                               for a, ok, b in xt]))
+        lines.append("")
     t = targets()
     if t:
         lines.append("### Targets of issue 5")
@@ -1242,7 +2357,9 @@ def versions():
                       + " (liboauth2 " + out("dpkg-query -W -f='${Version}' liboauth2-0") + ")",
         "mod_oauth2_federated": out(f"cd {ROOT} && git describe --always --dirty 2>/dev/null")
                                 + " (sha256 " + out(f"sha256sum {MODULE_SO} | cut -c1-12") + ", CFLAGS "
-                                + out(f"sed -n 's/^CFLAGS = //p' {ROOT}/Makefile") + ")",
+                                + out(f"sed -n 's/^CFLAGS = //p' {ROOT}/Makefile") + ")"
+                                + (f" from BENCH_MODULE={os.environ['BENCH_MODULE']}"
+                                   if os.environ.get("BENCH_MODULE") else ""),
         "wrk": out("wrk -v 2>&1 | head -1 | awk '{print $2}'"),
         "node": out("node --version"),
         "openssl": out("openssl version | awk '{print $2}'"),
@@ -1321,7 +2438,12 @@ def main():
                            "mem_hot": MEM_HOT, "mem_distinct": MEM_DISTINCT,
                            "many_warm_max": MANY_WARM_MAX,
                            "configs": CONFIGS, "memory_configs": MEM_CONFIGS,
-                           "scenarios": SCENARIOS, "quick": QUICK, "cmdline": cmdline}
+                           "scenarios": SCENARIOS, "quick": QUICK, "cmdline": cmdline,
+                           "fleet_many": FLEET_MANY, "fleet_cross_n": FLEET_CROSS_N,
+                           "fleet_configs": FLEET_CONFIGS, "jwt_configs": JWT_CONFIGS,
+                           "phantom_configs": PHANTOM_CONFIGS, "jwt_alg": JWT_ALG,
+                           "jwt_many": JWT_MANY, "jwt_cold_tokens": JWT_COLD_TOKENS,
+                           "phantom_many": PHANTOM_MANY}
     log(f"machine: {results['machine']}")
     log(f"versions: {results['versions']}")
     log(f"settings: {results['settings']}")
@@ -1343,6 +2465,12 @@ def main():
     hot_env = lambda name, rnd: {"BENCH_TOKEN": HOT_TOKEN}  # noqa: E731
     for scn in SCENARIOS:
         scn = scn.strip()
+        if scn in X_SCENARIOS:
+            os.makedirs(os.path.join(RAW, scn), exist_ok=True)
+            X_SCENARIOS[scn]()
+            with open(os.path.join(OUT, "results.json"), "w") as f:
+                json.dump(results, f, indent=1, default=str)
+            continue
         os.makedirs(os.path.join(RAW, scn), exist_ok=True)
         if scn == "hot":
             scenario_throughput("hot", PATH_VU, "hot.lua", DURATION, envx_fn=hot_env)

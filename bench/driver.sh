@@ -37,8 +37,10 @@ bench_cleanup() {
             sleep 0.1; n=$((n + 1))
         done
     fi
-    # httpd instances of this benchmark whose driver died without stopping them
-    for f in "$OUT"/inst/*/httpd.pid "$OUT"/callgrind/inst/*/httpd.pid; do
+    # httpd instances, and the fleet scenarios' redis-server / memcached
+    # (services/*.pid: their timeout(1) wrapper, whose command line names
+    # bench/out), whose driver died without stopping them
+    for f in "$OUT"/inst/*/httpd.pid "$OUT"/callgrind/inst/*/httpd.pid "$OUT"/services/*.pid; do
         [ -f "$f" ] || continue
         hp=$(cat "$f" 2>/dev/null || true)
         case "$hp" in ''|*[!0-9]*) continue ;; esac

@@ -3,12 +3,15 @@
 // the N requests in the same event-loop tick, so that they all reach httpd
 // before the first provider answer can land.
 //
-//   node herd.js PORT PATH TOKEN [N]
+//   node herd.js PORT[,PORT...] PATH TOKEN [N]
+// With several ports (the fleet scenarios: servers A and B sharing one
+// cache) connection i goes to port i mod k, so the herd is split evenly.
 // prints one JSON line: {"n","codes":{status:count},"ms_total","ms_max"}
 'use strict';
 const net = require('node:net');
 
-const [port, path, token, nArg] = process.argv.slice(2);
+const [portArg, path, token, nArg] = process.argv.slice(2);
+const ports = String(portArg).split(',').filter((p) => p !== '').map(Number);
 const n = Number(nArg || 50);
 const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`
   + `Authorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
@@ -39,7 +42,7 @@ function fire() {
 }
 
 for (let i = 0; i < n; i += 1) {
-  const s = net.connect({ port: Number(port), host: '127.0.0.1' });
+  const s = net.connect({ port: ports[i % ports.length], host: '127.0.0.1' });
   s.setNoDelay(true);
   let buf = '';
   let counted = false;

@@ -12,6 +12,10 @@
 //                            "connections" (that carried an introspection),
 //                            "tcp_connections","open","delay_ms","uptime_s"}
 //   POST /__delay?ms=N      fixed delay before every introspection answer
+//   GET  /jwks.json         the file BENCH_JWKS_FILE (the JWT scenarios'
+//                           issuer keys), here and, when BENCH_JWKS_PORT is
+//                           set, over plain HTTP on that port too (only
+//                           this path there); counted as jwks_fetches
 //
 // Environment:
 //   BENCH_INTROSPECT_PORT   19100
@@ -22,8 +26,11 @@
 //   BENCH_LIFETIME          seconds before the process exits by itself (1800)
 //   BENCH_PARENT_PID        exit within 2 s once this process is gone
 //   BENCH_RESOURCE          the audience answers name (with another one)
+//   BENCH_JWKS_FILE         JWKS to serve at /jwks.json (re-read per request)
+//   BENCH_JWKS_PORT         plain-HTTP port for /jwks.json (127.0.0.1)
 
 'use strict';
+const http = require('node:http');
 const https = require('node:https');
 const fs = require('node:fs');
 
@@ -40,7 +47,29 @@ let delayMs = Number(process.env.BENCH_DELAY_MS || 0);
 // including the harness's own /__stats and /__delay requests.
 const stats = {
   calls: 0, active: 0, inactive: 0, unauthorized: 0, connections: 0, tcp_connections: 0, open: 0,
+  jwks_fetches: 0,
 };
+const JWKS_FILE = process.env.BENCH_JWKS_FILE || '';
+const JWKS_PORT = Number(process.env.BENCH_JWKS_PORT || 0);
+
+// The issuer's keys for the JWT scenarios: a static document, as an
+// authorization server publishes it (kept by its clients for an hour).
+function serveJwks(res) {
+  stats.jwks_fetches += 1;
+  let data;
+  try {
+    data = fs.readFileSync(JWKS_FILE);
+  } catch {
+    send(res, 404, { error: 'no_jwks' });
+    return;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Content-Length': data.length,
+    'Cache-Control': 'public, max-age=3600',
+  });
+  res.end(data);
+}
 const started = Date.now();
 
 // Accepted Authorization header values (RFC 6749 §2.3.1: form-encoded
@@ -147,6 +176,11 @@ const server = https.createServer({
     req.resume();
     return;
   }
+  if (path === '/jwks.json' && req.method === 'GET') {
+    serveJwks(res);
+    req.resume();
+    return;
+  }
   if (path !== '/introspect' || req.method !== 'POST') {
     send(res, 404, { error: 'not_found' });
     req.resume();
@@ -176,6 +210,18 @@ server.on('tlsClientError', () => {});
 server.listen(PORT, '127.0.0.1', () => {
   process.stdout.write(`introspect: https://127.0.0.1:${PORT}/introspect (delay ${delayMs} ms, pid ${process.pid})\n`);
 });
+
+if (JWKS_PORT > 0) {
+  const plain = http.createServer((req, res) => {
+    req.resume();
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    if (path === '/jwks.json' && req.method === 'GET') serveJwks(res);
+    else send(res, 404, { error: 'not_found' });
+  });
+  plain.keepAliveTimeout = 120000;
+  plain.listen(JWKS_PORT, '127.0.0.1');
+}
 
 setTimeout(() => process.exit(0), LIFETIME_S * 1000).unref();
 if (PARENT > 0) {

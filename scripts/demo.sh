@@ -5,11 +5,19 @@
 # it received.
 #   scripts/demo.sh          install what is missing, build, start
 #   scripts/demo.sh stop     stop everything the demo started
+# Ports: OA2F_DEMO_PORT (httpd, 8080), OA2F_PROVIDER_PORT (18530),
+# OA2F_STUB_PORT (18531), OA2F_ECHO_PORT (18532). Installs what
+# "scripts/install-deps.sh demo" lists; changes no file of the checkout
+# outside run/demo.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 RUN="$ROOT/run/demo"
 PORT=${OA2F_DEMO_PORT:-8080}
+: "${OA2F_PROVIDER_PORT:=18530}" "${OA2F_ECHO_PORT:=18532}"
+export OA2F_PROVIDER_PORT OA2F_ECHO_PORT
+PPORT=$OA2F_PROVIDER_PORT
+EPORT=$OA2F_ECHO_PORT
 APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
 
 stop() {
@@ -30,11 +38,14 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
-scripts/install-deps.sh
+scripts/install-deps.sh demo
 scripts/build.sh
 stop
 mkdir -p "$RUN/logs" "$RUN/servers"
-chmod -R a+rX "$ROOT"
+# Nothing in the checkout changes mode: httpd's parent (root) opens the
+# logs and loads the modules before its children switch to www-data, and
+# the children read no file of the tree (/api is proxied, the status page
+# is a handler).
 
 # Servers stop by themselves after an hour.
 OA2F_SERVER_LIFETIME=${OA2F_SERVER_LIFETIME:-3600} t/servers/start.sh "$RUN/servers"
@@ -66,11 +77,11 @@ OAuth2FederatedCache shmcb
     AuthType oauth2-federated
     AuthName "demo-api"
     OAuth2FederatedProvider     introspection
-    OAuth2FederatedEndpoint     http://127.0.0.1:18530/token/introspection
+    OAuth2FederatedEndpoint     http://127.0.0.1:$PPORT/token/introspection
     OAuth2FederatedClientID     rs-other
     OAuth2FederatedClientSecret rs-other-secret
     Require oauth2-scope read
-    ProxyPass http://127.0.0.1:18532
+    ProxyPass http://127.0.0.1:$EPORT
 </Location>
 
 <Location /api/admin>
@@ -88,12 +99,12 @@ sleep 1
 cat <<MSG
 
 mod_oauth2_federated demo is running on http://127.0.0.1:$PORT/
-  provider (oidc-provider): http://127.0.0.1:18530   backend (echo): 127.0.0.1:18532
+  provider (oidc-provider): http://127.0.0.1:$PPORT   backend (echo): 127.0.0.1:$EPORT
   config: $RUN/httpd.conf   logs: $RUN/logs/
 
 Get a token (client app-rw has scopes "read write"):
   TOKEN=\$(curl -s -u app-rw:app-rw-secret -d grant_type=client_credentials \\
-          -d 'scope=read write' http://127.0.0.1:18530/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+          -d 'scope=read write' http://127.0.0.1:$PPORT/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
 
 Call the API (the backend echoes the X-AGW-* headers it received):
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$PORT/api/orders

@@ -4,7 +4,8 @@
 #   2. dpkg-buildpackage -us -uc -b from a clean copy of the tree (the
 #      checkout's tracked and new files, nothing ignored) in a temp dir;
 #   3. dpkg-deb -c lists the module, mods-available/oauth2_federated.load
-#      and .conf; lintian finds no error;
+#      and .conf (the same bytes as conf/'s) and the annotated example;
+#      lintian finds no error;
 #   4. the .deb extracted (dpkg-deb -x) and a private httpd on 127.0.0.1
 #      (OA2F_PKG_PORT, 18610) that includes the package's own .load (module
 #      path rewritten to the extracted tree, its "# Depends:" modules from
@@ -106,7 +107,7 @@ dpkg-deb -c "$DEB" >"$W/contents"
 for f in ./usr/lib/apache2/modules/mod_oauth2_federated.so \
          ./etc/apache2/mods-available/oauth2_federated.load \
          ./etc/apache2/mods-available/oauth2_federated.conf \
-         ./usr/share/doc/$PKG/examples/oauth2_federated.conf \
+         ./usr/share/doc/$PKG/examples/oauth2_federated-annotated.conf \
          ./usr/share/doc/$PKG/copyright; do
     grep -q " $f\$" "$W/contents" || { cat "$W/contents"; die "$f is not in the package"; }
 done
@@ -128,6 +129,11 @@ dpkg-deb -x "$DEB" "$X"
 so="$X/usr/lib/apache2/modules/mod_oauth2_federated.so"
 load="$X/etc/apache2/mods-available/oauth2_federated.load"
 conf="$X/etc/apache2/mods-available/oauth2_federated.conf"
+# one source: the package's .load, .conf and example are conf/'s
+for pair in "$load:conf/oauth2_federated.load" "$conf:conf/oauth2_federated.conf" \
+            "$X/usr/share/doc/$PKG/examples/oauth2_federated-annotated.conf:conf/examples/oauth2_federated-annotated.conf"; do
+    cmp -s "${pair%%:*}" "$TOP/${pair#*:}" || die "${pair%%:*} differs from ${pair#*:}"
+done
 # the .conf holds no location, no proxy and no relative LoadModule
 if grep -v '^[[:space:]]*#' "$conf" | grep -Eiq '<Location|ProxyPass|LoadModule'; then
     die "$conf sets more than server-wide directives"

@@ -1,8 +1,12 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run): installs what is missing,
 # builds, then runs
-#   1. the log-tag and format lints and the C unit tests (also under
-#      valgrind); on Debian the package (scripts/test-package.sh: build,
+#   1. the log-tag lints (check-logno.sh; check-readme-logs.sh: README's
+#      log table against the sources), the format lint, the
+#      configuration examples of README and conf/ through apache2 -t, the
+#      C unit tests (also under valgrind), the release tarball (scripts/test-dist.sh: make dist,
+#      make check from it, make distcheck, the system's module directory
+#      untouched); on Debian the package (scripts/test-package.sh: build,
 #      lintian, a private httpd; the system install cycle with CI=true),
 #   2. the Apache::Test end-to-end suite with mpm_event and mpm_prefork,
 #   3. the same suite against an ASan+UBSan build of the module,
@@ -17,10 +21,13 @@ summary=""
 note() { summary="$summary
 $1"; echo "== $1"; }
 
-OA2F_EXTRA_PKGS="clang libclang-rt-14-dev wrk" scripts/install-deps.sh
+scripts/install-deps.sh test
 scripts/build.sh
 scripts/check-logno.sh
+scripts/check-readme-logs.sh
 scripts/check-format.sh
+note "configuration examples (scripts/test-readme-example.sh)"
+scripts/test-readme-example.sh
 
 note "unit tests"
 make -s check || { cat t/unit/test_core.log 2>/dev/null; exit 1; }
@@ -28,6 +35,9 @@ grep -E '^# [0-9]+ tests' t/unit/test_core.log || true
 note "unit tests under valgrind"
 CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
     --error-exitcode=1 t/unit/test_core >/dev/null
+
+note "release tarball (scripts/test-dist.sh: make dist, build and check from it, make distcheck)"
+scripts/test-dist.sh
 
 if [ -f /etc/debian_version ]; then
     note "Debian package (scripts/test-package.sh)"

@@ -27,6 +27,7 @@
 #include "oa2f_sanitize.h"
 #include "oa2f_dialect.h"
 #include "oa2f_token.h"
+#include "oa2f_verdict.h"
 
 /* Per child process: idle libcurl handles, kept-alive connections. */
 static oa2f_http_pool_t *http_pool;
@@ -91,18 +92,22 @@ static const char *pick_user(request_rec *r, const oa2f_dir_conf_t *conf,
 }
 
 /* Provider trouble is logged at error level at most once per interval
- * per process, the rest at info: an outage must not flood the log. */
+ * per process and outcome, the rest at info (README "Logging"): an
+ * outage must not flood the log, and one kind of trouble (refused
+ * credentials) must not hide another (an unreachable provider) from a
+ * log at LogLevel warn. */
 #define OUTAGE_LOG_INTERVAL 10
-static apr_int64_t last_outage_logged;
+static apr_int64_t last_outage_logged[OA2F_OUTCOME_MAX];
 
-static int outage_level(void)
+static int outage_level(oa2f_outcome_e o)
 {
     apr_int64_t now = (apr_int64_t)apr_time_sec(apr_time_now());
-    apr_int64_t last = __atomic_load_n(&last_outage_logged, __ATOMIC_RELAXED);
+    apr_int64_t *slot = &last_outage_logged[o];
+    apr_int64_t last = __atomic_load_n(slot, __ATOMIC_RELAXED);
 
     if (now - last >= OUTAGE_LOG_INTERVAL
-        && __atomic_compare_exchange_n(&last_outage_logged, &last, now, 0,
-                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        && __atomic_compare_exchange_n(slot, &last, now, 0, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED)) {
         return APLOG_ERR;
     }
     return APLOG_INFO;
@@ -110,9 +115,12 @@ static int outage_level(void)
 
 static int log_level_for(oa2f_outcome_e o)
 {
+    if ((int)o < 0 || o >= OA2F_OUTCOME_MAX) {
+        o = OA2F_INTERNAL;
+    }
     switch (oa2f_outcome_info(o)->log) {
     case OA2F_LOG_OUTAGE:
-        return outage_level();
+        return outage_level(o);
     case OA2F_LOG_INFO:
         return APLOG_INFO;
     default:
@@ -329,9 +337,12 @@ static int authenticate(request_rec *r)
         int level = log_level_for(o);
         if (APLOG_R_IS_LEVEL(r, level)) {
             ap_log_rerror(APLOG_MARK, level, 0, r,
-                          OA2F_LOGNO(10005) "token %s: %s (%s)",
+                          OA2F_LOGNO(10005) "token %s: %s (%s; endpoint %s, "
+                                            "location %s)",
                           oa2f_token_fingerprint(r->pool, token),
-                          oa2f_outcome_name(o), why ? why : "no detail");
+                          oa2f_outcome_name(o), why ? why : "no detail",
+                          oa2f_shown_endpoint(r->pool, prov),
+                          oa2f_conf_location(conf, r));
         }
         return oa2f_respond_retry(r, conf, o, why, NULL,
                                   o == v.outcome ? v.retry_after : 0);
@@ -341,16 +352,18 @@ static int authenticate(request_rec *r)
     st->claims = claims;
     st->identity = prov->identity;
     st->user = pick_user(r, conf, claims, token);
+    st->token = token;
     r->user = (char *)st->user;
     r->ap_auth_type = (char *)OA2F_AUTH_TYPE;
     ap_set_module_config(r->request_config, &oauth2_federated_module, st);
     if (APLOGrdebug(r)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
-            OA2F_LOGNO(
-                10006) "token %s is active for user %s (provider %s, %s)",
+            OA2F_LOGNO(10006) "token %s is active for user %s (%s dialect, "
+                              "%s; endpoint %s)",
             oa2f_token_fingerprint(r->pool, token), r->user,
-            prov->dialect->name, why);
+            prov->dialect->name, why ? why : OA2F_WHY_FRESH,
+            oa2f_shown_endpoint(r->pool, prov));
     }
     return OK;
 }

@@ -11,6 +11,9 @@ typedef struct {
     const oa2f_claims_t *claims;
     const char *user;
     const char *identity; /* provider it was validated against */
+    /* the request's token, for its fingerprint in the authz providers'
+     * log lines (oa2f_token_fingerprint()); never logged or passed on */
+    const char *token;
 } oa2f_request_state_t;
 
 /* 1 when the request's AuthType is ours. */

@@ -15,6 +15,10 @@
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_respond.h"
 #include "oa2f_scope.h"
+#include "oa2f_token.h"
+
+/* At most this much of a token's scopes in a log line. */
+#define SCOPES_LOGGED 512
 
 /* The words of a Require line, parsed into cmd->pool. */
 typedef struct {
@@ -108,9 +112,28 @@ static authz_status scope_check(request_rec *r, const char *line,
     if (oa2f_scope_has_all(c->scopes, req->words)) {
         return AUTHZ_GRANTED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  OA2F_LOGNO(10101) "user %s lacks a scope of: %s", r->user,
-                  req->joined);
+    if (APLOGrinfo(r)) {
+        /* README "Logging": which token, what it lacks, what it has */
+        const oa2f_request_state_t *st = oa2f_request_state(r);
+        apr_array_header_t *missing = apr_array_make(
+            r->pool, req->words->nelts, sizeof(const char *));
+        int i;
+        for (i = 0; i < req->words->nelts; i++) {
+            const char *w = APR_ARRAY_IDX(req->words, i, const char *);
+            if (!oa2f_scope_contains(c->scopes, w)) {
+                APR_ARRAY_PUSH(missing, const char *) = w;
+            }
+        }
+        ap_log_rerror(
+            APLOG_MARK, APLOG_INFO, 0, r,
+            OA2F_LOGNO(10101) "token %s of user %s lacks scope %s: "
+                              "required %s, the token has %s",
+            st && st->token ? oa2f_token_fingerprint(r->pool, st->token)
+                            : "(unknown)",
+            r->user, oa2f_scope_loggable(r->pool, missing, SCOPES_LOGGED),
+            req->joined,
+            oa2f_scope_loggable(r->pool, c->scopes, SCOPES_LOGGED));
+    }
     return deny(r, req->joined);
 }
 

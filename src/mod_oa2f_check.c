@@ -1,5 +1,7 @@
 /* Start-up check (also run by `apachectl -t`): every scope with
- * `AuthType oauth2-federated` must be able to inherit an endpoint.
+ * `AuthType oauth2-federated` must be able to inherit an endpoint. And
+ * the start-up warnings (README "Logging"): settings that start but are
+ * probably not meant.
  *
  * Per-directory configuration is only merged per request, so this walks
  * the configuration tree instead: a protected section is fine when it, an
@@ -152,4 +154,198 @@ int oa2f_check_protected_scopes(apr_pool_t *ptemp, server_rec *s)
         }
     }
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+/* ---- warnings: settings that start but are probably not meant -------- */
+
+/* A directive's first argument, unquoted. */
+static const char *first_arg(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args ? d->args : "";
+
+    return ap_getword_conf(p, &args);
+}
+
+/* What the warnings call the scope of a directive: its section and the
+ * server it belongs to. */
+static const char *scope_name(apr_pool_t *p, const ap_directive_t *d)
+{
+    const ap_directive_t *sec = d->parent;
+    const ap_directive_t *vh = vhost_of(sec);
+    const char *server = vh ? apr_psprintf(p, "%s %s>", vh->directive,
+                                           section_path(p, vh))
+                            : "the main server";
+
+    if (!sec || sec == vh) {
+        return server;
+    }
+    return apr_psprintf(p, "%s %s> of %s", sec->directive,
+                        section_path(p, sec), server);
+}
+
+/* The dialect that a directive list names (the last
+ * OAuth2FederatedProvider line of one level wins), or NULL. */
+static const char *own_dialect(apr_pool_t *p, const ap_directive_t *first)
+{
+    const ap_directive_t *d;
+    const char *name = NULL;
+
+    for (d = first; d; d = d->next) {
+        if (!strcasecmp(d->directive, "OAuth2FederatedProvider")) {
+            name = first_arg(p, d);
+        }
+    }
+    return name;
+}
+
+/* 1 when a section in first and below names the openam dialect; with
+ * kinds, only sections whose directive starts with one of them (NULL
+ * terminated). */
+static int openam_below(apr_pool_t *p, const ap_directive_t *first,
+                        const char *const *kinds)
+{
+    const ap_directive_t *d;
+    const char *const *k;
+
+    for (d = first; d; d = d->next) {
+        const char *own;
+        if (d->directive[0] != '<' || !d->first_child) {
+            continue;
+        }
+        for (k = kinds; k && *k; k++) {
+            if (!strncasecmp(d->directive, *k, strlen(*k))) {
+                break;
+            }
+        }
+        own = (!kinds || *k) ? own_dialect(p, d->first_child) : NULL;
+        if ((own && !strcasecmp(own, "openam"))
+            || openam_below(p, d->first_child, kinds)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when a literal <Location> whose path is a prefix of path, in the
+ * main server or in vhost, names the openam dialect. */
+static int openam_location_prefix(apr_pool_t *p, const ap_directive_t *first,
+                                  const ap_directive_t *vhost,
+                                  const char *path)
+{
+    const ap_directive_t *d;
+
+    for (d = first; d; d = d->next) {
+        const char *own, *dpath;
+        if (d->directive[0] != '<' || !d->first_child) {
+            continue;
+        }
+        if (!strcasecmp(d->directive, "<VirtualHost")) {
+            if (d == vhost
+                && openam_location_prefix(p, d->first_child, vhost, path)) {
+                return 1;
+            }
+            continue;
+        }
+        dpath = section_path(p, d);
+        if (!strcasecmp(d->directive, "<Location") && dpath[0] != '~'
+            && !strncmp(dpath, path, strlen(dpath))
+            && (own = own_dialect(p, d->first_child)) != NULL
+            && !strcasecmp(own, "openam")) {
+            return 1;
+        }
+        if (openam_location_prefix(p, d->first_child, vhost, path)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The dialect in force where the OAuth2FederatedSendTokenIn line d is,
+ * or NULL when it may be openam, the one dialect the line applies to
+ * (README "Directives"). Per-directory settings are merged at request
+ * time, so this reads the configuration tree and stays quiet when
+ * another section could make the scope openam: its own Provider line
+ * decides; else an openam section below it, or one merged with it (a
+ * <Location> whose path is a prefix, or any section when the scope is
+ * not a literal <Location>), keeps it quiet; else the nearest enclosing
+ * level's Provider line, else the default. */
+static const char *dialect_for_send_token(apr_pool_t *p,
+                                          const ap_directive_t *d)
+{
+    static const char *const merged_kinds[] = {
+        "<Location", "<Directory", "<Files", "<Proxy", "<If", "<Else", NULL
+    };
+    const ap_directive_t *sec = d->parent, *up;
+    const char *own = own_dialect(p, sec ? sec->first_child : ap_conftree);
+
+    if (own) {
+        return strcasecmp(own, "openam") ? own : NULL;
+    }
+    if (openam_below(p, sec ? sec->first_child : ap_conftree, NULL)) {
+        return NULL;
+    }
+    if (sec && strcasecmp(sec->directive, "<VirtualHost")) {
+        const char *path = section_path(p, sec);
+        if (!strcasecmp(sec->directive, "<Location") && path[0] != '~') {
+            if (openam_location_prefix(p, ap_conftree, vhost_of(sec), path)) {
+                return NULL;
+            }
+        }
+        else if (openam_below(p, ap_conftree, merged_kinds)) {
+            return NULL;
+        }
+    }
+    for (up = sec ? sec->parent : NULL;; up = up->parent) {
+        own = own_dialect(p, up ? up->first_child : ap_conftree);
+        if (own) {
+            return strcasecmp(own, "openam") ? own : NULL;
+        }
+        if (!up) {
+            break;
+        }
+    }
+    return "introspection (the default)";
+}
+
+static void warn_tree(apr_pool_t *p, server_rec *s,
+                      const ap_directive_t *first)
+{
+    const ap_directive_t *d;
+
+    for (d = first; d; d = d->next) {
+        if (d->first_child) {
+            warn_tree(p, s, d->first_child);
+            continue;
+        }
+        if (!strcasecmp(d->directive, "OAuth2FederatedSSLVerify")
+            && !strcasecmp(first_arg(p, d), "off")) {
+            ap_log_error(
+                APLOG_MARK, APLOG_WARNING, 0, s,
+                OA2F_LOGNO(10402) "OAuth2FederatedSSLVerify Off in %s at "
+                                  "%s:%d: the provider's TLS certificate and "
+                                  "host name are not verified, so whoever "
+                                  "can intercept the connection can answer "
+                                  "for the provider (for a private CA, set "
+                                  "OAuth2FederatedCAFile instead)",
+                scope_name(p, d), d->filename, d->line_num);
+        }
+        else if (!strcasecmp(d->directive, "OAuth2FederatedSendTokenIn")) {
+            const char *dialect = dialect_for_send_token(p, d);
+            if (dialect) {
+                ap_log_error(
+                    APLOG_MARK, APLOG_WARNING, 0, s,
+                    OA2F_LOGNO(10403) "OAuth2FederatedSendTokenIn %s in %s "
+                                      "at %s:%d has no effect: it applies to "
+                                      "the openam dialect only, and this "
+                                      "scope uses %s",
+                    first_arg(p, d), scope_name(p, d), d->filename,
+                    d->line_num, dialect);
+            }
+        }
+    }
+}
+
+void oa2f_check_warnings(apr_pool_t *ptemp, server_rec *s)
+{
+    warn_tree(ptemp, s, ap_conftree);
 }

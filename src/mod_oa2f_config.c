@@ -50,6 +50,7 @@ void *oa2f_create_dir_conf(apr_pool_t *p, char *dir)
     c->strip_token = OA2F_UNSET;
     c->breaker_failures = OA2F_UNSET;
     c->breaker_seconds = OA2F_UNSET;
+    c->section = dir;
     return c;
 }
 
@@ -135,6 +136,7 @@ void *oa2f_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                              ? add->breaker_seconds
                              : base->breaker_seconds;
     PICK(breaker_failures, OA2F_UNSET);
+    PICK(section, NULL);
     return n;
 }
 
@@ -313,6 +315,11 @@ int oa2f_conf_breaker(const oa2f_dir_conf_t *c, int *failures, int *seconds)
     *failures = c->breaker_failures;
     *seconds = c->breaker_seconds;
     return c->breaker_failures > 0;
+}
+
+const char *oa2f_conf_location(const oa2f_dir_conf_t *c, const request_rec *r)
+{
+    return c->section ? c->section : r->uri;
 }
 
 oa2f_strip_e oa2f_conf_strip_token(const oa2f_dir_conf_t *c)

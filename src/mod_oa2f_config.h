@@ -87,6 +87,10 @@ typedef struct {
      * it decides whether to call, not what is asked. */
     int breaker_failures;
     int breaker_seconds;
+
+    /* the path of the innermost section that made this configuration
+     * (<Location /api> → "/api"), for log lines; NULL at server level */
+    const char *section;
 } oa2f_dir_conf_t;
 
 /* Server configuration (README "Directives", *server*: the main server
@@ -154,6 +158,9 @@ const apr_array_header_t *oa2f_conf_required_scopes(const oa2f_dir_conf_t *c);
 void oa2f_conf_add_required_scopes(apr_pool_t *p, ap_conf_vector_t *v,
                                    const char *path,
                                    const apr_array_header_t *scopes);
+/* What log lines call the scope of r (README "Logging"): the path of
+ * the innermost section of its configuration, else r->uri. */
+const char *oa2f_conf_location(const oa2f_dir_conf_t *c, const request_rec *r);
 /* OAuth2FederatedCircuitBreaker: 1 with *failures and *seconds (the
  * default 5 10 when unset), 0 when it is Off here. */
 int oa2f_conf_breaker(const oa2f_dir_conf_t *c, int *failures, int *seconds);

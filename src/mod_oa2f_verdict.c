@@ -6,6 +6,7 @@
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
+#include "mod_oa2f_fleet_lock.h"
 #include "mod_oa2f_revoke.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
@@ -86,6 +87,56 @@ static void end(void *baton, const unsigned char *key, int outcome)
     oa2f_flight_end(oa2f_flights(), key, outcome);
 }
 
+const char *oa2f_shown_endpoint(apr_pool_t *p, const oa2f_provider_t *prov)
+{
+    char shown[OA2F_BREAKER_URL_MAX];
+
+    if (!prov || !prov->endpoint) {
+        return "(none)";
+    }
+    oa2f_breaker_shown_url(prov->endpoint, shown);
+    return apr_pstrdup(p, shown);
+}
+
+static void publish(void *baton, const unsigned char *key, long long until,
+                    const unsigned char *entry, apr_size_t len)
+{
+    oa2f_flight_table_t *ft = oa2f_flights();
+
+    (void)baton;
+    if (ft) {
+        oa2f_flight_publish(ft, key, until, entry, len);
+    }
+}
+
+static int leader_result(void *baton, const unsigned char *key, long long now,
+                         unsigned char **entry, apr_size_t *len)
+{
+    oa2f_flight_table_t *ft = oa2f_flights();
+
+    return ft
+           && oa2f_flight_result(ft, key, now, ((baton_t *)baton)->r->pool,
+                                 entry, len);
+}
+
+/* README "Cache": the fleet lock (mod_oa2f_fleet_lock.c) */
+static oa2f_lock_e lock_take(void *baton, const unsigned char *key,
+                             long long ttl_ms)
+{
+    return oa2f_fleet_lock_take(((baton_t *)baton)->r, key, ttl_ms);
+}
+
+static void lock_release(void *baton, const unsigned char *key)
+{
+    oa2f_fleet_lock_release(((baton_t *)baton)->r, key);
+}
+
+static void nap(void *baton, long long us)
+{
+    (void)baton;
+    apr_sleep((apr_interval_time_t)us);
+}
+
 /* The circuit breaker around the provider call (README "Outages"):
  * keyed by the endpoint this call goes to (configured or discovered),
  * never by a URL with the token in it. */
@@ -112,15 +163,19 @@ static void breaker_changed(baton_t *b, oa2f_breaker_change_e change,
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, b->r,
                       OA2F_LOGNO(10500) "circuit breaker of %s opened after "
                                         "%u consecutive failed calls (last: "
-                                        "%s, HTTP %ld): no calls for %d s",
+                                        "%s, HTTP %ld, location %s): no "
+                                        "calls for %d s",
                       v->url, v->failures, oa2f_outcome_name(out->outcome),
-                      out->http_status, v->period_s);
+                      out->http_status, oa2f_conf_location(b->conf, b->r),
+                      v->period_s);
     }
     else if (change == OA2F_BREAKER_CLOSED) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, b->r,
                       OA2F_LOGNO(10501) "circuit breaker of %s closed: the "
-                                        "probe call got an answer (%s)",
-                      v->url, oa2f_outcome_name(out->outcome));
+                                        "probe call got an answer (%s, "
+                                        "location %s)",
+                      v->url, oa2f_outcome_name(out->outcome),
+                      oa2f_conf_location(b->conf, b->r));
     }
 }
 
@@ -151,8 +206,8 @@ static void ask_provider(void *baton, const char *token,
             oa2f_breaker_shown_url(b->prov->endpoint, shown);
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, b->r,
                           OA2F_LOGNO(10502) "circuit breaker of %s: this call "
-                                            "is the probe",
-                          shown);
+                                            "is the probe (location %s)",
+                          shown, oa2f_conf_location(b->conf, b->r));
         }
     }
 
@@ -178,6 +233,7 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
 {
     const baton_t *b = baton;
     request_rec *r = b->r;
+    unsigned char key[OA2F_CACHE_KEY_LEN];
 
     switch (what) {
     case OA2F_VERDICT_CORRUPT:
@@ -199,8 +255,18 @@ static void log_note(void *baton, oa2f_verdict_note_e what, apr_size_t len)
         /* README "Outages": the why names the failure and the age */
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       OA2F_LOGNO(10600) "token %s: %s "
-                                        "(OAuth2FederatedStaleIfError)",
-                      oa2f_token_fingerprint(r->pool, b->token), b->out->why);
+                                        "(OAuth2FederatedStaleIfError; "
+                                        "endpoint %s, location %s)",
+                      oa2f_token_fingerprint(r->pool, b->token), b->out->why,
+                      oa2f_shown_endpoint(r->pool, b->prov),
+                      oa2f_conf_location(b->conf, r));
+        break;
+    case OA2F_VERDICT_LOCK_WAITED:
+    case OA2F_VERDICT_LOCK_GAVE_UP:
+        if (oa2f_cache_key_of(b->prov, b->token, key)) {
+            oa2f_fleet_lock_log_wait(r, key, what == OA2F_VERDICT_LOCK_GAVE_UP,
+                                     len);
+        }
         break;
     }
 }
@@ -226,8 +292,9 @@ static int is_revoked(void *baton, const unsigned char *key,
 }
 
 static const oa2f_verdict_impl_t on_httpd = {
-    clock_now,    key_of, get_entry,    keep_entry, put_entry, begin,
-    wait_landing, end,    ask_provider, log_note,   is_revoked
+    clock_now,     key_of,    get_entry,    keep_entry, put_entry,  begin,
+    wait_landing,  end,       ask_provider, log_note,   is_revoked, publish,
+    leader_result, lock_take, lock_release, nap
 };
 
 void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
@@ -246,6 +313,7 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
     vr.negative_ttl = oa2f_conf_negative_ttl(conf);
     vr.stale_if_error = oa2f_conf_stale_if_error(conf);
     vr.reuse_cap = oa2f_revoke_reuse_cap();
+    vr.fleet_lock = oa2f_fleet_lock_enabled();
     /* README "Revocation": the fleet's rules before the lookup */
     if (vr.max_ttl != 0) {
         oa2f_revoke_sync(r);

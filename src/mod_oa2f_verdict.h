@@ -16,4 +16,9 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const oa2f_provider_t *prov, oa2f_http_pool_t *hp,
                           const char *token, oa2f_validation_t *out);
 
+/* What log lines call prov's endpoint (README "Logging"): the URL
+ * without user info, query and fragment (oa2f_breaker_shown_url()), in
+ * p; "(none)" before discovery gave one. */
+const char *oa2f_shown_endpoint(apr_pool_t *p, const oa2f_provider_t *prov);
+
 #endif

@@ -2,8 +2,13 @@
 #include <apr_time.h>
 
 #include "oa2f_flight.h"
+#include "oa2f_seqlock.h"
 
 #define SLOTS 4096 /* power of two */
+/* Verdict slots, addressed like the flight slots (a divisor of SLOTS):
+ * ~1 MiB of the segment, for the flights of that many new tokens at
+ * once. */
+#define RESULTS 256
 
 typedef struct {
     apr_uint64_t busy;     /* tag of the key in flight, 0 = free    */
@@ -12,8 +17,17 @@ typedef struct {
     apr_uint64_t landings; /* calls landed here, ever               */
 } slot_t;
 
+typedef struct {
+    unsigned int seq; /* odd while a leader writes (oa2f_seqlock.h) */
+    unsigned int len;
+    long long until;
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    unsigned char data[OA2F_FLIGHT_RESULT_MAX];
+} result_t;
+
 struct oa2f_flight_table_t {
     slot_t slots[SLOTS];
+    result_t results[RESULTS];
 };
 
 /* A non-zero 64-bit tag and a slot index from the key (a hash already). */
@@ -31,6 +45,14 @@ static slot_t *slot_of(oa2f_flight_table_t *t, const unsigned char *key)
 
     memcpy(&i, key + 8, sizeof(i));
     return &t->slots[i & (SLOTS - 1)];
+}
+
+static result_t *result_of(oa2f_flight_table_t *t, const unsigned char *key)
+{
+    apr_uint32_t i;
+
+    memcpy(&i, key + 8, sizeof(i));
+    return &t->results[i & (RESULTS - 1)];
 }
 
 apr_size_t oa2f_flight_size(void)
@@ -121,5 +143,51 @@ int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
     *outcome = ((landed & ~(apr_uint64_t)0xff) == (tag & ~(apr_uint64_t)0xff))
                    ? (int)(landed & 0xff)
                    : -1;
+    return 1;
+}
+
+void oa2f_flight_publish(oa2f_flight_table_t *t, const unsigned char *key,
+                         long long until, const unsigned char *entry,
+                         apr_size_t len)
+{
+    result_t *r = result_of(t, key);
+    unsigned int begun;
+
+    if (len == 0 || len > OA2F_FLIGHT_RESULT_MAX
+        || !oa2f_seq_write_begin(&r->seq, &begun)) {
+        return;
+    }
+    memcpy(r->key, key, OA2F_CACHE_KEY_LEN);
+    memcpy(r->data, entry, len);
+    r->len = (unsigned int)len;
+    r->until = until;
+    oa2f_seq_write_end(&r->seq, begun);
+}
+
+int oa2f_flight_result(oa2f_flight_table_t *t, const unsigned char *key,
+                       long long now, apr_pool_t *p, unsigned char **entry,
+                       apr_size_t *len)
+{
+    result_t *r = result_of(t, key);
+    unsigned int begun = oa2f_seq_read_begin(&r->seq);
+    unsigned int n;
+    unsigned char *copy;
+
+    if (!begun || r->until <= now
+        || memcmp(r->key, key, OA2F_CACHE_KEY_LEN) != 0) {
+        return 0;
+    }
+    n = r->len;
+    if (n == 0 || n > OA2F_FLIGHT_RESULT_MAX) {
+        return 0;
+    }
+    copy = apr_palloc(p, n);
+    memcpy(copy, r->data, n);
+    /* a leader wrote meanwhile: what was read may be torn */
+    if (!oa2f_seq_read_ok(&r->seq, begun)) {
+        return 0;
+    }
+    *entry = copy;
+    *len = n;
     return 1;
 }

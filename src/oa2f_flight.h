@@ -6,11 +6,19 @@
  * plus outcome of the last call that landed. Everything is lock-free
  * (atomic compare-and-swap), so a crashed leader cannot block anyone
  * beyond the stale limit. Two keys that share a slot simply do not
- * coalesce with each other. */
+ * coalesce with each other.
+ *
+ * Beside the slots, the table holds the leaders' verdicts: a leader
+ * publishes the encoded entry it would store (oa2f_cache_entry.h) before
+ * it lands, so that its followers get the verdict itself even when the
+ * cache they would read it from is down (README "Cache"). A verdict slot
+ * is a sequence lock (oa2f_seqlock.h): a torn read is no verdict, and a
+ * follower that finds none asks the provider itself. */
 #ifndef OA2F_FLIGHT_H
 #define OA2F_FLIGHT_H
 
 #include <apr.h>
+#include <apr_pools.h>
 #include "oa2f_keyer.h"
 
 typedef struct oa2f_flight_table_t oa2f_flight_table_t;
@@ -44,5 +52,24 @@ void oa2f_flight_end(oa2f_flight_table_t *t, const unsigned char *key,
  * it. */
 int oa2f_flight_wait(oa2f_flight_table_t *t, const unsigned char *key,
                      long long deadline_us, int *outcome);
+
+/* Largest entry a leader can publish; bigger ones are not (their
+ * followers read the cache, or ask themselves). */
+#define OA2F_FLIGHT_RESULT_MAX 4000
+
+/* Publish the leader's verdict for key: the encoded entry[0..len) that
+ * followers may use until `until` (seconds since the epoch), before
+ * oa2f_flight_end(). Nothing is published when len is 0 or above
+ * OA2F_FLIGHT_RESULT_MAX, or when another writer is in the slot. */
+void oa2f_flight_publish(oa2f_flight_table_t *t, const unsigned char *key,
+                         long long until, const unsigned char *entry,
+                         apr_size_t len);
+
+/* The verdict last published for key and still good at `now`: 1 and a
+ * copy in p (*entry[0..*len)); 0 when there is none, it is another
+ * key's, past its `until`, or was being written meanwhile. */
+int oa2f_flight_result(oa2f_flight_table_t *t, const unsigned char *key,
+                       long long now, apr_pool_t *p, unsigned char **entry,
+                       apr_size_t *len);
 
 #endif

@@ -52,3 +52,41 @@ int oa2f_scope_has_all(const apr_array_header_t *have,
     }
     return 1;
 }
+
+const char *oa2f_scope_loggable(apr_pool_t *p,
+                                const apr_array_header_t *scopes,
+                                apr_size_t max)
+{
+    char *out, *o;
+    apr_size_t len = 0;
+    int i;
+
+    if (!scopes || scopes->nelts == 0) {
+        return "(none)";
+    }
+    for (i = 0; i < scopes->nelts; i++) {
+        len += strlen(APR_ARRAY_IDX(scopes, i, const char *)) + 1;
+    }
+    if (max < 4) {
+        max = 4;
+    }
+    o = out = apr_palloc(p, len + 1);
+    for (i = 0; i < scopes->nelts; i++) {
+        const unsigned char *s = (const unsigned char *)APR_ARRAY_IDX(
+            scopes, i, const char *);
+        if (i > 0) {
+            *o++ = ' ';
+        }
+        /* scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
+        for (; *s; s++) {
+            *o++ = (*s >= 0x21 && *s <= 0x7e && *s != '"' && *s != '\\')
+                       ? (char)*s
+                       : '?';
+        }
+    }
+    *o = '\0';
+    if ((apr_size_t)(o - out) > max) {
+        memcpy(out + max - 3, "...", 4);
+    }
+    return out;
+}

@@ -2,11 +2,16 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "oa2f_breaker.h"
 #include "oa2f_stats.h"
 
 const unsigned oa2f_lat_bounds_ms[OA2F_LAT_BUCKETS - 1] = {
     1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
 };
+
+/* an endpoint row's url is the breaker's shown URL */
+typedef char
+    url_max_check[OA2F_STATS_URL_MAX == OA2F_BREAKER_URL_MAX ? 1 : -1];
 
 static const char *const req_names[OA2F_REQ_MAX] = { "200", "400",  "401",
                                                      "403", "500",  "502",
@@ -17,7 +22,9 @@ static const char *const counter_names[OA2F_C_MAX] = {
     "cache_stores",       "cache_not_stored",         "cache_errors",
     "cache_corrupt",      "cache_local_hits",         "coalesced_waits",
     "coalesced_timeouts", "provider_new_connections", "stale_served",
-    "revocations",        "near_cache_hits",          "near_cache_misses",
+    "revocations",        "coalesced_from_leader",    "fleet_lock_acquired",
+    "fleet_lock_waits",   "fleet_lock_wait_hits",     "fleet_lock_timeouts",
+    "fleet_lock_errors",  "near_cache_hits",          "near_cache_misses",
     "near_cache_stores"
 };
 
@@ -71,9 +78,73 @@ void oa2f_stats_request(oa2f_stats_t *st, int http_status, int allowed)
     add(&st->requests[k], 1);
 }
 
-void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
-                              double seconds)
+/* FNV-1a, 64 bits; never 0 (0 marks a free row). */
+static apr_uint64_t hash_of(const char *s)
 {
+    apr_uint64_t h = 14695981039346656037ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+/* The row of endpoint: its own, a free one it claims, or "other". The
+ * claim is one compare-and-swap of the hash word; the url is written
+ * after it and published by the ready word, so a reader never sees half
+ * a url. Rows are keyed by the URL as the breaker shows it (README
+ * "Outages"): a query never makes a row of its own. */
+static oa2f_stats_endpoint_t *endpoint_row(oa2f_stats_t *st,
+                                           const char *endpoint)
+{
+    char shown[OA2F_BREAKER_URL_MAX];
+    apr_uint64_t h, seen;
+    int i;
+
+    if (!endpoint || !*endpoint) {
+        return &st->endpoints[OA2F_STATS_ENDPOINTS];
+    }
+    oa2f_breaker_shown_url(endpoint, shown);
+    h = hash_of(shown);
+    for (i = 0; i < OA2F_STATS_ENDPOINTS; i++) {
+        oa2f_stats_endpoint_t *row = &st->endpoints[i];
+
+        seen = __atomic_load_n(&row->hash, __ATOMIC_ACQUIRE);
+        if (seen == 0) {
+            if (__atomic_compare_exchange_n(&row->hash, &seen, h, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                apr_cpystrn(row->url, shown, sizeof(row->url));
+                __atomic_store_n(&row->ready, 1, __ATOMIC_RELEASE);
+                return row;
+            }
+            /* another process took it first: seen is its hash */
+        }
+        if (seen == h) {
+            return row;
+        }
+    }
+    return &st->endpoints[OA2F_STATS_ENDPOINTS];
+}
+
+/* The bucket of a call of us microseconds: upper bounds inclusive. */
+static int bucket_of(apr_uint64_t us)
+{
+    int b;
+
+    for (b = 0; b < OA2F_LAT_BUCKETS - 1; b++) {
+        if (us <= (apr_uint64_t)oa2f_lat_bounds_ms[b] * 1000) {
+            break;
+        }
+    }
+    return b;
+}
+
+void oa2f_stats_provider_call(oa2f_stats_t *st, const char *endpoint,
+                              oa2f_outcome_e o, double seconds)
+{
+    oa2f_stats_endpoint_t *row;
     apr_uint64_t us;
     int b;
 
@@ -87,15 +158,15 @@ void oa2f_stats_provider_call(oa2f_stats_t *st, oa2f_outcome_e o,
         /* no call was made (README "Outages") */
         return;
     }
-    add(&st->provider_calls[o], 1);
     us = seconds > 0 ? (apr_uint64_t)(seconds * 1e6) : 0;
-    for (b = 0; b < OA2F_LAT_BUCKETS - 1; b++) {
-        if (us <= (apr_uint64_t)oa2f_lat_bounds_ms[b] * 1000) {
-            break;
-        }
-    }
+    b = bucket_of(us);
+    add(&st->provider_calls[o], 1);
     add(&st->latency[b], 1);
     add(&st->latency_sum_us, us);
+    row = endpoint_row(st, endpoint);
+    add(&row->calls[o], 1);
+    add(&row->latency[b], 1);
+    add(&row->latency_sum_us, us);
 }
 
 void oa2f_stats_snapshot(const oa2f_stats_t *st, oa2f_stats_t *copy)
@@ -105,7 +176,8 @@ void oa2f_stats_snapshot(const oa2f_stats_t *st, oa2f_stats_t *copy)
     apr_size_t i;
 
     for (i = 0; i < sizeof(*st) / sizeof(apr_uint64_t); i++) {
-        dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        /* acquire: an endpoint row's ready word before its url */
+        dst[i] = __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
     }
 }
 

@@ -78,22 +78,17 @@ static found_e judge(const oa2f_verdict_req_t *vr, const oa2f_claims_t *c,
     return FOUND_STALE;
 }
 
-/* Per-child copy, then the shared cache (the impl's get); an entry this
- * location may serve is kept in the copy for as long as it may. */
-static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                      long long now, found_t *f, int may_retry)
+/* An entry found for key (from this process's copy when local),
+ * opened into *f: decoded, checked against the revocation rules, judged
+ * for this location; *until is how long this location may serve it.
+ * Returns 0 when it was revoked in this process's own copy (the caller
+ * may read the shared cache again). */
+static int open_entry(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                      long long now, unsigned char *entry, apr_size_t len,
+                      found_t *f, long long *until)
 {
-    unsigned char *entry;
-    apr_size_t len;
-    long long until = 0;
     int decoded;
 
-    f->state = FOUND_NONE;
-    f->local = 0;
-    f->claims = NULL;
-    if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
-        return;
-    }
     /* this process's own copy holds only what keep_local and put were
      * given: its check word was good */
     decoded = f->local ? oa2f_entry_decode_kept(vr->pool, entry, len,
@@ -105,27 +100,48 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
         vr->impl->note(vr->baton, OA2F_VERDICT_CORRUPT, len);
         f->local = 0;
         f->claims = NULL;
-        return;
+        return 1;
     }
     /* README "Revocation": a revoked entry is no entry, so that nothing
      * (not the per-child copy, not stale-if-error) serves it */
     if (vr->impl->revoked
         && vr->impl->revoked(vr->baton, key, f->claims, f->validated_at,
                              f->local)) {
-        /* the own copy may be older than the shared cache's entry (asked
-         * again after the rule by another child): the impl forgot it, so
-         * the shared cache answers, once */
-        int again = f->local && may_retry;
+        int was_local = f->local;
 
         f->local = 0;
         f->claims = NULL;
-        if (again) {
+        return !was_local;
+    }
+    f->state = judge(vr, f->claims, f->validated_at, now, until);
+    return 1;
+}
+
+/* Per-child copy, then the shared cache (the impl's get); an entry this
+ * location may serve is kept in the copy for as long as it may. */
+static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                      long long now, found_t *f, int may_retry)
+{
+    unsigned char *entry;
+    apr_size_t len;
+    long long until = 0;
+
+    f->state = FOUND_NONE;
+    f->local = 0;
+    f->claims = NULL;
+    if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
+        return;
+    }
+    if (!open_entry(vr, key, now, entry, len, f, &until)) {
+        /* the own copy may be older than the shared cache's entry (asked
+         * again after the rule by another child): the impl forgot it, so
+         * the shared cache answers, once */
+        if (may_retry) {
             lookup_in(vr, key, now, f, 0);
         }
         return;
     }
-    f->state = judge(vr, f->claims, f->validated_at, now, &until);
-    if (f->state != FOUND_STALE && !f->local) {
+    if (f->state != FOUND_NONE && f->state != FOUND_STALE && !f->local) {
         vr->impl->keep_local(vr->baton, key, until, entry, len);
     }
 }
@@ -176,7 +192,13 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
         out->why = apr_pstrcat(vr->pool, vr->provider->dialect->name,
                                ": the token's expiry has passed", NULL);
     }
-    oa2f_stats_provider_call(vr->stats, out->outcome, out->elapsed);
+    else if (out->outcome == OA2F_OK && !out->why) {
+        /* a dialect says nothing about an answer it accepts; the logs
+         * (README "Logging") say where the verdict came from */
+        out->why = OA2F_WHY_FRESH;
+    }
+    oa2f_stats_provider_call(vr->stats, vr->provider->endpoint, out->outcome,
+                             out->elapsed);
     if (out->new_connection) {
         oa2f_stats_count(vr->stats, OA2F_C_PROVIDER_NEW_CONN);
     }
@@ -189,17 +211,17 @@ static void ask(const oa2f_verdict_req_t *vr, const char *token,
  * answer. With OAuth2FederatedStaleIfError the shared entry of an active
  * verdict outlives its reuse time by exactly that much, for serve_stale()
  * (README "Outages"); this process's own copy keeps only the fresh time
- * (keep). Without a cap there is nothing to extend. */
-static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                  const oa2f_validation_t *v, long long now)
+ * (keep). Without a cap there is nothing to extend. Returns 1 and the
+ * encoded entry when v is to be stored. */
+static int storable(const oa2f_verdict_req_t *vr, const oa2f_validation_t *v,
+                    long long now, long long *until_out, long long *keep_out,
+                    unsigned char **entry, apr_size_t *len)
 {
-    unsigned char *entry;
-    apr_size_t len;
     long long until, keep;
 
     if (v->outcome == OA2F_OK) {
         if (v->claims->expires_at <= 0) {
-            return;
+            return 0;
         }
         until = keep = v->claims->expires_at;
         if (vr->max_ttl > 0) {
@@ -211,7 +233,7 @@ static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
             }
         }
         if (keep <= now) {
-            return;
+            return 0;
         }
     }
     else if (v->outcome == OA2F_INACTIVE && v->claims
@@ -219,15 +241,36 @@ static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
         until = keep = now + vr->negative_ttl;
     }
     else {
-        return;
+        return 0;
     }
-    if (!oa2f_entry_encode(vr->pool, v->claims, now, &entry, &len)) {
+    if (!oa2f_entry_encode(vr->pool, v->claims, now, entry, len)) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_NOT_STORED);
         vr->impl->note(vr->baton, OA2F_VERDICT_TOO_LARGE, 0);
+        return 0;
+    }
+    *until_out = until;
+    *keep_out = keep;
+    return 1;
+}
+
+/* Store what policy allows; a leader (publish) also hands it to its
+ * followers through this server's own memory, whether or not the cache
+ * took it: they judge it as an entry of the cache (README "Cache"). */
+static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                  const oa2f_validation_t *v, long long now, int publish)
+{
+    unsigned char *entry;
+    apr_size_t len;
+    long long until, keep;
+
+    if (!storable(vr, v, now, &until, &keep, &entry, &len)) {
         return;
     }
     if (vr->impl->put(vr->baton, key, until, keep, entry, len)) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_STORE);
+    }
+    if (publish && vr->impl->flight_publish) {
+        vr->impl->flight_publish(vr->baton, key, keep, entry, len);
     }
 }
 
@@ -267,8 +310,48 @@ static void serve_stale(const oa2f_verdict_req_t *vr, const found_t *f,
                    (apr_size_t)(now - f->validated_at));
 }
 
+/* The verdict the leader of key's flight published (store()), opened as
+ * an entry of the cache into *f: 1 when this location may serve it. */
+static int from_leader(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                       found_t *f)
+{
+    unsigned char *entry;
+    apr_size_t len;
+    long long until = 0, now = now_sec(vr);
+    found_t got;
+
+    if (!vr->impl->flight_result
+        || !vr->impl->flight_result(vr->baton, key, now, &entry, &len)) {
+        return 0;
+    }
+    memset(&got, 0, sizeof(got));
+    got.state = FOUND_NONE;
+    if (!open_entry(vr, key, now, entry, len, &got, &until) || !got.claims
+        || !servable(&got)) {
+        return 0;
+    }
+    *f = got;
+    oa2f_stats_count(vr->stats, OA2F_C_COALESCED_SHARED);
+    return 1;
+}
+
+/* How long a follower waits for its leader, and how old a leader is
+ * presumed dead: the provider's total timeout and a second; with the
+ * fleet lock also the leader's own wait for the lock's holder (at most
+ * the lock's expiry, README "Cache"). */
+static long long flight_wait_us(const oa2f_verdict_req_t *vr)
+{
+    long long us = (long long)vr->provider->total_timeout_ms * 1000
+                   + USEC_PER_SEC;
+
+    if (vr->fleet_lock) {
+        us += oa2f_lock_ttl_ms(vr->provider->total_timeout_ms) * 1000;
+    }
+    return us;
+}
+
 /* Single-flight (README "Cache"): a follower waits, at most the
- * provider's total timeout and a second, for the leader's call to land,
+ * provider's total timeout and a second (flight_wait_us), for the leader's call to land,
  * then reads its result (into *f, which then replaces what the caller
  * found before). Returns 1 when *out is answered so; otherwise *role is
  * how the caller asks the provider itself. */
@@ -276,8 +359,7 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
                   oa2f_flight_role_e *role, found_t *f, oa2f_validation_t *out)
 {
     const oa2f_verdict_impl_t *impl = vr->impl;
-    long long wait_us = (long long)vr->provider->total_timeout_ms * 1000
-                        + USEC_PER_SEC;
+    long long wait_us = flight_wait_us(vr);
     int landed = -1;
 
     *role = impl->flight_begin(vr->baton, key, impl->now_us(vr->baton),
@@ -310,7 +392,99 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
                                oa2f_outcome_name(out->outcome), NULL);
         return 1;
     }
+    /* The cache did not give the leader's verdict (down, full, or the
+     * entry is gone): the one it published in this server's memory,
+     * judged as an entry of the cache. */
+    if (from_leader(vr, key, f)) {
+        from_cache(f, "the provider said the token is not active", out);
+        return 1;
+    }
     return 0;
+}
+
+/* The fleet cache has the verdict now (another server's): 1 and *out,
+ * with *f replaced, when this location may serve it. */
+static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                     found_t *f, oa2f_validation_t *out)
+{
+    found_t got;
+
+    lookup(vr, key, now_sec(vr), &got);
+    if (!servable(&got)) {
+        return 0;
+    }
+    *f = got;
+    from_cache(f,
+               "cached by another server: the provider said the token "
+               "is not active",
+               out);
+    return 1;
+}
+
+/* Ask the provider and store, as this server's single caller for key
+ * (a leader, or alone), behind the fleet lock (README "Cache"): with a
+ * redis or memcache cache, take the lock first; when another server
+ * holds it, poll the fleet cache for that server's verdict with a
+ * bounded back-off, taking the lock when it vanishes without one, and
+ * at most until the lock's expiry has passed, then ask anyway. A fleet
+ * cache that cannot be asked is no lock: this server asks, its own
+ * followers still coalesce. publish: hand the verdict to followers. */
+static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
+                     const unsigned char *key, found_t *f, int publish,
+                     oa2f_validation_t *out)
+{
+    const oa2f_verdict_impl_t *impl = vr->impl;
+    oa2f_lock_e lock = OA2F_LOCK_NONE;
+    long long ttl_ms, began_us, nap;
+    oa2f_lock_wait_t w;
+
+    if (vr->fleet_lock && impl->lock_take) {
+        ttl_ms = oa2f_lock_ttl_ms(vr->provider->total_timeout_ms);
+        lock = impl->lock_take(vr->baton, key, ttl_ms);
+        if (lock == OA2F_LOCK_BUSY) {
+            oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAITS);
+            began_us = impl->now_us(vr->baton);
+            oa2f_lock_wait_begin(&w, began_us, ttl_ms);
+            while ((nap = oa2f_lock_wait_next(&w, impl->now_us(vr->baton)))
+                   > 0) {
+                impl->nap(vr->baton, nap);
+                if (fleet_hit(vr, key, f, out)) {
+                    oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAIT_HITS);
+                    impl->note(
+                        vr->baton, OA2F_VERDICT_LOCK_WAITED,
+                        (apr_size_t)((impl->now_us(vr->baton) - began_us)
+                                     / 1000));
+                    return;
+                }
+                /* gone without a verdict (its holder failed or died):
+                 * whoever takes it now asks */
+                lock = impl->lock_take(vr->baton, key, ttl_ms);
+                if (lock != OA2F_LOCK_BUSY) {
+                    break;
+                }
+            }
+            if (lock == OA2F_LOCK_BUSY) {
+                oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_TIMEOUTS);
+                impl->note(
+                    vr->baton, OA2F_VERDICT_LOCK_GAVE_UP,
+                    (apr_size_t)((impl->now_us(vr->baton) - began_us) / 1000));
+            }
+        }
+        if (lock == OA2F_LOCK_TAKEN) {
+            oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_ACQUIRED);
+            /* another server may have stored its verdict and released
+             * the lock between our miss and our taking it */
+            if (fleet_hit(vr, key, f, out)) {
+                impl->lock_release(vr->baton, key);
+                return;
+            }
+        }
+    }
+    ask(vr, token, out);
+    store(vr, key, out, now_sec(vr), publish);
+    if (lock == OA2F_LOCK_TAKEN) {
+        impl->lock_release(vr->baton, key);
+    }
 }
 
 void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
@@ -339,8 +513,7 @@ void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
     }
     oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
     if (!follow(vr, key, &role, &f, out)) {
-        ask(vr, token, out);
-        store(vr, key, out, now_sec(vr));
+        ask_once(vr, token, key, &f, role == OA2F_FLIGHT_LEADER, out);
         if (role == OA2F_FLIGHT_LEADER) {
             /* the provider's own outcome: each follower judges its own
              * stale entry */

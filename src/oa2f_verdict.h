@@ -12,6 +12,7 @@
 #ifndef OA2F_VERDICT_H
 #define OA2F_VERDICT_H
 
+#include "oa2f_fleet_lock.h"
 #include "oa2f_flight.h"
 #include "oa2f_keyer.h"
 #include "oa2f_provider.h"
@@ -25,7 +26,13 @@ typedef enum {
     /* a stale verdict served because the provider failed (README
      * "Outages"): len is its age in seconds; the answer, whose why
      * names the failure, is already in oa2f_verdict()'s *out */
-    OA2F_VERDICT_STALE_SERVED
+    OA2F_VERDICT_STALE_SERVED,
+    /* README "Cache", the fleet lock: len is how long (ms) this server
+     * waited for the lock's holder; WAITED: then another server's verdict
+     * came from the fleet cache; GAVE_UP: none came within the lock's
+     * expiry, so this server asks the provider itself */
+    OA2F_VERDICT_LOCK_WAITED,
+    OA2F_VERDICT_LOCK_GAVE_UP
 } oa2f_verdict_note_e;
 
 /* Every function gets the baton of the oa2f_verdict_req_t it serves.
@@ -69,6 +76,24 @@ typedef struct {
      * cheap: one atomic load without rules. NULL: nothing is revoked. */
     int (*revoked)(void *baton, const unsigned char *key,
                    const oa2f_claims_t *c, long long validated_at, int local);
+    /* The leader's verdict for its followers, as oa2f_flight_publish()
+     * and oa2f_flight_result(): the encoded entry it stores, kept in
+     * this server's own shared memory, so that followers get it even
+     * when the cache is down (README "Cache"). */
+    void (*flight_publish)(void *baton, const unsigned char *key,
+                           long long until, const unsigned char *entry,
+                           apr_size_t len);
+    int (*flight_result)(void *baton, const unsigned char *key, long long now,
+                         unsigned char **entry, apr_size_t *len);
+    /* README "Cache", the fleet lock, as oa2f_lock_take() and
+     * oa2f_lock_release() on the fleet cache's server for key (its name
+     * from oa2f_lock_name()); lock_take is called only when the
+     * request's fleet_lock is set, and answers OA2F_LOCK_NONE when the
+     * fleet cache cannot be asked. nap sleeps us microseconds. */
+    oa2f_lock_e (*lock_take)(void *baton, const unsigned char *key,
+                             long long ttl_ms);
+    void (*lock_release)(void *baton, const unsigned char *key);
+    void (*nap)(void *baton, long long us);
 } oa2f_verdict_impl_t;
 
 /* One request for a verdict, as one location asks it. */
@@ -94,9 +119,19 @@ typedef struct {
      * longer is served (the server's longest reuse time, at most 24 h),
      * so that a revocation rule can be dropped after it; 0 = no cap */
     long long reuse_cap;
+    /* README "Cache": 1 when the cache is a fleet's (redis, memcache),
+     * whose lock makes one provider call of concurrent first requests
+     * at several servers; a follower then also waits for its leader's
+     * wait for the lock */
+    int fleet_lock;
 } oa2f_verdict_req_t;
 
-/* The verdict on token, in *out (allocated in vr->pool). */
+/* The why of an active verdict the provider has just given (a cached
+ * one says "cached"). */
+#define OA2F_WHY_FRESH "a fresh answer of the provider"
+
+/* The verdict on token, in *out (allocated in vr->pool); out->why is
+ * never NULL for OA2F_OK. */
 void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
                   oa2f_validation_t *out);
 

@@ -24,3 +24,19 @@ const char *oa2f_version_libraries(apr_pool_t *p)
                         json_c_version(), OpenSSL_version(OPENSSL_VERSION),
                         apr_version_string());
 }
+
+void oa2f_versions(oa2f_versions_t *v)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    v->version = PACKAGE_VERSION;
+    v->curl = cv && cv->version ? cv->version : "unknown";
+    v->json_c = json_c_version();
+#ifdef OPENSSL_VERSION_STRING
+    /* OpenSSL 3: the bare number */
+    v->openssl = OpenSSL_version(OPENSSL_VERSION_STRING);
+#else
+    v->openssl = OpenSSL_version(OPENSSL_VERSION);
+#endif
+    v->apr = apr_version_string();
+}

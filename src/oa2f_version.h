@@ -13,4 +13,17 @@ const char *oa2f_version(void);
  * time (they may differ from the headers built against), in p. */
 const char *oa2f_version_libraries(apr_pool_t *p);
 
+/* The versions one by one, as loaded at run time, for labels of the
+ * status page's Prometheus view (README "Status page"): "7.88.1",
+ * "0.16", "3.0.17", "1.7.2"; static strings, or "unknown". */
+typedef struct {
+    const char *version; /* oa2f_version() */
+    const char *curl;
+    const char *json_c;
+    const char *openssl;
+    const char *apr;
+} oa2f_versions_t;
+
+void oa2f_versions(oa2f_versions_t *v);
+
 #endif

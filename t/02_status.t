@@ -11,7 +11,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
 
-plan tests => 63, need_module('cgid');
+plan tests => 67, need_module('cgid');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -103,4 +103,36 @@ expect('provider answer over 1 MiB', '/cgi/stub/big', $tok, 500);
 {
     my $res = GET '/cgi/stub/garbage', bearer($tok);
     unlike($res->content, qr/AGW_|REMOTE_USER/, 'a 500 does not run the backend');
+}
+
+# ---- README "Status page" lists every field the handler serves ------------
+# (issue 17): names in its table, `<N>` standing for a number; JSON has the
+# same names, with the breaker_N_* lines as a "breakers" array of objects
+{
+    my $readme = do {
+        open my $fh, '<', "$FindBin::Bin/../README.md" or die "README.md: $!";
+        local $/;
+        <$fh>;
+    };
+    # the section's own table, not that of its "### Prometheus" part
+    my ($section) = $readme =~ /^## Status page\n(.*?)^##+ /ms;
+    my @doc = ($section // '') =~ /^\| `([a-z0-9_<>N]+)` \|/mg;
+    my %re = map { my $p = quotemeta $_; $p =~ s/\\<N\\>/[0-9]+/g; ($_ => qr/^$p$/) } @doc;
+    my $text = (GET '/cache/status')->content;
+    my @served = map { /^([a-z0-9_]+): / ? $1 : () } split /\n/, $text;
+    my @undocumented = grep { my $k = $_; !grep { $k =~ $re{$_} } @doc } @served;
+    is_deeply(\@undocumented, [], 'status page (text): every field is in README "Status page"')
+        or diag('missing from README: ' . join ' ', @undocumented);
+    my @unserved = grep { my $r = $re{$_}; !grep { $_ =~ $r } @served } @doc;
+    is_deeply(\@unserved, [], 'status page (text): every field of README is served')
+        or diag('not served: ' . join ' ', @unserved);
+    my $j = json_of(GET '/cache/status?json') || {};
+    my @expect = sort('breakers', grep { !/^breaker_/ } @served);
+    is_deeply([ sort keys %$j ], \@expect,
+              'status page (JSON): the same fields, the breakers as an array');
+    my @members = sort keys %{ (ref $j->{breakers} eq 'ARRAY' && $j->{breakers}[0]) || {} };
+    my @doc_members = sort map { /^breaker_<N>_([a-z_]+)$/ ? $1 : () } @doc;
+    ok(@members && "@members" eq "@doc_members",
+       'status page (JSON): the members of a breaker are README\'s breaker_<N>_* fields')
+        or diag("served: @members; README: @doc_members");
 }

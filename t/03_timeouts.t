@@ -10,8 +10,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
+use Digest::SHA qw(sha256_hex);
 
-plan tests => 17, need_module('cgid');
+plan tests => 18, need_module('cgid');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -32,6 +33,17 @@ sub timed_get {
     cmp_ok($secs, '<', 4, 'hanging provider: gave up soon after 2 s');
     is(stub_count('/hang') - $n0, 1, 'hanging provider: asked once');
     ok(body_ok($res, $tok), 'hanging provider: one-line body without the token');
+    # README "Logging" (issue 17): the outage line names the endpoint
+    # (without its query) and the location
+    my $fp = substr(sha256_hex($tok), 0, 12);
+    my $ep = stub_url('/hang');
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = grep { /OA2F10005: token $fp: unreachable / } <$fh>;
+    close $fh;
+    ok(scalar(grep { /; endpoint \Q$ep\E, location \/cgi\/hang\)$/ } @lines),
+       'hanging provider: the log line names the endpoint and the location')
+        or diag(join '', @lines);
 }
 {
     my ($res, $secs) = timed_get('/cgi/hang-default');

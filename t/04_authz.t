@@ -10,8 +10,9 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
+use Digest::SHA qw(sha256_hex);
 
-plan tests => 79, need_module('cgid');
+plan tests => 81, need_module('cgid');
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -102,4 +103,20 @@ allowed('/cgi/authz/all', 'app-rw', 'RequireAll(scope read, dept eng, ip)');
     ok(!defined $res->header('WWW-Authenticate'), '... without a challenge');
     $res = GET '/cgi/authz/any-then-forbidden';
     is($res->code, 400, 'no token there: still 400');
+}
+
+# README "Logging" (issue 17): the scope-denied line (OA2F10101) names the
+# token by its fingerprint, what it lacks, what was required and what it
+# had; never the token
+{
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    my @lines = grep { /OA2F10101:/ } <$fh>;
+    close $fh;
+    my $fp = substr(sha256_hex($tok{'app-read'}), 0, 12);
+    ok(scalar(grep { /\[oauth2_federated:info\].*OA2F10101: token $fp of user \S+ lacks scope write: required read write, the token has read$/ } @lines),
+       'scope denied: the log line has the fingerprint, the missing, required and granted scopes')
+        or diag(join '', grep { /$fp/ } @lines);
+    ok(!grep({ my $l = $_; grep { index($l, $_) >= 0 } values %tok } @lines),
+       'scope denied: no token in those lines');
 }

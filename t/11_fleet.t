@@ -3,6 +3,9 @@
 # instances this test starts next to the Apache::Test server. A token is
 # introspected once for the whole fleet; the raw token is stored nowhere;
 # a cache that goes away degrades to asking the provider, and comes back.
+# Ports OA2F_FLEET_PORT_BASE (18540) .. +5, each checked free before use;
+# redis and memcached are this test's children, used only once they
+# report the pid it started, and stopped in END as the httpd instances.
 use strict;
 use warnings FATAL => 'all';
 
@@ -11,11 +14,10 @@ use Apache::TestConfig ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
+use OA2FTest qw(port_free wait_port start_redis start_memcached stop_child);
 use LWP::UserAgent ();
-use IO::Socket::INET ();
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
-use POSIX ();
 
 my $REDIS = '/usr/bin/redis-server';
 my $MEMCACHED = '/usr/bin/memcached';
@@ -38,55 +40,26 @@ my @started;    # [kind, pid or pidfile]
 
 my $ua = LWP::UserAgent->new(timeout => 15, keep_alive => 0);
 
-sub wait_port {
+# The servers of this test, each a child of ours on a port checked free
+# first, used once it reports our pid (t/lib/OA2FTest.pm), stopped in END.
+sub redis_up {
     my ($port) = @_;
-    for (1 .. 100) {
-        return 1 if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
-                                          Timeout => 1);
-        sleep 0.1;
-    }
-    return 0;
-}
-
-sub start_redis {
-    my ($port) = @_;
-    system($REDIS, '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes',
-           '--pidfile', "$dir/redis-$port.pid",
-           '--logfile', "$dir/redis-$port.log") == 0 or die "redis-server";
-    wait_port($port) or die "redis on $port did not start";
-    push @started, [ 'pidfile', "$dir/redis-$port.pid" ];
-}
-
-sub stop_redis {
-    my ($port) = @_;
-    system('redis-cli', '-p', $port, 'shutdown', 'nosave');
-    for (1 .. 50) {
-        last unless IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-        sleep 0.1;
-    }
-}
-
-# In the foreground, as our child: memcached -d -u nobody cannot write its
-# pid file into our directory, so it would outlive the test.
-sub start_memcached {
-    my ($port) = @_;
-    die "port $port is already in use" if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', "$dir/mc-$port.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($MEMCACHED, '-l', '127.0.0.1', '-p', $port, '-U', '0',
-             '-u', 'nobody', '-m', '16') or POSIX::_exit(127);
-    }
+    my $pid = start_redis($dir, $port, 'OA2F_FLEET_PORT_BASE', $REDIS);
     push @started, [ 'pid', $pid ];
-    wait_port($port) or die "memcached on $port did not start";
+    return $pid;
+}
+
+sub redis_down {
+    my ($pid, $port) = @_;
+    stop_child($pid);    # reaped: its port is closed
+    @started = grep { $_->[1] ne $pid } @started;
+    port_free($port, 'OA2F_FLEET_PORT_BASE');
 }
 
 # An httpd instance protecting /api with the shared cache.
 sub start_httpd {
     my ($name, $port, $cache, $socache_mod) = @_;
+    port_free($port, 'OA2F_FLEET_PORT_BASE');
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
     open my $ok, '>', "$root/htdocs/api" or die; print $ok "ok\n"; close $ok;
@@ -130,26 +103,11 @@ sub crashes {
     return scalar grep { /exit signal|Segmentation fault|AddressSanitizer/ } <$fh>;
 }
 
-END {
-    local $?;    # keep the test's exit status (waitpid sets $?)
-    for my $s (reverse @started) {
-        my ($kind, $pidfile) = @$s;
-        if ($kind eq 'pid') {
-            kill 'TERM', $pidfile;
-            waitpid $pidfile, 0;
-            next;
-        }
-        next unless -f $pidfile;
-        open my $fh, '<', $pidfile or next;
-        chomp(my $pid = <$fh> // '');
-        kill 'TERM', $pid if $pid =~ /^\d+$/;
-    }
-    sleep 0.5;
-}
+END { local $?; stop_started(@started) }
 
 # ---- Redis -----------------------------------------------------------------
 my $rport = $FB;
-start_redis($rport);
+my $redis_pid = redis_up($rport);
 my $a = start_httpd('redis-a', $RA, "redis:127.0.0.1:$rport",
                     "socache_redis_module $modules/mod_socache_redis.so");
 my $b = start_httpd('redis-b', $RB, "redis:127.0.0.1:$rport",
@@ -176,7 +134,7 @@ my $b = start_httpd('redis-b', $RB, "redis:127.0.0.1:$rport",
 }
 {
     # Redis goes away mid-run: correct answers from the provider, no crash.
-    stop_redis($rport);
+    redis_down($redis_pid, $rport);
     my $t = mint_token('app-read');
     my $bad = fake_token();
     my $c0 = provider_count($INTROSPECT);
@@ -185,7 +143,7 @@ my $b = start_httpd('redis-b', $RB, "redis:127.0.0.1:$rport",
     is(call($RB, $t), 200, 'redis down: server B asks the provider too');
     is(provider_count($INTROSPECT) - $c0, 3, 'redis down: every request asked');
 
-    start_redis($rport);
+    $redis_pid = redis_up($rport);
     # apr_redis retries a server it marked dead after 5 s; recovery means
     # that, within seconds, the fleet shares verdicts again.
     my ($codes_ok, $shared, $tries) = (1, 0, 0);
@@ -204,7 +162,7 @@ is(crashes($a) + crashes($b), 0, 'redis fleet: no child crashed');
 
 # ---- memcached --------------------------------------------------------------
 my $mport = $FB + 3;
-start_memcached($mport);
+push @started, [ 'pid', start_memcached($dir, $mport, 'OA2F_FLEET_PORT_BASE', $MEMCACHED) ];
 my $ma = start_httpd('mc-a', $MA, "memcache:127.0.0.1:$mport",
                      "socache_memcache_module $modules/mod_socache_memcache.so");
 my $mb = start_httpd('mc-b', $MB, "memcache:127.0.0.1:$mport",

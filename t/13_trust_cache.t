@@ -12,8 +12,9 @@
 #      second left logs no cache error.
 # Provider calls are always read from the provider's (or stub's) own
 # counters. The extra servers (redis, memcached, four httpd instances)
-# listen on 127.0.0.1, ports OA2F_TRUST_PORT_BASE (18560) .. +7, and are
-# stopped in END.
+# listen on 127.0.0.1, ports OA2F_TRUST_PORT_BASE (18560) .. +7, each
+# checked free before use; redis and memcached are this test's children,
+# used only once they report the pid it started; all are stopped in END.
 use strict;
 use warnings FATAL => 'all';
 
@@ -22,6 +23,7 @@ use Apache::TestRequest qw(GET);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
+use OA2FTest qw(start_redis start_memcached);
 use JSON::PP ();
 use LWP::UserAgent ();
 use IO::Socket::INET ();
@@ -108,14 +110,7 @@ END {
     # put back what the test changed, stop what it started
     spew($swap_ca, $good_ca) if $swap_ca && length $good_ca;
     remove_tree($htroot) if $htroot && -d $htroot;
-    for my $pidfile (reverse @started) {
-        next unless -f $pidfile;
-        chomp(my $pid = slurp($pidfile));
-        kill 'TERM', $pid if $pid =~ /^\d+$/;
-    }
-    kill 'TERM', @children if @children;
-    waitpid $_, 0 for @children;
-    sleep 0.5 if @started;
+    stop_started((map { [ 'pid', $_ ] } @children), map { [ 'httpd', $_ ] } @started);
 }
 
 sub get_with {
@@ -303,32 +298,14 @@ sub port_free {
         if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
 }
 
-sub start_redis {
+sub start_redis_here {
     my ($port) = @_;
-    port_free($port);
-    system($REDIS, '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes',
-           '--pidfile', "$dir/redis-$port.pid",
-           '--logfile', "$dir/redis-$port.log") == 0 or die "redis-server";
-    push @started, "$dir/redis-$port.pid";
-    wait_port($port) or die "redis on $port did not start";
+    push @children, start_redis($dir, $port, 'OA2F_TRUST_PORT_BASE', $REDIS);
 }
 
-# In the foreground, as our child: memcached -d -u nobody cannot write its
-# pid file into our directory, so it would outlive the test.
-sub start_memcached {
+sub start_memcached_here {
     my ($port) = @_;
-    port_free($port);
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', "$dir/mc-$port.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($MEMCACHED, '-l', '127.0.0.1', '-p', $port, '-U', '0',
-             '-u', 'nobody', '-m', '16') or POSIX::_exit(127);
-    }
-    push @children, $pid;
-    wait_port($port) or die "memcached on $port did not start";
+    push @children, start_memcached($dir, $port, 'OA2F_TRUST_PORT_BASE', $MEMCACHED);
 }
 
 my %SOCACHE = (
@@ -502,8 +479,8 @@ my @VERDICT_WORDS = ('app-read', 'app-admin', 'user-app-read', 'user-app-admin',
                      'staff', 'urn:oa2f:test-api', 'active', 'read', 'write', 'admin',
                      'trust-40d-client', 'trust-40d-user');
 
-start_redis($PORT{redis});
-start_memcached($PORT{memcached});
+start_redis_here($PORT{redis});
+start_memcached_here($PORT{memcached});
 
 # ---- 3. A shared cache without a secret does not start ---------------------------
 for my $kind (qw(redis memcache)) {

@@ -11,7 +11,7 @@
 # opening and closing. Locations: t/conf/breaker.conf.in.
 #
 # Ports: OA2F_BREAKER_PORT_BASE (18600): provider +0, relay +1, its
-# control +2, httpd +3.
+# control +2, httpd +3, each checked free before use.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,6 +20,7 @@ use Apache::TestConfig ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
+use OA2FTest qw(port_free);
 use LWP::UserAgent ();
 use HTTP::Request::Common qw(POST);
 use MIME::Base64 qw(encode_base64);
@@ -29,7 +30,7 @@ use JSON::PP ();
 use Time::HiRes qw(sleep time);
 use POSIX ();
 
-plan tests => 70, need_module('authz_core');
+plan tests => 71, need_module('authz_core');
 Test::More->builder->failure_output(\*STDERR);
 
 my $cfg = Apache::Test::config();
@@ -75,6 +76,7 @@ sub start_node {
 
 my $provider_pid;
 sub start_provider {
+    port_free($PPORT, 'OA2F_BREAKER_PORT_BASE');
     $provider_pid = start_node('provider.js', OA2F_PROVIDER_PORT => $PPORT);
     # ready when it answers
     for (1 .. 200) {
@@ -171,6 +173,7 @@ END { local $?; stop_started(@started) }
 
 # ---- the servers -------------------------------------------------------------
 start_provider();
+port_free($_, 'OA2F_BREAKER_PORT_BASE') for $RPORT, $CPORT, $HPORT;
 start_node('faultproxy.js', OA2F_FAULT_PORT => $RPORT, OA2F_FAULT_CTL_PORT => $CPORT,
            OA2F_FAULT_UPSTREAM => $PPORT);
 wait_port($CPORT) && wait_port($RPORT) or die 'faultproxy.js did not come up';
@@ -217,6 +220,10 @@ stop_provider();
 }
 my $opened_at = time;
 is(scalar(log_lines(qr/OA2F10500:.*\/c\/main\//)), 1, 'one warning line when it opened');
+# README "Logging" (issue 17): it names the endpoint and the location
+ok(scalar(log_lines(qr{\[oauth2_federated:warn\].*OA2F10500: circuit breaker of \Q$ENV{OA2F_BREAKER_RELAY}\E/c/main/token/introspection opened after 3 consecutive failed calls \(last: [a-z_]+, HTTP \d+, location /brk/main\)})),
+   '... naming the endpoint and the location')
+    or diag(log_lines(qr/OA2F10500:/));
 {
     my @c = burst('/brk/main', fakes(8));
     is("@c", join(' ', ('401') x 8), 'open: 8 concurrent requests answered 401 at once');

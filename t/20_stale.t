@@ -23,7 +23,7 @@ use LWP::UserAgent ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
-plan tests => 35, need_module('mod_alias.c');
+plan tests => 36, need_module('mod_alias.c');
 
 END { eval { provider_mode('ok') } }
 
@@ -199,4 +199,10 @@ is($code, 200, 'the location without StaleIfError passes again');
        'each stale answer is logged (OA2F10600) with the failure and the age');
     ok(!grep({ index($_, $ta) >= 0 || index($_, $ts) >= 0 } @lines),
        '... and never with the token');
+    # README "Logging" (issue 17): an outage line names the endpoint and
+    # the location
+    my $ep = 'http://127.0.0.1:' . ($ENV{OA2F_PROVIDER_PORT} || 18530) . '/token/introspection';
+    ok(scalar(grep { /OA2F10600: .*\(OAuth2FederatedStaleIfError; endpoint \Q$ep\E, location \/stale\/[a-z\/]+\)$/ } @lines),
+       '... naming the endpoint and the location')
+        or diag($lines[0] // 'no OA2F10600 line');
 }

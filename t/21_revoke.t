@@ -7,6 +7,8 @@
 # ordinary Require line. Then two fleets of two extra httpd servers, one
 # on a real redis-server and one on a real memcached: a token revoked on
 # server A is refused by server B within 2 s, by token and by client id.
+# Ports OA2F_REVOKE_PORT_BASE (18620) .. +5, each checked free before use;
+# everything the test starts is stopped in END.
 use strict;
 use warnings FATAL => 'all';
 
@@ -15,6 +17,7 @@ use Apache::TestRequest ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use OA2FTest;
+use OA2FTest qw(port_free start_redis start_memcached);
 use LWP::UserAgent ();
 use HTTP::Request ();
 use IO::Socket::INET ();
@@ -198,35 +201,23 @@ sub wait_port {
     return 0;
 }
 
-sub start_redis {
+# redis and memcached: children of this test on ports checked free first,
+# used once they report the pid it started (t/lib/OA2FTest.pm).
+sub start_redis_here {
     my ($port) = @_;
-    system($REDIS, '--port', $port, '--bind', '127.0.0.1', '--save', '',
-           '--appendonly', 'no', '--daemonize', 'yes',
-           '--pidfile', "$dir/redis-$port.pid",
-           '--logfile', "$dir/redis-$port.log") == 0 or die "redis-server";
-    push @started, [ 'pidfile', "$dir/redis-$port.pid" ];
-    wait_port($port) or die "redis on $port did not start";
+    push @started, [ 'pid', start_redis($dir, $port, 'OA2F_REVOKE_PORT_BASE', $REDIS) ];
 }
 
-sub start_memcached {
+sub start_memcached_here {
     my ($port) = @_;
-    die "port $port is already in use" if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', "$dir/mc-$port.log";
-        open STDERR, '>&', \*STDOUT;
-        exec($MEMCACHED, '-l', '127.0.0.1', '-p', $port, '-U', '0',
-             '-u', 'nobody', '-m', '16') or POSIX::_exit(127);
-    }
-    push @started, [ 'pid', $pid ];
-    wait_port($port) or die "memcached on $port did not start";
+    push @started, [ 'pid', start_memcached($dir, $port, 'OA2F_REVOKE_PORT_BASE', $MEMCACHED) ];
 }
 
 # An httpd of the fleet: /api, the revocation handler for 127.0.0.1, the
 # status page; the suite's MPM (OA2F_MPM) where it is prefork.
 sub start_httpd {
     my ($name, $port, $cache, $socache_mod) = @_;
+    port_free($port, 'OA2F_REVOKE_PORT_BASE');
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
     open my $ok, '>', "$root/htdocs/api" or die; print $ok "ok\n"; close $ok;
@@ -332,14 +323,14 @@ sub fleet {
     is(crashes($roots[0]) + crashes($roots[1]), 0, "$kind: no child crashed");
 }
 
-start_redis($B);
+start_redis_here($B);
 my @r = (start_httpd('redis-a', $B + 1, "redis:127.0.0.1:$B",
                      "socache_redis_module $modules/mod_socache_redis.so"),
          start_httpd('redis-b', $B + 2, "redis:127.0.0.1:$B",
                      "socache_redis_module $modules/mod_socache_redis.so"));
 fleet('redis', $B + 1, $B + 2, @r);
 
-start_memcached($B + 3);
+start_memcached_here($B + 3);
 my @m = (start_httpd('mc-a', $B + 4, "memcache:127.0.0.1:" . ($B + 3),
                      "socache_memcache_module $modules/mod_socache_memcache.so"),
          start_httpd('mc-b', $B + 5, "memcache:127.0.0.1:" . ($B + 3),

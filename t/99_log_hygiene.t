@@ -12,7 +12,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use OA2FTest;
 
-plan tests => 9;
+plan tests => 11;
 # show failures and diag() without -verbose (Apache::Test sends them to STDOUT)
 Test::More->builder->failure_output(\*STDERR);
 
@@ -90,3 +90,11 @@ my @loaded = $error_log =~ /^.*\[oauth2_federated:notice\].*OA2F10012: mod_oauth
 ok(@loaded >= 1 && !grep({ $_ ne $version } @loaded),
    "start-up logs the version ($version) and the libraries' versions at notice")
     or diag('lines: ' . join("\n", grep { /OA2F10012/ } split /\n/, $error_log));
+
+# README "Logging" (issue 17): no "(null)" where a value was missing, and
+# the debug line of an active token says where the verdict came from
+my @null = grep { /\[oauth2_federated:/ && /\(null\)/ } split /\n/, $error_log;
+is_deeply([ @null[0 .. ($#null < 2 ? $#null : 2)] ], [], 'no "(null)" in a line of the module');
+ok(scalar(grep { /OA2F10006: token \S+ is active for user \S+ \(introspection dialect, a fresh answer of the provider; endpoint http:\/\/\S+\)$/ } split /\n/, $error_log),
+   'OA2F10006 says when the verdict is a fresh answer of the provider')
+    or diag((grep { /OA2F10006/ } split /\n/, $error_log)[0] // 'no OA2F10006 line');

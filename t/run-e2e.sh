@@ -12,7 +12,8 @@
 # takes the first free port from 8529 on, or OA2F_HTTPD_PORT. The extra
 # servers of t/11_fleet.t and t/13_trust_cache.t use OA2F_FLEET_PORT_BASE
 # (18540..18545) and OA2F_TRUST_PORT_BASE (18560..18569); the MCP server of
-# t/17_resource_metadata.t OA2F_MCP_PORT (18595). Leaves no
+# t/17_resource_metadata.t OA2F_MCP_PORT (18595); the httpd of
+# t/22_first_hour.t OA2F_LOGS_PORT_BASE (18690..18691). Leaves no
 # process behind.
 set -eu
 

@@ -16,6 +16,9 @@ use URI::Escape qw(uri_escape);
 use Time::HiRes ();
 use Apache::Test ();
 use Apache::TestRequest ();
+use IO::Select ();
+use IO::Socket::INET ();
+use POSIX ();
 
 our @EXPORT = qw(
     provider_url stub_url echo_url
@@ -23,8 +26,10 @@ our @EXPORT = qw(
     provider_count stub_count provider_mode
     json_of cgi_env echo_headers echo_header_values
     challenge_of timed bearer body_ok response_leaks
-    extra_httpd_head stop_started
+    extra_httpd_head stop_started prom_parse
 );
+# Private servers of a test (README "Tests"): import by name.
+our @EXPORT_OK = qw(port_free wait_port start_redis start_memcached stop_child);
 
 my %SECRET = (
     'app-read'  => 'app-read-secret',
@@ -261,23 +266,199 @@ sub timed {
     return ($r, Time::HiRes::time() - $t0);
 }
 
+# ---- private servers -------------------------------------------------------
+# A test that needs a redis-server or memcached starts its own, in the
+# foreground as its child (so its pid is known and it can always be
+# stopped), on a port it first checks is free, and uses it only once the
+# server that answers there reports that pid. stop_started() in END stops
+# it, also when the test dies; INT/TERM/HUP exit so that END runs.
+
+# port_free(PORT [, VAR]): dies, naming VAR (the environment variable of
+# the port range), when something already listens on 127.0.0.1:PORT.
+sub port_free {
+    my ($port, $var) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
+    return 1 unless $s;
+    close $s;
+    die "port $port is already in use: something else listens on 127.0.0.1:$port"
+        . ($var ? " (set $var to a free range)" : '') . "\n";
+}
+
+# wait_port(PORT [, TRIES]): true once 127.0.0.1:PORT accepts (0.1 s per try).
+sub wait_port {
+    my ($port, $tries) = @_;
+    for (1 .. ($tries || 100)) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
+        if ($s) { close $s; return 1 }
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+sub exit_on_signals {
+    for my $sig (qw(INT TERM HUP)) {
+        $SIG{$sig} = sub { exit 1 } unless ref $SIG{$sig};
+    }
+}
+
+# spawn(LOG, COMMAND...): COMMAND as a child in the foreground, its output
+# appended to LOG.
+sub spawn {
+    my ($log, @cmd) = @_;
+    exit_on_signals();
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT;
+        exec { $cmd[0] } @cmd or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+# stop_child(PID): TERM, reaped within 5 s, else KILL.
+sub stop_child {
+    my ($pid) = @_;
+    return unless $pid && kill 0, $pid;
+    kill 'TERM', $pid;
+    for (1 .. 50) {
+        return if waitpid($pid, POSIX::WNOHANG()) != 0;
+        Time::HiRes::sleep(0.1);
+    }
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
+
+# One request on a fresh connection to 127.0.0.1:PORT; the answer once
+# DONE(answer so far) is true, undef after 3 s or on a closed connection.
+sub ask_tcp {
+    my ($port, $request, $done) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1) or return undef;
+    binmode $s;
+    syswrite $s, $request;
+    my ($buf, $sel) = ('', IO::Select->new($s));
+    my $deadline = Time::HiRes::time() + 3;
+    while (!$done->($buf)) {
+        my $left = $deadline - Time::HiRes::time();
+        return undef if $left <= 0 || !$sel->can_read($left);
+        my $n = sysread $s, $buf, 65536, length $buf;
+        return undef unless $n;
+    }
+    close $s;
+    return $buf;
+}
+
+# The pid the redis-server on PORT reports (INFO server), or undef.
+sub redis_pid {
+    my ($port) = @_;
+    my $a = ask_tcp($port, "INFO server\r\n", sub {
+        $_[0] =~ /^\$(\d+)\r\n/ && length($_[0]) >= length("\$$1\r\n") + $1 + 2
+            || $_[0] =~ /^-/ && $_[0] =~ /\r\n/;
+    }) // return undef;
+    return $a =~ /^process_id:(\d+)\r?$/m ? $1 : undef;
+}
+
+# The pid the memcached on PORT reports (stats), or undef.
+sub memcached_pid {
+    my ($port) = @_;
+    my $a = ask_tcp($port, "stats\r\n", sub { $_[0] =~ /^(END|ERROR)\r\n/m })
+        // return undef;
+    return $a =~ /^STAT pid (\d+)\r?$/m ? $1 : undef;
+}
+
+sub log_tail {
+    my ($log) = @_;
+    open my $fh, '<', $log or return '(no log)';
+    my @l = <$fh>;
+    return join '', @l[ ($#l > 9 ? $#l - 9 : 0) .. $#l ];
+}
+
+# Waits until the server on PORT reports PID; dies (stopping PID) when
+# the child exits, when another process answers there, or after 10 s.
+sub wait_own {
+    my ($what, $pid, $port, $log, $pid_of) = @_;
+    for (1 .. 100) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
+            die "$what on 127.0.0.1:$port exited at once (status $?): " . log_tail($log);
+        }
+        my $got = $pid_of->($port);
+        if (defined $got) {
+            return 1 if $got == $pid;
+            stop_child($pid);
+            die "$what on 127.0.0.1:$port: the server answering there is pid $got, "
+                . "not the one this test started ($pid)\n";
+        }
+        Time::HiRes::sleep(0.1);
+    }
+    stop_child($pid);
+    die "$what on 127.0.0.1:$port did not answer within 10 s: " . log_tail($log);
+}
+
+# start_redis(DIR, PORT [, VAR [, BINARY]]): a private redis-server on
+# 127.0.0.1:PORT (no persistence, log in DIR); returns its pid once its
+# INFO says that pid. Push ['pid', PID] on the list for stop_started.
+sub start_redis {
+    my ($dir, $port, $var, $bin) = @_;
+    port_free($port, $var);
+    my $log = "$dir/redis-$port.log";
+    my $pid = spawn($log, $bin || '/usr/bin/redis-server', '--port', $port,
+                    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+                    '--daemonize', 'no', '--dir', $dir);
+    wait_own('redis-server', $pid, $port, $log, \&redis_pid);
+    return $pid;
+}
+
+# start_memcached(DIR, PORT [, VAR [, BINARY]]): a private memcached on
+# 127.0.0.1:PORT (TCP only, 16 MB; as root it runs as nobody, still in the
+# foreground); returns its pid once its stats say that pid.
+sub start_memcached {
+    my ($dir, $port, $var, $bin) = @_;
+    port_free($port, $var);
+    my $log = "$dir/mc-$port.log";
+    my $pid = spawn($log, $bin || '/usr/bin/memcached', '-l', '127.0.0.1', '-p', $port,
+                    '-U', '0', '-m', '16', ($> == 0 ? ('-u', 'nobody') : ()));
+    wait_own('memcached', $pid, $port, $log, \&memcached_pid);
+    return $pid;
+}
+
+# prom_parse(TEXT): the samples of a Prometheus text page (README
+# "Status page") as { 'name{labels}' => value } ('name' without labels),
+# and the # TYPE of each family as { name => type }.
+sub prom_parse {
+    my ($text) = @_;
+    my (%v, %type);
+    for my $line (split /\n/, $text // '') {
+        if ($line =~ /^# TYPE (\S+) (\S+)$/) {
+            $type{$1} = $2;
+            next;
+        }
+        next if $line =~ /^#/ || $line eq '';
+        my ($series, $value) = $line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{.*\})?) (\S+)$/
+            or next;
+        $v{$series} = $value;
+    }
+    return (\%v, \%type);
+}
+
 # Stop what a test started, last first: ['pid', PID] (a child of the
-# test: TERM and reaped) or [KIND, PIDFILE] (a daemon: TERM to the pid
-# the file names).
+# test: stop_child) or [KIND, PIDFILE] (a daemon such as httpd -k start:
+# TERM to the pid the file names, KILL if it is still there after 10 s).
 sub stop_started {
     for my $s (reverse @_) {
         my ($kind, $what) = @$s;
         if ($kind eq 'pid') {
-            kill 'TERM', $what;
-            waitpid $what, 0;
+            stop_child($what);
             next;
         }
         next unless -f $what;
         open my $fh, '<', $what or next;
         chomp(my $pid = <$fh> // '');
-        kill 'TERM', $pid if $pid =~ /^\d+$/;
+        close $fh;
+        next unless $pid =~ /^\d+$/ && kill 'TERM', $pid;
+        my $n = 0;
+        Time::HiRes::sleep(0.1) while kill(0, $pid) && $n++ < 100;
+        kill 'KILL', $pid if kill 0, $pid;
     }
-    Time::HiRes::sleep(0.5);
 }
 
 1;

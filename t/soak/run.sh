@@ -88,6 +88,14 @@ if [ -f "$WORK/httpd.pid" ] && tr '\0' ' ' <"/proc/$(cat "$WORK/httpd.pid")/cmdl
 fi
 [ -d "$WORK/servers" ] && "$ROOT/t/servers/stop.sh" "$WORK/servers" >/dev/null 2>&1
 rm -rf "$WORK"
+# never talk to someone else's server on one of our ports
+for p in "$OA2F_PROVIDER_PORT" "$OA2F_STUB_PORT" "$OA2F_ECHO_PORT" "$OA2F_STUB_TLS_PORT" \
+         "$OA2F_STUB_TLS2_PORT" "$OA2F_STUB_PROXY_PORT" "$HTTPD_PORT" "$SOAK_BACKEND_PORT" \
+         "$SOAK_FAULT_PORT" "$SOAK_FAULT_CTL_PORT"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        die "port $p is already in use: something else listens on 127.0.0.1:$p (set OA2F_*_PORT / SOAK_*_PORT)"
+    fi
+done
 mkdir -p "$WORK/servers" || die "cannot create $WORK"
 cp "$MODULE" "$WORK/mod_oauth2_federated.so"   # immune to rebuilds during the run
 

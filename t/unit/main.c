@@ -71,6 +71,8 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, verdict_suite());
     srunner_add_suite(sr, revoke_suite());
     srunner_add_suite(sr, breaker_suite());
+    srunner_add_suite(sr, prom_suite());
+    srunner_add_suite(sr, fleet_lock_suite());
     srunner_add_suite(sr, near_suite());
     srunner_set_tap(sr, "-");
 

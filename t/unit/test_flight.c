@@ -278,6 +278,47 @@ START_TEST(test_flight_wait_timeout)
 }
 END_TEST
 
+/* A leader's published verdict: for its key only, until its `until`,
+ * the latest one; empty and oversized entries are not published. */
+START_TEST(test_flight_result)
+{
+    oa2f_flight_table_t *t = table();
+    const unsigned char *a = key_of("token-a");
+    const unsigned char *b = same_slot(a, "token-b");
+    unsigned char big[OA2F_FLIGHT_RESULT_MAX + 1];
+    unsigned char *got;
+    apr_size_t len;
+
+    ck_assert_int_eq(oa2f_flight_result(t, a, 100, ut_pool, &got, &len), 0);
+    oa2f_flight_publish(t, a, 200, (const unsigned char *)"verdict-1", 9);
+    ck_assert_int_eq(oa2f_flight_result(t, a, 199, ut_pool, &got, &len), 1);
+    ck_assert_uint_eq(len, 9);
+    ck_assert(memcmp(got, "verdict-1", 9) == 0);
+    ck_assert_int_eq(oa2f_flight_result(t, a, 200, ut_pool, &got, &len), 0);
+    ck_assert_int_eq(oa2f_flight_result(t, b, 100, ut_pool, &got, &len), 0);
+
+    /* the next flight's verdict replaces it */
+    oa2f_flight_publish(t, a, 300, (const unsigned char *)"verdict-22", 10);
+    ck_assert_int_eq(oa2f_flight_result(t, a, 250, ut_pool, &got, &len), 1);
+    ck_assert_uint_eq(len, 10);
+    ck_assert(memcmp(got, "verdict-22", 10) == 0);
+
+    /* another key in the slot: a's is gone, b's is b's */
+    oa2f_flight_publish(t, b, 300, (const unsigned char *)"verdict-b", 9);
+    ck_assert_int_eq(oa2f_flight_result(t, a, 250, ut_pool, &got, &len), 0);
+    ck_assert_int_eq(oa2f_flight_result(t, b, 250, ut_pool, &got, &len), 1);
+
+    /* nothing, and too much, is not published */
+    memset(big, 'x', sizeof(big));
+    oa2f_flight_publish(t, a, 300, big, 0);
+    oa2f_flight_publish(t, a, 300, big, sizeof(big));
+    ck_assert_int_eq(oa2f_flight_result(t, a, 250, ut_pool, &got, &len), 0);
+    oa2f_flight_publish(t, a, 300, big, sizeof(big) - 1);
+    ck_assert_int_eq(oa2f_flight_result(t, a, 250, ut_pool, &got, &len), 1);
+    ck_assert_uint_eq(len, OA2F_FLIGHT_RESULT_MAX);
+}
+END_TEST
+
 /* ---- threads ---------------------------------------------------------- */
 
 #define THREADS 16
@@ -505,6 +546,7 @@ Suite *flight_suite(void)
     tcase_add_test(tc, test_flight_stale_takeover);
     tcase_add_test(tc, test_flight_old_slot_fresh_leader);
     tcase_add_test(tc, test_flight_wait_timeout);
+    tcase_add_test(tc, test_flight_result);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("threads");

@@ -120,6 +120,32 @@ START_TEST(test_has_all)
 }
 END_TEST
 
+/* For log lines (OA2F10101): joined, what a scope-token cannot hold
+ * shown as '?', cut at max. */
+START_TEST(test_loggable)
+{
+    apr_array_header_t *ctl = list("re\nad", "wr\x01ite", "a\"b\\c",
+                                   "caf\xc3\xa9", NULL);
+
+    ck_assert_str_eq(oa2f_scope_loggable(ut_pool, NULL, 100), "(none)");
+    ck_assert_str_eq(oa2f_scope_loggable(ut_pool, list(NULL), 100), "(none)");
+    ck_assert_str_eq(
+        oa2f_scope_loggable(ut_pool, list("read", "orders:write", NULL), 100),
+        "read orders:write");
+    ck_assert_str_eq(oa2f_scope_loggable(ut_pool, ctl, 100),
+                     "re?ad wr?ite a?b?c caf??");
+    ck_assert_str_eq(
+        oa2f_scope_loggable(ut_pool, list("read", "write", "admin", NULL), 10),
+        "read wr...");
+    ck_assert_str_eq(
+        oa2f_scope_loggable(ut_pool, list("read", "write", NULL), 10),
+        "read write");
+    ck_assert_int_eq(
+        strlen(oa2f_scope_loggable(ut_pool, list("abcdefgh", "ijk", NULL), 0)),
+        4);
+}
+END_TEST
+
 Suite *scope_suite(void)
 {
     Suite *s = suite_create("scope");
@@ -130,6 +156,7 @@ Suite *scope_suite(void)
     tcase_add_test(tc, test_split_copies);
     tcase_add_test(tc, test_contains);
     tcase_add_test(tc, test_has_all);
+    tcase_add_test(tc, test_loggable);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,9 @@
 /* The time the (imaginary) request was sent: 2026-01-01T00:00:00Z. */
 #define SENT 1767225600LL
 
+/* The endpoint the (imaginary) provider calls went to. */
+#define EP "https://idp.example/introspect"
+
 /* ---- oa2f_stats ------------------------------------------------------- */
 
 static oa2f_stats_t *stats_make(void)
@@ -38,7 +41,7 @@ START_TEST(test_stats_count)
     /* no shared memory (yet): nothing happens */
     oa2f_stats_count(NULL, OA2F_C_CACHE_HIT);
     oa2f_stats_request(NULL, 200, 1);
-    oa2f_stats_provider_call(NULL, OA2F_OK, 0.1);
+    oa2f_stats_provider_call(NULL, EP, OA2F_OK, 0.1);
 }
 END_TEST
 
@@ -122,7 +125,7 @@ START_TEST(test_stats_latency_bucket)
     oa2f_stats_t *st = stats_make();
     int b;
 
-    oa2f_stats_provider_call(st, OA2F_OK, tc->seconds);
+    oa2f_stats_provider_call(st, EP, OA2F_OK, tc->seconds);
     for (b = 0; b < OA2F_LAT_BUCKETS; b++) {
         ck_assert_msg(st->latency[b] == (b == tc->bucket ? 1u : 0u),
                       "%.7f s: latency[%d] = %d", tc->seconds, b,
@@ -140,15 +143,15 @@ START_TEST(test_stats_provider_outcomes)
     int o;
 
     for (o = 0; o <= OA2F_INTERNAL; o++) {
-        oa2f_stats_provider_call(st, (oa2f_outcome_e)o, 0.01);
+        oa2f_stats_provider_call(st, EP, (oa2f_outcome_e)o, 0.01);
     }
-    oa2f_stats_provider_call(st, OA2F_UNREACHABLE, 2.0);
+    oa2f_stats_provider_call(st, EP, OA2F_UNREACHABLE, 2.0);
     /* out of range counts as internal, never out of bounds */
-    oa2f_stats_provider_call(st, OA2F_OUTCOME_MAX, 0.01);
-    oa2f_stats_provider_call(st, (oa2f_outcome_e)1000, 0.01);
-    oa2f_stats_provider_call(st, (oa2f_outcome_e)-1, 0.01);
+    oa2f_stats_provider_call(st, EP, OA2F_OUTCOME_MAX, 0.01);
+    oa2f_stats_provider_call(st, EP, (oa2f_outcome_e)1000, 0.01);
+    oa2f_stats_provider_call(st, EP, (oa2f_outcome_e)-1, 0.01);
     /* an open circuit made no call: neither counted nor timed */
-    oa2f_stats_provider_call(st, OA2F_CIRCUIT_OPEN, 0.01);
+    oa2f_stats_provider_call(st, EP, OA2F_CIRCUIT_OPEN, 0.01);
     ck_assert_uint_eq(st->provider_calls[OA2F_CIRCUIT_OPEN], 0);
     for (o = 0; o <= OA2F_INTERNAL; o++) {
         apr_uint64_t want = o == OA2F_UNREACHABLE ? 2
@@ -171,7 +174,7 @@ START_TEST(test_stats_snapshot)
     for (i = 0; i < 50; i++) {
         oa2f_stats_count(st, (oa2f_counter_e)(i % OA2F_C_MAX));
         oa2f_stats_request(st, 400 + i, i % 3 == 0);
-        oa2f_stats_provider_call(st, (oa2f_outcome_e)(i % 11), i * 0.013);
+        oa2f_stats_provider_call(st, EP, (oa2f_outcome_e)(i % 11), i * 0.013);
     }
     memset(&copy, 0xa5, sizeof(copy));
     oa2f_stats_snapshot(st, &copy);
@@ -263,15 +266,15 @@ static oa2f_stats_t *history(void)
     st->revocation_rules = 3;
     /* 100 calls: 50 at 3 ms, 40 at 20 ms, 9 at 200 ms, 1 at 10 s */
     for (i = 0; i < 50; i++) {
-        oa2f_stats_provider_call(st, OA2F_OK, 0.003);
+        oa2f_stats_provider_call(st, EP, OA2F_OK, 0.003);
     }
     for (i = 0; i < 40; i++) {
-        oa2f_stats_provider_call(st, OA2F_INACTIVE, 0.020);
+        oa2f_stats_provider_call(st, EP, OA2F_INACTIVE, 0.020);
     }
     for (i = 0; i < 9; i++) {
-        oa2f_stats_provider_call(st, OA2F_BAD_ANSWER, 0.200);
+        oa2f_stats_provider_call(st, EP, OA2F_BAD_ANSWER, 0.200);
     }
-    oa2f_stats_provider_call(st, OA2F_UNREACHABLE, 10.0);
+    oa2f_stats_provider_call(st, EP, OA2F_UNREACHABLE, 10.0);
     return st;
 }
 
@@ -304,6 +307,12 @@ static const item_case_t history_items[] = {
     { "provider_new_connections", "1" },
     { "stale_served", "1" },
     { "revocations", "1" },
+    { "coalesced_from_leader", "0" },
+    { "fleet_lock_acquired", "0" },
+    { "fleet_lock_waits", "0" },
+    { "fleet_lock_wait_hits", "0" },
+    { "fleet_lock_timeouts", "0" },
+    { "fleet_lock_errors", "0" },
     { "near_cache_hits", "2" },
     { "near_cache_misses", "1" },
     { "near_cache_stores", "1" },
@@ -447,7 +456,7 @@ START_TEST(test_stats_percentiles)
 
     for (i = 0; i < 4; i++) {
         for (j = 0; j < tc->n[i]; j++) {
-            oa2f_stats_provider_call(st, OA2F_OK, tc->seconds[i]);
+            oa2f_stats_provider_call(st, EP, OA2F_OK, tc->seconds[i]);
         }
     }
     t = parse_text(oa2f_stats_render(ut_pool, st, SENT, 0));

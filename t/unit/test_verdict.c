@@ -57,6 +57,19 @@ struct fake_t {
     long long revoked_upto;
     int revoked_calls;
     const char *revoked_sub;
+    /* the cache is down: get and put fail */
+    int cache_down;
+    /* the leader's verdict in this server's memory (one slot) */
+    slot_t published;
+    int publishes, results;
+    /* the fleet lock: what each take answers (the last one repeats),
+     * naps on the fake clock, and when another server's verdict lands
+     * in the cache (after that many naps; 0 = never) */
+    oa2f_lock_e takes_answer[8];
+    int ntakes_answer, takes, releases, naps;
+    long long napped_us, take_ttl_ms;
+    int entry_after_naps;
+    int entry_on_take; /* the verdict lands with the first take */
 };
 
 static fake_t *fake(void)
@@ -125,6 +138,10 @@ static int f_get(void *baton, const unsigned char *key, long long now,
     slot_t *s = find(f->local, key);
 
     f->gets++;
+    if (f->cache_down) {
+        *local = 0;
+        return 0;
+    }
     *local = s && s->until > now;
     if (!*local) {
         s = find(f->shared, key);
@@ -154,6 +171,9 @@ static int f_put(void *baton, const unsigned char *key, long long until,
     fake_t *f = baton;
 
     f->puts++;
+    if (f->cache_down) {
+        return 0;
+    }
     f->put_until = until;
     f->put_keep = keep_until;
     ck_assert(keep_until <= until);
@@ -244,9 +264,78 @@ static int f_revoked(void *baton, const unsigned char *key,
     return 1;
 }
 
+static void f_publish(void *baton, const unsigned char *key, long long until,
+                      const unsigned char *entry, apr_size_t len)
+{
+    fake_t *f = baton;
+
+    f->publishes++;
+    f->published.used = 1;
+    memcpy(f->published.key, key, OA2F_CACHE_KEY_LEN);
+    f->published.until = until;
+    f->published.data = apr_pmemdup(ut_pool, entry, len);
+    f->published.len = len;
+}
+
+static int f_result(void *baton, const unsigned char *key, long long now,
+                    unsigned char **entry, apr_size_t *len)
+{
+    fake_t *f = baton;
+    slot_t *s = &f->published;
+
+    f->results++;
+    if (!s->used || s->until <= now
+        || memcmp(s->key, key, OA2F_CACHE_KEY_LEN)) {
+        return 0;
+    }
+    *entry = apr_pmemdup(ut_pool, s->data, s->len);
+    *len = s->len;
+    return 1;
+}
+
+static void plant(fake_t *f, oa2f_claims_t *c, long long at, long long until);
+static oa2f_claims_t *claims(int active, long long expires_at);
+
+static oa2f_lock_e f_lock_take(void *baton, const unsigned char *key,
+                               long long ttl_ms)
+{
+    fake_t *f = baton;
+    int i = f->takes < f->ntakes_answer ? f->takes : f->ntakes_answer - 1;
+
+    ck_assert_ptr_nonnull(key);
+    ck_assert_int_gt(f->ntakes_answer, 0);
+    f->takes++;
+    f->take_ttl_ms = ttl_ms;
+    if (f->entry_on_take && f->takes == 1) {
+        plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    }
+    return f->takes_answer[i];
+}
+
+static void f_lock_release(void *baton, const unsigned char *key)
+{
+    ck_assert_ptr_nonnull(key);
+    ((fake_t *)baton)->releases++;
+}
+
+static void f_nap(void *baton, long long us)
+{
+    fake_t *f = baton;
+
+    ck_assert(us > 0);
+    f->naps++;
+    f->napped_us += us;
+    f->now_us += us;
+    if (f->entry_after_naps && f->naps == f->entry_after_naps) {
+        /* another server's verdict */
+        plant(f, claims(1, T0 + 3600), f->now_us / SEC, T0 + 3600);
+    }
+}
+
 static const oa2f_verdict_impl_t fake_impl = {
     f_now_us, f_key, f_get,    f_keep_local, f_put,    f_begin,
-    f_wait,   f_end, f_remote, f_note,       f_revoked
+    f_wait,   f_end, f_remote, f_note,       f_revoked, f_publish,
+    f_result, f_lock_take, f_lock_release, f_nap
 };
 
 /* One location: its caps, this fake, counters of its own. */
@@ -329,6 +418,29 @@ static const char *sub_of(const oa2f_claims_t *c)
 #define COUNT(vr, c) ((vr)->stats->counters[c])
 
 /* ---- stored, and for how long ---------------------------------------- */
+
+/* A dialect gives no why for an answer it accepts: the verdict says it
+ * is a fresh answer, never NULL (the "(null)" of OA2F10006, issue 17). */
+START_TEST(test_fresh_answer_has_a_why)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    f->answer.why = NULL;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_ptr_nonnull(v.why);
+    ck_assert_str_eq(v.why, OA2F_WHY_FRESH);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    /* without a cache too */
+    loc = location(f, 0, 0);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, OA2F_WHY_FRESH);
+}
+END_TEST
 
 /* Without a cap an active verdict is kept until the token's expiry, and
  * served from there with its fields. */
@@ -680,7 +792,285 @@ START_TEST(test_no_cache)
 }
 END_TEST
 
+/* ---- the fleet lock (README "Cache") ---------------------------------- */
+
+static oa2f_verdict_req_t *fleet(fake_t *f, int nanswers,
+                                 const oa2f_lock_e *answers)
+{
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    int i;
+
+    loc->fleet_lock = 1;
+    for (i = 0; i < nanswers; i++) {
+        f->takes_answer[i] = answers[i];
+    }
+    f->ntakes_answer = nanswers;
+    f->role = OA2F_FLIGHT_LEADER;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    return loc;
+}
+
+/* Taken: this server asks, stores, releases; the lock lives for the
+ * total timeout and a second. */
+START_TEST(test_lock_taken)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert(f->take_ttl_ms == 6000);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_int_eq(f->naps, 0);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 0);
+
+    /* a failure is released too, at once */
+    f = fake();
+    loc = fleet(f, 1, a);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->releases, 1);
+}
+END_TEST
+
+/* Taken, but another server stored its verdict and released the lock
+ * between our miss and our take: no call, and the lock is released. */
+START_TEST(test_lock_taken_after_verdict)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    f->entry_on_take = 1;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+}
+END_TEST
+
+/* Busy: poll with a bounded back-off until another server's verdict is
+ * in the fleet cache; no call, no release. */
+START_TEST(test_lock_wait_verdict)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+    oa2f_validation_t v;
+
+    f->entry_after_naps = 4;
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->naps, 4);
+    /* 10 + 20 + 40 + 80 ms */
+    ck_assert(f->napped_us == 150000);
+    ck_assert_int_eq(f->takes, 4); /* the first, and after naps 1..3 */
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->ends, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAIT_HITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 0);
+}
+END_TEST
+
+/* Busy until the lock's expiry has passed: then ask anyway, exactly
+ * once the expiry is over, never longer. */
+START_TEST(test_lock_wait_gives_up)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert(f->napped_us == 6000 * 1000LL);
+    ck_assert_int_le(f->naps, 40);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 0);
+}
+END_TEST
+
+/* The lock vanishes without a verdict (its holder failed, or died and
+ * the lock expired): the waiter takes it and asks, then releases it. */
+START_TEST(test_lock_vanishes)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY, OA2F_LOCK_BUSY,
+                                     OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, UT_N(a), a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->takes, 3);
+    ck_assert_int_eq(f->naps, 2);
+    ck_assert_int_eq(f->releases, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 0);
+
+    /* the fleet cache goes down while waiting: ask at once */
+    {
+        static const oa2f_lock_e b[] = { OA2F_LOCK_BUSY, OA2F_LOCK_NONE };
+
+        f = fake();
+        loc = fleet(f, UT_N(b), b);
+        ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+        ck_assert_int_eq(f->calls, 1);
+        ck_assert_int_eq(f->naps, 1);
+        ck_assert_int_eq(f->releases, 0);
+    }
+}
+END_TEST
+
+/* No lock to be had (the fleet cache is down), or no fleet: ask at once;
+ * the local flight still makes it one call for this server. */
+START_TEST(test_lock_none)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_NONE };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->naps, 0);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_int_eq(f->ends, 1);
+
+    f = fake();
+    loc = fleet(f, 1, a);
+    loc->fleet_lock = 0;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->takes, 0);
+}
+END_TEST
+
+/* With the fleet lock, a follower also waits for its leader's wait for
+ * the lock: the total timeout, a second, and the lock's expiry. */
+START_TEST(test_lock_follower_waits_longer)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+
+    loc->fleet_lock = 1;
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->lands = 1;
+    f->landed_outcome = OA2F_UNREACHABLE;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert(f->stale_us == 12 * SEC);
+    ck_assert(f->deadline_us == T0 * SEC + 12 * SEC);
+}
+END_TEST
+
 /* ---- single-flight ----------------------------------------------------- */
+
+/* A leader hands its followers what it stores, in this server's own
+ * memory, whether or not the cache took it (the cache is down here); not
+ * what is not stored (no expiry, a failure). */
+START_TEST(test_leader_publishes)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 0);
+
+    f->role = OA2F_FLIGHT_LEADER;
+    f->cache_down = 1;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->publishes, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_STORE), 0);
+    /* for as long as this location keeps it fresh */
+    ck_assert(f->published.until == T0 + 60);
+
+    provider_says(f, OA2F_OK, claims(1, 0));
+    ask(loc);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    ask(loc);
+    provider_says(f, OA2F_INACTIVE, claims(0, 0));
+    ask(loc);
+    ck_assert_int_eq(f->publishes, 1);
+
+    /* ALONE (another key's slot): nobody follows, nothing published */
+    f->role = OA2F_FLIGHT_ALONE;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ask(loc);
+    ck_assert_int_eq(f->publishes, 1);
+}
+END_TEST
+
+static void leader_publishes_active(fake_t *f)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN], *buf;
+    apr_size_t len;
+
+    oa2f_cache_key(NULL, "verdict-test", TOKEN, key);
+    ck_assert_int_eq(
+        oa2f_entry_encode(ut_pool, claims(1, T0 + 3600), T0, &buf, &len), 1);
+    f_publish(f, key, T0 + 3600, buf, len);
+    f->now_us += SEC / 2;
+}
+
+/* The cache is down: a follower gets its leader's verdict from this
+ * server's memory, judged as an entry of the cache; a shared failure of
+ * this flight, a revoked or stale verdict, or none: as before. */
+START_TEST(test_follower_gets_leaders_verdict)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, -1, 0);
+    oa2f_validation_t v;
+
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->cache_down = 1;
+    f->lands = 1;
+    f->landed_outcome = OA2F_OK;
+    f->meanwhile = leader_publishes_active;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(sub_of(v.claims), "jdoe");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_SHARED), 1);
+
+    /* this flight's failure wins over what an earlier one published */
+    f->landed_outcome = OA2F_UNREACHABLE;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->calls, 0);
+
+    /* revoked: no verdict at all, the follower asks */
+    f->landed_outcome = OA2F_OK;
+    f->revoked_upto = T0;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    f->revoked_upto = 0;
+
+    /* stale for a location whose cap is shorter than its age */
+    loc = location(f, 1, 0);
+    at(f, T0 + 5);
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 2);
+
+    /* nothing published (another key): asks */
+    f = fake();
+    loc = location(f, -1, 0);
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->cache_down = 1;
+    f->lands = 1;
+    f->landed_outcome = OA2F_OK;
+    provider_says(f, OA2F_OK, claims(1, T0 + 3600));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_COALESCED_SHARED), 0);
+}
+END_TEST
 
 /* A leader lands its flight with the outcome it answers. */
 START_TEST(test_leader_lands)
@@ -1423,6 +1813,7 @@ Suite *verdict_suite(void)
     Suite *s = suite_create("verdict");
     TCase *tc = ut_tcase("store");
 
+    tcase_add_test(tc, test_fresh_answer_has_a_why);
     tcase_add_test(tc, test_hit_until_expiry);
     tcase_add_test(tc, test_ttl_cap);
     tcase_add_test(tc, test_cap_per_location);
@@ -1446,6 +1837,15 @@ Suite *verdict_suite(void)
 
     tc = ut_tcase("flight");
     tcase_add_test(tc, test_leader_lands);
+    tcase_add_test(tc, test_leader_publishes);
+    tcase_add_test(tc, test_lock_taken);
+    tcase_add_test(tc, test_lock_taken_after_verdict);
+    tcase_add_test(tc, test_lock_wait_verdict);
+    tcase_add_test(tc, test_lock_wait_gives_up);
+    tcase_add_test(tc, test_lock_vanishes);
+    tcase_add_test(tc, test_lock_none);
+    tcase_add_test(tc, test_lock_follower_waits_longer);
+    tcase_add_test(tc, test_follower_gets_leaders_verdict);
     tcase_add_test(tc, test_follower_shares_failure);
     tcase_add_test(tc, test_follower_reads_entry);
     tcase_add_test(tc, test_follower_asks_itself);

@@ -49,6 +49,8 @@ Suite *http_suite(void);
 Suite *verdict_suite(void);
 Suite *revoke_suite(void);
 Suite *breaker_suite(void);
+Suite *prom_suite(void);
+Suite *fleet_lock_suite(void);
 Suite *near_suite(void);
 
 #endif

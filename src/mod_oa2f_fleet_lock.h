@@ -1,0 +1,35 @@
+/* The fleet lock on this server's redis or memcache cache (README
+ * "Cache", "The fleet lock"): where it is, who holds it, and the log
+ * lines and counters around it. The protocol and the timing are the
+ * core's (oa2f_fleet_lock.h); the policy is oa2f_verdict.c's. */
+#ifndef MOD_OA2F_FLEET_LOCK_H
+#define MOD_OA2F_FLEET_LOCK_H
+
+#include <httpd.h>
+
+#include "oa2f_fleet_lock.h"
+#include "oa2f_keyer.h"
+
+/* post_config: the lock's servers from OAuth2FederatedCache (the redis
+ * or memcache hosts; none for any other cache). */
+void oa2f_fleet_lock_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* 1 when the cache is a fleet's and has a lock. */
+int oa2f_fleet_lock_enabled(void);
+
+/* Take key's lock for ttl_ms on its server, for this request (its
+ * connection and holder value live in r->pool): TAKEN, BUSY, or NONE
+ * when the server cannot be asked (logged once per incident, counted
+ * as fleet_lock_errors). */
+oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
+                                 long long ttl_ms);
+
+/* Release key's lock if this request still holds it. */
+void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key);
+
+/* The log line of a wait that ended: with another server's verdict
+ * (gave_up 0) or with none within the lock's expiry; ms waited. */
+void oa2f_fleet_lock_log_wait(request_rec *r, const unsigned char *key,
+                              int gave_up, apr_size_t ms);
+
+#endif

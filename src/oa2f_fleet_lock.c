@@ -1,0 +1,397 @@
+/* The fleet lock's name, timing, wire protocols and client (see the
+ * header). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "oa2f_fleet_lock.h"
+
+#define DERIVATION "oauth2-federated fleet lock"
+/* a reply we read: a status line, or memcached's VALUE line, our value
+ * and END */
+#define REPLY_MAX (512 + OA2F_LOCK_VALUE_MAX)
+
+/* redis: delete the lock only while it holds our value (the holder's
+ * release must not free a lock that expired and was taken by another) */
+#define RELEASE_SCRIPT                                                        \
+    "if redis.call('get',KEYS[1])==ARGV[1] then "                             \
+    "return redis.call('del',KEYS[1]) else return 0 end"
+
+struct oa2f_lock_conn_t {
+    apr_pool_t *pool;
+    oa2f_lock_proto_e proto;
+    apr_socket_t *sock; /* NULL once closed */
+};
+
+/* ---- timing ------------------------------------------------------------ */
+
+long long oa2f_lock_ttl_ms(int total_timeout_ms)
+{
+    return (total_timeout_ms > 0 ? (long long)total_timeout_ms : 0) + 1000;
+}
+
+long long oa2f_lock_ttl_s(long long ttl_ms)
+{
+    /* memcached's clock ticks once a second and an item expires when
+     * that clock reaches its time: set just before a tick, a relative
+     * expiry of N s lapses after N-1 s and a little. One second more
+     * keeps the lock at least ttl_ms (and at most a second longer). */
+    return (ttl_ms > 0 ? (ttl_ms + 999) / 1000 : 0) + 1;
+}
+
+void oa2f_lock_wait_begin(oa2f_lock_wait_t *w, long long now_us,
+                          long long ttl_ms)
+{
+    w->deadline_us = now_us + ttl_ms * 1000;
+    w->nap_us = OA2F_LOCK_NAP_MIN_US;
+}
+
+long long oa2f_lock_wait_next(oa2f_lock_wait_t *w, long long now_us)
+{
+    long long nap = w->nap_us;
+
+    if (now_us >= w->deadline_us) {
+        return 0;
+    }
+    if (nap > w->deadline_us - now_us) {
+        nap = w->deadline_us - now_us;
+    }
+    w->nap_us = w->nap_us * 2 > OA2F_LOCK_NAP_MAX_US ? OA2F_LOCK_NAP_MAX_US
+                                                     : w->nap_us * 2;
+    return nap;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
+                    char name[OA2F_LOCK_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t plen = sizeof(OA2F_LOCK_NAME_PREFIX) - 1;
+    int i;
+
+    memset(md, 0, sizeof(md));
+    if (ctx) {
+        if (!EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)
+            || !EVP_DigestUpdate(ctx, DERIVATION, sizeof(DERIVATION))
+            || !EVP_DigestUpdate(ctx, key, OA2F_CACHE_KEY_LEN)
+            || !EVP_DigestFinal_ex(ctx, md, &mdlen)) {
+            memset(md, 0, sizeof(md));
+        }
+        EVP_MD_CTX_free(ctx);
+    }
+    if (mdlen != sizeof(md)) {
+        /* no digest: the key itself, already a hash of the token */
+        memcpy(md, key, sizeof(md));
+    }
+    memcpy(name, OA2F_LOCK_NAME_PREFIX, plen);
+    for (i = 0; i < 32; i++) {
+        name[plen + 2 * i] = hex[md[i] >> 4];
+        name[plen + 2 * i + 1] = hex[md[i] & 15];
+    }
+    name[OA2F_LOCK_NAME_LEN] = '\0';
+}
+
+/* ---- wire protocol ----------------------------------------------------- */
+
+/* One RESP bulk string. */
+static const char *bulk(apr_pool_t *p, const char *s)
+{
+    return apr_psprintf(p, "$%" APR_SIZE_T_FMT "\r\n%s\r\n", strlen(s), s);
+}
+
+const char *oa2f_lock_req_take(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *name, const char *value,
+                               long long ttl_ms, apr_size_t *len)
+{
+    const char *req;
+
+    if (proto == OA2F_LOCK_REDIS) {
+        /* SET name value NX PX ttl (redis 2.6.12 and later) */
+        req = apr_pstrcat(
+            p, "*6\r\n", bulk(p, "SET"), bulk(p, name), bulk(p, value),
+            bulk(p, "NX"), bulk(p, "PX"),
+            bulk(p, apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)ttl_ms)),
+            NULL);
+    }
+    else {
+        /* add: stored only when the key is absent (memcached protocol.txt
+         * "Storage commands") */
+        req = apr_psprintf(
+            p, "add %s 0 %" APR_INT64_T_FMT " %" APR_SIZE_T_FMT "\r\n%s\r\n",
+            name, (apr_int64_t)oa2f_lock_ttl_s(ttl_ms), strlen(value), value);
+    }
+    *len = strlen(req);
+    return req;
+}
+
+const char *oa2f_lock_req_release(apr_pool_t *p, oa2f_lock_proto_e proto,
+                                  const char *name, const char *value,
+                                  apr_size_t *len)
+{
+    const char *req;
+
+    if (proto == OA2F_LOCK_REDIS) {
+        req = apr_pstrcat(p, "*5\r\n", bulk(p, "EVAL"),
+                          bulk(p, RELEASE_SCRIPT), bulk(p, "1"), bulk(p, name),
+                          bulk(p, value), NULL);
+    }
+    else {
+        req = apr_psprintf(p, "gets %s\r\n", name);
+    }
+    *len = strlen(req);
+    return req;
+}
+
+const char *oa2f_lock_req_mc_expire(apr_pool_t *p, const char *name,
+                                    const char *value, unsigned long long cas,
+                                    apr_size_t *len)
+{
+    /* a negative expiry: the item is expired at once (protocol.txt), so
+     * this is a delete that happens only while the cas unique is ours */
+    const char *req = apr_psprintf(
+        p, "cas %s 0 -1 %" APR_SIZE_T_FMT " %" APR_UINT64_T_FMT "\r\n%s\r\n",
+        name, strlen(value), (apr_uint64_t)cas, value);
+
+    *len = strlen(req);
+    return req;
+}
+
+/* The first line of buf, without its CRLF: its length, or -1 when no
+ * complete line is there yet. */
+static long line_len(const char *buf, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i + 1 < len; i++) {
+        if (buf[i] == '\r' && buf[i + 1] == '\n') {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+static int line_is(const char *buf, long n, const char *word)
+{
+    return (size_t)n == strlen(word) && !memcmp(buf, word, (size_t)n);
+}
+
+oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
+                                   apr_size_t len)
+{
+    long n = line_len(buf, len);
+
+    if (n < 0) {
+        return len > REPLY_MAX ? OA2F_REPLY_ERROR : OA2F_REPLY_MORE;
+    }
+    if (proto == OA2F_LOCK_REDIS) {
+        /* RESP: +OK (SET done), $-1 (nil: NX refused), :1 / :0 (the
+         * script), -ERR … */
+        if (line_is(buf, n, "+OK") || line_is(buf, n, ":1")) {
+            return OA2F_REPLY_YES;
+        }
+        if (line_is(buf, n, "$-1") || line_is(buf, n, ":0")
+            || line_is(buf, n, "_")) {
+            return OA2F_REPLY_NO;
+        }
+        return OA2F_REPLY_ERROR;
+    }
+    if (line_is(buf, n, "STORED")) {
+        return OA2F_REPLY_YES;
+    }
+    if (line_is(buf, n, "NOT_STORED") || line_is(buf, n, "EXISTS")
+        || line_is(buf, n, "NOT_FOUND")) {
+        return OA2F_REPLY_NO;
+    }
+    return OA2F_REPLY_ERROR;
+}
+
+oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
+                                     const char *name, const char *value,
+                                     unsigned long long *cas)
+{
+    long n = line_len(buf, len);
+    char line[REPLY_MAX + 1], got_name[256];
+    unsigned long flags, bytes;
+    unsigned long long unique;
+    apr_size_t data, end, vlen = strlen(value);
+    int used = 0;
+
+    if (n < 0) {
+        return len > REPLY_MAX ? OA2F_REPLY_ERROR : OA2F_REPLY_MORE;
+    }
+    if (line_is(buf, n, "END")) {
+        return OA2F_REPLY_NO;
+    }
+    if (n > REPLY_MAX || n < 6 || memcmp(buf, "VALUE ", 6) != 0) {
+        return OA2F_REPLY_ERROR;
+    }
+    memcpy(line, buf, (size_t)n);
+    line[n] = '\0';
+    /* VALUE <key> <flags> <bytes> <cas unique> */
+    if (sscanf(line, "VALUE %255s %lu %lu %llu%n", got_name, &flags, &bytes,
+               &unique, &used)
+            != 4
+        || used != n || strcmp(got_name, name) != 0
+        || bytes > OA2F_LOCK_VALUE_MAX * 4) {
+        return OA2F_REPLY_ERROR;
+    }
+    data = (apr_size_t)n + 2;
+    end = data + bytes + 2;
+    /* the data, its CRLF, then END CRLF */
+    if (len < end + 5) {
+        return OA2F_REPLY_MORE;
+    }
+    if (buf[end - 2] != '\r' || buf[end - 1] != '\n'
+        || memcmp(buf + end, "END\r\n", 5) != 0) {
+        return OA2F_REPLY_ERROR;
+    }
+    if (bytes != vlen || memcmp(buf + data, value, vlen) != 0) {
+        return OA2F_REPLY_NO;
+    }
+    *cas = unique;
+    return OA2F_REPLY_YES;
+}
+
+/* ---- client ------------------------------------------------------------ */
+
+apr_status_t oa2f_lock_connect(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *host, apr_port_t port,
+                               apr_interval_time_t timeout,
+                               oa2f_lock_conn_t **conn)
+{
+    apr_sockaddr_t *sa;
+    apr_socket_t *sock;
+    oa2f_lock_conn_t *c;
+    apr_status_t rv;
+
+    rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
+    apr_socket_timeout_set(sock, timeout);
+    rv = apr_socket_connect(sock, sa);
+    if (rv != APR_SUCCESS) {
+        apr_socket_close(sock);
+        return rv;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->pool = p;
+    c->proto = proto;
+    c->sock = sock;
+    *conn = c;
+    return APR_SUCCESS;
+}
+
+void oa2f_lock_close(oa2f_lock_conn_t *c)
+{
+    if (c && c->sock) {
+        apr_socket_close(c->sock);
+        c->sock = NULL;
+    }
+}
+
+static int send_all(oa2f_lock_conn_t *c, const char *req, apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = len;
+
+        if (apr_socket_send(c->sock, req, &n) != APR_SUCCESS || n == 0) {
+            return 0;
+        }
+        req += n;
+        len -= n;
+    }
+    return 1;
+}
+
+/* One request and its reply, parsed as `gets` (name/value/cas) or as a
+ * status; the connection is closed on any error. */
+static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
+                             apr_size_t req_len, const char *gets_name,
+                             const char *gets_value, unsigned long long *cas)
+{
+    char buf[REPLY_MAX + 1];
+    apr_size_t got = 0;
+    oa2f_reply_e r = OA2F_REPLY_ERROR;
+
+    if (!c || !c->sock || !send_all(c, req, req_len)) {
+        goto leave;
+    }
+    for (;;) {
+        apr_size_t n = sizeof(buf) - 1 - got;
+
+        if (n == 0 || apr_socket_recv(c->sock, buf + got, &n) != APR_SUCCESS
+            || n == 0) {
+            r = OA2F_REPLY_ERROR;
+            goto leave;
+        }
+        got += n;
+        r = gets_name
+                ? oa2f_lock_parse_mc_gets(buf, got, gets_name, gets_value, cas)
+                : oa2f_lock_parse_reply(c->proto, buf, got);
+        if (r != OA2F_REPLY_MORE) {
+            break;
+        }
+    }
+leave:
+    if (r == OA2F_REPLY_ERROR || r == OA2F_REPLY_MORE) {
+        oa2f_lock_close(c);
+        return OA2F_REPLY_ERROR;
+    }
+    return r;
+}
+
+oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
+                           const char *value, long long ttl_ms)
+{
+    apr_size_t len;
+    const char *req;
+
+    if (!c || !c->sock) {
+        return OA2F_LOCK_NONE;
+    }
+    req = oa2f_lock_req_take(c->pool, c->proto, name, value, ttl_ms, &len);
+    switch (exchange(c, req, len, NULL, NULL, NULL)) {
+    case OA2F_REPLY_YES:
+        return OA2F_LOCK_TAKEN;
+    case OA2F_REPLY_NO:
+        return OA2F_LOCK_BUSY;
+    default:
+        return OA2F_LOCK_NONE;
+    }
+}
+
+int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
+{
+    apr_size_t len;
+    const char *req;
+    unsigned long long cas = 0;
+    oa2f_reply_e r;
+
+    if (!c || !c->sock) {
+        return -1;
+    }
+    req = oa2f_lock_req_release(c->pool, c->proto, name, value, &len);
+    if (c->proto == OA2F_LOCK_REDIS) {
+        r = exchange(c, req, len, NULL, NULL, NULL);
+    }
+    else {
+        r = exchange(c, req, len, name, value, &cas);
+        if (r == OA2F_REPLY_YES) {
+            req = oa2f_lock_req_mc_expire(c->pool, name, value, cas, &len);
+            r = exchange(c, req, len, NULL, NULL, NULL);
+        }
+    }
+    return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
+}

@@ -1,0 +1,137 @@
+/* The fleet lock (README "Cache", "The fleet lock"): with a redis or
+ * memcached cache shared by several servers, the first server to miss a
+ * new token takes a lock in that cache before it asks the provider, so
+ * that concurrent first requests at other servers wait for its verdict
+ * instead of asking too.
+ *
+ * This is the httpd-free half: the lock's name (derived from the
+ * token's cache key, never from the token), its timing (expiry, the
+ * waiter's bounded back-off), the two wire protocols (redis RESP,
+ * `SET k v NX PX ms` and a compare-and-delete script; memcached's text
+ * protocol, `add`, then `gets` and `cas` with an expiry in the past),
+ * and a tiny blocking client on apr_socket with short timeouts. */
+#ifndef OA2F_FLEET_LOCK_H
+#define OA2F_FLEET_LOCK_H
+
+#include <apr_network_io.h>
+#include <apr_pools.h>
+
+#include "oa2f_keyer.h"
+
+typedef enum { OA2F_LOCK_REDIS, OA2F_LOCK_MEMCACHE } oa2f_lock_proto_e;
+
+typedef enum {
+    OA2F_LOCK_TAKEN, /* ours until released, or until it expires        */
+    OA2F_LOCK_BUSY,  /* another holder has it                           */
+    OA2F_LOCK_NONE   /* no lock to be had: no fleet cache, or it failed */
+} oa2f_lock_e;
+
+/* ---- timing ------------------------------------------------------------ */
+
+/* The lock's expiry, milliseconds: the provider's total timeout plus one
+ * second, so that a holder that dies holds nobody up for longer than a
+ * call could have taken. */
+long long oa2f_lock_ttl_ms(int total_timeout_ms);
+
+/* memcached counts expiries in whole seconds on a clock that ticks once
+ * a second: the ttl rounded up, plus one second, so that the lock never
+ * lapses before ttl_ms (a waiter still gives up at ttl_ms). */
+long long oa2f_lock_ttl_s(long long ttl_ms);
+
+/* Shortest and longest nap of a waiter between two polls. */
+#define OA2F_LOCK_NAP_MIN_US 10000LL
+#define OA2F_LOCK_NAP_MAX_US 200000LL
+
+/* A waiter: it polls from when it found the lock taken until the lock's
+ * expiry has passed, then asks the provider itself. */
+typedef struct {
+    long long deadline_us;
+    long long nap_us; /* the next nap, before the deadline's cut */
+} oa2f_lock_wait_t;
+
+void oa2f_lock_wait_begin(oa2f_lock_wait_t *w, long long now_us,
+                          long long ttl_ms);
+
+/* How long to nap before the next poll: the back-off doubles from
+ * OA2F_LOCK_NAP_MIN_US to OA2F_LOCK_NAP_MAX_US and never goes past the
+ * deadline; 0 once the deadline has passed (stop waiting). */
+long long oa2f_lock_wait_next(oa2f_lock_wait_t *w, long long now_us);
+
+/* ---- names -------------------------------------------------------------- */
+
+#define OA2F_LOCK_NAME_PREFIX "oauth2-federated-lock:"
+/* the prefix and 64 hex digits */
+#define OA2F_LOCK_NAME_LEN (sizeof(OA2F_LOCK_NAME_PREFIX) - 1 + 64)
+/* Longest holder value (README: it names the holder, for operators). */
+#define OA2F_LOCK_VALUE_MAX 128
+
+/* The lock's name for the cache key: the prefix and the hex of
+ * SHA-256("oauth2-federated fleet lock" || key), so that it says nothing
+ * of the token nor names the entry itself. name has room for
+ * OA2F_LOCK_NAME_LEN + 1 bytes. */
+void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
+                    char name[OA2F_LOCK_NAME_LEN + 1]);
+
+/* ---- wire protocol ----------------------------------------------------- */
+
+/* The request that takes the lock `name` for `value` during ttl_ms, in
+ * p; *len its length. */
+const char *oa2f_lock_req_take(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *name, const char *value,
+                               long long ttl_ms, apr_size_t *len);
+
+/* redis: the compare-and-delete script (EVAL); memcached: the `gets`
+ * that fetches the value and its cas unique first. */
+const char *oa2f_lock_req_release(apr_pool_t *p, oa2f_lock_proto_e proto,
+                                  const char *name, const char *value,
+                                  apr_size_t *len);
+
+/* memcached: the `cas` that replaces our value with one already
+ * expired, i.e. deletes it only while it is still ours. */
+const char *oa2f_lock_req_mc_expire(apr_pool_t *p, const char *name,
+                                    const char *value, unsigned long long cas,
+                                    apr_size_t *len);
+
+typedef enum {
+    OA2F_REPLY_MORE = -2, /* incomplete: read more                     */
+    OA2F_REPLY_ERROR = -1,
+    OA2F_REPLY_NO = 0, /* not stored / nil / 0 / not ours / absent   */
+    OA2F_REPLY_YES = 1 /* stored / OK / 1                            */
+} oa2f_reply_e;
+
+/* The reply to a take, or to redis's compare-and-delete, or to
+ * memcached's `cas`, in buf[0..len). */
+oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
+                                   apr_size_t len);
+
+/* memcached's reply to `gets name`: YES with *cas when it holds exactly
+ * `value`; NO when absent or another value. */
+oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
+                                     const char *name, const char *value,
+                                     unsigned long long *cas);
+
+/* ---- client ------------------------------------------------------------ */
+
+typedef struct oa2f_lock_conn_t oa2f_lock_conn_t;
+
+/* Connect to host:port with `timeout` for the connection and for each
+ * request after it; the socket lives in p. APR_SUCCESS or the error. */
+apr_status_t oa2f_lock_connect(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *host, apr_port_t port,
+                               apr_interval_time_t timeout,
+                               oa2f_lock_conn_t **conn);
+
+/* Take the lock `name` for `value` (ttl_ms): TAKEN, BUSY, or NONE on any
+ * error (the connection is then closed and unusable). */
+oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
+                           const char *value, long long ttl_ms);
+
+/* Release it if it is still ours: 1 released, 0 not ours (expired, or
+ * taken by another since), -1 an error. */
+int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name,
+                      const char *value);
+
+/* Close the connection (also done by p's cleanup). */
+void oa2f_lock_close(oa2f_lock_conn_t *c);
+
+#endif
