@@ -26,7 +26,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $INTROSPECT = '/token/introspection';
 my $FORM = 'application/x-www-form-urlencoded';
 
-plan tests => 72, need({ 'redis-server is installed' => -x $REDIS,
+plan tests => 73, need({ 'redis-server is installed' => -x $REDIS,
                          'memcached is installed'    => -x $MEMCACHED });
 Test::More->builder->failure_output(\*STDERR);
 
@@ -513,6 +513,9 @@ cmp_ok($gets, '>=', 12,
     like($text, qr/^near_cache_hits: \d+$/m, 'status page (text): near_cache_hits');
     like($text, qr/^near_cache_misses: \d+\n(?s:.*)^near_cache_stores: \d+$/m,
          '... near_cache_misses and near_cache_stores');
+    my $prom = $ua->get("http://127.0.0.1:$PORT{a}/status?prometheus")->decoded_content;
+    like($prom, qr/^oauth2_federated_near_cache_hits_total [1-9]\d*\n(?s:.*)^oauth2_federated_near_cache_stores_total [1-9]/m,
+         'status page (?prometheus): near_cache_*_total');
     is(crashes('a') + crashes('b') + crashes('off') + crashes('c'), 0, 'no child crashed');
 }
 
