@@ -49,5 +49,9 @@ Suite *http_suite(void);
 Suite *verdict_suite(void);
 Suite *revoke_suite(void);
 Suite *breaker_suite(void);
+Suite *jose_suite(void);
+Suite *jwks_suite(void);
+Suite *jwt_suite(void);
+Suite *signer_suite(void);
 
 #endif
