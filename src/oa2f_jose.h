@@ -106,7 +106,9 @@ int oa2f_jwks_count(const oa2f_jwks_t *set);
  *
  * RS and PS keys: RSASSA-PKCS1-v1_5 and RSASSA-PSS with MGF1 of the
  * same hash and a salt of the hash's size (RFC 7518 §3.3, §3.5). Without
- * a kid and with several keys that fit, each is tried (the first 8). */
+ * a kid and with several keys that fit, each is tried (the first 8). A
+ * kid of a key oa2f_jwks_parse skipped or dropped (use "enc", too
+ * small, a shared kid, …) is OA2F_JOSE_KEY_MISMATCH, not NO_KEY. */
 oa2f_jose_rc_e oa2f_jws_verify(const oa2f_jws_t *jws, const oa2f_jwks_t *set,
                                const char **why);
 

@@ -21,9 +21,12 @@ typedef struct {
     EVP_PKEY *pkey;
 } oa2f_jwk_t;
 
-/* The key set of oa2f_jose.h: keys (oa2f_jwk_t) in document order. */
+/* The key set of oa2f_jose.h: keys (oa2f_jwk_t) in document order, and
+ * the kids (const char *) of keys that were skipped or dropped, so that
+ * a token naming one is a mismatch rather than an unknown kid. */
 struct oa2f_jwks {
     apr_array_header_t *keys;
+    apr_array_header_t *unusable_kids;
 };
 
 /* 1 when the JWK object o has a member of a private or secret key

@@ -25,6 +25,25 @@ static apr_status_t free_keys(void *data)
     return APR_SUCCESS;
 }
 
+/* The kid of a key entry that is not used, remembered when it is a
+ * string without NUL. */
+static void note_unusable(apr_pool_t *p, oa2f_jwks_t *set,
+                          struct json_object *k)
+{
+    struct json_object *v;
+    const char *kid;
+
+    if (json_object_is_type(k, json_type_object)
+        && json_object_object_get_ex(k, "kid", &v)
+        && json_object_is_type(v, json_type_string)) {
+        kid = json_object_get_string(v);
+        if (strlen(kid) == (size_t)json_object_get_string_len(v)) {
+            APR_ARRAY_PUSH(set->unusable_kids,
+                           const char *) = apr_pstrdup(p, kid);
+        }
+    }
+}
+
 static int printable(const char *s)
 {
     apr_size_t n = strlen(s);
@@ -64,6 +83,7 @@ static int drop_shared_kids(apr_pool_t *p, oa2f_jwks_t *set, const char **why)
     for (i = 0, j = 0; i < keys->nelts; i++) {
         oa2f_jwk_t *k = &APR_ARRAY_IDX(keys, i, oa2f_jwk_t);
         if (gone[i]) {
+            APR_ARRAY_PUSH(set->unusable_kids, const char *) = k->kid;
             EVP_PKEY_free(k->pkey);
             k->pkey = NULL;
             dropped++;
@@ -137,11 +157,12 @@ oa2f_jose_rc_e oa2f_jwks_parse(apr_pool_t *p, const char *json, apr_size_t len,
     set->keys = apr_array_make(p, n < MAX_KEYS ? (int)n + 1 : MAX_KEYS,
                                sizeof(oa2f_jwk_t));
     apr_pool_cleanup_register(p, set, free_keys, apr_pool_cleanup_null);
+    set->unusable_kids = apr_array_make(p, 2, sizeof(const char *));
     for (i = 0; i < n; i++) {
+        struct json_object *entry = json_object_array_get_idx(keys, i);
         oa2f_jwk_t k;
-        if (i >= MAX_KEYS
-            || !oa2f_jwk_import(p, json_object_array_get_idx(keys, i), &k,
-                                &ignored)) {
+        if (i >= MAX_KEYS || !oa2f_jwk_import(p, entry, &k, &ignored)) {
+            note_unusable(p, set, entry);
             skip++;
             continue;
         }

@@ -316,6 +316,15 @@ oa2f_jose_rc_e oa2f_jws_verify(const oa2f_jws_t *jws, const oa2f_jwks_t *set,
             }
             return OA2F_JOSE_OK;
         }
+        /* a key the JWKS has but that cannot be used (use, key_ops,
+         * alg, size, curve, or a kid shared): a refresh will not help */
+        for (i = 0; i < set->unusable_kids->nelts; i++) {
+            if (!strcmp(APR_ARRAY_IDX(set->unusable_kids, i, const char *),
+                        jws->kid)) {
+                *why = "the key the JWS names is not usable for signatures";
+                return OA2F_JOSE_KEY_MISMATCH;
+            }
+        }
         *why = "no key of the JWKS has the JWS's kid";
         return OA2F_JOSE_NO_KEY;
     }

@@ -147,6 +147,65 @@ START_TEST(test_rsa_1024_skipped)
         ck_assert_int_eq(oa2f_jws_parse(ut_pool, tok, strlen(tok), &jws,
                                         &why),
                          OA2F_JOSE_OK);
+        /* the kid is in the JWKS, its key unusable: no refresh helps */
+        ck_assert_int_eq(oa2f_jws_verify(jws, set, &why),
+                         OA2F_JOSE_KEY_MISMATCH);
+    }
+}
+END_TEST
+
+/* A kid naming a key that was skipped or dropped is a mismatch; only a
+ * kid the document does not have at all is NO_KEY. */
+START_TEST(test_kid_of_unusable_key)
+{
+    EVP_PKEY *k = ut_keygen("EC", "P-256");
+    const char *pub = ut_jwk(k, NULL, NULL);
+    const char *body = apr_pstrmemdup(ut_pool, pub + 1, strlen(pub) - 2);
+    const char *doc = "{\"keys\":[";
+    const char *payload = "{\"iss\":\"x\",\"exp\":4102444800}";
+    static const char *const mismatch[] = { "enc", "ops", "alg", "dup",
+                                            "k100" };
+    oa2f_jwks_t *set;
+    int i;
+
+    doc = apr_pstrcat(
+        ut_pool, doc, "{", body, ",\"kid\":\"enc\",\"use\":\"enc\"},{", body,
+        ",\"kid\":\"ops\",\"key_ops\":[\"sign\"]},{", body,
+        ",\"kid\":\"alg\",\"alg\":\"ES384\"},{", body,
+        ",\"kid\":\"dup\"},{", body, ",\"kid\":\"dup\"}", NULL);
+    for (i = 5; i <= 100; i++) {
+        doc = apr_psprintf(ut_pool, "%s,{%s,\"kid\":\"k%d\"}", doc, body, i);
+    }
+    set = ut_jwks(apr_pstrcat(ut_pool, doc, "]}", NULL));
+    ck_assert_int_eq(oa2f_jwks_count(set), 95);
+    for (i = 0; i < UT_N(mismatch); i++) {
+        const char *hdr = apr_psprintf(ut_pool, "{\"alg\":\"ES256\",\"kid\":"
+                                                "\"%s\"}",
+                                       mismatch[i]);
+        const char *tok = ut_token("ES256", k, hdr, payload);
+        oa2f_jws_t *jws;
+        const char *why;
+        ck_assert_int_eq(oa2f_jws_parse(ut_pool, tok, strlen(tok), &jws,
+                                        &why),
+                         OA2F_JOSE_OK);
+        ck_assert_msg(oa2f_jws_verify(jws, set, &why)
+                          == OA2F_JOSE_KEY_MISMATCH,
+                      "kid %s", mismatch[i]);
+    }
+    {
+        const char *tok = ut_token(
+            "ES256", k, "{\"alg\":\"ES256\",\"kid\":\"k99\"}", payload);
+        oa2f_jws_t *jws;
+        const char *why;
+        ck_assert_int_eq(oa2f_jws_parse(ut_pool, tok, strlen(tok), &jws,
+                                        &why),
+                         OA2F_JOSE_OK);
+        ck_assert_int_eq(oa2f_jws_verify(jws, set, &why), OA2F_JOSE_OK);
+        tok = ut_token("ES256", k, "{\"alg\":\"ES256\",\"kid\":\"new\"}",
+                       payload);
+        ck_assert_int_eq(oa2f_jws_parse(ut_pool, tok, strlen(tok), &jws,
+                                        &why),
+                         OA2F_JOSE_OK);
         ck_assert_int_eq(oa2f_jws_verify(jws, set, &why), OA2F_JOSE_NO_KEY);
     }
 }
@@ -373,6 +432,7 @@ Suite *jwks_suite(void)
     tcase_add_test(tc, test_private_refused);
     tcase_add_test(tc, test_duplicate_kids);
     tcase_add_test(tc, test_rsa_1024_skipped);
+    tcase_add_test(tc, test_kid_of_unusable_key);
     tcase_add_test(tc, test_rsa_members);
     tcase_add_test(tc, test_rsa_even_or_huge);
     tcase_add_test(tc, test_ec_members);
