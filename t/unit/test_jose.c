@@ -1,6 +1,6 @@
 /* oa2f_b64url.c, oa2f_jose_alg.c, oa2f_jws.c: compact JWS parse and
  * verify (RFC 7515 §7.1, §5.2; RFC 7518 §3; RFC 8037 §3.1; RFC 8725),
- * against the RFCs' own vectors, round trips for every algorithm of the
+ * against the RFCs' own vectors (RFC 7515, 7520, 7638, 8037), round trips for every algorithm of the
  * allow-list, and hostile tokens each with its exact result. */
 #include <string.h>
 #include <apr_strings.h>
@@ -57,6 +57,53 @@
 #define E4_SIG                                                                \
     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g" \
     "7sVvpAr_MuM0KAg"
+
+
+/* RFC 7520 §4.1-4.3: the JOSE cookbook's text payload, signed by the
+ * keys of its figures 1 (P-521) and 3 (RSA), which share their kid. */
+#define C_PAYLOAD                                                             \
+    "SXTigJlzIGEgZGFuZ2Vyb3VzIGJ1c2luZXNzLCBGcm9kbywgZ29pbmcgb3V0IHlvdXIgZG9" \
+    "vci4gWW91IHN0ZXAgb250byB0aGUgcm9hZCwgYW5kIGlmIHlvdSBkb24ndCBrZWVwIHlvdX" \
+    "IgZmVldCwgdGhlcmXigJlzIG5vIGtub3dpbmcgd2hlcmUgeW91IG1pZ2h0IGJlIHN3ZXB0I" \
+    "G9mZiB0by4"
+#define C_KID "bilbo.baggins@hobbiton.example"
+#define C_RSA                                                                 \
+    "{\"kty\":\"RSA\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"n\":\"n4EPtAOCc9" \
+    "AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0V" \
+    "EiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHH" \
+    "ig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3" \
+    "uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSn" \
+    "bLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw\",\"e\":\"AQAB\"}"
+#define C_EC                                                                  \
+    "{\"kty\":\"EC\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"crv\":\"P-521\","      \
+    "\"x\":\"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_oJXu9A5RkTKqjqv" \
+    "jyekWF-7ytDyRXYgCF5cj0Kt\",\"y\":\"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34" \
+    "kfmC6pV5OhQHiraVySsUdaQkAgDPrwQrJmbnX9cwlGfP-HqHZR1\"}"
+#define C41_INPUT                                                             \
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ" \
+    "9." C_PAYLOAD
+#define C41_SIG                                                               \
+    "MRjdkly7_-oTPTS3AXP41iQIGKa80A0ZmTuV5MEaHoxnW2e5CZ5NlKtainoFmKZopdHM1O2" \
+    "U4mwzJdQx996ivp83xuglII7PNDi84wnB-BDkoBwA78185hX-Es4JIwmDLJK3lfWRa-XtL0" \
+    "RnltuYv746iYTh_qHRD68BNt1uSNCrUCTJDt5aAE6x8wW1Kt9eRo4QPocSadnHXFxnt8Is9" \
+    "UzpERV0ePPQdLuW3IS_de3xyIrDaLGdjluPxUAhb6L2aXic1U12podGU0KLUQSE_oI-ZnmK" \
+    "J3F4uOZDnd6QZWJushZ41Axf_fcIe8u9ipH84ogoree7vjbU5y18kDquDg"
+#define C42_INPUT                                                             \
+    "eyJhbGciOiJQUzM4NCIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ" \
+    "9." C_PAYLOAD
+#define C42_SIG                                                               \
+    "cu22eBqkYDKgIlTpzDXGvaFfz6WGoz7fUDcfT0kkOy42miAh2qyBzk1xEsnk2IpN6-tPid6" \
+    "VrklHkqsGqDqHCdP6O8TTB5dDDItllVo6_1OLPpcbUrhiUSMxbbXUvdvWXzg-UD8biiReQF" \
+    "lfz28zGWVsdiNAUf8ZnyPEgVFn442ZdNqiVJRmBqrYRXe8P_ijQ7p8Vdz0TTrxUeT3lm8d9" \
+    "shnr2lfJT8ImUjvAA2Xez2Mlp8cBE5awDzT0qI0n6uiP1aCN_2_jLAeQTlqRHtfa64QQSUm" \
+    "FAAjVKPbByi7xho0uTOcbH510a6GYmJUAfmWjwZ6oD4ifKo8DYM-X72Eaw"
+#define C43_INPUT                                                             \
+    "eyJhbGciOiJFUzUxMiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ" \
+    "9." C_PAYLOAD
+#define C43_SIG                                                               \
+    "AE_R_YZCChjn4791jSQCrdPZCNYqHXCTZH0-JZGYNlaAjP2kqaluUIIUnC9qvbu9Plon7KR" \
+    "TzoNEuT4Va2cmL1eJAQy3mtPBu_u_sDDyYjnAMDxXPn7XrT0lw-kvAD890jl8e2puQens_I" \
+    "EKBpHABlsbEPX6sFY8OcGDqoRuBomu9xQ2"
 
 #define A2_JWK "{\"kty\":\"RSA\",\"n\":\"" UT_A2_N "\",\"e\":\"AQAB\"}"
 #define A3_JWK                                                                \
@@ -247,6 +294,41 @@ START_TEST(test_rfc8037_a5_verify)
                                                 E4_INPUT "A", sig, n),
                                      set, &why),
                      OA2F_JOSE_BAD_SIGNATURE);
+}
+END_TEST
+
+static oa2f_jose_rc_e cookbook(const char *alg, const char *input,
+                               const char *sig64, const oa2f_jwks_t *set)
+{
+    apr_size_t n;
+    const unsigned char *sig = ut_unb64(sig64, &n);
+    const char *why;
+
+    return oa2f_jws_verify(ut_jws_raw(alg, C_KID, input, sig, n), set, &why);
+}
+
+START_TEST(test_rfc7520_cookbook)
+{
+    oa2f_jwks_t *rsa = ut_jwks(ut_jwks_doc(C_RSA, NULL));
+    oa2f_jwks_t *ec = ut_jwks(ut_jwks_doc(C_EC, NULL));
+    oa2f_jwks_t *both = ut_jwks(ut_jwks_doc(C_RSA, C_EC, NULL));
+
+    ck_assert_int_eq(cookbook("RS256", C41_INPUT, C41_SIG, rsa), OA2F_JOSE_OK);
+    /* PSS with a 48-byte salt: the salt length chosen here is RFC 7520's */
+    ck_assert_int_eq(cookbook("PS384", C42_INPUT, C42_SIG, rsa), OA2F_JOSE_OK);
+    ck_assert_int_eq(cookbook("ES512", C43_INPUT, C43_SIG, ec), OA2F_JOSE_OK);
+    /* one signature under another alg, or by another key */
+    ck_assert_int_eq(cookbook("PS384", C41_INPUT, C41_SIG, rsa),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(cookbook("RS384", C42_INPUT, C42_SIG, rsa),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(cookbook("ES512", C43_INPUT, C43_SIG, rsa),
+                     OA2F_JOSE_KEY_MISMATCH);
+    /* RFC 7517 §4.5 lets keys of different types share a kid; this set
+     * drops both, so the kid is a mismatch, not an unknown kid */
+    ck_assert_int_eq(oa2f_jwks_count(both), 0);
+    ck_assert_int_eq(cookbook("ES512", C43_INPUT, C43_SIG, both),
+                     OA2F_JOSE_KEY_MISMATCH);
 }
 END_TEST
 
@@ -1040,6 +1122,7 @@ Suite *jose_suite(void)
     tcase_add_test(tc, test_rfc7515_a4_es512);
     tcase_add_test(tc, test_rfc8037_a4_sign);
     tcase_add_test(tc, test_rfc8037_a5_verify);
+    tcase_add_test(tc, test_rfc7520_cookbook);
     tcase_add_test(tc, test_thumbprints);
     suite_add_tcase(s, tc);
 
