@@ -395,12 +395,19 @@ START_TEST(test_round_trip_rsa)
 }
 END_TEST
 
-START_TEST(test_round_trip_rsa_3072)
+/* keys generated here, of 2048 and 3072 bits */
+START_TEST(test_round_trip_rsa_generated)
 {
-    EVP_PKEY *k = ut_keygen("RSA", "3072");
+    static const char *const algs[] = { "RS256", "RS384", "RS512",
+                                        "PS256", "PS384", "PS512" };
+    EVP_PKEY *k2048 = ut_keygen("RSA", "2048");
+    EVP_PKEY *k3072 = ut_keygen("RSA", "3072");
+    int i;
 
-    round_trip("RS384", k);
-    round_trip("PS512", k);
+    for (i = 0; i < UT_N(algs); i++) {
+        round_trip(algs[i], k2048);
+        round_trip(algs[i], k3072);
+    }
 }
 END_TEST
 
@@ -1056,6 +1063,34 @@ START_TEST(test_es_zero_and_lengths)
                                                 66),
                                      set, &why),
                      OA2F_JOSE_BAD_SIGNATURE);
+    /* r and s above the group order */
+    memset(zero, 0xff, sizeof(zero));
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
+                                                64),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
+}
+END_TEST
+
+/* Without kid at most 8 keys are tried: a ninth that would fit is not. */
+START_TEST(test_no_kid_tries_eight)
+{
+    EVP_PKEY *k[9];
+    const char *doc = "{\"keys\":[";
+    oa2f_jwks_t *set;
+    int i;
+
+    for (i = 0; i < 9; i++) {
+        k[i] = ut_keygen("EC", "P-256");
+        doc = apr_pstrcat(ut_pool, doc, i ? "," : "", ut_jwk(k[i], NULL, NULL),
+                          NULL);
+    }
+    set = ut_jwks(apr_pstrcat(ut_pool, doc, "]}", NULL));
+    ck_assert_int_eq(oa2f_jwks_count(set), 9);
+    ck_assert_int_eq(check(tok_hdr("ES256", k[7], "{\"alg\":\"ES256\"}"), set),
+                     OA2F_JOSE_OK);
+    ck_assert_int_eq(check(tok_hdr("ES256", k[8], "{\"alg\":\"ES256\"}"), set),
+                     OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -1129,7 +1164,7 @@ Suite *jose_suite(void)
     tc = ut_tcase("round trips");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_round_trip_rsa);
-    tcase_add_test(tc, test_round_trip_rsa_3072);
+    tcase_add_test(tc, test_round_trip_rsa_generated);
     tcase_add_test(tc, test_round_trip_ec);
     tcase_add_test(tc, test_round_trip_eddsa);
     tcase_add_test(tc, test_pss_salt_length);
@@ -1168,6 +1203,7 @@ Suite *jose_suite(void)
     tcase_add_test(tc, test_es_der_refused);
     tcase_add_test(tc, test_es_zero_and_lengths);
     tcase_add_test(tc, test_no_kid_several_keys);
+    tcase_add_test(tc, test_no_kid_tries_eight);
     tcase_add_test(tc, test_empty_set);
     tcase_add_test(tc, test_rc_names);
     suite_add_tcase(s, tc);
