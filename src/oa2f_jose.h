@@ -134,7 +134,9 @@ typedef struct {
  * OA2F_JOSE_BAD_CLAIMS and *why on failure.
  *
  * The claims' raw answer is the payload; expires_at is capped at the
- * end of year 9999. With types set, a token without typ fails. */
+ * end of year 9999. With types set, a token without typ fails. iss must
+ * be non-empty and hold no NUL; "scp" may also be a space-separated
+ * string (oa2f_claims_take_scp), and "scope" wins when both are there. */
 oa2f_jose_rc_e oa2f_jwt_claims(apr_pool_t *p, const oa2f_jws_t *jws,
                                const oa2f_jwt_rules_t *rules,
                                oa2f_claims_t **out, const char **why);
@@ -146,7 +148,8 @@ typedef struct oa2f_signer oa2f_signer_t;
  * ES256, RSA (>= 2048) → RS256, Ed25519 → EdDSA; anything else NULL
  * and *why. kid: the given one, or when NULL the RFC 7638 thumbprint
  * (base64url SHA-256). The EVP_PKEY is freed by a cleanup on p.
- * An encrypted PEM is refused (no passphrase prompt). */
+ * An encrypted PEM is refused (no passphrase prompt); an empty kid is
+ * taken as NULL. */
 oa2f_signer_t *oa2f_signer_load(apr_pool_t *p, const char *pem, apr_size_t len,
                                 const char *kid, const char **why);
 const char *oa2f_signer_alg(const oa2f_signer_t *s);
