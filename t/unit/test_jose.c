@@ -1141,6 +1141,34 @@ START_TEST(test_rc_names)
 }
 END_TEST
 
+/* RFC 8725 §3.10: keys never come from the token (jwk, jku, x5u, x5c). */
+START_TEST(test_embedded_key_ignored)
+{
+    EVP_PKEY *mine = ut_keygen("EC", "P-256");
+    EVP_PKEY *evil = ut_keygen("EC", "P-256");
+    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(mine, "mine", NULL), NULL));
+    const char *hdr =
+        apr_pstrcat(ut_pool, "{\"alg\":\"ES256\",\"jwk\":",
+                    ut_jwk(evil, NULL, NULL),
+                    ",\"jku\":\"https://evil.example/jwks\",\"x5u\":"
+                    "\"https://evil.example/cert\",\"x5c\":[\"MIIB\"]}",
+                    NULL);
+
+    ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    hdr = apr_pstrcat(ut_pool, "{\"alg\":\"ES256\",\"kid\":\"evil\",\"jwk\":",
+                      ut_jwk(evil, "evil", NULL), "}", NULL);
+    ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
+                     OA2F_JOSE_NO_KEY);
+    /* the header's own key material does not help the real key either */
+    hdr = apr_pstrcat(ut_pool, "{\"alg\":\"ES256\",\"kid\":\"mine\",\"jwk\":",
+                      ut_jwk(evil, "mine", NULL), "}", NULL);
+    ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(check(tok_hdr("ES256", mine, hdr), set), OA2F_JOSE_OK);
+}
+END_TEST
+
 Suite *jose_suite(void)
 {
     Suite *s = suite_create("jose");
@@ -1204,6 +1232,7 @@ Suite *jose_suite(void)
     tcase_add_test(tc, test_es_zero_and_lengths);
     tcase_add_test(tc, test_no_kid_several_keys);
     tcase_add_test(tc, test_no_kid_tries_eight);
+    tcase_add_test(tc, test_embedded_key_ignored);
     tcase_add_test(tc, test_empty_set);
     tcase_add_test(tc, test_rc_names);
     suite_add_tcase(s, tc);
