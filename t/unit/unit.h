@@ -51,5 +51,9 @@ Suite *revoke_suite(void);
 Suite *breaker_suite(void);
 Suite *prom_suite(void);
 Suite *fleet_lock_suite(void);
+Suite *jose_suite(void);
+Suite *jwks_suite(void);
+Suite *jwt_suite(void);
+Suite *signer_suite(void);
 
 #endif
