@@ -254,7 +254,8 @@ say "system: dpkg -i, a2enmod oauth2_federated (enabled: $(ls /etc/apache2/mods-
 
 listening() { ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq '[:.](80|443)$'; }
 running() {
-    pf=$(. /etc/apache2/envvars >/dev/null 2>&1; echo "${APACHE_PID_FILE:-/var/run/apache2/apache2.pid}")
+    # envvars reads unset variables: not under set -u
+    pf=$(set +u; . /etc/apache2/envvars >/dev/null 2>&1; echo "${APACHE_PID_FILE:-/var/run/apache2/apache2.pid}")
     [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null
 }
 if running && listening; then
