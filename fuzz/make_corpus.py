@@ -12,7 +12,9 @@ Seeds: the example answers of docs/providers.md §3-§6, hostile JSON
 header forms, query string forms, provider field names, scope strings and
 cache entries (encoded by the cache_entry target itself, so build it first:
 `scripts/fuzz.sh 1 cache_entry`) and sealed cache values (sealed by the
-cache_seal target: `scripts/fuzz.sh 1 cache_seal`).
+cache_seal target: `scripts/fuzz.sh 1 cache_seal`), compact JWS signed
+with the RFC 7515 / RFC 8037 example keys (python3-cryptography) and JWK
+sets.
 """
 import os
 import shutil
@@ -465,9 +467,228 @@ def cache_seal():
     write(d, "broken_sealed_head_only", full[:33])
 
 
+# ---- JOSE: compact JWS and JWK sets --------------------------------------
+#
+# Signed with the private halves of the keys in fuzz/fuzz_jose_keys.h
+# (RFC 7515 A.2, A.3, A.4; RFC 8037 A.1), so that mutations start from
+# tokens that verify. Needs python3-cryptography.
+
+def b64u(data):
+    import base64
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64u(s):
+    import base64
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b2i(s):
+    return int.from_bytes(unb64u(s), "big")
+
+
+RSA_A2 = {
+    "n": "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-"
+         "Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6"
+         "b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-"
+         "KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I"
+         "5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb"
+         "54h4FRWyuXpoQ",
+    "e": "AQAB",
+    "d": "Eq5xpGnNCivDflJsRQBXHx1hdR1k6Ulwe2JZD50LpXyWPEAeP88vLNO97IjlA7_GQ5"
+         "sLKMgvfTeXZx9SE-7YwVol2NXOoAJe46sui395IW_GO-pWJ1O0BkTGoVEn2bKVRUCg"
+         "u-GjBVaYLU6f3l9kJfFNS3E0QbVdxzubSu3Mkqzjkn439X0M_V51gfpRLI9JYanrC4"
+         "D4qAdGcopV_0ZHHzQlBjudU2QvXt4ehNYTCBr6XCLQUShb1juUO1ZdiYoFaFQT5Tw8"
+         "bGUl_x_jTj3ccPDVZFD9pIuhLhBOneufuBiB4cS98l2SR_RQyGWSeWjnczT0QU91p1"
+         "DhOVRuOopznQ",
+    "p": "4BzEEOtIpmVdVEZNCqS7baC4crd0pqnRH_5IB3jw3bcxGn6QLvnEtfdUdiYrqBdss1"
+         "l58BQ3KhooKeQTa9AB0Hw_Py5PJdTJNPY8cQn7ouZ2KKDcmnPGBY5t7yLc1QlQ5xHd"
+         "wW1VhvKn-nXqhJTBgIPgtldC-KDV5z-y2XDwGUc",
+    "q": "uQPEfgmVtjL0Uyyx88GZFF1fOunH3-7cepKmtH4pxhtCoHqpWmT8YAmZxaewHgHAjL"
+         "Ysp1ZSe7zFYHj7C6ul7TjeLQeZD_YwD66t62wDmpe_HlB-TnBA-njbglfIsRLtXlnD"
+         "zQkv5dTltRJ11BKBBypeeF6689rjcJIDEz9RWdc",
+    "dp": "BwKfV3Akq5_MFZDFZCnW-wzl-CCo83WoZvnLQwCTeDv8uzluRSnm71I3QCLdhrqE2"
+          "e9YkxvuxdBfpT_PI7Yz-FOKnu1R6HsJeDCjn12Sk3vmAktV2zb34MCdy7cpdTh_YVr"
+          "7tss2u6vneTwrA86rZtu5Mbr1C1XsmvkxHQAdYo0",
+    "dq": "h_96-mK1R_7glhsum81dZxjTnYynPbZpHziZjeeHcXYsXaaMwkOlODsWa7I9xXDoR"
+          "wbKgB719rrmI2oKr6N3Do9U0ajaHF-NKJnwgjMd2w9cjz3_-kyNlxAr2v4IKhGNpmM"
+          "5iIgOS1VZnOZ68m6_pbLBSp3nssTdlqvd0tIiTHU",
+    "qi": "IYd7DHOhrWvxkwPQsRM2tOgrjbcrfvtQJipd-DlcxyVuuM9sQLdgjVk2oy26F0Emp"
+          "ScGLq2MowX7fhd_QJQ3ydy5cY7YIBi87w93IKLEdfnbJtoOPLUW0ITrJReOgo1cq9S"
+          "bsxYawBgfp_gh6A5603k2-ZQwVK0JKSHuLFkuQ3U",
+}
+EC_A3 = {"crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+         "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+         "d": "jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}
+EC_A4 = {"crv": "P-521",
+         "x": "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6O"
+              "vLFV1jSfS9tsz4qUxcWceqwQGk",
+         "y": "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL"
+              "4Kkd0AZMaZmh9ubmf63e3kyMj2",
+         "d": "AY5pb7A0UFiB3RELSD64fTLOSV_jazdF7fLYyuTw8lOfRhWg6Y6rUrPAxerEzg"
+              "dRhajnu0ferB0d53vM9mE15j2C"}
+ED_8037 = {"d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+           "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+
+# RFC 7515 A.2 and A.3 as published (no kid).
+A_PAYLOAD = ("eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFt"
+             "cGxlLmNvbS9pc19yb290Ijp0cnVlfQ")
+A2_TOKEN = ("eyJhbGciOiJSUzI1NiJ9." + A_PAYLOAD + ".cC4hiUPoj9Eetdgtv3hF80EGrh"
+            "uB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp"
+            "5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO7"
+            "5vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi"
+            "12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8n"
+            "p6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw")
+A3_TOKEN = ("eyJhbGciOiJFUzI1NiJ9." + A_PAYLOAD + ".DtEhU3ljbEg8L38VWAfUAqOyKA"
+            "M6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q")
+
+
+def jose_keys():
+    try:
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    except ImportError:
+        sys.exit("make_corpus: the jws seeds need python3-cryptography")
+    r = RSA_A2
+    pub = rsa.RSAPublicNumbers(b2i(r["e"]), b2i(r["n"]))
+    rsa_key = rsa.RSAPrivateNumbers(b2i(r["p"]), b2i(r["q"]), b2i(r["d"]),
+                                    b2i(r["dp"]), b2i(r["dq"]), b2i(r["qi"]),
+                                    pub).private_key()
+    p256 = ec.derive_private_key(b2i(EC_A3["d"]), ec.SECP256R1())
+    p521 = ec.derive_private_key(b2i(EC_A4["d"]), ec.SECP521R1())
+    ed = ed25519.Ed25519PrivateKey.from_private_bytes(unb64u(ED_8037["d"]))
+    return rsa_key, p256, p521, ed
+
+
+def jws_sign(keys, alg, header, payload):
+    """header and payload: JSON text; the compact JWS, ES* as r||s."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        decode_dss_signature)
+    rsa_key, p256, p521, ed = keys
+    inp = (b64u(header) + "." + b64u(payload)).encode()
+    h = {"256": hashes.SHA256(), "384": hashes.SHA384(),
+         "512": hashes.SHA512()}.get(alg[2:])
+    if alg.startswith("RS"):
+        sig = rsa_key.sign(inp, padding.PKCS1v15(), h)
+    elif alg.startswith("PS"):
+        sig = rsa_key.sign(inp, padding.PSS(padding.MGF1(h), h.digest_size), h)
+    elif alg == "EdDSA":
+        sig = ed.sign(inp)
+    else:
+        key, n = (p256, 32) if alg == "ES256" else (p521, 66)
+        r_, s_ = decode_dss_signature(key.sign(inp, ec.ECDSA(h)))
+        sig = r_.to_bytes(n, "big") + s_.to_bytes(n, "big")
+    return (inp.decode() + "." + b64u(sig)).encode()
+
+
+# 2026-01-01T00:00:00Z is the targets' "now"
+AT_PAYLOAD = ('{"iss":"https://as.example.com","sub":"alice","aud":"api",'
+              '"exp":1767229200,"iat":1767225600,"nbf":1767225600,'
+              '"client_id":"app-1","scope":"read write","jti":"j-1"}')
+SCP_PAYLOAD = ('{"iss":"https://login.example.com/t/v2.0","exp":1767229200,'
+               '"scp":["User.Read","Mail.Send"],"azp":"app"}')
+
+
+def jws():
+    d = reset("jws")
+    keys = jose_keys()
+    write(d, "rfc7515_a2", A2_TOKEN.encode())
+    write(d, "rfc7515_a3", A3_TOKEN.encode())
+    signed = [("RS256", "rsa"), ("RS384", "rsa"), ("RS512", "rsa"),
+              ("PS256", "rsa"), ("PS384", "rsa"), ("PS512", "rsa"),
+              ("RS256", "rsa-rs256"), ("ES256", "ec"), ("ES512", "p521"),
+              ("EdDSA", "ed")]
+    for alg, kid in signed:
+        hdr = '{"alg":"%s","typ":"at+jwt","kid":"%s"}' % (alg, kid)
+        write(d, "signed_%s_%s" % (alg, kid),
+              jws_sign(keys, alg, hdr, AT_PAYLOAD))
+    write(d, "signed_scp", jws_sign(keys, "ES256", '{"alg":"ES256","kid":"ec"}',
+                                    SCP_PAYLOAD))
+    write(d, "signed_nokid_ps256",
+          jws_sign(keys, "PS256", '{"alg":"PS256"}', AT_PAYLOAD))
+    write(d, "signed_expired",
+          jws_sign(keys, "EdDSA", '{"alg":"EdDSA","kid":"ed"}',
+                   '{"iss":"x","exp":1767225000}'))
+    write(d, "signed_exp_float",
+          jws_sign(keys, "EdDSA", '{"alg":"EdDSA","kid":"ed"}',
+                   '{"iss":"x","exp":1767229200.5}'))
+    write(d, "signed_nbf_future",
+          jws_sign(keys, "EdDSA", '{"alg":"EdDSA","kid":"ed"}',
+                   '{"iss":"x","exp":1767229200,"nbf":1767229000}'))
+    # a kid naming a key of another type
+    write(d, "mismatch_rs256_ec",
+          jws_sign(keys, "RS256", '{"alg":"RS256","kid":"ec"}', AT_PAYLOAD))
+    write(d, "mismatch_ps256_rs256",
+          jws_sign(keys, "PS256", '{"alg":"PS256","kid":"rsa-rs256"}',
+                   AT_PAYLOAD))
+    write(d, "unknown_kid",
+          jws_sign(keys, "ES256", '{"alg":"ES256","kid":"gone"}', AT_PAYLOAD))
+    pl = b64u(AT_PAYLOAD)
+    hostile = {
+        "none": b64u('{"alg":"none"}') + "." + pl + ".",
+        "hs256_rfc7515_a1": "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
+                            + A_PAYLOAD
+                            + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        "crit": b64u('{"alg":"ES256","crit":["exp"],"exp":1}') + "." + pl
+                + ".AAAA",
+        "b64": b64u('{"alg":"ES256","b64":false,"crit":["b64"]}') + "." + pl
+               + ".AAAA",
+        "zip": b64u('{"alg":"ES256","zip":"DEF"}') + "." + pl + ".AAAA",
+        "jwe": b64u('{"alg":"RSA-OAEP","enc":"A256GCM"}')
+               + ".OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZ.48V1_ALb6US04U3b"
+               ".5eym8TW_c8SuK0l.XFBoMYUZodetZdvTiFvSkQ",
+        "padded": A3_TOKEN.replace(".", "=.", 1),
+        "space": " " + A3_TOKEN,
+        "four_parts": A3_TOKEN + ".x",
+        "dup_alg": b64u('{"alg":"none","alg":"ES256"}') + "." + pl + ".AAAA",
+        "payload_array": b64u('{"alg":"ES256"}') + "." + b64u("[1]") + ".AAAA",
+        "opaque": "2YotnFZFEjr1zCsicMWpAA",
+        "opaque_dots": "mF_9.B5f-4.1JqM",
+        "der_sig": b64u('{"alg":"ES256","kid":"ec"}') + "." + pl + "."
+                   + b64u(b"\x30\x44\x02\x20" + b"\x01" * 32 + b"\x02\x20"
+                          + b"\x01" * 32),
+    }
+    for name, tok in hostile.items():
+        write(d, "hostile_" + name, tok.encode())
+
+
+def jwks():
+    d = reset("jwks")
+    r, e3, e4, ed = RSA_A2, EC_A3, EC_A4, ED_8037
+    rsa_pub = '{"kty":"RSA","kid":"rsa","use":"sig","alg":"RS256","e":"%s","n":"%s"}' % (
+        r["e"], r["n"])
+    ec_pub = '{"kty":"EC","kid":"ec","crv":"P-256","x":"%s","y":"%s"}' % (
+        e3["x"], e3["y"])
+    p521_pub = '{"kty":"EC","kid":"p521","crv":"P-521","x":"%s","y":"%s"}' % (
+        e4["x"], e4["y"])
+    ed_pub = '{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"%s"}' % ed["x"]
+    docs = {
+        "all": '{"keys":[%s,%s,%s,%s]}' % (rsa_pub, ec_pub, p521_pub, ed_pub),
+        "rsa": '{"keys":[%s]}' % rsa_pub,
+        "empty": '{"keys":[]}',
+        "dup_kid": '{"keys":[%s,%s]}' % (ec_pub, ec_pub.replace("P-256",
+                                                                "P-256")),
+        "private": '{"keys":[{"kty":"EC","crv":"P-256","x":"%s","y":"%s",'
+                   '"d":"%s"}]}' % (e3["x"], e3["y"], e3["d"]),
+        "oct": '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}',
+        "enc_key": '{"keys":[%s]}' % rsa_pub.replace('"sig"', '"enc"'),
+        "ops": '{"keys":[%s]}' % ec_pub.replace(
+            '"kid"', '"key_ops":["verify"],"kid"'),
+        "x25519": '{"keys":[{"kty":"OKP","crv":"X25519","x":"%s"}]}' % ed["x"],
+        "mixed": '{"keys":[1,null,{},{"kty":"RSA"},%s]}' % ed_pub,
+        "not_keys": '{"jwks":[]}',
+    }
+    for name, doc in docs.items():
+        write(d, name, doc.encode())
+
+
 TARGETS = {"dialects": dialects, "token_header": token_header,
            "token_query": token_query, "sanitize": sanitize, "scope": scope,
-           "cache_entry": cache_entry, "cache_seal": cache_seal}
+           "cache_entry": cache_entry, "cache_seal": cache_seal,
+           "jws": jws, "jwks": jwks}
 
 
 def main():

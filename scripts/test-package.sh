@@ -15,8 +15,9 @@
 #   5. only with CI=true or OA2F_PACKAGE_SYSTEM_TEST=1 (root; changes the
 #      system): dpkg -i, a2enmod, a protected location in a conf-available
 #      snippet + a2enconf, apache2ctl -t, one request to the system
-#      apache2 if it is not running and nothing listens on :80/:443
-#      (started and stopped again, else skipped), then a2disconf,
+#      apache2 (started and stopped again when it is not running; reloaded
+#      with the module, and without it at the end, when it runs; skipped
+#      only when something else listens on :80/:443), then a2disconf,
 #      a2dismod, apt-get purge, and apache2's configuration as before.
 # The loopback servers use OA2F_PKG_PORT+1 .. +4. DEB_BUILD_OPTIONS is
 # passed on (nocheck skips the unit tests in the package build).
@@ -41,6 +42,7 @@ chmod 755 "$W" # httpd's children (www-data) read the htdocs and module here
 HTTPD_CONF=
 SYS_CHANGED=
 SYS_STARTED=
+SYS_RELOADED=
 SYS_NEW_DEPS=
 
 httpd_stop() { # $1: conf, $2: pid file
@@ -61,6 +63,12 @@ sys_undo() {
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$PKG" >"$W/purge.log" 2>&1 \
         || { cat "$W/purge.log"; return 1; }
     SYS_CHANGED=
+    # a running apache2 was reloaded with the module: reload it again
+    # without, so that it runs as it was found
+    if [ -n "$SYS_RELOADED" ]; then
+        apache2ctl graceful >"$W/sys-reload2.log" 2>&1 || { cat "$W/sys-reload2.log"; return 1; }
+        SYS_RELOADED=
+    fi
 }
 
 cleanup() {
@@ -246,11 +254,24 @@ say "system: dpkg -i, a2enmod oauth2_federated (enabled: $(ls /etc/apache2/mods-
 
 listening() { ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq '[:.](80|443)$'; }
 running() {
-    pf=$(. /etc/apache2/envvars >/dev/null 2>&1; echo "${APACHE_PID_FILE:-/var/run/apache2/apache2.pid}")
+    # envvars reads unset variables: not under set -u
+    pf=$(set +u; . /etc/apache2/envvars >/dev/null 2>&1; echo "${APACHE_PID_FILE:-/var/run/apache2/apache2.pid}")
     [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null
 }
-if running || listening; then
-    say "system: skipped the request: apache2 runs here (or something listens on :80/:443)"
+if running && listening; then
+    # the system apache2 is up (a fresh Debian install starts it): reload
+    # it with the module, ask it, and reload it without at the end
+    SYS_RELOADED=1
+    apache2ctl graceful >"$W/sys-reload.log" 2>&1 || { cat "$W/sys-reload.log"; die "apache2ctl graceful failed"; }
+    i=0
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Authorization: Bearer $token" "http://127.0.0.1/$SNIPPET/ok.txt")" = 200 ]; do
+        i=$((i + 1)); [ $i -lt 50 ] || break; sleep 0.2
+    done
+    check 200 "http://127.0.0.1/$SNIPPET/ok.txt" "$token" "a valid token (system apache2, reloaded)"
+    check 401 "http://127.0.0.1/$SNIPPET/ok.txt" "fake-token-0123456789" "a fake token (system apache2, reloaded)"
+    say "system: the running apache2 reloaded with the module: 200 with a token, 401 with a fake one (reloaded without it at the end)"
+elif listening; then
+    say "system: skipped the request: something other than apache2 listens on :80/:443"
 else
     SYS_STARTED=1
     apache2ctl start >"$W/sys-start.log" 2>&1 || { cat "$W/sys-start.log"; die "apache2ctl start failed"; }

@@ -381,6 +381,13 @@ const char *oa2f_srv_signing_key_where(const server_rec *s)
     return srv_conf(s)->signing_key_where;
 }
 
+long long oa2f_srv_near_cache(const server_rec *s)
+{
+    long long n = srv_conf(s)->near_cache;
+
+    return n == OA2F_NEAR_OFF ? 0 : n > 0 ? n : OA2F_NEAR_DEFAULT;
+}
+
 /* ---- header prefixes -------------------------------------------------- */
 
 /* Every OAuth2FederatedHeaderPrefix of this generation, distinct, the
@@ -1140,6 +1147,40 @@ static const char *set_cache_secret(cmd_parms *cmd, void *mconfig,
     return NULL;
 }
 
+/* OAuth2FederatedNearCache BYTES|Off (README "Cache"). */
+static const char *set_near_cache(cmd_parms *cmd, void *mconfig,
+                                  const char *arg)
+{
+    oa2f_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config,
+                                               &oauth2_federated_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t n;
+    char *end;
+
+    if (err) {
+        return err;
+    }
+    if (!strcasecmp(arg, "off")) {
+        sc->near_cache = OA2F_NEAR_OFF;
+        return NULL;
+    }
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || !apr_isdigit(*arg)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is neither a number of bytes nor Off",
+                            cmd->cmd->name, arg);
+    }
+    if (n < OA2F_NEAR_MIN || n >= OA2F_NEAR_MAX) {
+        return apr_psprintf(cmd->pool,
+                            "%s: %s bytes is out of range (at least %lld, "
+                            "less than %lld)",
+                            cmd->cmd->name, arg, OA2F_NEAR_MIN, OA2F_NEAR_MAX);
+    }
+    sc->near_cache = (long long)n;
+    return NULL;
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 /* Where credentials go and what the backend trusts is decided by the
@@ -1251,6 +1292,9 @@ const command_rec oa2f_cmds[] = {
         "validation cache: shmcb[:args], redis:host:port, memcache:..., none"),
     AP_INIT_TAKE1("OAuth2FederatedCacheSecret", set_cache_secret, NULL,
                   RSRC_CONF, "key of the HMAC that names cache entries"),
+    AP_INIT_TAKE1("OAuth2FederatedNearCache", set_near_cache, NULL, RSRC_CONF,
+                  "bytes of this server's copy of a redis or memcache "
+                  "cache's entries (default 8388608), or Off"),
     { NULL }
 };
 /* clang-format on */

@@ -111,7 +111,16 @@ typedef struct {
      * checked when the directive is read; NULL = none */
     struct oa2f_signer *signer;
     const char *signing_key_where; /* "file:line"                       */
+    /* OAuth2FederatedNearCache (README "Cache"): bytes, OA2F_NEAR_OFF,
+     * or 0 when not given (the default) */
+    long long near_cache;
 } oa2f_srv_conf_t;
+
+#define OA2F_NEAR_OFF     (-1LL)
+#define OA2F_NEAR_DEFAULT 8388608LL
+#define OA2F_NEAR_MIN     65536LL
+/* shmcb indexes its segment with 32-bit offsets */
+#define OA2F_NEAR_MAX (1LL << 31)
 
 extern const command_rec oa2f_cmds[];
 void *oa2f_create_srv_conf(apr_pool_t *p, server_rec *s);
@@ -190,5 +199,7 @@ const char *oa2f_srv_cache_secret(const server_rec *s);
 const struct oa2f_signer *oa2f_srv_signer(const server_rec *s);
 /* "file:line" of OAuth2FederatedSigningKey, or NULL. */
 const char *oa2f_srv_signing_key_where(const server_rec *s);
+/* OAuth2FederatedNearCache in bytes, the default applied; 0 for Off. */
+long long oa2f_srv_near_cache(const server_rec *s);
 
 #endif

@@ -1,7 +1,8 @@
 /* The validation cache on httpd's socache providers (README "Cache"):
  * the parts and their mutexes, the shmcb loader for the default cache,
- * sealing with OAuth2FederatedCacheSecret, this child's own copy of
- * recent entries and its memo of derived keys. OAuth2FederatedCacheSecret
+ * sealing with OAuth2FederatedCacheSecret, the near cache in front of a
+ * fleet cache (mod_oa2f_near.c), this child's own copy of recent
+ * entries and its memo of derived keys. OAuth2FederatedCacheSecret
  * is kept here only: the providers' keyers hold HMAC states keyed with it,
  * the seal key is derived from it here.
  *
@@ -18,6 +19,7 @@
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
+#include "mod_oa2f_near.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
 #include "oa2f_cache_entry.h"
@@ -25,6 +27,7 @@
 #include "oa2f_keyer.h"
 #include "oa2f_key_memo.h"
 #include "oa2f_local_cache.h"
+#include "oa2f_near.h"
 #include "oa2f_seal.h"
 
 #define DEFAULT_CACHE_SPEC "shmcb"
@@ -213,7 +216,10 @@ int oa2f_cache_check_config(apr_pool_t *pconf, server_rec *s)
             spec, sep, at, name, name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return check_args(pconf, s, spec, name, args);
+    if (check_args(pconf, s, spec, name, args) != OK) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return oa2f_near_check_config(pconf, s, is_shared_backend(name));
 }
 
 /* One part's socache, created once per parent and found again after a
@@ -308,7 +314,7 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!strcasecmp(name, "none")) {
-        return OK;
+        return oa2f_near_post_config(pconf, ptemp, s, 0, spec);
     }
     if (!strcasecmp(name, "shmcb") && !args) {
         args = DEFAULT_SHMCB_ARG;
@@ -322,6 +328,10 @@ int oa2f_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     }
     nparts = n;
     fleet = is_shared_backend(name);
+    rc = oa2f_near_post_config(pconf, ptemp, s, fleet, spec);
+    if (rc != OK) {
+        return rc;
+    }
     ap_log_error(
         APLOG_MARK, APLOG_DEBUG, 0, s,
         OA2F_LOGNO(10305) "validation cache: %s%s%s in %d part%s, keys %s",
@@ -355,6 +365,7 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
         local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
         key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
+    oa2f_near_child_init(p, s);
 }
 
 static void incident(request_rec *r, apr_status_t rv, const char *what)
@@ -429,13 +440,31 @@ int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
     return oa2f_cache_key_ok(key);
 }
 
-/* The shared cache's value of key, opened when sealed; 0 on a miss, an
- * error, or a value that does not authenticate. */
+/* A value of key as it was stored (sealed when a secret is set),
+ * opened: *plain in r->pool; 0 when it does not authenticate. */
+static int open_value(request_rec *r, const unsigned char *key,
+                      unsigned char *buf, apr_size_t got,
+                      unsigned char **plain, apr_size_t *len)
+{
+    *plain = buf;
+    *len = got;
+    /* the entry's name is the associated data: a value moved to another
+     * name does not open */
+    return !sealed
+           || oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, buf,
+                          got, plain, len);
+}
+
+/* The shared cache's value of key, opened when sealed (and as stored in
+ * *raw, *raw_len when raw is not NULL); 0 on a miss, an error, or a
+ * value that does not authenticate. */
 static int shared_get(request_rec *r, const unsigned char *key,
-                      unsigned char **entry, apr_size_t *len)
+                      unsigned char **entry, apr_size_t *len,
+                      unsigned char **raw, apr_size_t *raw_len)
 {
     unsigned char *buf;
-    unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_SEAL_OVERHEAD;
+    unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_NEAR_HEAD_LEN
+                       + OA2F_SEAL_OVERHEAD;
     apr_status_t rv;
     socache_t *part;
     int i;
@@ -459,13 +488,7 @@ static int shared_get(request_rec *r, const unsigned char *key,
         return 0;
     }
     recovered(r);
-    *entry = buf;
-    *len = got;
-    /* the entry's name is the associated data: a value moved to another
-     * name does not open */
-    if (sealed
-        && !oa2f_unseal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, buf, got,
-                        entry, len)) {
+    if (!open_value(r, key, buf, got, entry, len)) {
         oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
         ap_log_rerror(
             APLOG_MARK, APLOG_WARNING, 0, r,
@@ -476,77 +499,159 @@ static int shared_get(request_rec *r, const unsigned char *key,
             got);
         return 0;
     }
+    if (raw) {
+        *raw = buf;
+        *raw_len = got;
+    }
+    return 1;
+}
+
+/* README "Cache": the near cache's value of key, opened with the
+ * fleet's seal and unwrapped (oa2f_near.h), while the fleet entry it
+ * copies has not ended. A value that does not open is forgotten and a
+ * miss, like a fleet value that does not. */
+static int near_lookup(request_rec *r, const unsigned char *key, long long now,
+                       unsigned char **entry, apr_size_t *len,
+                       oa2f_cache_found_t *found)
+{
+    unsigned char *v, *plain;
+    apr_size_t n, plen;
+    const unsigned char *inner;
+    long long until;
+
+    if (!oa2f_near_get(r, key, &v, &n)) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_MISS);
+        return 0;
+    }
+    if (!open_value(r, key, v, n, &plain, &plen)) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, r,
+            OA2F_LOGNO(10905) "ignoring a near cache entry that "
+                              "does not authenticate (%" APR_SIZE_T_FMT
+                              " bytes)",
+            n);
+        oa2f_near_drop(r, key);
+        oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_MISS);
+        return 0;
+    }
+    if (!oa2f_near_unwrap(plain, plen, &until, &inner, len) || until <= now) {
+        oa2f_near_drop(r, key);
+        oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_MISS);
+        return 0;
+    }
+    oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_HIT);
+    *entry = (unsigned char *)inner;
+    found->near = 1;
+    found->fleet_until = until;
     return 1;
 }
 
 int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len, int *local)
+                   unsigned char **entry, apr_size_t *len,
+                   oa2f_cache_found_t *found)
 {
-    *local = 0;
+    unsigned char *plain;
+    apr_size_t plen;
+    const unsigned char *inner;
+
+    memset(found, 0, sizeof(*found));
     if (!nparts) {
         return 0;
     }
     if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
-        *local = 1;
+        found->local = 1;
         return 1;
     }
-    return shared_get(r, key, entry, len);
+    if (oa2f_near_on() && near_lookup(r, key, now, entry, len, found)) {
+        return 1;
+    }
+    if (!shared_get(r, key, &plain, &plen, &found->raw, &found->raw_len)) {
+        return 0;
+    }
+    /* a fleet value carries the end of its entry; a bare entry (written
+     * by an earlier version, or by a cache that is not a fleet's) does
+     * not, and is never kept in the near cache */
+    oa2f_near_unwrap(plain, plen, &found->fleet_until, &inner, len);
+    if (found->fleet_until && found->fleet_until <= now) {
+        return 0;
+    }
+    *entry = (unsigned char *)inner;
+    return 1;
 }
 
 int oa2f_cache_get_shared(request_rec *r, const unsigned char *key,
                           unsigned char **value, apr_size_t *len)
 {
-    return nparts ? shared_get(r, key, value, len) : 0;
+    return nparts ? shared_get(r, key, value, len, NULL, NULL) : 0;
 }
 
-void oa2f_cache_keep_local(const unsigned char *key, long long until,
-                           const unsigned char *entry, apr_size_t len)
+void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
+                     const unsigned char *entry, apr_size_t len,
+                     const oa2f_cache_found_t *found)
 {
-    oa2f_local_cache_put(local_copy, key, until, entry, len);
-}
+    long long now = (long long)apr_time_sec(apr_time_now());
+    long long keep = oa2f_near_keep_until(until, found->fleet_until);
 
-static int shared_put(request_rec *r, const unsigned char *key,
-                      long long until, const unsigned char *entry,
-                      apr_size_t len)
-{
-    unsigned char *stored;
-    apr_size_t stored_len;
-    apr_status_t rv;
-    apr_time_t expiry;
-    socache_t *part;
-    int i;
-
-    if (!nparts) {
-        return 0;
+    oa2f_local_cache_put(local_copy, key, now, keep, entry, len);
+    /* README "Cache": a fleet entry this server judged good is kept near
+     * as the fleet holds it, sealed, as long as this location may reuse
+     * it and the fleet keeps it; the part of a fleet entry past its reuse
+     * time (StaleIfError) stays in the fleet, so that a newer validation
+     * there is not hidden behind a stale near copy */
+    if (!found->local && !found->near && found->raw && found->fleet_until > 0
+        && oa2f_near_put(r, key, keep, found->raw, found->raw_len)) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_STORE);
     }
-    i = part_of(key);
-    part = parts[i];
-    expiry = apr_time_from_sec(until);
+}
+
+/* The instant the shared cache's entry of key ends when stored until
+ * `until`: memcached reads long TTLs as absolute times. */
+static apr_time_t expiry_of(const unsigned char *key, long long until)
+{
+    socache_t *part = parts[part_of(key)];
+    apr_time_t expiry = apr_time_from_sec(until);
+
     if (part->max_ttl
         && expiry > apr_time_now() + apr_time_from_sec(part->max_ttl)) {
         expiry = apr_time_now() + apr_time_from_sec(part->max_ttl);
     }
-    /* back ends count whole seconds: less than one left is no entry (and
-     * redis would refuse an expiry of 0) */
-    if (expiry - apr_time_now() < apr_time_from_sec(1)) {
-        return 0;
-    }
+    return expiry;
+}
+
+/* value sealed when a secret is set (the value itself otherwise); 0 when
+ * sealing fails (an incident). */
+static int seal_value(request_rec *r, const unsigned char *key,
+                      const unsigned char *value, apr_size_t len,
+                      unsigned char **out, apr_size_t *out_len)
+{
     /* socache's store takes a buffer it does not change as non-const */
-    stored = (unsigned char *)entry;
-    stored_len = len;
-    /* sealed before locking: no cryptography under the part's mutex */
+    *out = (unsigned char *)value;
+    *out_len = len;
     if (sealed
-        && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, entry, len,
-                      &stored, &stored_len)) {
+        && !oa2f_seal(r->pool, &seal_key, key, OA2F_CACHE_KEY_LEN, value, len,
+                      out, out_len)) {
         incident(r, APR_EGENERAL, "seal");
         return 0;
     }
+    return 1;
+}
+
+/* Store a value as it is (sealed already) until expiry. */
+static int store_raw(request_rec *r, const unsigned char *key,
+                     apr_time_t expiry, unsigned char *value, apr_size_t len)
+{
+    int i = part_of(key);
+    socache_t *part = parts[i];
+    apr_status_t rv;
+
+    /* sealed before locking: no cryptography under the part's mutex */
     if (!lock(r, i)) {
         return 0;
     }
     rv = part->provider->store(part->instance, r->server, key,
-                               OA2F_CACHE_KEY_LEN, expiry, stored,
-                               (unsigned int)stored_len, r->pool);
+                               OA2F_CACHE_KEY_LEN, expiry, value,
+                               (unsigned int)len, r->pool);
     unlock(i);
     if (rv != APR_SUCCESS) {
         incident(r, rv, "store");
@@ -556,14 +661,76 @@ static int shared_put(request_rec *r, const unsigned char *key,
     return 1;
 }
 
+/* back ends count whole seconds: less than one left is no entry (and
+ * redis would refuse an expiry of 0) */
+static int too_short(apr_time_t expiry)
+{
+    return expiry - apr_time_now() < apr_time_from_sec(1);
+}
+
+static int shared_put(request_rec *r, const unsigned char *key,
+                      long long until, const unsigned char *entry,
+                      apr_size_t len)
+{
+    unsigned char *stored;
+    apr_size_t stored_len;
+    apr_time_t expiry;
+
+    if (!nparts) {
+        return 0;
+    }
+    expiry = expiry_of(key, until);
+    if (too_short(expiry)
+        || !seal_value(r, key, entry, len, &stored, &stored_len)) {
+        return 0;
+    }
+    return store_raw(r, key, expiry, stored, stored_len);
+}
+
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
                    long long keep_until, const unsigned char *entry,
                    apr_size_t len)
 {
-    if (!shared_put(r, key, until, entry, len)) {
+    const unsigned char *value = entry;
+    unsigned char *wrapped, *stored;
+    apr_size_t value_len = len, stored_len;
+    apr_time_t expiry;
+    long long fleet_until;
+    int ok, near_ok = 0;
+
+    if (!nparts) {
         return 0;
     }
-    oa2f_local_cache_put(local_copy, key, keep_until, entry, len);
+    expiry = expiry_of(key, until);
+    if (too_short(expiry)) {
+        return 0;
+    }
+    fleet_until = (long long)apr_time_sec(expiry);
+    /* README "Cache": a fleet value says when it ends, so that the near
+     * caches that copy it never keep it longer */
+    if (fleet) {
+        oa2f_near_wrap(r->pool, fleet_until, entry, len, &wrapped, &value_len);
+        value = wrapped;
+    }
+    if (!seal_value(r, key, value, value_len, &stored, &stored_len)) {
+        return 0;
+    }
+    ok = store_raw(r, key, expiry, stored, stored_len);
+    /* this server's own validation is kept near too, also while the
+     * fleet cache is down: for its reuse time, never past the fleet
+     * entry's end */
+    if (oa2f_near_on()
+        && oa2f_near_put(r, key, oa2f_near_keep_until(keep_until, fleet_until),
+                         stored, stored_len)) {
+        oa2f_stats_count(oa2f_stats(), OA2F_C_NEAR_STORE);
+        near_ok = 1;
+    }
+    if (!ok && !near_ok) {
+        return 0;
+    }
+    oa2f_local_cache_put(
+        local_copy, key, (long long)apr_time_sec(apr_time_now()),
+        oa2f_near_keep_until(keep_until, fleet_until), entry, len);
     return 1;
 }
 
@@ -587,6 +754,11 @@ void oa2f_cache_forget_local(const unsigned char *key)
     oa2f_local_cache_drop(local_copy, key);
 }
 
+void oa2f_cache_forget_near(request_rec *r, const unsigned char *key)
+{
+    oa2f_near_drop(r, key);
+}
+
 /* README "Revocation": socache's remove, under the part's mutex. A
  * failure is an incident like any other; the revocation rules still
  * make the entry a miss. */
@@ -600,6 +772,7 @@ void oa2f_cache_remove(request_rec *r, const unsigned char *key)
         return;
     }
     oa2f_cache_forget_local(key);
+    oa2f_near_drop(r, key);
     i = part_of(key);
     part = parts[i];
     if (!lock(r, i)) {

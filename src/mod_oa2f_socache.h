@@ -25,21 +25,36 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s);
 int oa2f_cache_key_of(const oa2f_provider_t *prov, const char *token,
                       unsigned char key[OA2F_CACHE_KEY_LEN]);
 
+/* Where a lookup found its entry. */
+typedef struct {
+    int local;             /* this child's copy (plaintext, kept)      */
+    int near;              /* this server's near cache (README "Cache") */
+    long long fleet_until; /* the end of the fleet entry; 0: unknown   */
+    unsigned char *raw;    /* from the fleet: the value as stored      */
+    apr_size_t raw_len;
+} oa2f_cache_found_t;
+
 /* 1 and the entry of key (*entry[0..*len), in r->pool): from this
- * child's copy (*local = 1) while `now` is before its end, or else from
- * the shared cache, opened when sealed; 0 on a miss, an error, or an
- * entry that does not authenticate. */
+ * child's copy while `now` is before its end, else from the near cache
+ * (with a fleet cache), else from the shared cache, opened when sealed;
+ * 0 on a miss, an error, or an entry that does not authenticate.
+ * *found says where it came from. */
 int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len, int *local);
+                   unsigned char **entry, apr_size_t *len,
+                   oa2f_cache_found_t *found);
 
 /* Let this child answer the next lookups of key until `until` (seconds
- * since epoch) from its own copy. */
-void oa2f_cache_keep_local(const unsigned char *key, long long until,
-                           const unsigned char *entry, apr_size_t len);
+ * since epoch; no later than the fleet entry's end) from its own copy;
+ * an entry found in the fleet cache goes into the near cache too, as
+ * it was stored there, for as long. */
+void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
+                     const unsigned char *entry, apr_size_t len,
+                     const oa2f_cache_found_t *found);
 
-/* Store entry under key until `until`, sealed when a secret is set, and
- * keep it in this child's copy until keep_until (no later than until);
- * 1 when stored. Errors are logged once per incident and otherwise
+/* Store entry under key until `until`, sealed when a secret is set (a
+ * fleet cache's value also says when it ends, oa2f_near.h), keep it in
+ * the near cache and in this child's copy until keep_until (no later
+ * than until); 1 when stored in the shared or the near cache. Errors are logged once per incident and otherwise
  * ignored. */
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
                    long long keep_until, const unsigned char *entry,
@@ -58,13 +73,16 @@ int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,
                           long long until, const unsigned char *value,
                           apr_size_t len);
 
-/* README "Revocation": remove key's entry from the shared cache and
- * from this child's copy. */
+/* README "Revocation": remove key's entry from the shared cache, the
+ * near cache and this child's copy. */
 void oa2f_cache_remove(request_rec *r, const unsigned char *key);
 
 /* Forget key's entry in this child's copy only (README "Revocation": a
  * revoked entry there may be older than the shared cache's). */
 void oa2f_cache_forget_local(const unsigned char *key);
+
+/* Forget key's entry in this server's near cache (README "Revocation"). */
+void oa2f_cache_forget_near(request_rec *r, const unsigned char *key);
 
 /* 1 when the cache is shared with other servers (redis, memcache). */
 int oa2f_cache_is_fleet(void);

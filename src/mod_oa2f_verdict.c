@@ -24,6 +24,7 @@ typedef struct {
     const char *jwks_url;         /* local JWT validation, or NULL */
     const char *token;            /* for its fingerprint in logs  */
     const oa2f_validation_t *out; /* the answer being made        */
+    oa2f_cache_found_t found;     /* where the last lookup found it */
 } baton_t;
 
 static long long clock_now(void *baton)
@@ -41,14 +42,21 @@ static int key_of(void *baton, const char *token,
 static int get_entry(void *baton, const unsigned char *key, long long now,
                      unsigned char **entry, apr_size_t *len, int *local)
 {
-    return oa2f_cache_get(((baton_t *)baton)->r, key, now, entry, len, local);
+    baton_t *b = baton;
+    int got = oa2f_cache_get(b->r, key, now, entry, len, &b->found);
+
+    *local = b->found.local;
+    return got;
 }
 
+/* The lookup's entry was judged servable: kept in this child's copy,
+ * and in the near cache when it came from the fleet (README "Cache"). */
 static void keep_entry(void *baton, const unsigned char *key, long long until,
                        const unsigned char *entry, apr_size_t len)
 {
-    (void)baton;
-    oa2f_cache_keep_local(key, until, entry, len);
+    baton_t *b = baton;
+
+    oa2f_cache_keep(b->r, key, until, entry, len, &b->found);
 }
 
 static int put_entry(void *baton, const unsigned char *key, long long until,
@@ -285,12 +293,18 @@ static int is_revoked(void *baton, const unsigned char *key,
                       const oa2f_claims_t *c, long long validated_at,
                       int local)
 {
-    (void)baton;
+    baton_t *b = baton;
+
     if (!oa2f_revoke_covers(key, c, validated_at)) {
         return 0;
     }
     if (local) {
         oa2f_cache_forget_local(key);
+    }
+    /* the near copy of a revoked entry is as old as it, or older: gone,
+     * so that looking again asks the fleet cache (README "Cache") */
+    if (local || b->found.near) {
+        oa2f_cache_forget_near(b->r, key);
     }
     return 1;
 }
@@ -306,7 +320,9 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const char *jwks_url, const char *token,
                           oa2f_validation_t *out)
 {
-    baton_t b = { r, conf, prov, hp, jwks_url, token, out };
+    baton_t b = {
+        r, conf, prov, hp, jwks_url, token, out, { 0, 0, 0, NULL, 0 }
+    };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;

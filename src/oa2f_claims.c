@@ -327,6 +327,25 @@ static int is_skipped(const char *name, const char *const *skip)
     return 0;
 }
 
+/* Scopes from a string (space-separated) or an array of strings. */
+static void take_scopes(apr_pool_t *p, oa2f_claims_t *c, struct json_object *v)
+{
+    const char *str = plain_string(v);
+
+    if (str) {
+        c->scopes = oa2f_scope_split(p, str);
+    }
+    else if (json_object_is_type(v, json_type_array)) {
+        size_t i, n = json_object_array_length(v);
+        for (i = 0; i < n; i++) {
+            str = plain_string(json_object_array_get_idx(v, i));
+            if (str) {
+                apr_array_cat(c->scopes, oa2f_scope_split(p, str));
+            }
+        }
+    }
+}
+
 void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
                               struct json_object *obj, const char *const *skip)
 {
@@ -346,19 +365,7 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
             continue;
         }
         if (strcmp(name, "scope") == 0) {
-            const char *str = plain_string(v);
-            if (str) {
-                c->scopes = oa2f_scope_split(p, str);
-            }
-            else if (json_object_is_type(v, json_type_array)) {
-                size_t i, n = json_object_array_length(v);
-                for (i = 0; i < n; i++) {
-                    str = plain_string(json_object_array_get_idx(v, i));
-                    if (str) {
-                        apr_array_cat(c->scopes, oa2f_scope_split(p, str));
-                    }
-                }
-            }
+            take_scopes(p, c, v);
         }
         else if (strcmp(name, "client_id") == 0) {
             const char *str = plain_string(v);
@@ -372,4 +379,17 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
         f->value = value; /* rendered in p already: no copy */
         f->items = items;
     }
+}
+
+void oa2f_claims_take_scp(apr_pool_t *p, oa2f_claims_t *c,
+                          struct json_object *obj)
+{
+    struct json_object *v;
+
+    /* scope, when present (even empty or not a string), decides */
+    if ((json_object_object_get_ex(obj, "scope", &v) && v)
+        || !json_object_object_get_ex(obj, "scp", &v) || !v) {
+        return;
+    }
+    take_scopes(p, c, v);
 }

@@ -80,6 +80,13 @@ void oa2f_claims_take_members(apr_pool_t *p, oa2f_claims_t *c,
                               struct json_object *obj,
                               const char *const *skip);
 
+/* Scopes of a JWT access token without "scope" from its "scp" (an
+ * array of strings, or a space-separated string, as several issuers
+ * write it): into c->scopes like "scope". Does nothing when obj has a
+ * non-null "scope" or no "scp". Call after oa2f_claims_take_members. */
+void oa2f_claims_take_scp(apr_pool_t *p, oa2f_claims_t *c,
+                          struct json_object *obj);
+
 /* Render a JSON value as the backend sees it (see oa2f_field_t);
  * *items receives array elements when the value is an array. */
 const char *oa2f_json_render(apr_pool_t *p, struct json_object *v,

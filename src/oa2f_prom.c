@@ -86,6 +86,15 @@ static const prom_row_t rows[] = {
     { "fleet_lock_errors_total", "counter",
       "Fleet lock requests the fleet cache did not answer.",
       COUNTER(OA2F_C_FLEET_LOCK_ERRORS) },
+    { "near_cache_hits_total", "counter",
+      "Lookups the near cache answered (redis, memcache).",
+      COUNTER(OA2F_C_NEAR_HIT) },
+    { "near_cache_misses_total", "counter",
+      "Lookups the near cache did not answer: the fleet cache was asked.",
+      COUNTER(OA2F_C_NEAR_MISS) },
+    { "near_cache_stores_total", "counter",
+      "Fleet entries and own validations kept in the near cache.",
+      COUNTER(OA2F_C_NEAR_STORE) },
 };
 
 /* How a requests_total series is labelled, by oa2f_req_kind_e. */

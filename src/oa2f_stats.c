@@ -24,7 +24,8 @@ static const char *const counter_names[OA2F_C_MAX] = {
     "coalesced_timeouts", "provider_new_connections", "stale_served",
     "revocations",        "coalesced_from_leader",    "fleet_lock_acquired",
     "fleet_lock_waits",   "fleet_lock_wait_hits",     "fleet_lock_timeouts",
-    "fleet_lock_errors"
+    "fleet_lock_errors",  "near_cache_hits",          "near_cache_misses",
+    "near_cache_stores"
 };
 
 static void add(apr_uint64_t *v, apr_uint64_t n)

@@ -45,6 +45,9 @@ typedef enum {
     OA2F_C_FLEET_LOCK_WAIT_HITS,
     OA2F_C_FLEET_LOCK_TIMEOUTS,
     OA2F_C_FLEET_LOCK_ERRORS,
+    OA2F_C_NEAR_HIT,   /* README "Cache": the near cache answered */
+    OA2F_C_NEAR_MISS,  /* ... did not: the fleet cache was asked  */
+    OA2F_C_NEAR_STORE, /* ... kept a fleet entry or our own       */
     OA2F_C_MAX
 } oa2f_counter_e;
 

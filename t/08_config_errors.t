@@ -75,6 +75,12 @@ my @bad = (
     # the socache provider's own argument parse, at configtest
     [ 'shmcb size below its minimum', 'OAuth2FederatedCache shmcb:(1000)', '', 'OAuth2FederatedCache', 2 ],
     [ 'shmcb size not a number',   'OAuth2FederatedCache shmcb:(abc)', '', 'OAuth2FederatedCache', 2 ],
+    # README "Cache": the near cache, BYTES (at least 65536) or Off, server only
+    [ 'NearCache below 65536',     'OAuth2FederatedNearCache 65535', '', 'OAuth2FederatedNearCache', 2 ],
+    [ 'NearCache not a number',    'OAuth2FederatedNearCache lots', '', 'OAuth2FederatedNearCache', 2 ],
+    [ 'NearCache with a unit',     'OAuth2FederatedNearCache 8M', '', 'OAuth2FederatedNearCache', 2 ],
+    [ 'NearCache negative',        'OAuth2FederatedNearCache -1', '', 'OAuth2FederatedNearCache', 2 ],
+    [ 'NearCache inside <Location>', '', 'OAuth2FederatedNearCache 1048576', 'OAuth2FederatedNearCache', 1 ],
     # README "Resource identity": a Resource is an absolute http or https URI
     [ 'Resource not a URL',        '', 'OAuth2FederatedResource not-a-url', 'OAuth2FederatedResource', 1 ],
     [ 'Resource with urn scheme',  '', 'OAuth2FederatedResource urn:oa2f:test-api', 'OAuth2FederatedResource', 1 ],
@@ -157,7 +163,8 @@ sub config_test {
 {
     my ($file) = write_conf(
         "OAuth2FederatedCache shmcb\nOAuth2FederatedCacheSecret s3cret\n"
-        . "OAuth2FederatedSigningKey $keys/es256.pem key-1",
+        . "OAuth2FederatedSigningKey $keys/es256.pem key-1\n"
+        . "OAuth2FederatedNearCache 1048576",
         join "\n",
         'OAuth2FederatedProvider introspection',
         'OAuth2FederatedClientID gateway',

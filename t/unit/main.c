@@ -73,6 +73,11 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, breaker_suite());
     srunner_add_suite(sr, prom_suite());
     srunner_add_suite(sr, fleet_lock_suite());
+    srunner_add_suite(sr, jose_suite());
+    srunner_add_suite(sr, jwks_suite());
+    srunner_add_suite(sr, jwt_suite());
+    srunner_add_suite(sr, signer_suite());
+    srunner_add_suite(sr, near_suite());
     srunner_set_tap(sr, "-");
 
     srunner_run_all(sr, CK_SILENT);

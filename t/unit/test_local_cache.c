@@ -1,6 +1,7 @@
 /* oa2f_local_cache.c: what stands between a lookup and a global lock,
  * the per-process local cache (round trip, expiry, slot sharing, size
  * limit, a writer in the slot, torn reads under concurrent writers). */
+#include <stdio.h>
 #include <string.h>
 #include <apr_thread_proc.h>
 
@@ -26,7 +27,7 @@ START_TEST(test_local_empty_and_null)
                      0);
     ck_assert_int_eq(oa2f_local_cache_get(NULL, key, 100, ut_pool, &buf, &len),
                      0);
-    oa2f_local_cache_put(NULL, key, 200, (const unsigned char *)"x", 1);
+    oa2f_local_cache_put(NULL, key, 100, 200, (const unsigned char *)"x", 1);
 }
 END_TEST
 
@@ -37,7 +38,7 @@ START_TEST(test_local_round_trip_until)
     oa2f_local_cache_t *lc = oa2f_local_cache_create(ut_pool, 8, 64);
 
     make_key(key, 3, 'a');
-    oa2f_local_cache_put(lc, key, 200, (const unsigned char *)"entry", 5);
+    oa2f_local_cache_put(lc, key, 100, 200, (const unsigned char *)"entry", 5);
     ck_assert_int_eq(oa2f_local_cache_get(lc, key, 199, ut_pool, &buf, &len),
                      1);
     ck_assert_uint_eq(len, 5);
@@ -50,22 +51,67 @@ START_TEST(test_local_round_trip_until)
 }
 END_TEST
 
-START_TEST(test_local_slot_shared_by_two_keys)
+START_TEST(test_local_set_shared_by_keys)
 {
-    unsigned char a[OA2F_CACHE_KEY_LEN], b[OA2F_CACHE_KEY_LEN], *buf;
+    unsigned char k[10][OA2F_CACHE_KEY_LEN], *buf;
     apr_size_t len;
+    /* one set of 8 ways */
     oa2f_local_cache_t *lc = oa2f_local_cache_create(ut_pool, 8, 64);
 
-    /* same first word, so the same slot; they differ further on */
-    make_key(a, 11, 'a');
-    make_key(b, 11, 'b');
-    oa2f_local_cache_put(lc, a, 200, (const unsigned char *)"AAA", 3);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len), 0);
-    oa2f_local_cache_put(lc, b, 200, (const unsigned char *)"BB", 2);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, a, 100, ut_pool, &buf, &len), 0);
-    ck_assert_int_eq(oa2f_local_cache_get(lc, b, 100, ut_pool, &buf, &len), 1);
-    ck_assert_uint_eq(len, 2);
-    ck_assert_mem_eq(buf, "BB", 2);
+    /* same first word, so the same set; they differ further on */
+    for (int i = 0; i < 10; i++) {
+        make_key(k[i], 11, (unsigned char)('a' + i));
+    }
+    for (int i = 0; i < 8; i++) {
+        oa2f_local_cache_put(lc, k[i], 100, 200, k[i], 8);
+    }
+    /* eight keys of one set all stay */
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(
+            oa2f_local_cache_get(lc, k[i], 100, ut_pool, &buf, &len), 1);
+        ck_assert_mem_eq(buf, k[i], 8);
+    }
+    /* all were hit: the ninth replaces the oldest, and they are all
+     * unproven again */
+    oa2f_local_cache_put(lc, k[8], 100, 200, k[8], 8);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[0], 100, ut_pool, &buf, &len),
+                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[8], 100, ut_pool, &buf, &len),
+                     1);
+    /* k[1..7] and k[8] were hit since; k[2] is not read again... */
+    for (int i = 3; i < 8; i++) {
+        ck_assert_int_eq(
+            oa2f_local_cache_get(lc, k[i], 100, ut_pool, &buf, &len), 1);
+    }
+    /* ... k[1] and k[2] are unproven (cleared by the ninth store, not hit
+     * since); the newest of them goes first: k[2] */
+    oa2f_local_cache_put(lc, k[9], 100, 200, k[9], 8);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[2], 100, ut_pool, &buf, &len),
+                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[1], 100, ut_pool, &buf, &len),
+                     1);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[9], 100, ut_pool, &buf, &len),
+                     1);
+    /* a store of a key it holds replaces it in place */
+    oa2f_local_cache_put(lc, k[9], 100, 300, (const unsigned char *)"new", 3);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[9], 250, ut_pool, &buf, &len),
+                     1);
+    ck_assert_mem_eq(buf, "new", 3);
+    /* an expired way goes before any live one */
+    oa2f_local_cache_put(lc, k[2], 250, 400, k[2], 8);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[2], 250, ut_pool, &buf, &len),
+                     1);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[9], 250, ut_pool, &buf, &len),
+                     1);
+    /* drop forgets only its key; an expired store is skipped */
+    oa2f_local_cache_drop(lc, k[9]);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[9], 250, ut_pool, &buf, &len),
+                     0);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[2], 250, ut_pool, &buf, &len),
+                     1);
+    oa2f_local_cache_put(lc, k[9], 250, 250, k[9], 8);
+    ck_assert_int_eq(oa2f_local_cache_get(lc, k[9], 200, ut_pool, &buf, &len),
+                     0);
 }
 END_TEST
 
@@ -77,13 +123,13 @@ START_TEST(test_local_too_large_or_empty_skipped)
 
     memset(big, 'z', sizeof(big));
     make_key(key, 2, 'k');
-    oa2f_local_cache_put(lc, key, 200, big, sizeof(big));
+    oa2f_local_cache_put(lc, key, 100, 200, big, sizeof(big));
     ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
                      0);
-    oa2f_local_cache_put(lc, key, 200, big, 0);
+    oa2f_local_cache_put(lc, key, 100, 200, big, 0);
     ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
                      0);
-    oa2f_local_cache_put(lc, key, 200, big, 64);
+    oa2f_local_cache_put(lc, key, 100, 200, big, 64);
     ck_assert_int_eq(oa2f_local_cache_get(lc, key, 100, ut_pool, &buf, &len),
                      1);
     ck_assert_uint_eq(len, 64);
@@ -124,10 +170,10 @@ static void *APR_THREAD_FUNC race(apr_thread_t *thd, void *data)
         for (unsigned char tag = 1; tag <= RACE_KEYS; tag++) {
             apr_size_t n = race_entry(tag, want);
 
-            make_key(key, 5, tag); /* all keys in one slot */
+            make_key(key, 5, tag); /* all keys in one set */
             if (rc->writer) {
                 if ((i + tag + rc->writer) % 3 == 0) {
-                    oa2f_local_cache_put(rc->lc, key, 200, want, n);
+                    oa2f_local_cache_put(rc->lc, key, 100, 200, want, n);
                 }
             }
             else if (oa2f_local_cache_get(rc->lc, key, 100, p, &buf, &len)) {
@@ -172,6 +218,81 @@ START_TEST(test_local_no_torn_reads)
 }
 END_TEST
 
+/* Hit rate of a working set larger than the table (README "Cache": the
+ * per-child copy), with the production table's shape (1,024 slots) and
+ * keys that look like hash outputs. `cycled`: the keys in turn, over and
+ * over, which is what many clients in round robin look like and what
+ * makes LRU keep nothing; otherwise uniformly at random. Percent of the
+ * lookups after one warm-up pass that hit. */
+#define HR_SLOTS 1024
+
+static unsigned int hr_next(unsigned int *x)
+{
+    /* xorshift32: a fixed, reproducible sequence */
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static double hit_rate(unsigned keys, int cycled)
+{
+    oa2f_local_cache_t *lc = oa2f_local_cache_create(ut_pool, HR_SLOTS, 16);
+    unsigned char *all = apr_palloc(ut_pool, (apr_size_t)keys
+                                                 * OA2F_CACHE_KEY_LEN);
+    unsigned int x = 2463534242u;
+    unsigned long hits = 0, lookups = 0;
+    unsigned rounds = keys > 4 * HR_SLOTS ? 4 : 12;
+    apr_pool_t *p;
+
+    apr_pool_create(&p, ut_pool);
+    for (apr_size_t i = 0; i < (apr_size_t)keys * OA2F_CACHE_KEY_LEN; i++) {
+        all[i] = (unsigned char)hr_next(&x);
+    }
+    for (unsigned r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < keys; i++) {
+            unsigned k = cycled ? i : hr_next(&x) % keys;
+            const unsigned char *key = all + (apr_size_t)k * OA2F_CACHE_KEY_LEN;
+            unsigned char *buf;
+            apr_size_t len;
+            int hit = oa2f_local_cache_get(lc, key, 100, p, &buf, &len);
+
+            if (!hit) {
+                oa2f_local_cache_put(lc, key, 100, 200, key, 16);
+            }
+            if (r > 0) {
+                lookups++;
+                hits += (unsigned long)hit;
+            }
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return 100.0 * (double)hits / (double)lookups;
+}
+
+START_TEST(test_local_hit_rate_above_slots)
+{
+    double c2 = hit_rate(2 * HR_SLOTS, 1), c20 = hit_rate(20 * HR_SLOTS, 1);
+    double r2 = hit_rate(2 * HR_SLOTS, 0), r20 = hit_rate(20 * HR_SLOTS, 0);
+    double fit = hit_rate(HR_SLOTS / 2, 1);
+
+    fprintf(stderr,
+            "# local copy, %u slots: hit rate %.1f %% (working set 0.5x, "
+            "cycled), %.1f %% (2x cycled), %.1f %% (20x cycled), %.1f %% "
+            "(2x random), %.1f %% (20x random)\n",
+            HR_SLOTS, fit, c2, c20, r2, r20);
+    /* a working set that fits stays (all but a few crowded sets) */
+    ck_assert(fit >= 95.0);
+    /* 2x: about half of what could fit; LRU would keep nothing */
+    ck_assert(c2 >= 35.0);
+    ck_assert(r2 >= 35.0);
+    /* 20x: at most 1/20 can hit; keep most of it */
+    ck_assert(c20 >= 3.0);
+    ck_assert(r20 >= 3.0);
+}
+END_TEST
+
 Suite *local_cache_suite(void)
 {
     Suite *s = suite_create("local_cache");
@@ -179,9 +300,10 @@ Suite *local_cache_suite(void)
 
     tcase_add_test(tc, test_local_empty_and_null);
     tcase_add_test(tc, test_local_round_trip_until);
-    tcase_add_test(tc, test_local_slot_shared_by_two_keys);
+    tcase_add_test(tc, test_local_set_shared_by_keys);
     tcase_add_test(tc, test_local_too_large_or_empty_skipped);
     tcase_add_test(tc, test_local_no_torn_reads);
+    tcase_add_test(tc, test_local_hit_rate_above_slots);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -259,6 +259,10 @@ static oa2f_stats_t *history(void)
     oa2f_stats_count(st, OA2F_C_PROVIDER_NEW_CONN);
     oa2f_stats_count(st, OA2F_C_STALE_SERVED);
     oa2f_stats_count(st, OA2F_C_REVOCATIONS);
+    oa2f_stats_count(st, OA2F_C_NEAR_HIT);
+    oa2f_stats_count(st, OA2F_C_NEAR_HIT);
+    oa2f_stats_count(st, OA2F_C_NEAR_MISS);
+    oa2f_stats_count(st, OA2F_C_NEAR_STORE);
     st->revocation_rules = 3;
     /* 100 calls: 50 at 3 ms, 40 at 20 ms, 9 at 200 ms, 1 at 10 s */
     for (i = 0; i < 50; i++) {
@@ -309,6 +313,9 @@ static const item_case_t history_items[] = {
     { "fleet_lock_wait_hits", "0" },
     { "fleet_lock_timeouts", "0" },
     { "fleet_lock_errors", "0" },
+    { "near_cache_hits", "2" },
+    { "near_cache_misses", "1" },
+    { "near_cache_stores", "1" },
     { "revocation_rules", "3" },
     { "provider_calls", "100" },
     { "provider_calls_ok", "50" },

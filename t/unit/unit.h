@@ -51,5 +51,10 @@ Suite *revoke_suite(void);
 Suite *breaker_suite(void);
 Suite *prom_suite(void);
 Suite *fleet_lock_suite(void);
+Suite *jose_suite(void);
+Suite *jwks_suite(void);
+Suite *jwt_suite(void);
+Suite *signer_suite(void);
+Suite *near_suite(void);
 
 #endif
