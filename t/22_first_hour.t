@@ -174,6 +174,13 @@ my $log = "$root/logs/main.log";
 system($httpd, '-f', $main, '-k', 'start') == 0 or die 'httpd did not start: ' . slurp($log);
 push @started, [ 'httpd', "$root/main.pid" ];
 wait_port($HPORT) or die 'httpd not listening: ' . slurp($log);
+# the listeners open before the second post_config pass (which warns)
+# has run: wait for its lines (at most 10 s; a missing warning then fails)
+for (1 .. 100) {
+    my $t = slurp($log);
+    last if lines_of($t, qr/OA2F10402:/) && lines_of($t, qr/OA2F10403:/);
+    sleep 0.1;
+}
 {
     my $text = slurp($log);
     is(scalar(lines_of($text, qr/OA2F10402:/)), 1, 'start-up: the SSLVerify Off warning once in the error log')

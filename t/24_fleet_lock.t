@@ -156,7 +156,7 @@ sub calls { stub_count('/slow') }
 # connection per request, all opened at once. Returns the status codes.
 sub herd_start {
     my ($token, @urls) = @_;
-    my @args = ($CURL, '-s', '--parallel', '--parallel-immediate',
+    my @args = ($CURL, '-s', '--no-progress-meter', '--parallel', '--parallel-immediate',
                 '--parallel-max', '100', '-m', '30',
                 '-H', "Authorization: Bearer $token", '-w', '%{http_code}\n');
     push @args, $_, '-o', '/dev/null' for @urls;
