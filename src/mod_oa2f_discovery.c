@@ -55,7 +55,11 @@ void oa2f_discovery_child_init(apr_pool_t *pchild, server_rec *s)
     table_t *t = apr_pcalloc(pchild, sizeof(*t));
 
     table = NULL;
-    t->pool = pchild;
+    /* a pool of its own, used only under the lock below: APR pools are not
+     * thread-safe, and pchild is shared with other tables */
+    if (apr_pool_create(&t->pool, pchild) != APR_SUCCESS) {
+        return;
+    }
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
         != APR_SUCCESS) {
@@ -68,8 +72,8 @@ void oa2f_discovery_child_init(apr_pool_t *pchild, server_rec *s)
 #else
     (void)s;
 #endif
-    t->by_scope = apr_hash_make(pchild);
-    t->interned = apr_hash_make(pchild);
+    t->by_scope = apr_hash_make(t->pool);
+    t->interned = apr_hash_make(t->pool);
     table = t;
 }
 

@@ -66,7 +66,11 @@ void oa2f_jwks_child_init(apr_pool_t *pchild, server_rec *s)
     table_t *t = apr_pcalloc(pchild, sizeof(*t));
 
     table = NULL;
-    t->pool = pchild;
+    /* a pool of its own, used only under the lock below: APR pools are not
+     * thread-safe, and pchild is shared with other tables */
+    if (apr_pool_create(&t->pool, pchild) != APR_SUCCESS) {
+        return;
+    }
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
         != APR_SUCCESS) {
@@ -79,7 +83,7 @@ void oa2f_jwks_child_init(apr_pool_t *pchild, server_rec *s)
 #else
     (void)s;
 #endif
-    t->by_url = apr_hash_make(pchild);
+    t->by_url = apr_hash_make(t->pool);
     table = t;
 }
 

@@ -8,6 +8,7 @@
  * The cached path keeps its speed: each child remembers the JWTs it
  * signed, per token and audience, and reuses one while more than half
  * of its life is left. */
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <http_core.h>
@@ -50,7 +51,11 @@ void oa2f_phantom_child_init(apr_pool_t *pchild, server_rec *s)
     memo_t *m = apr_pcalloc(pchild, sizeof(*m));
 
     memo = NULL;
-    m->pool = pchild;
+    /* a pool of its own, used only under the lock below: APR pools are not
+     * thread-safe, and pchild is shared with other tables */
+    if (apr_pool_create(&m->pool, pchild) != APR_SUCCESS) {
+        return;
+    }
 #if APR_HAS_THREADS
     if (apr_thread_mutex_create(&m->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
         != APR_SUCCESS) {
@@ -238,9 +243,11 @@ static const char *payload_of(request_rec *r, const oa2f_dir_conf_t *conf,
 }
 
 /* The memo's name of this JWT: the token, and what else the JWT says
- * that is not from the verdict (issuer, audience, key). */
+ * that is not from the verdict (issuer, audience, key, and the user a
+ * location's RemoteUserField made of it, the sub of a token without one). */
 static void memo_key(const oa2f_request_state_t *st, const char *iss,
-                     const char *aud, const oa2f_signer_t *sg,
+                     const char *aud, const char *user,
+                     const oa2f_signer_t *sg,
                      unsigned char out[SHA256_DIGEST_LENGTH])
 {
     const char *kid = oa2f_signer_kid(sg);
@@ -252,10 +259,55 @@ static void memo_key(const oa2f_request_state_t *st, const char *iss,
         && EVP_DigestUpdate(c, st->token_key, sizeof(st->token_key))
         && EVP_DigestUpdate(c, iss, strlen(iss) + 1)
         && EVP_DigestUpdate(c, aud ? aud : "", aud ? strlen(aud) + 1 : 1)
-        && EVP_DigestUpdate(c, kid, strlen(kid) + 1)) {
+        && EVP_DigestUpdate(c, kid, strlen(kid) + 1)
+        && EVP_DigestUpdate(c, user ? user : "",
+                            user ? strlen(user) + 1 : 1)) {
         EVP_DigestFinal_ex(c, out, &n);
     }
     EVP_MD_CTX_free(c);
+}
+
+/* Every client-sent header that a backend could take for `name`: case
+ * and '-' / '_' folded (CGI and WSGI environments read both as one), as
+ * the prefix headers are dropped (README "Phantom token"). */
+static void unset_folded(apr_pool_t *p, apr_table_t *t, const char *name)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_size_t len = strlen(name);
+    int i, j, found = 0;
+    const char **doomed = NULL;
+
+    for (i = 0; i < arr->nelts; i++) {
+        const char *k = e[i].key;
+        apr_size_t n;
+
+        if (!k || strlen(k) != len) {
+            continue;
+        }
+        for (n = 0; n < len; n++) {
+            char a = apr_tolower(k[n]), b = apr_tolower(name[n]);
+
+            if (a == '_') {
+                a = '-';
+            }
+            if (b == '_') {
+                b = '-';
+            }
+            if (a != b) {
+                break;
+            }
+        }
+        if (n == len) {
+            if (!doomed) {
+                doomed = apr_pcalloc(p, sizeof(*doomed) * (arr->nelts + 1));
+            }
+            doomed[found++] = k;
+        }
+    }
+    for (j = 0; j < found; j++) {
+        apr_table_unset(t, doomed[j]);
+    }
 }
 
 void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
@@ -274,7 +326,7 @@ void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
     is_authz = !strcasecmp(header, "Authorization");
     /* a client-sent one never reaches the backend */
     if (!is_authz || !st) {
-        apr_table_unset(r->headers_in, header);
+        unset_folded(r->pool, r->headers_in, header);
     }
     if (!st || !st->claims) {
         return;
@@ -294,7 +346,7 @@ void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
                       r->server->server_hostname ? r->server->server_hostname
                                                  : "localhost",
                       NULL);
-    memo_key(st, iss, oa2f_conf_resource(conf), sg, key);
+    memo_key(st, iss, oa2f_conf_resource(conf), r->user, sg, key);
     if (!st->has_token_key || !memo_get(r->pool, key, now, &jwt)) {
         exp = now + JWT_MAX_LIFE;
         if (st->claims->expires_at > 0 && st->claims->expires_at < exp) {

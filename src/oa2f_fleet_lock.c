@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <openssl/evp.h>
 
 #include "oa2f_fleet_lock.h"
@@ -22,7 +23,8 @@
 struct oa2f_lock_conn_t {
     apr_pool_t *pool;
     oa2f_lock_proto_e proto;
-    apr_socket_t *sock; /* NULL once closed */
+    apr_socket_t *sock;          /* NULL once closed */
+    apr_interval_time_t timeout; /* for each whole request and reply */
 };
 
 /* ---- timing ------------------------------------------------------------ */
@@ -289,6 +291,7 @@ apr_status_t oa2f_lock_connect(apr_pool_t *p, oa2f_lock_proto_e proto,
     c->pool = p;
     c->proto = proto;
     c->sock = sock;
+    c->timeout = timeout;
     *conn = c;
     return APR_SUCCESS;
 }
@@ -324,13 +327,28 @@ static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
     char buf[REPLY_MAX + 1];
     apr_size_t got = 0;
     oa2f_reply_e r = OA2F_REPLY_ERROR;
+    apr_time_t deadline;
 
-    if (!c || !c->sock || !send_all(c, req, req_len)) {
+    if (!c || !c->sock) {
+        goto leave;
+    }
+    /* the timeout bounds the whole exchange, not each read: a server
+     * that drips a byte at a time must not hold the request (README
+     * "Cache", the fleet lock's bounded wait) */
+    deadline = apr_time_now() + c->timeout;
+    apr_socket_timeout_set(c->sock, c->timeout);
+    if (!send_all(c, req, req_len)) {
         goto leave;
     }
     for (;;) {
         apr_size_t n = sizeof(buf) - 1 - got;
+        apr_interval_time_t left = deadline - apr_time_now();
 
+        if (left <= 0) {
+            r = OA2F_REPLY_ERROR;
+            goto leave;
+        }
+        apr_socket_timeout_set(c->sock, left);
         if (n == 0 || apr_socket_recv(c->sock, buf + got, &n) != APR_SUCCESS
             || n == 0) {
             r = OA2F_REPLY_ERROR;

@@ -397,8 +397,10 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
     }
     /* The cache did not give the leader's verdict (down, full, or the
      * entry is gone): the one it published in this server's memory,
-     * judged as an entry of the cache. */
-    if (from_leader(vr, key, f)) {
+     * judged as an entry of the cache -- only when this flight's leader
+     * landed with an active verdict, so that an older publication never
+     * overrides a fresh "not active" or a slot another key took over. */
+    if (landed == OA2F_OK && from_leader(vr, key, f)) {
         from_cache(f, "the provider said the token is not active", out);
         return 1;
     }
@@ -438,7 +440,7 @@ static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
 {
     const oa2f_verdict_impl_t *impl = vr->impl;
     oa2f_lock_e lock = OA2F_LOCK_NONE;
-    long long ttl_ms, began_us, nap;
+    long long ttl_ms, began_us, nap, asked_at;
     oa2f_lock_wait_t w;
 
     if (vr->fleet_lock && impl->lock_take) {
@@ -483,8 +485,11 @@ static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
             }
         }
     }
+    /* validated as of the question, not the answer: a revocation rule of
+     * the second the call was running in covers it (README "Revocation") */
+    asked_at = now_sec(vr);
     ask(vr, token, out);
-    store(vr, key, out, now_sec(vr), publish);
+    store(vr, key, out, asked_at, publish);
     if (lock == OA2F_LOCK_TAKEN) {
         impl->lock_release(vr->baton, key);
     }

@@ -22,7 +22,7 @@ use MIME::Base64 ();
 use Time::HiRes qw(sleep time);
 use OA2FTest;
 
-plan tests => 37, need_module('cgid', 'proxy', 'proxy_http');
+plan tests => 39, need_module('cgid', 'proxy', 'proxy_http');
 Test::More->builder->failure_output(\*STDERR);
 
 my $PORT = ($ENV{OA2F_JWT_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18670) + 1;
@@ -87,6 +87,13 @@ ok($b->{verified}, "the backend verifies the forwarded JWT with jose against the
 my @ph = grep { lc $_->[0] eq 'x-phantom-token' } @{ $b->{headers} || [] };
 is(scalar @ph, 1, '... exactly one X-Phantom-Token arrived');
 isnt($ph[0][1] // '', 'forged.by.client', '... and not the one the client sent');
+{
+    # the same name with '_' for '-' (CGI and WSGI read both as one)
+    my ($r2, $b2) = backend("/phx/a?h=x-phantom-token&iss=$ISS", bearer($t), ':X_Phantom_Token' => 'forged.underscore'); # ':' keeps the '_'
+    my @u = grep { lc($_->[0]) =~ /^x[-_]phantom[-_]token$/ } @{ $b2->{headers} || [] };
+    is(scalar @u, 1, "a client's X_Phantom_Token does not arrive next to ours");
+    ok(!grep({ ($_->[1] // '') eq 'forged.underscore' } @u), '... nor instead of it');
+}
 my $p = $b->{payload} || {};
 is($b->{header}{typ}, 'at+jwt', 'typ at+jwt');
 is($b->{header}{alg}, 'ES256', 'alg ES256 for the P-256 key');
