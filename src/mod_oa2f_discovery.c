@@ -16,6 +16,7 @@
 #include <httpd.h>
 #include <http_log.h>
 
+#include "mod_oa2f_child_table.h"
 #include "mod_oa2f_conf_provider.h"
 #include "mod_oa2f_discovery.h"
 #include "mod_oa2f_private.h"
@@ -40,12 +41,9 @@ typedef struct {
 } doc_state_t;
 
 typedef struct {
-    apr_pool_t *pool;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
-#endif
-    apr_hash_t *by_scope; /* const oa2f_provider_t * → doc_state_t */
-    apr_hash_t *interned; /* string → the same string, in pool */
+    oa2f_child_table_t ct; /* pool and lock */
+    apr_hash_t *by_scope;  /* const oa2f_provider_t * → doc_state_t */
+    apr_hash_t *interned;  /* string → the same string, in pool */
 } table_t;
 
 static table_t *table;
@@ -55,40 +53,26 @@ void oa2f_discovery_child_init(apr_pool_t *pchild, server_rec *s)
     table_t *t = apr_pcalloc(pchild, sizeof(*t));
 
     table = NULL;
-    /* a pool of its own, used only under the lock below: APR pools are not
-     * thread-safe, and pchild is shared with other tables */
-    if (apr_pool_create(&t->pool, pchild) != APR_SUCCESS) {
-        return;
-    }
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS) {
+    if (oa2f_child_table_init(&t->ct, pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      OA2F_LOGNO(10009) "cannot create the lock of the "
                                        "metadata table: discovery is off "
                                        "in this process");
         return;
     }
-#else
-    (void)s;
-#endif
-    t->by_scope = apr_hash_make(t->pool);
-    t->interned = apr_hash_make(t->pool);
+    t->by_scope = apr_hash_make(t->ct.pool);
+    t->interned = apr_hash_make(t->ct.pool);
     table = t;
 }
 
 static void lock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(table->lock);
-#endif
+    oa2f_child_table_lock(&table->ct);
 }
 
 static void unlock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(table->lock);
-#endif
+    oa2f_child_table_unlock(&table->ct);
 }
 
 /* Under the lock: one copy per distinct value, so that what requests
@@ -102,7 +86,7 @@ static const char *intern(const char *s)
     }
     v = apr_hash_get(table->interned, s, APR_HASH_KEY_STRING);
     if (!v) {
-        v = apr_pstrdup(table->pool, s);
+        v = apr_pstrdup(table->ct.pool, s);
         apr_hash_set(table->interned, v, APR_HASH_KEY_STRING, v);
     }
     return v;
@@ -363,9 +347,9 @@ oa2f_outcome_e oa2f_discovery_resolve(request_rec *r,
     lock();
     st = apr_hash_get(table->by_scope, &scope, sizeof(scope));
     if (!st) {
-        st = apr_pcalloc(table->pool, sizeof(*st));
+        st = apr_pcalloc(table->ct.pool, sizeof(*st));
         apr_hash_set(table->by_scope,
-                     apr_pmemdup(table->pool, &scope, sizeof(scope)),
+                     apr_pmemdup(table->ct.pool, &scope, sizeof(scope)),
                      sizeof(scope), st);
     }
     if (st->issuer && now < st->until) {

@@ -16,6 +16,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include "mod_oa2f_child_table.h"
 #include "mod_oa2f_jwks.h"
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_shm.h"
@@ -52,11 +53,8 @@ typedef struct {
 } jwks_state_t;
 
 typedef struct {
-    apr_pool_t *pool;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
-#endif
-    apr_hash_t *by_url; /* name (URL and how it is fetched) → state */
+    oa2f_child_table_t ct; /* pool and lock */
+    apr_hash_t *by_url;    /* name (URL and how it is fetched) → state */
 } table_t;
 
 static table_t *table;
@@ -66,39 +64,25 @@ void oa2f_jwks_child_init(apr_pool_t *pchild, server_rec *s)
     table_t *t = apr_pcalloc(pchild, sizeof(*t));
 
     table = NULL;
-    /* a pool of its own, used only under the lock below: APR pools are not
-     * thread-safe, and pchild is shared with other tables */
-    if (apr_pool_create(&t->pool, pchild) != APR_SUCCESS) {
-        return;
-    }
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&t->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS) {
+    if (oa2f_child_table_init(&t->ct, pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      OA2F_LOGNO(11100) "cannot create the lock of the JWKS "
                                        "table: local JWT validation is off "
                                        "in this process");
         return;
     }
-#else
-    (void)s;
-#endif
-    t->by_url = apr_hash_make(t->pool);
+    t->by_url = apr_hash_make(t->ct.pool);
     table = t;
 }
 
 static void lock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(table->lock);
-#endif
+    oa2f_child_table_lock(&table->ct);
 }
 
 static void unlock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(table->lock);
-#endif
+    oa2f_child_table_unlock(&table->ct);
 }
 
 /* r->pool's cleanup: the request is done with the set. */
@@ -299,7 +283,7 @@ static set_ref_t *parse_set(request_rec *r, const char *body, apr_size_t len,
     int skipped = 0;
 
     lock(); /* a subpool of the child's pool */
-    if (apr_pool_create(&p, table->pool) != APR_SUCCESS) {
+    if (apr_pool_create(&p, table->ct.pool) != APR_SUCCESS) {
         unlock();
         *why = "out of memory";
         return NULL;
@@ -379,8 +363,8 @@ static int get_set(request_rec *r, const oa2f_provider_t *prov,
     lock();
     st = apr_hash_get(table->by_url, name, APR_HASH_KEY_STRING);
     if (!st) {
-        st = apr_pcalloc(table->pool, sizeof(*st));
-        apr_hash_set(table->by_url, apr_pstrdup(table->pool, name),
+        st = apr_pcalloc(table->ct.pool, sizeof(*st));
+        apr_hash_set(table->by_url, apr_pstrdup(table->ct.pool, name),
                      APR_HASH_KEY_STRING, st);
     }
     if (st->cur

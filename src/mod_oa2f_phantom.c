@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "mod_oa2f_child_table.h"
 #include "mod_oa2f_phantom.h"
 #include "mod_oa2f_private.h"
 #include "oa2f_jose.h"
@@ -37,10 +38,7 @@ typedef struct {
 } slot_t;
 
 typedef struct {
-    apr_pool_t *pool;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
-#endif
+    oa2f_child_table_t ct; /* pool and lock */
     slot_t slots[MEMO_SLOTS];
 } memo_t;
 
@@ -51,38 +49,24 @@ void oa2f_phantom_child_init(apr_pool_t *pchild, server_rec *s)
     memo_t *m = apr_pcalloc(pchild, sizeof(*m));
 
     memo = NULL;
-    /* a pool of its own, used only under the lock below: APR pools are not
-     * thread-safe, and pchild is shared with other tables */
-    if (apr_pool_create(&m->pool, pchild) != APR_SUCCESS) {
-        return;
-    }
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&m->lock, APR_THREAD_MUTEX_DEFAULT, pchild)
-        != APR_SUCCESS) {
+    if (oa2f_child_table_init(&m->ct, pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      OA2F_LOGNO(11200) "cannot create the lock of the "
                                        "forwarded JWT memo: each request "
                                        "signs its own");
         return;
     }
-#else
-    (void)s;
-#endif
     memo = m;
 }
 
 static void memo_lock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(memo->lock);
-#endif
+    oa2f_child_table_lock(&memo->ct);
 }
 
 static void memo_unlock(void)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(memo->lock);
-#endif
+    oa2f_child_table_unlock(&memo->ct);
 }
 
 static const oa2f_signer_t *signer(void)
@@ -124,7 +108,7 @@ static void memo_put(const unsigned char *key, long long iat, long long exp,
     s = &memo->slots[(key[0] | key[1] << 8) % MEMO_SLOTS];
     memo_lock();
     if (!s->jwt) {
-        s->jwt = apr_palloc(memo->pool, MEMO_MAX_JWT + 1);
+        s->jwt = apr_palloc(memo->ct.pool, MEMO_MAX_JWT + 1);
     }
     memcpy(s->key, key, sizeof(s->key));
     memcpy(s->jwt, jwt, len + 1);
