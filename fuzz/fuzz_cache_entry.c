@@ -5,7 +5,8 @@
  *  1. decoded as it is (must never crash; almost always a bad check word);
  *  2. decoded after its last 4 bytes are replaced by the right check word,
  *     so that mutations reach the structure behind it (and decoded so
- *     again by oa2f_entry_decode_kept, which must agree); whatever decodes
+ *     again by oa2f_entry_decode_kept, which must agree, and for an entry
+ *     that decoded OA2F_ENTRY_CLEAN show the same); whatever decodes
  *     shows exactly what oa2f_claims_prepare derives from its names and
  *     values (fz_check_prepared: stored shown values, env suffixes, token
  *     flags and raw answer are never trusted), and must encode again and
@@ -202,10 +203,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c = NULL;
         ok = oa2f_entry_decode(p, buf, size, &c, &at);
         ok_kept = oa2f_entry_decode_kept(p, buf, size, &kept, &kept_at);
-        FZ_ASSERT(ok == ok_kept && (!ok || kept_at == at),
+        /* what is kept decoded clean; a mended entry is never kept, and
+         * the kept decoding trusts what it would have mended */
+        FZ_ASSERT((ok != 0) == (ok_kept != 0) && (!ok || kept_at == at),
                   "oa2f_entry_decode_kept disagrees with oa2f_entry_decode");
+        FZ_ASSERT(ok_kept == 0 || ok_kept == OA2F_ENTRY_CLEAN,
+                  "oa2f_entry_decode_kept mended an entry");
         if (ok) {
             check_decoded(p, c, at);
+        }
+        if (ok == OA2F_ENTRY_CLEAN) {
+            check_decoded(p, kept, kept_at);
         }
     }
 

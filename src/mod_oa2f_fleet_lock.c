@@ -226,6 +226,30 @@ void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key)
     ss->conn = NULL;
 }
 
+void oa2f_fleet_lock_drop(request_rec *r, const unsigned char *key)
+{
+    session_t *ss;
+    oa2f_lock_conn_t *conn = NULL;
+    apr_status_t rv;
+
+    if (!nservers) {
+        return;
+    }
+    ss = session_of(r, key);
+    rv = oa2f_lock_connect(r->pool, proto, ss->server->host, ss->server->port,
+                           LOCK_TIMEOUT, &conn);
+    if (rv != APR_SUCCESS) {
+        failed(r, ss, rv, "connecting");
+        return;
+    }
+    if (oa2f_lock_drop(conn, ss->name) < 0) {
+        failed(r, ss, APR_SUCCESS, "dropping a revoked token's lock");
+        return;
+    }
+    worked(r, ss);
+    oa2f_lock_close(conn);
+}
+
 void oa2f_fleet_lock_log_wait(request_rec *r, const unsigned char *key,
                               int gave_up, apr_size_t ms)
 {

@@ -27,6 +27,10 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
 /* Release key's lock if this request still holds it. */
 void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key);
 
+/* Delete key's lock whoever holds it (its entry was just removed by a
+ * revocation: a lock left to expire would hold the next request up). */
+void oa2f_fleet_lock_drop(request_rec *r, const unsigned char *key);
+
 /* The log line of a wait that ended: with another server's verdict
  * (gave_up 0) or with none within the lock's expiry; ms waited. */
 void oa2f_fleet_lock_log_wait(request_rec *r, const unsigned char *key,

@@ -9,6 +9,7 @@
 #include <http_core.h>
 #include <http_protocol.h>
 
+#include "mod_oa2f_fleet_lock.h"
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_conf_provider.h"
 #include "mod_oa2f_config.h"
@@ -295,6 +296,8 @@ static int revoke_token(request_rec *r, oa2f_rules_t *t, const char *token,
             continue;
         }
         oa2f_cache_remove(r, key);
+        /* README "Cache": its lock may have been left to expire */
+        oa2f_fleet_lock_drop(r, key);
         add_rule(r, t,
                  oa2f_rule_hash(OA2F_REVOKE_TOKEN, key, OA2F_CACHE_KEY_LEN),
                  now);

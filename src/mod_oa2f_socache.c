@@ -29,6 +29,7 @@
 #include "oa2f_local_cache.h"
 #include "oa2f_near.h"
 #include "oa2f_seal.h"
+#include "oa2f_verdict.h"
 
 #define DEFAULT_CACHE_SPEC "shmcb"
 /* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
@@ -731,7 +732,7 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
     oa2f_local_cache_put(
         local_copy, key, (long long)apr_time_sec(apr_time_now()),
         oa2f_near_keep_until(keep_until, fleet_until), entry, len);
-    return 1;
+    return ok ? OA2F_PUT_SHARED : OA2F_PUT_HERE;
 }
 
 int oa2f_cache_put_shared(request_rec *r, const unsigned char *key,

@@ -54,8 +54,9 @@ void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
 /* Store entry under key until `until`, sealed when a secret is set (a
  * fleet cache's value also says when it ends, oa2f_near.h), keep it in
  * the near cache and in this child's copy until keep_until (no later
- * than until); 1 when stored in the shared or the near cache. Errors are logged once per incident and otherwise
- * ignored. */
+ * than until); OA2F_PUT_SHARED when the shared cache took it,
+ * OA2F_PUT_HERE when only the near cache did, 0 when neither did.
+ * Errors are logged once per incident and otherwise ignored. */
 int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
                    long long keep_until, const unsigned char *entry,
                    apr_size_t len);

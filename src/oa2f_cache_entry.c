@@ -260,16 +260,18 @@ static apr_array_header_t *get_strings(apr_pool_t *p, reader_t *r)
     return a;
 }
 
-/* check: compare the check word (not for an entry kept in private
- * memory since it passed, see oa2f_entry_decode_kept) */
+/* kept: an entry kept in private memory since it decoded clean (see
+ * oa2f_entry_decode_kept): neither its check word nor its prepared
+ * members are compared again. Returns 0, OA2F_ENTRY_CLEAN or
+ * OA2F_ENTRY_MENDED. */
 static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
-                  int check, oa2f_claims_t **out, long long *validated_at)
+                  int kept, oa2f_claims_t **out, long long *validated_at)
 {
     reader_t r;
     oa2f_claims_t *c;
     apr_uint32_t nfields, i, sum;
     apr_size_t slen;
-    int absent;
+    int absent, mended = 0;
     const char *s;
 
     if (len < 4 + 2 + 16 + 4 || len > OA2F_CACHE_MAX_ENTRY
@@ -284,7 +286,7 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
         sum = (apr_uint32_t)t[0] | ((apr_uint32_t)t[1] << 8)
               | ((apr_uint32_t)t[2] << 16) | ((apr_uint32_t)t[3] << 24);
     }
-    if (check && sum != oa2f_entry_check(buf, r.len)) {
+    if (!kept && sum != oa2f_entry_check(buf, r.len)) {
         return 0;
     }
     r.buf = buf; /* no copy: see the header */
@@ -337,11 +339,15 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
         /* what a backend is shown is checked again, never trusted: a
          * member that is not what prepare derives is dropped here and
          * derived below (the cache may have been written by others) */
-        if (!oa2f_is_clean_of(value, vlen, f->shown, shown ? shlen : vlen)) {
+        if (!kept
+            && !oa2f_is_clean_of(value, vlen, f->shown,
+                                 shown ? shlen : vlen)) {
             f->shown = NULL;
+            mended = 1;
         }
-        if (env && !oa2f_field_names_are(name, env, f->is_token)) {
+        if (!kept && env && !oa2f_field_names_are(name, env, f->is_token)) {
             f->env_suffix = NULL;
+            mended = 1;
         }
         if (r.len - r.pos < 4) {
             return 0;
@@ -365,7 +371,8 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
     c->raw = s;
     c->raw_len = slen;
     /* stored without controls, unless someone else wrote it */
-    c->shown_raw = oa2f_has_control(s, slen) ? NULL : s;
+    c->shown_raw = kept || !oa2f_has_control(s, slen) ? s : NULL;
+    mended |= !c->shown_raw;
     oa2f_claims_prepare(p, c); /* fills what an entry lacked or failed */
     if (c->shown_raw != s) {
         /* the stored answer is the shown one: keep them one */
@@ -373,18 +380,18 @@ static int decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
         c->raw_len = strlen(c->shown_raw);
     }
     *out = c;
-    return 1;
+    return mended ? OA2F_ENTRY_MENDED : OA2F_ENTRY_CLEAN;
 }
 
 int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
                       oa2f_claims_t **out, long long *validated_at)
 {
-    return decode(p, buf, len, 1, out, validated_at);
+    return decode(p, buf, len, 0, out, validated_at);
 }
 
 int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
                            apr_size_t len, oa2f_claims_t **out,
                            long long *validated_at)
 {
-    return decode(p, buf, len, 0, out, validated_at);
+    return decode(p, buf, len, 1, out, validated_at);
 }

@@ -17,21 +17,26 @@ int oa2f_entry_encode(apr_pool_t *p, const oa2f_claims_t *c,
                       long long validated_at, unsigned char **out,
                       apr_size_t *len);
 
+/* What oa2f_entry_decode returns besides 0. */
+#define OA2F_ENTRY_CLEAN  1 /* as oa2f_entry_encode writes it           */
+#define OA2F_ENTRY_MENDED 2 /* prepared members had to be derived again */
+
 /* Decode buf[0..len) into claims allocated in p. Strings point into buf,
  * which must live as long as the claims (a buffer from p, typically).
  * Returns 0 for anything truncated, corrupt, or of another version.
  * The prepared members (shown, env_suffix, is_token, shown_raw) are
  * checked against what oa2f_claims_prepare derives and derived again
- * when they differ, so a hit never shows a backend more than a fresh
- * validation would. */
+ * when they differ (OA2F_ENTRY_MENDED: not written by this module), so a
+ * hit never shows a backend more than a fresh validation would. */
 int oa2f_entry_decode(apr_pool_t *p, const unsigned char *buf, apr_size_t len,
                       oa2f_claims_t **c, long long *validated_at);
 
-/* oa2f_entry_decode without comparing the check word, for an entry this
- * process keeps in its own memory (oa2f_local_cache.h) after it came
- * from oa2f_entry_encode or passed oa2f_entry_decode: its seqlock rules
- * out a torn copy, and the check word guards against nothing else
- * there. Everything else is checked as by oa2f_entry_decode. */
+/* oa2f_entry_decode without comparing the check word or the prepared
+ * members, for an entry this process keeps in its own memory
+ * (oa2f_local_cache.h) after it came from oa2f_entry_encode or decoded
+ * OA2F_ENTRY_CLEAN: its seqlock rules out a torn copy, and what was
+ * compared once is the same bytes. The structure is checked as by
+ * oa2f_entry_decode; returns 0 or OA2F_ENTRY_CLEAN. */
 int oa2f_entry_decode_kept(apr_pool_t *p, const unsigned char *buf,
                            apr_size_t len, oa2f_claims_t **c,
                            long long *validated_at);

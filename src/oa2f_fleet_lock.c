@@ -150,6 +150,18 @@ const char *oa2f_lock_req_release(apr_pool_t *p, oa2f_lock_proto_e proto,
     return req;
 }
 
+const char *oa2f_lock_req_drop(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *name, apr_size_t *len)
+{
+    const char *req = proto == OA2F_LOCK_REDIS
+                          ? apr_pstrcat(p, "*2\r\n", bulk(p, "DEL"),
+                                        bulk(p, name), NULL)
+                          : apr_psprintf(p, "delete %s\r\n", name);
+
+    *len = strlen(req);
+    return req;
+}
+
 const char *oa2f_lock_req_mc_expire(apr_pool_t *p, const char *name,
                                     const char *value, unsigned long long cas,
                                     apr_size_t *len)
@@ -203,7 +215,7 @@ oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
         }
         return OA2F_REPLY_ERROR;
     }
-    if (line_is(buf, n, "STORED")) {
+    if (line_is(buf, n, "STORED") || line_is(buf, n, "DELETED")) {
         return OA2F_REPLY_YES;
     }
     if (line_is(buf, n, "NOT_STORED") || line_is(buf, n, "EXISTS")
@@ -411,5 +423,19 @@ int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
             r = exchange(c, req, len, NULL, NULL, NULL);
         }
     }
+    return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
+}
+
+int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name)
+{
+    apr_size_t len;
+    const char *req;
+    oa2f_reply_e r;
+
+    if (!c || !c->sock) {
+        return -1;
+    }
+    req = oa2f_lock_req_drop(c->pool, c->proto, name, &len);
+    r = exchange(c, req, len, NULL, NULL, NULL);
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
 }

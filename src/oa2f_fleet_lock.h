@@ -86,6 +86,12 @@ const char *oa2f_lock_req_release(apr_pool_t *p, oa2f_lock_proto_e proto,
                                   const char *name, const char *value,
                                   apr_size_t *len);
 
+/* The request that deletes the lock `name` whoever holds it (redis DEL,
+ * memcached delete): for an entry removed by a revocation, whose lock
+ * may have been left to expire (README "Cache"). */
+const char *oa2f_lock_req_drop(apr_pool_t *p, oa2f_lock_proto_e proto,
+                               const char *name, apr_size_t *len);
+
 /* memcached: the `cas` that replaces our value with one already
  * expired, i.e. deletes it only while it is still ours. */
 const char *oa2f_lock_req_mc_expire(apr_pool_t *p, const char *name,
@@ -100,7 +106,7 @@ typedef enum {
 } oa2f_reply_e;
 
 /* The reply to a take, or to redis's compare-and-delete, or to
- * memcached's `cas`, in buf[0..len). */
+ * memcached's `cas`, or to a drop, in buf[0..len). */
 oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
                                    apr_size_t len);
 
@@ -130,6 +136,10 @@ oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
  * taken by another since), -1 an error. */
 int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name,
                       const char *value);
+
+/* Delete the lock `name` whoever holds it: 1 deleted, 0 there was
+ * none, -1 an error. */
+int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name);
 
 /* Close the connection (also done by p's cleanup). */
 void oa2f_lock_close(oa2f_lock_conn_t *c);

@@ -20,7 +20,9 @@ typedef enum {
 
 typedef struct {
     found_e state;
-    int local; /* from this process's own copy */
+    int local;   /* from this process's own copy */
+    int clean;   /* decoded OA2F_ENTRY_CLEAN: may be kept in that copy */
+    int present; /* the cache had an entry, servable or not        */
     oa2f_claims_t *claims;
     long long validated_at;
 } found_t;
@@ -95,6 +97,7 @@ static int open_entry(const oa2f_verdict_req_t *vr, const unsigned char *key,
                                                 &f->claims, &f->validated_at)
                        : oa2f_entry_decode(vr->pool, entry, len, &f->claims,
                                            &f->validated_at);
+    f->clean = decoded == OA2F_ENTRY_CLEAN;
     if (!decoded) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_CORRUPT);
         vr->impl->note(vr->baton, OA2F_VERDICT_CORRUPT, len);
@@ -128,10 +131,12 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
 
     f->state = FOUND_NONE;
     f->local = 0;
+    f->present = 0;
     f->claims = NULL;
     if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
         return;
     }
+    f->present = 1;
     if (!open_entry(vr, key, now, entry, len, f, &until)) {
         /* the own copy may be older than the shared cache's entry (asked
          * again after the rule by another child): the impl forgot it, so
@@ -141,7 +146,10 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
         }
         return;
     }
-    if (f->state != FOUND_NONE && f->state != FOUND_STALE && !f->local) {
+    /* kept copies are decoded without the checks (oa2f_cache_entry.h):
+     * only what passed them unmended */
+    if (f->state != FOUND_NONE && f->state != FOUND_STALE && !f->local
+        && f->clean) {
         vr->impl->keep_local(vr->baton, key, until, entry, len);
     }
 }
@@ -258,23 +266,30 @@ static int storable(const oa2f_verdict_req_t *vr, const oa2f_validation_t *v,
 
 /* Store what policy allows; a leader (publish) also hands it to its
  * followers through this server's own memory, whether or not the cache
- * took it: they judge it as an entry of the cache (README "Cache"). */
-static void store(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                  const oa2f_validation_t *v, long long now, int publish)
+ * took it: they judge it as an entry of the cache (README "Cache").
+ * Returns what put() said (0 when nothing is stored); *until_out the
+ * shared entry's end. */
+static int store(const oa2f_verdict_req_t *vr, const unsigned char *key,
+                 const oa2f_validation_t *v, long long now, int publish,
+                 long long *until_out)
 {
     unsigned char *entry;
     apr_size_t len;
     long long until, keep;
+    int put;
 
     if (!storable(vr, v, now, &until, &keep, &entry, &len)) {
-        return;
+        return 0;
     }
-    if (vr->impl->put(vr->baton, key, until, keep, entry, len)) {
+    put = vr->impl->put(vr->baton, key, until, keep, entry, len);
+    if (put) {
         oa2f_stats_count(vr->stats, OA2F_C_CACHE_STORE);
     }
     if (publish && vr->impl->flight_publish) {
         vr->impl->flight_publish(vr->baton, key, keep, entry, len);
     }
+    *until_out = until;
+    return put;
 }
 
 /* OAuth2FederatedStaleIfError (README "Outages"): when the provider
@@ -408,7 +423,9 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
 }
 
 /* The fleet cache has the verdict now (another server's): 1 and *out,
- * with *f replaced, when this location may serve it. */
+ * with *f replaced, when this location may serve it; -1 when it has an
+ * entry this location may not serve (revoked, stale here, corrupt),
+ * which waiting longer does not change. */
 static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
                      found_t *f, oa2f_validation_t *out)
 {
@@ -416,7 +433,7 @@ static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
 
     lookup(vr, key, now_sec(vr), &got);
     if (!servable(&got)) {
-        return 0;
+        return got.present ? -1 : 0;
     }
     *f = got;
     from_cache(f,
@@ -433,15 +450,24 @@ static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
  * bounded back-off, taking the lock when it vanishes without one, and
  * at most until the lock's expiry has passed, then ask anyway. A fleet
  * cache that cannot be asked is no lock: this server asks, its own
- * followers still coalesce. publish: hand the verdict to followers. */
+ * followers still coalesce. publish: hand the verdict to followers.
+ *
+ * A verdict stored in the fleet cache for longer than the lock lives
+ * leaves the lock to expire, unreleased: a server that missed before
+ * the store then finds it taken and reads the verdict, so the lock
+ * needs no second lookup after its take, nor a release (README "Cache":
+ * one lookup, the take and the store per new token). Anything else is
+ * released at once, so that nobody waits for a verdict that is not
+ * there. */
 static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
                      const unsigned char *key, found_t *f, int publish,
                      oa2f_validation_t *out)
 {
     const oa2f_verdict_impl_t *impl = vr->impl;
     oa2f_lock_e lock = OA2F_LOCK_NONE;
-    long long ttl_ms, began_us, nap, asked_at;
+    long long ttl_ms = 0, began_us, nap, asked_at, until = 0;
     oa2f_lock_wait_t w;
+    int hit, put;
 
     if (vr->fleet_lock && impl->lock_take) {
         ttl_ms = oa2f_lock_ttl_ms(vr->provider->total_timeout_ms);
@@ -453,13 +479,20 @@ static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
             while ((nap = oa2f_lock_wait_next(&w, impl->now_us(vr->baton)))
                    > 0) {
                 impl->nap(vr->baton, nap);
-                if (fleet_hit(vr, key, f, out)) {
+                hit = fleet_hit(vr, key, f, out);
+                if (hit > 0) {
                     oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAIT_HITS);
                     impl->note(
                         vr->baton, OA2F_VERDICT_LOCK_WAITED,
                         (apr_size_t)((impl->now_us(vr->baton) - began_us)
                                      / 1000));
                     return;
+                }
+                if (hit < 0) {
+                    /* the holder's verdict is there, and not for us: a
+                     * lock left to expire guards it; ask without one */
+                    lock = OA2F_LOCK_NONE;
+                    break;
                 }
                 /* gone without a verdict (its holder failed or died):
                  * whoever takes it now asks */
@@ -477,20 +510,16 @@ static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
         }
         if (lock == OA2F_LOCK_TAKEN) {
             oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_ACQUIRED);
-            /* another server may have stored its verdict and released
-             * the lock between our miss and our taking it */
-            if (fleet_hit(vr, key, f, out)) {
-                impl->lock_release(vr->baton, key);
-                return;
-            }
         }
     }
     /* validated as of the question, not the answer: a revocation rule of
      * the second the call was running in covers it (README "Revocation") */
     asked_at = now_sec(vr);
     ask(vr, token, out);
-    store(vr, key, out, asked_at, publish);
-    if (lock == OA2F_LOCK_TAKEN) {
+    put = store(vr, key, out, asked_at, publish, &until);
+    if (lock == OA2F_LOCK_TAKEN
+        && !(put == OA2F_PUT_SHARED
+             && until * 1000 > now_sec(vr) * 1000 + ttl_ms)) {
         impl->lock_release(vr->baton, key);
     }
 }

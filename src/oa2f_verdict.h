@@ -37,6 +37,10 @@ typedef enum {
 
 /* Every function gets the baton of the oa2f_verdict_req_t it serves.
  * Times are seconds since the epoch unless named _us (microseconds). */
+/* What an impl's put() stored. */
+#define OA2F_PUT_HERE   1
+#define OA2F_PUT_SHARED 2
+
 typedef struct {
     long long (*now_us)(void *baton);
     /* The cache key of token: 0 when there is no cache or no key. */
@@ -54,7 +58,9 @@ typedef struct {
                        const unsigned char *entry, apr_size_t len);
     /* Store entry under key until `until`, and keep it local until
      * keep_until (<= until: the own copy holds only what is fresh, README
-     * "Outages"); 1 when it was stored. */
+     * "Outages"); OA2F_PUT_SHARED when the cache every process and server
+     * reads took it, OA2F_PUT_HERE when only this server's own memory
+     * did, 0 when nothing did. */
     int (*put)(void *baton, const unsigned char *key, long long until,
                long long keep_until, const unsigned char *entry,
                apr_size_t len);

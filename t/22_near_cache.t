@@ -26,7 +26,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $INTROSPECT = '/token/introspection';
 my $FORM = 'application/x-www-form-urlencoded';
 
-plan tests => 73, need({ 'redis-server is installed' => -x $REDIS,
+plan tests => 75, need({ 'redis-server is installed' => -x $REDIS,
                          'memcached is installed'    => -x $MEMCACHED });
 Test::More->builder->failure_output(\*STDERR);
 
@@ -363,12 +363,24 @@ cmp_ok($gets, '>=', 12,
 # ---- 3. revocation on A honoured by B's near cache ---------------------------
 {
     my $t = mint_token('app-read');
+    # the locks of earlier steps, left to expire: gone, so that this
+    # token's is the only one
+    my $old = redis('KEYS', 'oauth2-federated-lock:*');
+    redis('DEL', @$old) if @$old;
     is(call('a', $t) . call('b', $t), '200200', 'revocation: a token cached on A and B');
+    # README "Cache": A's call left its fleet lock to expire
+    my $locks = redis('KEYS', 'oauth2-federated-lock:*');
+    is(scalar @$locks, 1, '... the fleet lock of its validation is left to expire ('
+                          . scalar(@$locks) . ')');
     graceful('b');    # B has it in its near cache only
     revoke_token('app-read', $t);
     my $before = status('b');
     my $t0 = time;
     is(post_to("http://127.0.0.1:$PORT{a}/revoke", "token=$t")->code, 204, '... revoked on A: 204');
+    # ... and goes with the entry, so that the next request asks at once
+    $locks = redis('KEYS', 'oauth2-federated-lock:*');
+    is(scalar @$locks, 0, '... the revocation dropped the fleet lock with the entry ('
+                          . scalar(@$locks) . ' left)');
     is(call('a', $t), 401, '... A refuses it at once');
     sleep 0.6;    # B's next request reads the fleet's rules
     my $took = refused_within('b', $t, $t0);

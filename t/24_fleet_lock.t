@@ -36,7 +36,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $CURL      = '/usr/bin/curl';
 my $SLOW_MS   = 1500;
 
-plan tests => 29,
+plan tests => 31,
      need({ 'redis-server is installed' => -x $REDIS,
             'memcached is installed'    => -x $MEMCACHED,
             'curl is installed'         => -x $CURL });
@@ -259,6 +259,15 @@ sub sum_of {
     return $n;
 }
 
+# calls per command since the last `config resetstat` (a script's own
+# commands counted too)
+sub redis_commandstats {
+    my %st = `redis-cli -p $PORT{redis} info commandstats`
+        =~ /^cmdstat_(\w+):calls=(\d+)/mg;
+    delete @st{qw(info config)};
+    return \%st;
+}
+
 # ---- (b) redis: one provider call for the fleet -------------------------
 start_redis($PORT{redis});
 my $redis_cache = "redis:127.0.0.1:$PORT{redis}";
@@ -269,6 +278,7 @@ my @rports = ($PORT{ra}, $PORT{rb});
 {
     my $t = fake_token();
     my $c0 = calls();
+    system("redis-cli -p $PORT{redis} config resetstat >/dev/null");
     my ($codes, $took) = timed(sub {
         [ herd($t, map { ("http://127.0.0.1:$_/api") x 25 } @rports) ] });
     my $n = calls() - $c0;
@@ -287,9 +297,18 @@ my @rports = ($PORT{ra}, $PORT{rb});
            fleet_lock_timeouts fleet_lock_errors);
     like($text, qr/^$fields$/m,
          'redis: the text status page has the lock counters');
+    # README "Cache": a stored verdict that outlives the lock leaves it to
+    # expire (no release, no second lookup); it expires within its ttl
+    # (total timeout 4 s + 1 s)
     my @locks = grep { /oauth2-federated-lock/ }
         split /\n/, `redis-cli -p $PORT{redis} --raw keys '*'`;
-    is(scalar @locks, 0, 'redis: the holder released the lock');
+    is(scalar @locks, 1, 'redis: the holder left its lock to expire');
+    my $pttl = @locks ? `redis-cli -p $PORT{redis} --raw pttl $locks[0]` : -2;
+    chomp $pttl;
+    ok($pttl > 0 && $pttl <= 5000, "redis: ... within the lock's 5 s ($pttl ms left)");
+    my $st = redis_commandstats();
+    ok(!exists $st->{eval} && !exists $st->{del},
+       'redis: no release was sent (' . join(', ', map { "$_ $st->{$_}" } sort keys %$st) . ')');
 }
 
 # ---- (c) the lock under a killed leader ---------------------------------
@@ -391,8 +410,9 @@ my @mports = ($PORT{ma}, $PORT{mb});
         print $s "lru_crawler metadump all\r\n";
         while (defined(my $l = <$s>)) { last if $l =~ /^END/; $dump .= $l }
     }
-    ok($dump =~ /^key=/m && $dump !~ /oauth2-federated-lock/,
-       'memcached: the holder released the lock (gets, cas with a past expiry)');
+    my ($exp) = $dump =~ /^key=oauth2-federated-lock\S* exp=(-?\d+)/m;
+    ok(defined $exp && $exp > time && $exp <= time + 7,
+       'memcached: the holder left its lock to expire within its ttl (5 s, in whole seconds and one more)');
 }
 killed_leader('memcached', $ma, $PORT{ma}, $mb, $PORT{mb});
 is(crashes($ma, $killed{$ma} // 0) + crashes($mb), 0, 'memcached: no child crashed (but the one killed)');

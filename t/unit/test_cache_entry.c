@@ -785,13 +785,13 @@ typedef enum {
 typedef struct {
     const char *name;
     hostile_e how;
-    int ok;
+    int ok; /* what decoding returns: 0, or OA2F_ENTRY_CLEAN / _MENDED */
 } hostile_case_t;
 
 static const hostile_case_t hostile_cases[] = {
     { "valid (the control)", H_OK, 1 },
     { "valid, no env suffix", H_ENV_ABSENT, 1 },
-    { "valid, a wrong shown value stored", H_SHOWN_PRESENT, 1 },
+    { "valid, a wrong shown value stored", H_SHOWN_PRESENT, OA2F_ENTRY_MENDED },
     { "wrong magic", H_MAGIC, 0 },
     { "version 0", H_VERSION0, 0 },
     { "version 1 (before shown values)", H_VERSION1, 0 },
@@ -1005,7 +1005,7 @@ decode:
         ck_assert_msg(ok == 0, "%s: decoded", tc->name);
         return;
     }
-    ck_assert_msg(ok == 1, "%s: did not decode", tc->name);
+    ck_assert_msg(ok == tc->ok, "%s: decoded %d, not %d", tc->name, ok, tc->ok);
     ck_assert(at == SENT);
     ck_assert_int_eq(d->active, 1);
     ck_assert(d->expires_at == SENT + 3600);
@@ -1217,7 +1217,10 @@ START_TEST(test_entry_lies)
     lie(c, tc->how);
     buf = encode(c, SENT, &len);
     copy = apr_pmemdup(ut_pool, buf, len);
-    ck_assert_int_eq(oa2f_entry_decode(ut_pool, copy, len, &d, &at), 1);
+    /* a lie is mended, and said so: such an entry is not kept in the
+     * per-child copy, whose decoding trusts the prepared members */
+    ck_assert_int_eq(oa2f_entry_decode(ut_pool, copy, len, &d, &at),
+                     tc->how == L_NONE ? OA2F_ENTRY_CLEAN : OA2F_ENTRY_MENDED);
     /* what a fresh validation of the answer shows, and nothing else */
     same_claims(want, d);
     nothing_unclean(d);

@@ -139,6 +139,14 @@ START_TEST(test_lock_requests)
     ck_assert_str_eq(req, "gets lk\r\n");
     req = oa2f_lock_req_mc_expire(ut_pool, "lk", "v1", 1234567890123ULL, &len);
     ck_assert_str_eq(req, "cas lk 0 -1 2 1234567890123\r\nv1\r\n");
+
+    /* a revoked token's lock, whoever holds it */
+    req = oa2f_lock_req_drop(ut_pool, OA2F_LOCK_REDIS, "lk", &len);
+    ck_assert_str_eq(req, "*2\r\n$3\r\nDEL\r\n$2\r\nlk\r\n");
+    ck_assert_uint_eq(len, strlen(req));
+    req = oa2f_lock_req_drop(ut_pool, OA2F_LOCK_MEMCACHE, "lk", &len);
+    ck_assert_str_eq(req, "delete lk\r\n");
+    ck_assert_uint_eq(len, strlen(req));
 }
 END_TEST
 
@@ -168,6 +176,9 @@ static const reply_case_t replies[] = {
     { OA2F_LOCK_MEMCACHE, "NOT_STORED\r\n", OA2F_REPLY_NO },
     { OA2F_LOCK_MEMCACHE, "EXISTS\r\n", OA2F_REPLY_NO },
     { OA2F_LOCK_MEMCACHE, "NOT_FOUND\r\n", OA2F_REPLY_NO },
+    { OA2F_LOCK_MEMCACHE, "DELETED\r\n", OA2F_REPLY_YES },
+    { OA2F_LOCK_MEMCACHE, "DELETED", OA2F_REPLY_MORE },
+    { OA2F_LOCK_MEMCACHE, "DELETEDX\r\n", OA2F_REPLY_ERROR },
     { OA2F_LOCK_MEMCACHE, "SERVER_ERROR out of memory\r\n",
       OA2F_REPLY_ERROR },
     { OA2F_LOCK_MEMCACHE, "ERROR\r\n", OA2F_REPLY_ERROR },
@@ -383,7 +394,8 @@ static oa2f_lock_conn_t *connect_to(server_t *sv, oa2f_lock_proto_e proto)
 START_TEST(test_lock_client_redis)
 {
     static const char *const script[] = { "$-1\r\n", "+OK\r\n", ":1\r\n",
-                                          "+OK\r\n", ":0\r\n" };
+                                          "+OK\r\n", ":0\r\n", ":1\r\n",
+                                          ":0\r\n" };
     apr_thread_t *th;
     server_t *sv = server(script, UT_N(script), &th);
     oa2f_lock_conn_t *c = connect_to(sv, OA2F_LOCK_REDIS);
@@ -393,10 +405,13 @@ START_TEST(test_lock_client_redis)
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 1);
     ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_TAKEN);
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 0);
+    ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 1);
+    ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 0);
     oa2f_lock_close(c);
     done(th);
     ck_assert(strstr(sv->received, "$2\r\nNX\r\n$2\r\nPX\r\n$4\r\n6000\r\n"));
     ck_assert(strstr(sv->received, "$4\r\nEVAL\r\n"));
+    ck_assert(strstr(sv->received, "$3\r\nDEL\r\n$2\r\nlk\r\n"));
 }
 END_TEST
 
@@ -405,7 +420,8 @@ START_TEST(test_lock_client_memcache)
     static const char *const script[] = {
         "NOT_STORED\r\n", "STORED\r\n", "VALUE lk 0 2 42\r\nme\r\nEND\r\n",
         "STORED\r\n",     "STORED\r\n", "VALUE lk 0 5 43\r\nother\r\nEND\r\n",
-        "STORED\r\n",     "END\r\n"
+        "STORED\r\n",     "END\r\n",    "DELETED\r\n",
+        "NOT_FOUND\r\n"
     };
     apr_thread_t *th;
     server_t *sv = server(script, UT_N(script), &th);
@@ -421,11 +437,14 @@ START_TEST(test_lock_client_memcache)
     ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_TAKEN);
     /* gone already */
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 0);
+    ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 1);
+    ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 0);
     oa2f_lock_close(c);
     done(th);
     ck_assert(strstr(sv->received, "add lk 0 7 2\r\nme\r\n"));
     ck_assert(strstr(sv->received, "gets lk\r\ncas lk 0 -1 2 42\r\nme\r\n"));
     ck_assert_ptr_null(strstr(sv->received, "cas lk 0 -1 2 43"));
+    ck_assert(strstr(sv->received, "delete lk\r\ndelete lk\r\n"));
 }
 END_TEST
 

@@ -59,6 +59,8 @@ struct fake_t {
     const char *revoked_sub;
     /* the cache is down: get and put fail */
     int cache_down;
+    /* put stores in this server's memory only (OA2F_PUT_HERE) */
+    int put_here_only;
     /* the leader's verdict in this server's memory (one slot) */
     slot_t published;
     int publishes, results;
@@ -177,9 +179,13 @@ static int f_put(void *baton, const unsigned char *key, long long until,
     f->put_until = until;
     f->put_keep = keep_until;
     ck_assert(keep_until <= until);
+    if (f->put_here_only) {
+        keep(f->local, key, keep_until, entry, len);
+        return OA2F_PUT_HERE;
+    }
     keep(f->shared, key, until, entry, len);
     keep(f->local, key, keep_until, entry, len);
-    return 1;
+    return OA2F_PUT_SHARED;
 }
 
 static oa2f_flight_role_e f_begin(void *baton, const unsigned char *key,
@@ -592,6 +598,36 @@ START_TEST(test_keep_local_bounded)
 }
 END_TEST
 
+/* An entry whose prepared members had to be mended (not written by this
+ * module: a shown value with a CR LF) is served as mended, and never
+ * kept in the own copy, whose decoding trusts those members. */
+START_TEST(test_mended_not_kept_local)
+{
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = location(f, 60, 0);
+    oa2f_claims_t *c = claims(1, T0 + 3600);
+    oa2f_validation_t v;
+
+    APR_ARRAY_IDX(c->fields, 0, oa2f_field_t).shown = "jdoe\r\nX-Evil: 1";
+    plant(f, c, T0 - 10, T0 + 3600);
+    v = ask(loc);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_str_eq(APR_ARRAY_IDX(v.claims->fields, 0, oa2f_field_t).shown,
+                     "jdoe");
+    ck_assert_int_eq(f->keeps, 0);
+    v = ask(loc);
+    ck_assert_int_eq(f->keeps, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_LOCAL_HIT), 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 2);
+
+    /* the clean entry is kept */
+    plant(f, claims(1, T0 + 3600), T0 - 10, T0 + 3600);
+    ask(loc);
+    ck_assert_int_eq(f->keeps, 1);
+    ck_assert_int_eq(f->calls, 0);
+}
+END_TEST
+
 /* OAuth2FederatedNegativeCacheTTL: a definite "not active" is kept that
  * long and no longer; without it, or for a location with a shorter one,
  * the provider is asked again. */
@@ -835,8 +871,10 @@ static oa2f_verdict_req_t *fleet(fake_t *f, int nanswers,
     return loc;
 }
 
-/* Taken: this server asks, stores, releases; the lock lives for the
- * total timeout and a second. */
+/* Taken: this server asks and stores, with no second lookup; a verdict
+ * that outlives the lock (total timeout and a second) leaves it to
+ * expire, unreleased, so that a server that missed before the store
+ * finds it taken and reads the verdict (README "Cache"). */
 START_TEST(test_lock_taken)
 {
     static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
@@ -845,27 +883,58 @@ START_TEST(test_lock_taken)
 
     ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
     ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->gets, 1);
     ck_assert_int_eq(f->puts, 1);
     ck_assert_int_eq(f->takes, 1);
     ck_assert(f->take_ttl_ms == 6000);
-    ck_assert_int_eq(f->releases, 1);
+    ck_assert_int_eq(f->releases, 0);
     ck_assert_int_eq(f->naps, 0);
     ck_assert_int_eq(f->ends, 1);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 0);
 
-    /* a failure is released too, at once */
+    /* a failure is released at once */
     f = fake();
     loc = fleet(f, 1, a);
     provider_says(f, OA2F_UNREACHABLE, NULL);
     ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
     ck_assert_int_eq(f->releases, 1);
+
+    /* so is a verdict that ends before the lock would (expiry in 6 s) */
+    f = fake();
+    loc = fleet(f, 1, a);
+    provider_says(f, OA2F_OK, claims(1, T0 + 6));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_int_eq(f->releases, 1);
+    f = fake();
+    loc = fleet(f, 1, a);
+    provider_says(f, OA2F_OK, claims(1, T0 + 7));
+    ask(loc);
+    ck_assert_int_eq(f->releases, 0);
+
+    /* and one that only this server's memory took (the fleet cache
+     * refused it): the other servers cannot read it */
+    f = fake();
+    loc = fleet(f, 1, a);
+    f->put_here_only = 1;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->releases, 1);
+
+    /* and one not stored at all (no expiry) */
+    f = fake();
+    loc = fleet(f, 1, a);
+    provider_says(f, OA2F_OK, claims(1, 0));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->puts, 0);
+    ck_assert_int_eq(f->releases, 1);
 }
 END_TEST
 
-/* Taken, but another server stored its verdict and released the lock
- * between our miss and our take: no call, and the lock is released. */
-START_TEST(test_lock_taken_after_verdict)
+/* Taken: the fleet cache is not looked up again after the take, even
+ * when another server's verdict landed in between (its holder released
+ * a short-lived verdict): one more call, never a wrong answer. */
+START_TEST(test_lock_taken_no_second_lookup)
 {
     static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
     fake_t *f = fake();
@@ -874,9 +943,32 @@ START_TEST(test_lock_taken_after_verdict)
     f->entry_on_take = 1;
     ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
     ck_assert_int_eq(f->takes, 1);
-    ck_assert_int_eq(f->calls, 0);
-    ck_assert_int_eq(f->releases, 1);
+    ck_assert_int_eq(f->gets, 1);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->releases, 0);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
+}
+END_TEST
+
+/* Busy, and the holder's verdict is there but not for this request (a
+ * revocation rule covers it): stop waiting at once and ask, without the
+ * lock -- it was left to expire and would hold the wait to its end. */
+START_TEST(test_lock_wait_unservable)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    f->entry_after_naps = 2;
+    f->revoked_upto = T0 + 3600;
+    provider_says(f, OA2F_INACTIVE, claims(0, 0));
+    ck_assert_int_eq(ask(loc).outcome, OA2F_INACTIVE);
+    ck_assert_int_eq(f->naps, 2);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->takes, 2);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAIT_HITS), 0);
 }
 END_TEST
 
@@ -926,7 +1018,8 @@ START_TEST(test_lock_wait_gives_up)
 END_TEST
 
 /* The lock vanishes without a verdict (its holder failed, or died and
- * the lock expired): the waiter takes it and asks, then releases it. */
+ * the lock expired): the waiter takes it and asks; its stored verdict
+ * then guards the lock, which is left to expire. */
 START_TEST(test_lock_vanishes)
 {
     static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY, OA2F_LOCK_BUSY,
@@ -938,7 +1031,7 @@ START_TEST(test_lock_vanishes)
     ck_assert_int_eq(f->calls, 1);
     ck_assert_int_eq(f->takes, 3);
     ck_assert_int_eq(f->naps, 2);
-    ck_assert_int_eq(f->releases, 1);
+    ck_assert_int_eq(f->releases, 0);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_WAITS), 1);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_ACQUIRED), 1);
     ck_assert_uint_eq(COUNT(loc, OA2F_C_FLEET_LOCK_TIMEOUTS), 0);
@@ -1845,6 +1938,7 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_ttl_cap);
     tcase_add_test(tc, test_cap_per_location);
     tcase_add_test(tc, test_keep_local_bounded);
+    tcase_add_test(tc, test_mended_not_kept_local);
     tcase_add_test(tc, test_negative_ttl);
     tcase_add_test(tc, test_no_expiry_not_stored);
     tcase_add_test(tc, test_failures_not_stored);
@@ -1866,7 +1960,8 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_leader_lands);
     tcase_add_test(tc, test_leader_publishes);
     tcase_add_test(tc, test_lock_taken);
-    tcase_add_test(tc, test_lock_taken_after_verdict);
+    tcase_add_test(tc, test_lock_taken_no_second_lookup);
+    tcase_add_test(tc, test_lock_wait_unservable);
     tcase_add_test(tc, test_lock_wait_verdict);
     tcase_add_test(tc, test_lock_wait_gives_up);
     tcase_add_test(tc, test_lock_vanishes);
