@@ -15,6 +15,7 @@
 #include <ap_provider.h>
 #include <ap_socache.h>
 #include <http_core.h>
+#include <ap_mpm.h>
 #include <util_mutex.h>
 
 #include "mod_oa2f_private.h"
@@ -36,11 +37,15 @@
 #define DEFAULT_SHMCB_ARG "(8388608)"
 #define MUTEX_TYPE        "oauth2-federated-cache"
 #define CACHE_NAMESPACE   "oauth2-federated"
-/* The per-process copy in front of the shared cache: 1,024 entries of up
- * to ~2 KiB (an introspection answer with its fields is typically well
- * under 1 KiB), 2 MiB per child at most, touched only as it fills. */
-#define LOCAL_SLOTS     1024
-#define LOCAL_ENTRY_MAX 2000
+/* The per-process copy in front of the shared cache (README "Cache"):
+ * entries of up to ~2 KiB (an introspection answer with its fields is
+ * typically well under 1 KiB), touched only as it fills. A threaded
+ * child serves many connections' tokens: 4,096 slots, 8 MiB at most; a
+ * prefork child, one connection at a time and many of them: 1,024, 2 MiB
+ * at most. */
+#define LOCAL_SLOTS_THREADED 4096
+#define LOCAL_SLOTS_PREFORK  1024
+#define LOCAL_ENTRY_MAX      2000
 /* Derived keys this child remembers (oa2f_key_memo.h): 256 KiB. */
 #define KEY_MEMO_SLOTS 4096
 
@@ -363,7 +368,16 @@ void oa2f_cache_child_init(apr_pool_t *p, server_rec *s)
         }
     }
     if (nparts) {
-        local_copy = oa2f_local_cache_create(p, LOCAL_SLOTS, LOCAL_ENTRY_MAX);
+        int threaded = 0;
+
+        if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS) {
+            threaded = 0;
+        }
+        local_copy = oa2f_local_cache_create(p,
+                                             threaded != AP_MPMQ_NOT_SUPPORTED
+                                                 ? LOCAL_SLOTS_THREADED
+                                                 : LOCAL_SLOTS_PREFORK,
+                                             LOCAL_ENTRY_MAX);
         key_memo = oa2f_key_memo_create(p, KEY_MEMO_SLOTS);
     }
     oa2f_near_child_init(p, s);
