@@ -1,14 +1,16 @@
 /* Fuzz target: the fleet lock's replies (README "Cache", the fleet
  * lock), as a redis or memcached server, or whoever answers on its
- * address, may send them: oa2f_lock_parse_reply() for both protocols and
- * oa2f_lock_parse_mc_gets() on the raw bytes (not NUL-terminated).
+ * address, may send them: oa2f_lock_parse_reply() and
+ * oa2f_lock_parse_drop() for both protocols and oa2f_lock_parse_mc_gets()
+ * on the raw bytes (not NUL-terminated).
  *
  * Invariants checked besides "no crash, no leak, no UB":
  *  - every answer is one of MORE, ERROR, NO, YES;
  *  - MORE only while no complete first line (CRLF) is there, and only for
  *    a short input (a reply longer than the client's buffer is an error);
  *  - YES of a take is exactly "+OK" / ":1" (redis) or "STORED"
- *    (memcached) as the first line;
+ *    (memcached) as the first line; YES of a drop exactly ":1" or
+ *    "DELETED";
  *  - YES of `gets` gives a cas unique only when the data is exactly the
  *    holder value asked about, followed by END. */
 #ifndef _GNU_SOURCE
@@ -61,6 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               "memcached: MORE with a complete line");
     FZ_ASSERT(r != OA2F_REPLY_YES || first_line_is(data, size, "STORED"),
               "memcached: YES for another line");
+
+    /* a drop's reply: YES only for ":1" / "DELETED" */
+    r = oa2f_lock_parse_drop(OA2F_LOCK_REDIS, s, size);
+    FZ_ASSERT(r >= OA2F_REPLY_MORE && r <= OA2F_REPLY_YES, "redis drop %d", r);
+    FZ_ASSERT(r != OA2F_REPLY_YES || first_line_is(data, size, ":1"),
+              "redis drop: YES for another line");
+    r = oa2f_lock_parse_drop(OA2F_LOCK_MEMCACHE, s, size);
+    FZ_ASSERT(r >= OA2F_REPLY_MORE && r <= OA2F_REPLY_YES, "memcached drop %d",
+              r);
+    FZ_ASSERT(r != OA2F_REPLY_YES || first_line_is(data, size, "DELETED"),
+              "memcached drop: YES for another line");
 
     r = oa2f_lock_parse_mc_gets(s, size, NAME, VALUE, &cas);
     FZ_ASSERT(r >= OA2F_REPLY_MORE && r <= OA2F_REPLY_YES, "gets %d", r);

@@ -215,7 +215,7 @@ oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
         }
         return OA2F_REPLY_ERROR;
     }
-    if (line_is(buf, n, "STORED") || line_is(buf, n, "DELETED")) {
+    if (line_is(buf, n, "STORED")) {
         return OA2F_REPLY_YES;
     }
     if (line_is(buf, n, "NOT_STORED") || line_is(buf, n, "EXISTS")
@@ -223,6 +223,25 @@ oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
         return OA2F_REPLY_NO;
     }
     return OA2F_REPLY_ERROR;
+}
+
+oa2f_reply_e oa2f_lock_parse_drop(oa2f_lock_proto_e proto, const char *buf,
+                                  apr_size_t len)
+{
+    long n = line_len(buf, len);
+
+    if (n < 0) {
+        return len > REPLY_MAX ? OA2F_REPLY_ERROR : OA2F_REPLY_MORE;
+    }
+    if (proto == OA2F_LOCK_REDIS) {
+        /* DEL: the number of keys removed */
+        return line_is(buf, n, ":1")   ? OA2F_REPLY_YES
+               : line_is(buf, n, ":0") ? OA2F_REPLY_NO
+                                       : OA2F_REPLY_ERROR;
+    }
+    return line_is(buf, n, "DELETED")     ? OA2F_REPLY_YES
+           : line_is(buf, n, "NOT_FOUND") ? OA2F_REPLY_NO
+                                          : OA2F_REPLY_ERROR;
 }
 
 oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
@@ -330,11 +349,13 @@ static int send_all(oa2f_lock_conn_t *c, const char *req, apr_size_t len)
     return 1;
 }
 
-/* One request and its reply, parsed as `gets` (name/value/cas) or as a
- * status; the connection is closed on any error. */
+/* One request and its reply, parsed as `gets` (name/value/cas), as a
+ * drop's (drop), or as a status; the connection is closed on any
+ * error. */
 static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
-                             apr_size_t req_len, const char *gets_name,
-                             const char *gets_value, unsigned long long *cas)
+                             apr_size_t req_len, int drop,
+                             const char *gets_name, const char *gets_value,
+                             unsigned long long *cas)
 {
     char buf[REPLY_MAX + 1];
     apr_size_t got = 0;
@@ -369,7 +390,8 @@ static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
         got += n;
         r = gets_name
                 ? oa2f_lock_parse_mc_gets(buf, got, gets_name, gets_value, cas)
-                : oa2f_lock_parse_reply(c->proto, buf, got);
+            : drop ? oa2f_lock_parse_drop(c->proto, buf, got)
+                   : oa2f_lock_parse_reply(c->proto, buf, got);
         if (r != OA2F_REPLY_MORE) {
             break;
         }
@@ -392,7 +414,7 @@ oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
         return OA2F_LOCK_NONE;
     }
     req = oa2f_lock_req_take(c->pool, c->proto, name, value, ttl_ms, &len);
-    switch (exchange(c, req, len, NULL, NULL, NULL)) {
+    switch (exchange(c, req, len, 0, NULL, NULL, NULL)) {
     case OA2F_REPLY_YES:
         return OA2F_LOCK_TAKEN;
     case OA2F_REPLY_NO:
@@ -414,13 +436,13 @@ int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
     }
     req = oa2f_lock_req_release(c->pool, c->proto, name, value, &len);
     if (c->proto == OA2F_LOCK_REDIS) {
-        r = exchange(c, req, len, NULL, NULL, NULL);
+        r = exchange(c, req, len, 0, NULL, NULL, NULL);
     }
     else {
-        r = exchange(c, req, len, name, value, &cas);
+        r = exchange(c, req, len, 0, name, value, &cas);
         if (r == OA2F_REPLY_YES) {
             req = oa2f_lock_req_mc_expire(c->pool, name, value, cas, &len);
-            r = exchange(c, req, len, NULL, NULL, NULL);
+            r = exchange(c, req, len, 0, NULL, NULL, NULL);
         }
     }
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
@@ -436,6 +458,6 @@ int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name)
         return -1;
     }
     req = oa2f_lock_req_drop(c->pool, c->proto, name, &len);
-    r = exchange(c, req, len, NULL, NULL, NULL);
+    r = exchange(c, req, len, 1, NULL, NULL, NULL);
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
 }

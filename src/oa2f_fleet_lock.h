@@ -106,9 +106,15 @@ typedef enum {
 } oa2f_reply_e;
 
 /* The reply to a take, or to redis's compare-and-delete, or to
- * memcached's `cas`, or to a drop, in buf[0..len). */
+ * memcached's `cas`, in buf[0..len). */
 oa2f_reply_e oa2f_lock_parse_reply(oa2f_lock_proto_e proto, const char *buf,
                                    apr_size_t len);
+
+/* The reply to a drop: YES deleted (redis `:1`, memcached `DELETED`),
+ * NO there was none (`:0`, `NOT_FOUND`); a take's `+OK` or `STORED`
+ * is an error here, as `DELETED` is to a take. */
+oa2f_reply_e oa2f_lock_parse_drop(oa2f_lock_proto_e proto, const char *buf,
+                                  apr_size_t len);
 
 /* memcached's reply to `gets name`: YES with *cas when it holds exactly
  * `value`; NO when absent or another value. */

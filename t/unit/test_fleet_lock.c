@@ -114,11 +114,13 @@ START_TEST(test_lock_requests)
     apr_size_t len;
     const char *req;
 
-    req = oa2f_lock_req_take(ut_pool, OA2F_LOCK_REDIS, "oauth2-federated-lock:ab",
-                             "h/12/34/ff", 5000, &len);
-    ck_assert_str_eq(req, "*6\r\n$3\r\nSET\r\n$24\r\noauth2-federated-lock:ab\r\n"
-                          "$10\r\nh/12/34/ff\r\n$2\r\nNX\r\n$2\r\nPX\r\n"
-                          "$4\r\n5000\r\n");
+    req = oa2f_lock_req_take(ut_pool, OA2F_LOCK_REDIS,
+                             "oauth2-federated-lock:ab", "h/12/34/ff", 5000,
+                             &len);
+    ck_assert_str_eq(req,
+                     "*6\r\n$3\r\nSET\r\n$24\r\noauth2-federated-lock:ab\r\n"
+                     "$10\r\nh/12/34/ff\r\n$2\r\nNX\r\n$2\r\nPX\r\n"
+                     "$4\r\n5000\r\n");
     ck_assert_uint_eq(len, strlen(req));
 
     req = oa2f_lock_req_take(ut_pool, OA2F_LOCK_MEMCACHE, "lk", "h/12/34/ff",
@@ -129,11 +131,10 @@ START_TEST(test_lock_requests)
     ck_assert_str_eq(req, "add lk 0 3 1\r\nv\r\n");
 
     req = oa2f_lock_req_release(ut_pool, OA2F_LOCK_REDIS, "lk", "v1", &len);
-    ck_assert_str_eq(
-        req, "*5\r\n$4\r\nEVAL\r\n$93\r\n"
-             "if redis.call('get',KEYS[1])==ARGV[1] then return "
-             "redis.call('del',KEYS[1]) else return 0 end\r\n"
-             "$1\r\n1\r\n$2\r\nlk\r\n$2\r\nv1\r\n");
+    ck_assert_str_eq(req, "*5\r\n$4\r\nEVAL\r\n$93\r\n"
+                          "if redis.call('get',KEYS[1])==ARGV[1] then return "
+                          "redis.call('del',KEYS[1]) else return 0 end\r\n"
+                          "$1\r\n1\r\n$2\r\nlk\r\n$2\r\nv1\r\n");
     ck_assert_uint_eq(len, strlen(req));
     req = oa2f_lock_req_release(ut_pool, OA2F_LOCK_MEMCACHE, "lk", "v1", &len);
     ck_assert_str_eq(req, "gets lk\r\n");
@@ -176,17 +177,43 @@ static const reply_case_t replies[] = {
     { OA2F_LOCK_MEMCACHE, "NOT_STORED\r\n", OA2F_REPLY_NO },
     { OA2F_LOCK_MEMCACHE, "EXISTS\r\n", OA2F_REPLY_NO },
     { OA2F_LOCK_MEMCACHE, "NOT_FOUND\r\n", OA2F_REPLY_NO },
-    { OA2F_LOCK_MEMCACHE, "DELETED\r\n", OA2F_REPLY_YES },
-    { OA2F_LOCK_MEMCACHE, "DELETED", OA2F_REPLY_MORE },
-    { OA2F_LOCK_MEMCACHE, "DELETEDX\r\n", OA2F_REPLY_ERROR },
-    { OA2F_LOCK_MEMCACHE, "SERVER_ERROR out of memory\r\n",
-      OA2F_REPLY_ERROR },
+    { OA2F_LOCK_MEMCACHE, "DELETED\r\n", OA2F_REPLY_ERROR }, /* a drop's */
+    { OA2F_LOCK_MEMCACHE, "SERVER_ERROR out of memory\r\n", OA2F_REPLY_ERROR },
     { OA2F_LOCK_MEMCACHE, "ERROR\r\n", OA2F_REPLY_ERROR },
     { OA2F_LOCK_MEMCACHE, "CLIENT_ERROR bad data chunk\r\n",
       OA2F_REPLY_ERROR },
     { OA2F_LOCK_MEMCACHE, "STORED", OA2F_REPLY_MORE },
     { OA2F_LOCK_MEMCACHE, "+OK\r\n", OA2F_REPLY_ERROR },
 };
+
+static const reply_case_t drop_replies[] = {
+    { OA2F_LOCK_REDIS, ":1\r\n", OA2F_REPLY_YES },
+    { OA2F_LOCK_REDIS, ":0\r\n", OA2F_REPLY_NO },
+    { OA2F_LOCK_REDIS, "+OK\r\n", OA2F_REPLY_ERROR },
+    { OA2F_LOCK_REDIS, ":2\r\n", OA2F_REPLY_ERROR },
+    { OA2F_LOCK_REDIS, "-ERR\r\n", OA2F_REPLY_ERROR },
+    { OA2F_LOCK_REDIS, ":1", OA2F_REPLY_MORE },
+    { OA2F_LOCK_MEMCACHE, "DELETED\r\n", OA2F_REPLY_YES },
+    { OA2F_LOCK_MEMCACHE, "NOT_FOUND\r\n", OA2F_REPLY_NO },
+    { OA2F_LOCK_MEMCACHE, "STORED\r\n", OA2F_REPLY_ERROR },
+    { OA2F_LOCK_MEMCACHE, "DELETEDX\r\n", OA2F_REPLY_ERROR },
+    { OA2F_LOCK_MEMCACHE, "DELETED", OA2F_REPLY_MORE },
+};
+
+/* A drop's reply is read on its own terms: never a take's. */
+START_TEST(test_lock_drop_replies)
+{
+    int i;
+
+    for (i = 0; i < UT_N(drop_replies); i++) {
+        oa2f_reply_e got = oa2f_lock_parse_drop(drop_replies[i].proto,
+                                                drop_replies[i].reply,
+                                                strlen(drop_replies[i].reply));
+        ck_assert_msg(got == drop_replies[i].want, "case %d (%s): %d, want %d",
+                      i, drop_replies[i].reply, got, drop_replies[i].want);
+    }
+}
+END_TEST
 
 START_TEST(test_lock_replies)
 {
@@ -211,7 +238,7 @@ static const gets_case_t gets_replies[] = {
     { "VALUE lk 0 2 77\r\nv1\r\nEND\r\n", OA2F_REPLY_YES, 77 },
     { "VALUE lk 0 2 18446744073709551615\r\nv1\r\nEND\r\n", OA2F_REPLY_YES,
       18446744073709551615ULL },
-    { "END\r\n", OA2F_REPLY_NO, 0 },                         /* absent */
+    { "END\r\n", OA2F_REPLY_NO, 0 },                          /* absent */
     { "VALUE lk 0 2 77\r\nv2\r\nEND\r\n", OA2F_REPLY_NO, 0 }, /* not ours */
     { "VALUE lk 0 3 77\r\nv11\r\nEND\r\n", OA2F_REPLY_NO, 0 },
     { "VALUE lk 0 2 77\r\nv1\r\n", OA2F_REPLY_MORE, 0 },
@@ -394,7 +421,7 @@ static oa2f_lock_conn_t *connect_to(server_t *sv, oa2f_lock_proto_e proto)
 START_TEST(test_lock_client_redis)
 {
     static const char *const script[] = { "$-1\r\n", "+OK\r\n", ":1\r\n",
-                                          "+OK\r\n", ":0\r\n", ":1\r\n",
+                                          "+OK\r\n", ":0\r\n",  ":1\r\n",
                                           ":0\r\n" };
     apr_thread_t *th;
     server_t *sv = server(script, UT_N(script), &th);
@@ -503,6 +530,7 @@ Suite *fleet_lock_suite(void)
     tcase_add_test(tc, test_lock_name);
     tcase_add_test(tc, test_lock_requests);
     tcase_add_test(tc, test_lock_replies);
+    tcase_add_test(tc, test_lock_drop_replies);
     tcase_add_test(tc, test_lock_gets_replies);
     tcase_add_test(tc, test_lock_client_redis);
     tcase_add_test(tc, test_lock_client_memcache);
