@@ -88,6 +88,7 @@ static void child_init(apr_pool_t *p, server_rec *s)
 {
     oa2f_child_init_http(p, s);
     oa2f_cache_child_init(p, s);
+    oa2f_fleet_lock_child_init(p, s);
     oa2f_conf_providers_child_init(p, s);
     oa2f_discovery_child_init(p, s);
     oa2f_jwks_child_init(p, s);

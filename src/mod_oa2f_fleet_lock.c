@@ -1,8 +1,10 @@
 /* The fleet lock on this server's redis or memcache cache (see the
- * header). One connection per request that needs the lock, opened on
- * its first take and closed with the request's pool; short timeouts, so
- * that a fleet cache that hangs costs a request a quarter of a second
- * at most per step before this server coalesces on its own. */
+ * header). A request that needs the lock borrows a connection from its
+ * child's idle ones (or opens one) on its first take and gives it back
+ * with its pool, so that a new token costs no TCP handshake nor name
+ * lookup; short timeouts, so that a fleet cache that hangs costs a
+ * request a quarter of a second at most per step before this server
+ * coalesces on its own. */
 #include <unistd.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -18,10 +20,16 @@
 #define REDIS_PORT    6379
 #define MEMCACHE_PORT 11211
 #define SESSION_KEY   "oauth2-federated-fleet-lock"
+/* Idle connections a child keeps per lock server; more are closed. */
+#define IDLE_MAX 64
 
 typedef struct {
     const char *host;
     apr_port_t port;
+    /* this child's idle connections to it, under idle_lock */
+    oa2f_lock_conn_t *idle[IDLE_MAX];
+    apr_pool_t *idle_pool[IDLE_MAX];
+    int nidle;
 } lock_server_t;
 
 /* This generation's view, set in post_config. */
@@ -30,12 +38,22 @@ static lock_server_t servers[MAX_SERVERS];
 static int nservers;
 /* 1 while this process sees the lock's server failing (log once). */
 static int lock_failing;
+/* This child's: the lock on the idle connections, and what names a
+ * holder (README "The fleet lock"): host and pid, and a nonce made
+ * once and counted up per session. */
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *idle_lock;
+#endif
+static int no_idle;
+static char holder_host[64] = "?";
+static apr_uint64_t holder_nonce;
 
 /* One request's use of the lock. */
 typedef struct {
     unsigned char key[OA2F_CACHE_KEY_LEN];
-    oa2f_lock_conn_t *conn;
-    const lock_server_t *server;
+    oa2f_lock_conn_t *conn; /* borrowed until the request ends */
+    apr_pool_t *conn_pool;
+    lock_server_t *server;
     char name[OA2F_LOCK_NAME_LEN + 1];
     const char *value; /* names the holder: host, pid, thread, nonce */
     int held;
@@ -111,12 +129,148 @@ static void worked(request_rec *r, session_t *ss)
     }
 }
 
+static void idle_enter(void)
+{
+#if APR_HAS_THREADS
+    if (idle_lock) {
+        apr_thread_mutex_lock(idle_lock);
+    }
+#endif
+}
+
+static void idle_leave(void)
+{
+#if APR_HAS_THREADS
+    if (idle_lock) {
+        apr_thread_mutex_unlock(idle_lock);
+    }
+#endif
+}
+
+/* An open connection to sv: an idle one of this child's that is still
+ * alive, or a new one in a pool of its own (it outlives the request). */
+static apr_status_t conn_borrow(lock_server_t *sv, oa2f_lock_conn_t **conn,
+                                apr_pool_t **cpool)
+{
+    apr_status_t rv;
+
+    for (;;) {
+        oa2f_lock_conn_t *c = NULL;
+        apr_pool_t *cp = NULL;
+
+        idle_enter();
+        if (sv->nidle > 0) {
+            sv->nidle--;
+            c = sv->idle[sv->nidle];
+            cp = sv->idle_pool[sv->nidle];
+        }
+        idle_leave();
+        if (!c) {
+            break;
+        }
+        if (oa2f_lock_conn_alive(c)) {
+            *conn = c;
+            *cpool = cp;
+            return APR_SUCCESS;
+        }
+        /* closed by the server (a restart, its idle timeout) */
+        apr_pool_destroy(cp);
+    }
+    if ((rv = apr_pool_create_unmanaged_ex(cpool, NULL, NULL))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    rv = oa2f_lock_connect(*cpool, proto, sv->host, sv->port, LOCK_TIMEOUT,
+                           conn);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(*cpool);
+        *cpool = NULL;
+        *conn = NULL;
+    }
+    return rv;
+}
+
+/* Keep an open connection for the next request, or close it. */
+static void conn_give_back(lock_server_t *sv, oa2f_lock_conn_t *c,
+                           apr_pool_t *cp)
+{
+    int kept = 0;
+
+    if (!no_idle && oa2f_lock_conn_alive(c)) {
+        idle_enter();
+        if (sv->nidle < IDLE_MAX) {
+            sv->idle[sv->nidle] = c;
+            sv->idle_pool[sv->nidle] = cp;
+            sv->nidle++;
+            kept = 1;
+        }
+        idle_leave();
+    }
+    if (!kept) {
+        apr_pool_destroy(cp); /* closes its socket */
+    }
+}
+
+/* The session's connection failed (the client closed it): freed now,
+ * so that a later take in the same request connects anew. */
+static void conn_failed(session_t *ss)
+{
+    if (ss->conn) {
+        apr_pool_destroy(ss->conn_pool);
+        ss->conn = NULL;
+        ss->conn_pool = NULL;
+    }
+}
+
+static apr_status_t session_end(void *data)
+{
+    session_t *ss = data;
+
+    if (ss->conn) {
+        conn_give_back(ss->server, ss->conn, ss->conn_pool);
+        ss->conn = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+void oa2f_fleet_lock_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int i;
+
+    if (apr_gethostname(holder_host, sizeof(holder_host), pchild)
+        != APR_SUCCESS) {
+        apr_cpystrn(holder_host, "?", sizeof(holder_host));
+    }
+    if (apr_generate_random_bytes((unsigned char *)&holder_nonce,
+                                  sizeof(holder_nonce))
+        != APR_SUCCESS) {
+        holder_nonce = (apr_uint64_t)apr_time_now();
+    }
+    for (i = 0; i < nservers; i++) {
+        servers[i].nidle = 0;
+    }
+    no_idle = 0;
+#if APR_HAS_THREADS
+    idle_lock = NULL;
+    if (nservers
+        && apr_thread_mutex_create(&idle_lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pchild)
+               != APR_SUCCESS) {
+        /* without it, nothing is kept: a connection per request */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     OA2F_LOGNO(11007) "fleet lock: no mutex for this "
+                                       "child's idle connections; each "
+                                       "request opens its own");
+        idle_lock = NULL;
+        no_idle = 1;
+    }
+#endif
+}
+
 /* The request's session for key, made on first use. */
 static session_t *session_of(request_rec *r, const unsigned char *key)
 {
     session_t *ss = NULL;
-    char host[64];
-    unsigned char nonce[8];
 
     apr_pool_userdata_get((void **)&ss, SESSION_KEY, r->pool);
     if (ss && !memcmp(ss->key, key, OA2F_CACHE_KEY_LEN)) {
@@ -128,18 +282,16 @@ static session_t *session_of(request_rec *r, const unsigned char *key)
      * every server of the fleet picks the same one for a key */
     ss->server = &servers[key[1] % nservers];
     oa2f_lock_name(key, ss->name);
-    if (apr_gethostname(host, sizeof(host), r->pool) != APR_SUCCESS) {
-        apr_cpystrn(host, "?", sizeof(host));
-    }
-    if (apr_generate_random_bytes(nonce, sizeof(nonce)) != APR_SUCCESS) {
-        memset(nonce, 0, sizeof(nonce));
-    }
+    /* unique per session: a release compares it (README "The fleet
+     * lock"); the child's random start keeps children and restarts
+     * apart */
     ss->value = apr_psprintf(
-        r->pool,
-        "%.60s/%" APR_PID_T_FMT "/%lu/%02x%02x%02x%02x%02x%02x%02x%02x", host,
-        getpid(), (unsigned long)apr_os_thread_current(), nonce[0], nonce[1],
-        nonce[2], nonce[3], nonce[4], nonce[5], nonce[6], nonce[7]);
+        r->pool, "%.60s/%" APR_PID_T_FMT "/%lu/%016" APR_UINT64_T_HEX_FMT,
+        holder_host, getpid(), (unsigned long)apr_os_thread_current(),
+        __atomic_add_fetch(&holder_nonce, 1, __ATOMIC_RELAXED));
     apr_pool_userdata_setn(ss, SESSION_KEY, NULL, r->pool);
+    apr_pool_cleanup_register(r->pool, ss, session_end,
+                              apr_pool_cleanup_null);
     return ss;
 }
 
@@ -161,17 +313,15 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
     }
     ss = session_of(r, key);
     if (!ss->conn) {
-        rv = oa2f_lock_connect(r->pool, proto, ss->server->host,
-                               ss->server->port, LOCK_TIMEOUT, &ss->conn);
+        rv = conn_borrow(ss->server, &ss->conn, &ss->conn_pool);
         if (rv != APR_SUCCESS) {
-            ss->conn = NULL;
             failed(r, ss, rv, "connecting");
             return OA2F_LOCK_NONE;
         }
     }
     got = oa2f_lock_take(ss->conn, ss->name, ss->value, ttl_ms);
     if (got == OA2F_LOCK_NONE) {
-        ss->conn = NULL; /* closed by the client; the next take reconnects */
+        conn_failed(ss);
         failed(r, ss, APR_SUCCESS, "taking the lock");
         return OA2F_LOCK_NONE;
     }
@@ -211,7 +361,7 @@ void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key)
     ss->held = 0;
     rc = oa2f_lock_release(ss->conn, ss->name, ss->value);
     if (rc < 0) {
-        ss->conn = NULL;
+        conn_failed(ss);
         /* it expires by itself */
         failed(r, ss, APR_SUCCESS, "releasing the lock");
         return;
@@ -222,32 +372,30 @@ void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key)
                                         "its holder released it",
                       shown(ss));
     }
-    oa2f_lock_close(ss->conn);
-    ss->conn = NULL;
 }
 
 void oa2f_fleet_lock_drop(request_rec *r, const unsigned char *key)
 {
     session_t *ss;
-    oa2f_lock_conn_t *conn = NULL;
     apr_status_t rv;
 
     if (!nservers) {
         return;
     }
     ss = session_of(r, key);
-    rv = oa2f_lock_connect(r->pool, proto, ss->server->host, ss->server->port,
-                           LOCK_TIMEOUT, &conn);
-    if (rv != APR_SUCCESS) {
-        failed(r, ss, rv, "connecting");
-        return;
+    if (!ss->conn) {
+        rv = conn_borrow(ss->server, &ss->conn, &ss->conn_pool);
+        if (rv != APR_SUCCESS) {
+            failed(r, ss, rv, "connecting");
+            return;
+        }
     }
-    if (oa2f_lock_drop(conn, ss->name) < 0) {
+    if (oa2f_lock_drop(ss->conn, ss->name) < 0) {
+        conn_failed(ss);
         failed(r, ss, APR_SUCCESS, "dropping a revoked token's lock");
         return;
     }
     worked(r, ss);
-    oa2f_lock_close(conn);
 }
 
 void oa2f_fleet_lock_log_wait(request_rec *r, const unsigned char *key,

@@ -14,6 +14,10 @@
  * or memcache hosts; none for any other cache). */
 void oa2f_fleet_lock_post_config(apr_pool_t *pconf, server_rec *s);
 
+/* child_init: this child's idle connections (none yet) and what names
+ * its sessions as holders. */
+void oa2f_fleet_lock_child_init(apr_pool_t *pchild, server_rec *s);
+
 /* 1 when the cache is a fleet's and has a lock. */
 int oa2f_fleet_lock_enabled(void);
 

@@ -335,6 +335,36 @@ void oa2f_lock_close(oa2f_lock_conn_t *c)
     }
 }
 
+int oa2f_lock_conn_alive(oa2f_lock_conn_t *c)
+{
+    char b;
+    apr_size_t n = 1;
+    apr_status_t rv;
+
+    if (!c || !c->sock) {
+        return 0;
+    }
+    /* idle, nothing to read: a closed peer reads as EOF, and a reply
+     * nobody asked for means the exchange got out of step */
+    apr_socket_timeout_set(c->sock, 0);
+    rv = apr_socket_recv(c->sock, &b, &n);
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        return 1;
+    }
+    oa2f_lock_close(c);
+    return 0;
+}
+
+/* A pool for one operation's request text: a connection may serve many
+ * requests (mod_oa2f_fleet_lock.c keeps them), so nothing per operation
+ * may stay in its own pool. */
+static apr_pool_t *scratch(oa2f_lock_conn_t *c)
+{
+    apr_pool_t *p = NULL;
+
+    return apr_pool_create(&p, c->pool) == APR_SUCCESS ? p : NULL;
+}
+
 static int send_all(oa2f_lock_conn_t *c, const char *req, apr_size_t len)
 {
     while (len > 0) {
@@ -410,18 +440,25 @@ oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
     apr_size_t len;
     const char *req;
 
-    if (!c || !c->sock) {
+    apr_pool_t *p;
+    oa2f_lock_e got;
+
+    if (!c || !c->sock || !(p = scratch(c))) {
         return OA2F_LOCK_NONE;
     }
-    req = oa2f_lock_req_take(c->pool, c->proto, name, value, ttl_ms, &len);
+    req = oa2f_lock_req_take(p, c->proto, name, value, ttl_ms, &len);
     switch (exchange(c, req, len, 0, NULL, NULL, NULL)) {
     case OA2F_REPLY_YES:
-        return OA2F_LOCK_TAKEN;
+        got = OA2F_LOCK_TAKEN;
+        break;
     case OA2F_REPLY_NO:
-        return OA2F_LOCK_BUSY;
+        got = OA2F_LOCK_BUSY;
+        break;
     default:
-        return OA2F_LOCK_NONE;
+        got = OA2F_LOCK_NONE;
     }
+    apr_pool_destroy(p);
+    return got;
 }
 
 int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
@@ -431,20 +468,23 @@ int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
     unsigned long long cas = 0;
     oa2f_reply_e r;
 
-    if (!c || !c->sock) {
+    apr_pool_t *p;
+
+    if (!c || !c->sock || !(p = scratch(c))) {
         return -1;
     }
-    req = oa2f_lock_req_release(c->pool, c->proto, name, value, &len);
+    req = oa2f_lock_req_release(p, c->proto, name, value, &len);
     if (c->proto == OA2F_LOCK_REDIS) {
         r = exchange(c, req, len, 0, NULL, NULL, NULL);
     }
     else {
         r = exchange(c, req, len, 0, name, value, &cas);
         if (r == OA2F_REPLY_YES) {
-            req = oa2f_lock_req_mc_expire(c->pool, name, value, cas, &len);
+            req = oa2f_lock_req_mc_expire(p, name, value, cas, &len);
             r = exchange(c, req, len, 0, NULL, NULL, NULL);
         }
     }
+    apr_pool_destroy(p);
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
 }
 
@@ -454,10 +494,13 @@ int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name)
     const char *req;
     oa2f_reply_e r;
 
-    if (!c || !c->sock) {
+    apr_pool_t *p;
+
+    if (!c || !c->sock || !(p = scratch(c))) {
         return -1;
     }
-    req = oa2f_lock_req_drop(c->pool, c->proto, name, &len);
+    req = oa2f_lock_req_drop(p, c->proto, name, &len);
     r = exchange(c, req, len, 1, NULL, NULL, NULL);
+    apr_pool_destroy(p);
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
 }

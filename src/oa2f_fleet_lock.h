@@ -150,4 +150,11 @@ int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name);
 /* Close the connection (also done by p's cleanup). */
 void oa2f_lock_close(oa2f_lock_conn_t *c);
 
+/* 1 when an idle connection can take another request: open, the peer
+ * has not closed it, and no unasked-for bytes wait; otherwise it is
+ * closed and 0. One non-blocking read, for a connection kept between
+ * requests. The requests of take, release and drop are built in
+ * subpools of the connection's pool, freed when each returns. */
+int oa2f_lock_conn_alive(oa2f_lock_conn_t *c);
+
 #endif

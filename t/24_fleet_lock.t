@@ -11,7 +11,11 @@
 #     waiter then asks the provider itself, and every waiting request
 #     finishes;
 #   - with the fleet cache down, each server coalesces its own herd (one
-#     call per server).
+#     call per server);
+#   - the lock's connections are kept by each child between requests:
+#     new tokens after the first few open no new connection to redis,
+#     and after redis restarts the connections it closed are not used
+#     again (no lock error, one call per token).
 # Provider calls are counted by the stub itself (its /__stats); its
 # /slow?ms=N answer is slow enough that the requests overlap. The extra
 # servers listen on 127.0.0.1, ports OA2F_LOCK_PORT_BASE (else
@@ -36,7 +40,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $CURL      = '/usr/bin/curl';
 my $SLOW_MS   = 1500;
 
-plan tests => 31,
+plan tests => 37,
      need({ 'redis-server is installed' => -x $REDIS,
             'memcached is installed'    => -x $MEMCACHED,
             'curl is installed'         => -x $CURL });
@@ -96,7 +100,7 @@ sub start_httpd {
     my ($name, $port, $cache, $socache_mod) = @_;
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
-    for my $f ('api', 'api3') {
+    for my $f ('api', 'api0', 'api3') {
         open my $ok, '>', "$root/htdocs/$f" or die; print $ok "ok\n"; close $ok;
     }
     system('chmod', '-R', 'a+rX', $root);
@@ -117,6 +121,13 @@ OAuth2FederatedCacheSecret lock-fleet-secret
     AuthType oauth2-federated
     AuthName "lock"
     OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/slow?ms=$SLOW_MS"
+    OAuth2FederatedTimeout 2 4
+    Require valid-user
+</Location>
+<Location /api0>
+    AuthType oauth2-federated
+    AuthName "lock"
+    OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/slow?ms=50"
     OAuth2FederatedTimeout 2 4
     Require valid-user
 </Location>
@@ -173,6 +184,22 @@ sub herd_end {
 }
 
 sub herd { return herd_end(herd_start(@_)) }
+
+# Simultaneous requests at one URL, each with a token of its own.
+sub batch {
+    my ($url, @tokens) = @_;
+    my @args = ($CURL, '-s', '--no-progress-meter', '--parallel', '--parallel-immediate',
+                '-m', '30');
+    my $first = 1;
+    for my $t (@tokens) {
+        push @args, '--next' unless $first;
+        $first = 0;
+        push @args, '-H', "Authorization: Bearer $t", '-w', '%{http_code}\n', $url,
+            '-o', '/dev/null';
+    }
+    open my $fh, '-|', @args or die "curl: $!";
+    return herd_end($fh);
+}
 
 sub tally {
     my %n;
@@ -311,6 +338,29 @@ my @rports = ($PORT{ra}, $PORT{rb});
        'redis: no release was sent (' . join(', ', map { "$_ $st->{$_}" } sort keys %$st) . ')');
 }
 
+# ---- (b2) the lock's connections are kept between requests --------------
+# Batches of 4 new tokens at server A: each token takes the lock. Before
+# a child kept its lock connections, every take opened one (40 here).
+sub redis_connections {
+    my ($n) = `redis-cli -p $PORT{redis} info stats` =~ /total_connections_received:(\d+)/;
+    return $n // 0;
+}
+{
+    my $url = "http://127.0.0.1:$PORT{ra}/api0";
+    batch($url, map { fake_token() } 1 .. 4) for 1 .. 3;    # warm both children
+    my ($acq0, $c0, $k0) = (sum_of('fleet_lock_acquired', $PORT{ra}), calls(),
+                            redis_connections());
+    my @codes = map { batch($url, map { fake_token() } 1 .. 4) } 1 .. 10;
+    # the second count's own redis-cli connection
+    my $opened = redis_connections() - $k0 - 1;
+    is(tally(@codes), '200 x 40', 'redis: 40 new tokens in batches of 4 pass');
+    is(sum_of('fleet_lock_acquired', $PORT{ra}) - $acq0, 40,
+       'redis: ... each took the fleet lock');
+    ok($opened <= 20,
+       "redis: ... and opened $opened new connections to redis (at most 20; one per token before)");
+    is(calls() - $c0, 40, 'redis: ... one provider call each');
+}
+
 # ---- (c) the lock under a killed leader ---------------------------------
 # The first request at server A takes the lock (its child names itself
 # in the OA2F11000 line) and asks the stub, which answers after 3 s; 10
@@ -378,6 +428,19 @@ killed_leader('redis', $ra, $PORT{ra}, $rb, $PORT{rb});
     is($n, 2, 'redis down: each server coalesces its own herd, one call per server');
     ok(sum_of('fleet_lock_errors', @rports) >= 2,
        'redis down: the lock errors are counted');
+}
+# ---- (d) redis back: the connections it closed are not used again -------
+{
+    start_redis($PORT{redis});
+    my $url = "http://127.0.0.1:$PORT{ra}/api0";
+    my ($err0, $acq0, $c0) = (sum_of('fleet_lock_errors', $PORT{ra}),
+                              sum_of('fleet_lock_acquired', $PORT{ra}), calls());
+    my @codes = map { batch($url, map { fake_token() } 1 .. 4) } 1 .. 5;
+    is(tally(@codes), '200 x 20', 'redis back: 20 new tokens pass');
+    is(sum_of('fleet_lock_errors', $PORT{ra}) - $err0, 0,
+       'redis back: no lock error (closed connections are dropped, not used); '
+       . 'each token took the lock (' . (sum_of('fleet_lock_acquired', $PORT{ra}) - $acq0)
+       . ' of 20)');
 }
 is(crashes($ra, $killed{$ra} // 0) + crashes($rb), 0, 'redis: no child crashed (but the one killed)')
     or diag(slurp("$ra/logs/error_log"));

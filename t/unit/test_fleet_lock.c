@@ -428,14 +428,20 @@ START_TEST(test_lock_client_redis)
     oa2f_lock_conn_t *c = connect_to(sv, OA2F_LOCK_REDIS);
 
     ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_BUSY);
+    /* idle and open between requests: it may be kept for the next */
+    ck_assert_int_eq(oa2f_lock_conn_alive(c), 1);
     ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_TAKEN);
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 1);
     ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_TAKEN);
     ck_assert_int_eq(oa2f_lock_release(c, "lk", "me"), 0);
     ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 1);
+    ck_assert_int_eq(oa2f_lock_conn_alive(c), 1);
     ck_assert_int_eq(oa2f_lock_drop(c, "lk"), 0);
-    oa2f_lock_close(c);
     done(th);
+    /* the server has closed its end: not kept, and closed here too */
+    ck_assert_int_eq(oa2f_lock_conn_alive(c), 0);
+    ck_assert_int_eq(oa2f_lock_take(c, "lk", "me", 6000), OA2F_LOCK_NONE);
+    oa2f_lock_close(c);
     ck_assert(strstr(sv->received, "$2\r\nNX\r\n$2\r\nPX\r\n$4\r\n6000\r\n"));
     ck_assert(strstr(sv->received, "$4\r\nEVAL\r\n"));
     ck_assert(strstr(sv->received, "$3\r\nDEL\r\n$2\r\nlk\r\n"));
