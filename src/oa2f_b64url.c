@@ -5,30 +5,37 @@ static const char abc[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
     "0123456789-_";
 
+/* The 6-bit value of each byte, 64 for a byte outside the alphabet: one
+ * load per character on the paths that read every token (JWS parsing). */
+#define NO 64
+const unsigned char oa2f_b64url_values[256] = {
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, 62, NO, NO,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, NO, NO, NO, NO, NO, NO,
+    NO, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, NO, NO, NO, NO, 63,
+    NO, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+    NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
+};
+
 /* The 6-bit value of c, or -1. */
 static int value_of(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
+    return oa2f_b64url_values[c] == NO ? -1 : oa2f_b64url_values[c];
 }
 
 int oa2f_b64url_is_char(unsigned char c)
 {
-    return value_of(c) >= 0;
+    return oa2f_b64url_is_char_inline(c);
 }
 
 char *oa2f_b64url_encode(apr_pool_t *p, const unsigned char *b, apr_size_t n)
@@ -96,17 +103,50 @@ static unsigned char *decode_values(apr_pool_t *p, const unsigned char *v,
 unsigned char *oa2f_b64url_decode(apr_pool_t *p, const char *s, apr_size_t len,
                                   apr_size_t *out_len)
 {
-    unsigned char *v = apr_palloc(p, len + 1);
-    apr_size_t i;
+    const unsigned char *in = (const unsigned char *)s;
+    apr_size_t i, o = 0, rest = len % 4;
+    unsigned char *out;
 
-    for (i = 0; i < len; i++) {
-        int x = value_of((unsigned char)s[i]);
-        if (x < 0) {
+    if (rest == 1) {
+        return NULL;
+    }
+    out = apr_palloc(p, len / 4 * 3 + 3);
+    /* four characters at a time; any one outside the alphabet sets the
+     * bit above the 24 that carry values */
+    for (i = 0; i + 3 < len; i += 4) {
+        unsigned long w = (unsigned long)oa2f_b64url_values[in[i]] << 18
+                          | (unsigned long)oa2f_b64url_values[in[i + 1]] << 12
+                          | (unsigned long)oa2f_b64url_values[in[i + 2]] << 6
+                          | oa2f_b64url_values[in[i + 3]];
+        if ((oa2f_b64url_values[in[i]] | oa2f_b64url_values[in[i + 1]]
+             | oa2f_b64url_values[in[i + 2]] | oa2f_b64url_values[in[i + 3]])
+            & NO) {
             return NULL;
         }
-        v[i] = (unsigned char)x;
+        out[o++] = (unsigned char)(w >> 16);
+        out[o++] = (unsigned char)(w >> 8);
+        out[o++] = (unsigned char)w;
     }
-    return decode_values(p, v, len, 1, out_len);
+    if (rest) {
+        unsigned char a = oa2f_b64url_values[in[i]];
+        unsigned char b = oa2f_b64url_values[in[i + 1]];
+        unsigned char c = rest == 3 ? oa2f_b64url_values[in[i + 2]] : 0;
+
+        if ((a | b | c) & NO) {
+            return NULL;
+        }
+        /* unused bits must be zero: one encoding per byte string */
+        if (rest == 2 ? (b & 0x0f) : (c & 0x03)) {
+            return NULL;
+        }
+        out[o++] = (unsigned char)(a << 2 | b >> 4);
+        if (rest == 3) {
+            out[o++] = (unsigned char)((b & 0x0f) << 4 | c >> 2);
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
 }
 
 unsigned char *oa2f_b64url_decode_lax(apr_pool_t *p, const char *s,

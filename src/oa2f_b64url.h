@@ -5,8 +5,15 @@
 
 #include <apr_pools.h>
 
+/* Each byte's 6-bit value; 64 for a byte outside the alphabet. */
+extern const unsigned char oa2f_b64url_values[256];
+
 /* 1 when c is one of the 64 characters of the alphabet. */
 int oa2f_b64url_is_char(unsigned char c);
+static inline int oa2f_b64url_is_char_inline(unsigned char c)
+{
+    return oa2f_b64url_values[c] < 64;
+}
 
 /* b[0..n) encoded, NUL-terminated, in p. */
 char *oa2f_b64url_encode(apr_pool_t *p, const unsigned char *b, apr_size_t n);

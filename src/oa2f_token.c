@@ -6,17 +6,30 @@
 #include "oa2f_provider.h"
 #include "oa2f_token.h"
 
+/* RFC 6750 §2.1 b64token characters, without the trailing "=": one load
+ * per character of every token (the cached path reads them all). */
+static const unsigned char b64token_chars[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+    ['+'] = 1, ['/'] = 1,
+};
+
 int oa2f_token_is_b64token(const char *s, apr_size_t len)
 {
+    const unsigned char *u = (const unsigned char *)s;
     apr_size_t i = 0;
 
     /* 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
-              || c == '+' || c == '/')) {
-            break;
-        }
+    while (i < len && b64token_chars[u[i]]) {
         i++;
     }
     if (i == 0) {

@@ -196,6 +196,44 @@ START_TEST(test_b64url_strict)
 }
 END_TEST
 
+/* every byte, in each place of a group of four and of a last group of
+ * three: accepted exactly when it is in the alphabet (and, last, leaves
+ * no unused bit set) */
+START_TEST(test_b64url_every_byte)
+{
+    static const char abc[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    apr_size_t len;
+    int c, at;
+
+    for (c = 0; c < 256; c++) {
+        const char *in = c ? strchr(abc, c) : NULL;
+        int value = in ? (int)(in - abc) : -1;
+
+        ck_assert_int_eq(oa2f_b64url_is_char((unsigned char)c), value >= 0);
+        for (at = 0; at < 4; at++) {
+            char s[9] = "QUJDQUJD";
+            unsigned char *d;
+
+            s[at] = (char)c;
+            d = oa2f_b64url_decode(ut_pool, s, 8, &len);
+            FAIL_IF((d != NULL) != (value >= 0), "byte %d at %d", c, at);
+            FAIL_IF(d && len != 6, "byte %d at %d: %d bytes", c, at,
+                    (int)len);
+        }
+        for (at = 0; at < 3; at++) {
+            char s[8] = "QUJDQUI";
+            unsigned char *d;
+            int ok = value >= 0 && (at < 2 || (value & 0x03) == 0);
+
+            s[4 + at] = (char)c;
+            d = oa2f_b64url_decode(ut_pool, s, 7, &len);
+            FAIL_IF((d != NULL) != ok, "byte %d at tail %d", c, at);
+        }
+    }
+}
+END_TEST
+
 /* ---- the RFC vectors ------------------------------------------------ */
 
 START_TEST(test_rfc7515_a2_rs256)
@@ -1176,6 +1214,7 @@ Suite *jose_suite(void)
 
     tcase_add_test(tc, test_b64url_round_trip);
     tcase_add_test(tc, test_b64url_strict);
+    tcase_add_test(tc, test_b64url_every_byte);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("vectors");
