@@ -233,6 +233,25 @@ static apr_status_t session_end(void *data)
     return APR_SUCCESS;
 }
 
+/* The child ends: its idle connections are closed (their pools are
+ * their own, not pchild's). */
+static apr_status_t idle_close_all(void *unused)
+{
+    int i;
+
+    (void)unused;
+    idle_enter();
+    for (i = 0; i < nservers; i++) {
+        while (servers[i].nidle > 0) {
+            servers[i].nidle--;
+            apr_pool_destroy(servers[i].idle_pool[servers[i].nidle]);
+        }
+    }
+    no_idle = 1; /* a request still running closes its own */
+    idle_leave();
+    return APR_SUCCESS;
+}
+
 void oa2f_fleet_lock_child_init(apr_pool_t *pchild, server_rec *s)
 {
     int i;
@@ -265,6 +284,10 @@ void oa2f_fleet_lock_child_init(apr_pool_t *pchild, server_rec *s)
         no_idle = 1;
     }
 #endif
+    if (nservers) {
+        apr_pool_cleanup_register(pchild, NULL, idle_close_all,
+                                  apr_pool_cleanup_null);
+    }
 }
 
 /* The request's session for key, made on first use. */
@@ -290,8 +313,7 @@ static session_t *session_of(request_rec *r, const unsigned char *key)
         holder_host, getpid(), (unsigned long)apr_os_thread_current(),
         __atomic_add_fetch(&holder_nonce, 1, __ATOMIC_RELAXED));
     apr_pool_userdata_setn(ss, SESSION_KEY, NULL, r->pool);
-    apr_pool_cleanup_register(r->pool, ss, session_end,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, ss, session_end, apr_pool_cleanup_null);
     return ss;
 }
 

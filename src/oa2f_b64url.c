@@ -8,6 +8,8 @@ static const char abc[] =
 /* The 6-bit value of each byte, 64 for a byte outside the alphabet: one
  * load per character on the paths that read every token (JWS parsing). */
 #define NO 64
+/* sixteen bytes a row */
+/* clang-format off */
 const unsigned char oa2f_b64url_values[256] = {
     NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
     NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
@@ -26,6 +28,7 @@ const unsigned char oa2f_b64url_values[256] = {
     NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
     NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO,
 };
+/* clang-format on */
 
 /* The 6-bit value of c, or -1. */
 static int value_of(unsigned char c)

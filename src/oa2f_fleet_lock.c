@@ -439,7 +439,6 @@ oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
 {
     apr_size_t len;
     const char *req;
-
     apr_pool_t *p;
     oa2f_lock_e got;
 
@@ -467,7 +466,6 @@ int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name, const char *value)
     const char *req;
     unsigned long long cas = 0;
     oa2f_reply_e r;
-
     apr_pool_t *p;
 
     if (!c || !c->sock || !(p = scratch(c))) {
@@ -493,7 +491,6 @@ int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name)
     apr_size_t len;
     const char *req;
     oa2f_reply_e r;
-
     apr_pool_t *p;
 
     if (!c || !c->sock || !(p = scratch(c))) {
