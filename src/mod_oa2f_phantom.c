@@ -11,6 +11,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <ap_mpm.h>
 #include <http_core.h>
 #include <http_main.h>
 #include <http_protocol.h>
@@ -26,7 +27,15 @@
 #define JWKS_HANDLER "oauth2-federated-jwks"
 /* README "Phantom token": at most 5 minutes ahead */
 #define JWT_MAX_LIFE 300
-#define MEMO_SLOTS   256
+/* The memo of signed JWTs: sets of MEMO_WAYS, 4,096 entries under a
+ * threaded MPM (a child serves the tokens of many connections), 1,024
+ * with prefork, so that a child's working set of tokens does not evict
+ * itself (README "Phantom token"). */
+#define MEMO_WAYS           4
+#define MEMO_SLOTS_THREADED 4096
+#define MEMO_SLOTS_PREFORK  1024
+/* a slot's buffer starts at this size and grows once to MEMO_MAX_JWT */
+#define MEMO_FIRST_CAP 1024
 /* a JWT larger than this is signed per request, not remembered */
 #define MEMO_MAX_JWT (8 * 1024)
 
@@ -34,12 +43,14 @@ typedef struct {
     unsigned char key[SHA256_DIGEST_LENGTH];
     long long iat, exp;
     apr_size_t len;
-    char *jwt; /* in the child's pool, MEMO_MAX_JWT + 1 bytes, reused */
+    apr_size_t cap; /* bytes of jwt, 0 while never used */
+    char *jwt;      /* in the child's pool, reused */
 } slot_t;
 
 typedef struct {
     oa2f_child_table_t ct; /* pool and lock */
-    slot_t slots[MEMO_SLOTS];
+    unsigned sets;
+    slot_t *slots; /* sets * MEMO_WAYS */
 } memo_t;
 
 static memo_t *memo;
@@ -47,6 +58,7 @@ static memo_t *memo;
 void oa2f_phantom_child_init(apr_pool_t *pchild, server_rec *s)
 {
     memo_t *m = apr_pcalloc(pchild, sizeof(*m));
+    int threaded = 0;
 
     memo = NULL;
     if (oa2f_child_table_init(&m->ct, pchild) != APR_SUCCESS) {
@@ -56,6 +68,14 @@ void oa2f_phantom_child_init(apr_pool_t *pchild, server_rec *s)
                                        "signs its own");
         return;
     }
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS) {
+        threaded = AP_MPMQ_NOT_SUPPORTED;
+    }
+    m->sets = (threaded != AP_MPMQ_NOT_SUPPORTED ? MEMO_SLOTS_THREADED
+                                                 : MEMO_SLOTS_PREFORK)
+              / MEMO_WAYS;
+    /* slot headers only: a buffer is allocated when its slot is used */
+    m->slots = apr_pcalloc(pchild, sizeof(slot_t) * m->sets * MEMO_WAYS);
     memo = m;
 }
 
@@ -74,23 +94,42 @@ static const oa2f_signer_t *signer(void)
     return oa2f_srv_signer(ap_server_conf);
 }
 
+/* The first way of key's set; keys are SHA-256 outputs. */
+static slot_t *memo_set(const unsigned char *key)
+{
+    unsigned int h;
+
+    memcpy(&h, key, sizeof(h));
+    return &memo->slots[(apr_size_t)(h % memo->sets) * MEMO_WAYS];
+}
+
+/* more than half of its life is left (README "Phantom token") */
+static int reusable(const slot_t *w, long long now)
+{
+    return w->cap && (w->exp - now) * 2 > w->exp - w->iat;
+}
+
 /* 1 and the remembered JWT of key, in p, while more than half of its
  * life is left. */
 static int memo_get(apr_pool_t *p, const unsigned char *key, long long now,
                     const char **jwt)
 {
-    slot_t *s;
-    int hit = 0;
+    slot_t *set;
+    int hit = 0, w;
 
     if (!memo) {
         return 0;
     }
-    s = &memo->slots[(key[0] | key[1] << 8) % MEMO_SLOTS];
+    set = memo_set(key);
     memo_lock();
-    if (s->jwt && !memcmp(s->key, key, sizeof(s->key))
-        && (s->exp - now) * 2 > s->exp - s->iat) {
-        *jwt = apr_pstrmemdup(p, s->jwt, s->len);
-        hit = 1;
+    for (w = 0; w < MEMO_WAYS; w++) {
+        if (set[w].cap && !memcmp(set[w].key, key, sizeof(set[w].key))) {
+            if (reusable(&set[w], now)) {
+                *jwt = apr_pstrmemdup(p, set[w].jwt, set[w].len);
+                hit = 1;
+            }
+            break;
+        }
     }
     memo_unlock();
     return hit;
@@ -100,21 +139,44 @@ static void memo_put(const unsigned char *key, long long iat, long long exp,
                      const char *jwt)
 {
     apr_size_t len = strlen(jwt);
-    slot_t *s;
+    slot_t *set, *v = NULL;
+    int w;
 
     if (!memo || len > MEMO_MAX_JWT) {
         return;
     }
-    s = &memo->slots[(key[0] | key[1] << 8) % MEMO_SLOTS];
+    set = memo_set(key);
     memo_lock();
-    if (!s->jwt) {
-        s->jwt = apr_palloc(memo->ct.pool, MEMO_MAX_JWT + 1);
+    /* the key's own way, else an unused one, else one past half its
+     * life, else the one signed first */
+    for (w = 0; w < MEMO_WAYS && !v; w++) {
+        if (set[w].cap && !memcmp(set[w].key, key, sizeof(set[w].key))) {
+            v = &set[w];
+        }
     }
-    memcpy(s->key, key, sizeof(s->key));
-    memcpy(s->jwt, jwt, len + 1);
-    s->len = len;
-    s->iat = iat;
-    s->exp = exp;
+    for (w = 0; w < MEMO_WAYS && !v; w++) {
+        if (!set[w].cap || !reusable(&set[w], iat)) {
+            v = &set[w];
+        }
+    }
+    if (!v) {
+        v = &set[0];
+        for (w = 1; w < MEMO_WAYS; w++) {
+            if (set[w].iat < v->iat) {
+                v = &set[w];
+            }
+        }
+    }
+    if (len + 1 > v->cap) {
+        /* at most twice per slot: MEMO_FIRST_CAP, then MEMO_MAX_JWT */
+        v->cap = len + 1 > MEMO_FIRST_CAP ? MEMO_MAX_JWT + 1 : MEMO_FIRST_CAP;
+        v->jwt = apr_palloc(memo->ct.pool, v->cap);
+    }
+    memcpy(v->key, key, sizeof(v->key));
+    memcpy(v->jwt, jwt, len + 1);
+    v->len = len;
+    v->iat = iat;
+    v->exp = exp;
     memo_unlock();
 }
 

@@ -22,7 +22,7 @@ use MIME::Base64 ();
 use Time::HiRes qw(sleep time);
 use OA2FTest;
 
-plan tests => 39, need_module('cgid', 'proxy', 'proxy_http');
+plan tests => 40, need_module('cgid', 'proxy', 'proxy_http');
 Test::More->builder->failure_output(\*STDERR);
 
 my $PORT = ($ENV{OA2F_JWT_PORT_BASE} || $ENV{OA2F_NEW_PORT_BASE} || 18670) + 1;
@@ -114,6 +114,24 @@ my (undef, $b2) = backend('/phx/a?h=x-phantom-token', bearer($t));
 is($b2->{payload}{jti}, $p->{jti}, 'a second request with the token: the same JWT (same jti)');
 my (undef, $b3) = backend('/phx/a?h=x-phantom-token', bearer(mint_token('app-rw')));
 isnt($b3->{payload}{jti}, $p->{jti}, 'another token: another JWT');
+
+# the memo holds a working set of tokens, not one per slot it happens to
+# pick (README "Phantom token"): 200 tokens on one connection (one
+# child), then each again; a direct-mapped memo of 256 slots kept about
+# half of them
+{
+    my @toks = map { mint_token('app-rw') } 1 .. 200;
+    my %first;
+    for my $t (@toks) {
+        my (undef, $d) = backend('/phx/a?h=x-phantom-token', bearer($t));
+        $first{$t} = $d->{payload}{jti} // '';
+    }
+    my $same = grep {
+        my (undef, $d) = backend('/phx/a?h=x-phantom-token', bearer($_));
+        ($d->{payload}{jti} // '-') eq $first{$_}
+    } @toks;
+    ok($same >= 190, "200 tokens, each asked twice: $same of them got the same JWT again (at least 190)");
+}
 
 # Authorization: the caller's token replaced
 {
