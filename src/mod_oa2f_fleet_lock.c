@@ -28,7 +28,6 @@ typedef struct {
     apr_port_t port;
     /* this child's idle connections to it, under idle_lock */
     oa2f_lock_conn_t *idle[IDLE_MAX];
-    apr_pool_t *idle_pool[IDLE_MAX];
     int nidle;
 } lock_server_t;
 
@@ -52,7 +51,6 @@ static apr_uint64_t holder_nonce;
 typedef struct {
     unsigned char key[OA2F_CACHE_KEY_LEN];
     oa2f_lock_conn_t *conn; /* borrowed until the request ends */
-    apr_pool_t *conn_pool;
     lock_server_t *server;
     char name[OA2F_LOCK_NAME_LEN + 1];
     const char *value; /* names the holder: host, pid, thread, nonce */
@@ -147,22 +145,25 @@ static void idle_leave(void)
 #endif
 }
 
-/* An open connection to sv: an idle one of this child's that is still
- * alive, or a new one in a pool of its own (it outlives the request). */
-static apr_status_t conn_borrow(lock_server_t *sv, oa2f_lock_conn_t **conn,
-                                apr_pool_t **cpool)
+/* Close c and free its pool (its own: it outlives requests). */
+static void conn_destroy(oa2f_lock_conn_t *c)
 {
+    apr_pool_destroy(oa2f_lock_conn_pool(c));
+}
+
+/* An open connection to sv: an idle one of this child's that is still
+ * alive, or a new one in a pool of its own. */
+static apr_status_t conn_borrow(lock_server_t *sv, oa2f_lock_conn_t **conn)
+{
+    apr_pool_t *cp;
     apr_status_t rv;
 
     for (;;) {
         oa2f_lock_conn_t *c = NULL;
-        apr_pool_t *cp = NULL;
 
         idle_enter();
         if (sv->nidle > 0) {
-            sv->nidle--;
-            c = sv->idle[sv->nidle];
-            cp = sv->idle_pool[sv->nidle];
+            c = sv->idle[--sv->nidle];
         }
         idle_leave();
         if (!c) {
@@ -170,44 +171,39 @@ static apr_status_t conn_borrow(lock_server_t *sv, oa2f_lock_conn_t **conn,
         }
         if (oa2f_lock_conn_alive(c)) {
             *conn = c;
-            *cpool = cp;
             return APR_SUCCESS;
         }
         /* closed by the server (a restart, its idle timeout) */
-        apr_pool_destroy(cp);
+        conn_destroy(c);
     }
-    if ((rv = apr_pool_create_unmanaged_ex(cpool, NULL, NULL))
-        != APR_SUCCESS) {
+    if ((rv = apr_pool_create_unmanaged_ex(&cp, NULL, NULL)) != APR_SUCCESS) {
         return rv;
     }
-    rv = oa2f_lock_connect(*cpool, proto, sv->host, sv->port, LOCK_TIMEOUT,
-                           conn);
+    rv = oa2f_lock_connect(cp, proto, sv->host, sv->port, LOCK_TIMEOUT, conn);
     if (rv != APR_SUCCESS) {
-        apr_pool_destroy(*cpool);
-        *cpool = NULL;
+        apr_pool_destroy(cp);
         *conn = NULL;
     }
     return rv;
 }
 
-/* Keep an open connection for the next request, or close it. */
-static void conn_give_back(lock_server_t *sv, oa2f_lock_conn_t *c,
-                           apr_pool_t *cp)
+/* Keep a connection that served its request without error for the next
+ * one (a failed one was freed at once: conn_failed), or close it; the
+ * next borrow checks that the server has not closed it meanwhile. */
+static void conn_give_back(lock_server_t *sv, oa2f_lock_conn_t *c)
 {
     int kept = 0;
 
-    if (!no_idle && oa2f_lock_conn_alive(c)) {
+    if (!no_idle) {
         idle_enter();
         if (sv->nidle < IDLE_MAX) {
-            sv->idle[sv->nidle] = c;
-            sv->idle_pool[sv->nidle] = cp;
-            sv->nidle++;
+            sv->idle[sv->nidle++] = c;
             kept = 1;
         }
         idle_leave();
     }
     if (!kept) {
-        apr_pool_destroy(cp); /* closes its socket */
+        conn_destroy(c);
     }
 }
 
@@ -216,9 +212,8 @@ static void conn_give_back(lock_server_t *sv, oa2f_lock_conn_t *c,
 static void conn_failed(session_t *ss)
 {
     if (ss->conn) {
-        apr_pool_destroy(ss->conn_pool);
+        conn_destroy(ss->conn);
         ss->conn = NULL;
-        ss->conn_pool = NULL;
     }
 }
 
@@ -227,7 +222,7 @@ static apr_status_t session_end(void *data)
     session_t *ss = data;
 
     if (ss->conn) {
-        conn_give_back(ss->server, ss->conn, ss->conn_pool);
+        conn_give_back(ss->server, ss->conn);
         ss->conn = NULL;
     }
     return APR_SUCCESS;
@@ -244,7 +239,7 @@ static apr_status_t idle_close_all(void *unused)
     for (i = 0; i < nservers; i++) {
         while (servers[i].nidle > 0) {
             servers[i].nidle--;
-            apr_pool_destroy(servers[i].idle_pool[servers[i].nidle]);
+            conn_destroy(servers[i].idle[servers[i].nidle]);
         }
     }
     no_idle = 1; /* a request still running closes its own */
@@ -335,7 +330,7 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
     }
     ss = session_of(r, key);
     if (!ss->conn) {
-        rv = conn_borrow(ss->server, &ss->conn, &ss->conn_pool);
+        rv = conn_borrow(ss->server, &ss->conn);
         if (rv != APR_SUCCESS) {
             failed(r, ss, rv, "connecting");
             return OA2F_LOCK_NONE;
@@ -406,7 +401,7 @@ void oa2f_fleet_lock_drop(request_rec *r, const unsigned char *key)
     }
     ss = session_of(r, key);
     if (!ss->conn) {
-        rv = conn_borrow(ss->server, &ss->conn, &ss->conn_pool);
+        rv = conn_borrow(ss->server, &ss->conn);
         if (rv != APR_SUCCESS) {
             failed(r, ss, rv, "connecting");
             return;

@@ -30,17 +30,6 @@ const unsigned char oa2f_b64url_values[256] = {
 };
 /* clang-format on */
 
-/* The 6-bit value of c, or -1. */
-static int value_of(unsigned char c)
-{
-    return oa2f_b64url_values[c] == NO ? -1 : oa2f_b64url_values[c];
-}
-
-int oa2f_b64url_is_char(unsigned char c)
-{
-    return oa2f_b64url_is_char_inline(c);
-}
-
 char *oa2f_b64url_encode(apr_pool_t *p, const unsigned char *b, apr_size_t n)
 {
     char *out = apr_palloc(p, (n + 2) / 3 * 4 + 1), *o = out;
@@ -66,47 +55,11 @@ char *oa2f_b64url_encode(apr_pool_t *p, const unsigned char *b, apr_size_t n)
     return out;
 }
 
-/* Decode the 6-bit values v[0..n); strict: unused bits must be zero. */
-static unsigned char *decode_values(apr_pool_t *p, const unsigned char *v,
-                                    apr_size_t n, int strict,
-                                    apr_size_t *out_len)
+/* Decode base64url characters s[0..len); strict: unused bits must be
+ * zero (one encoding per byte string). */
+static unsigned char *decode(apr_pool_t *p, const unsigned char *in,
+                             apr_size_t len, int strict, apr_size_t *out_len)
 {
-    apr_size_t i, o = 0, rest = n % 4;
-    unsigned char *out;
-
-    if (rest == 1) {
-        return NULL;
-    }
-    out = apr_palloc(p, n / 4 * 3 + 3);
-    for (i = 0; i + 3 < n; i += 4) {
-        unsigned long w = (unsigned long)v[i] << 18 | v[i + 1] << 12
-                          | v[i + 2] << 6 | v[i + 3];
-        out[o++] = (unsigned char)(w >> 16);
-        out[o++] = (unsigned char)(w >> 8);
-        out[o++] = (unsigned char)w;
-    }
-    if (rest == 2) {
-        if (strict && (v[i + 1] & 0x0f)) {
-            return NULL;
-        }
-        out[o++] = (unsigned char)(v[i] << 2 | v[i + 1] >> 4);
-    }
-    else if (rest == 3) {
-        if (strict && (v[i + 2] & 0x03)) {
-            return NULL;
-        }
-        out[o++] = (unsigned char)(v[i] << 2 | v[i + 1] >> 4);
-        out[o++] = (unsigned char)((v[i + 1] & 0x0f) << 4 | v[i + 2] >> 2);
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
-
-unsigned char *oa2f_b64url_decode(apr_pool_t *p, const char *s, apr_size_t len,
-                                  apr_size_t *out_len)
-{
-    const unsigned char *in = (const unsigned char *)s;
     apr_size_t i, o = 0, rest = len % 4;
     unsigned char *out;
 
@@ -138,8 +91,7 @@ unsigned char *oa2f_b64url_decode(apr_pool_t *p, const char *s, apr_size_t len,
         if ((a | b | c) & NO) {
             return NULL;
         }
-        /* unused bits must be zero: one encoding per byte string */
-        if (rest == 2 ? (b & 0x0f) : (c & 0x03)) {
+        if (strict && (rest == 2 ? (b & 0x0f) : (c & 0x03))) {
             return NULL;
         }
         out[o++] = (unsigned char)(a << 2 | b >> 4);
@@ -152,6 +104,15 @@ unsigned char *oa2f_b64url_decode(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
+unsigned char *oa2f_b64url_decode(apr_pool_t *p, const char *s, apr_size_t len,
+                                  apr_size_t *out_len)
+{
+    return decode(p, (const unsigned char *)s, len, 1, out_len);
+}
+
+/* The characters of s read as base64url ('+' and '/' as '-' and '_'),
+ * '=' and white space left out, then decoded without the unused-bit
+ * rule. */
 unsigned char *oa2f_b64url_decode_lax(apr_pool_t *p, const char *s,
                                       apr_size_t len, apr_size_t *out_len)
 {
@@ -160,13 +121,16 @@ unsigned char *oa2f_b64url_decode_lax(apr_pool_t *p, const char *s,
 
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        int x = c == '+' ? 62 : c == '/' ? 63 : value_of(c);
-        if (x >= 0) {
-            v[n++] = (unsigned char)x;
+
+        if (c == '+' || c == '/') {
+            v[n++] = c == '+' ? '-' : '_';
+        }
+        else if (oa2f_b64url_is_char(c)) {
+            v[n++] = c;
         }
         else if (c != '=' && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
             return NULL;
         }
     }
-    return decode_values(p, v, n, 0, out_len);
+    return decode(p, v, n, 0, out_len);
 }

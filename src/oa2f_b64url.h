@@ -9,8 +9,7 @@
 extern const unsigned char oa2f_b64url_values[256];
 
 /* 1 when c is one of the 64 characters of the alphabet. */
-int oa2f_b64url_is_char(unsigned char c);
-static inline int oa2f_b64url_is_char_inline(unsigned char c)
+static inline int oa2f_b64url_is_char(unsigned char c)
 {
     return oa2f_b64url_values[c] < 64;
 }

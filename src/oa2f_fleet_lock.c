@@ -355,6 +355,11 @@ int oa2f_lock_conn_alive(oa2f_lock_conn_t *c)
     return 0;
 }
 
+apr_pool_t *oa2f_lock_conn_pool(const oa2f_lock_conn_t *c)
+{
+    return c->pool;
+}
+
 /* A pool for one operation's request text: a connection may serve many
  * requests (mod_oa2f_fleet_lock.c keeps them), so nothing per operation
  * may stay in its own pool. */

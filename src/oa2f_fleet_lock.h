@@ -157,4 +157,8 @@ void oa2f_lock_close(oa2f_lock_conn_t *c);
  * subpools of the connection's pool, freed when each returns. */
 int oa2f_lock_conn_alive(oa2f_lock_conn_t *c);
 
+/* The pool the connection lives in (oa2f_lock_connect's p): a caller that
+ * gave it a pool of its own frees the connection by destroying it. */
+apr_pool_t *oa2f_lock_conn_pool(const oa2f_lock_conn_t *c);
+
 #endif

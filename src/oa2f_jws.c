@@ -47,7 +47,7 @@ int oa2f_jws_shape(const char *tok, apr_size_t len)
         if (tok[i] == '.') {
             dots++;
         }
-        else if (!oa2f_b64url_is_char_inline((unsigned char)tok[i])) {
+        else if (!oa2f_b64url_is_char((unsigned char)tok[i])) {
             return 0;
         }
     }
@@ -216,7 +216,7 @@ oa2f_jose_rc_e oa2f_jws_parse(apr_pool_t *p, const char *tok, apr_size_t len,
             }
             ndots++;
         }
-        else if (!oa2f_b64url_is_char_inline((unsigned char)tok[i])) {
+        else if (!oa2f_b64url_is_char((unsigned char)tok[i])) {
             return broken(p, tok, len,
                           "the JWS has a character outside base64url "
                           "(padding or white space)",
