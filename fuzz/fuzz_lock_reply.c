@@ -12,7 +12,11 @@
  *    (memcached) as the first line; YES of a drop exactly ":1" or
  *    "DELETED";
  *  - YES of `gets` gives a cas unique only when the data is exactly the
- *    holder value asked about, followed by END. */
+ *    holder value asked about, followed by END;
+ *  - a claim's reply (README "The fleet lock", oa2f_lock_parse_claim()):
+ *    YES gives a value that lies inside the input and inside the cap,
+ *    announced by its "$<length>" line and ending the input with CRLF;
+ *    NO only for "$-1" / "_"; REFUSED only for "-ERR…". */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
@@ -86,6 +90,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(!memcmp(end + 2, VALUE, vl), "gets: YES for another value");
         FZ_ASSERT(!memcmp(end + 2 + vl, "\r\nEND\r\n", 7),
                   "gets: YES without END");
+    }
+    {
+        apr_size_t off = 0, vlen = 0, cap = size % 2 ? 64 : 4096;
+        char head[32];
+
+        r = oa2f_lock_parse_claim(s, size, cap, &off, &vlen);
+        FZ_ASSERT(r >= OA2F_REPLY_REFUSED && r <= OA2F_REPLY_YES, "claim %d",
+                  r);
+        FZ_ASSERT(r != OA2F_REPLY_NO || first_line_is(data, size, "$-1")
+                      || first_line_is(data, size, "_"),
+                  "claim: NO for another line");
+        FZ_ASSERT(r != OA2F_REPLY_REFUSED
+                      || (size >= 4 && !memcmp(data, "-ERR", 4)),
+                  "claim: REFUSED for another line");
+        if (r == OA2F_REPLY_YES) {
+            snprintf(head, sizeof(head), "$%lu\r\n", (unsigned long)vlen);
+            FZ_ASSERT(off == strlen(head) && !memcmp(data, head, off),
+                      "claim: YES without its length line");
+            FZ_ASSERT(off + vlen + 2 == size && off + vlen + 2 <= cap,
+                      "claim: YES beyond the input or the cap");
+            FZ_ASSERT(data[size - 2] == '\r' && data[size - 1] == '\n',
+                      "claim: YES without the final CRLF");
+        }
     }
     free(buf);
     return 0;

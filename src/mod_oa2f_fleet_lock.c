@@ -37,6 +37,9 @@ static lock_server_t servers[MAX_SERVERS];
 static int nservers;
 /* 1 while this process sees the lock's server failing (log once). */
 static int lock_failing;
+/* 1 when this child's redis refused a claim (before 7.0): lookups and
+ * the lock are two commands from then on. */
+static int claim_refused;
 /* This child's: the lock on the idle connections, and what names a
  * holder (README "The fleet lock"): host and pid, and a nonce made
  * once and counted up per session. */
@@ -56,6 +59,11 @@ typedef struct {
     const char *value; /* names the holder: host, pid, thread, nonce */
     int held;
     int waiting; /* logged that another holds it */
+    /* README "The fleet lock", the claim: the last claim's answer that
+     * the next take has not used (-1: none), and whether the entry's
+     * name holds our claim */
+    int claim_answer;
+    int claim_held;
 } session_t;
 
 void oa2f_fleet_lock_post_config(apr_pool_t *pconf, server_rec *s)
@@ -66,6 +74,7 @@ void oa2f_fleet_lock_post_config(apr_pool_t *pconf, server_rec *s)
 
     nservers = 0;
     lock_failing = 0;
+    claim_refused = 0;
     if (!colon) {
         return;
     }
@@ -217,10 +226,17 @@ static void conn_failed(session_t *ss)
     }
 }
 
+static void claim_release(session_t *ss);
+
 static apr_status_t session_end(void *data)
 {
     session_t *ss = data;
 
+    /* a claim nobody stored over (the request failed, or followed
+     * another of this server's requests): freed for the next asker */
+    if (ss->claim_held) {
+        claim_release(ss);
+    }
     if (ss->conn) {
         conn_give_back(ss->server, ss->conn);
         ss->conn = NULL;
@@ -296,6 +312,7 @@ static session_t *session_of(request_rec *r, const unsigned char *key)
     }
     ss = apr_pcalloc(r->pool, sizeof(*ss));
     memcpy(ss->key, key, OA2F_CACHE_KEY_LEN);
+    ss->claim_answer = -1;
     /* keys are hash outputs: any byte spreads them over the servers;
      * every server of the fleet picks the same one for a key */
     ss->server = &servers[key[1] % nservers];
@@ -329,6 +346,15 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
         return OA2F_LOCK_NONE;
     }
     ss = session_of(r, key);
+    if (ss->claim_answer == OA2F_CLAIM_TAKEN
+        || ss->claim_answer == OA2F_CLAIM_BUSY) {
+        /* the lookup just claimed the entry: that was the take */
+        got = ss->claim_answer == OA2F_CLAIM_TAKEN ? OA2F_LOCK_TAKEN
+                                                   : OA2F_LOCK_BUSY;
+        ss->claim_answer = -1;
+        goto answered;
+    }
+    ss->claim_answer = -1;
     if (!ss->conn) {
         rv = conn_borrow(ss->server, &ss->conn);
         if (rv != APR_SUCCESS) {
@@ -343,8 +369,9 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
         return OA2F_LOCK_NONE;
     }
     worked(r, ss);
+answered:
     if (got == OA2F_LOCK_TAKEN) {
-        ss->held = 1;
+        ss->held = !ss->claim_held;
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, r,
             OA2F_LOGNO(11000) "fleet lock %.16s taken for %" APR_INT64_T_FMT
@@ -372,7 +399,14 @@ void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key)
     int rc;
 
     apr_pool_userdata_get((void **)&ss, SESSION_KEY, r->pool);
-    if (!ss || !ss->held || memcmp(ss->key, key, OA2F_CACHE_KEY_LEN)) {
+    if (!ss || memcmp(ss->key, key, OA2F_CACHE_KEY_LEN)) {
+        return;
+    }
+    if (ss->claim_held) {
+        claim_release(ss);
+        return;
+    }
+    if (!ss->held) {
         return;
     }
     ss->held = 0;
@@ -389,6 +423,106 @@ void oa2f_fleet_lock_release(request_rec *r, const unsigned char *key)
                                         "its holder released it",
                       shown(ss));
     }
+}
+
+int oa2f_fleet_claim_on(void)
+{
+    return nservers == 1 && proto == OA2F_LOCK_REDIS
+           && !__atomic_load_n(&claim_refused, __ATOMIC_RELAXED);
+}
+
+/* The claim's value: the prefix and the holder. */
+static const char *claim_value(request_rec *r, const session_t *ss)
+{
+    return apr_pstrcat(r->pool, OA2F_CLAIM_PREFIX, ss->value, NULL);
+}
+
+oa2f_claim_e oa2f_fleet_lock_claim(request_rec *r, const unsigned char *key,
+                                   long long ttl_ms, apr_size_t max,
+                                   unsigned char **value, apr_size_t *len)
+{
+    char entry[OA2F_ENTRY_NAME_LEN + 1];
+    session_t *ss;
+    oa2f_claim_e got;
+    apr_status_t rv;
+
+    if (!oa2f_fleet_claim_on()) {
+        return OA2F_CLAIM_REFUSED;
+    }
+    ss = session_of(r, key);
+    ss->claim_answer = -1;
+    if (ss->claim_held) {
+        /* ours already (a second lookup of the request): nothing new */
+        ss->claim_answer = OA2F_CLAIM_TAKEN;
+        return OA2F_CLAIM_TAKEN;
+    }
+    if (!ss->conn) {
+        rv = conn_borrow(ss->server, &ss->conn);
+        if (rv != APR_SUCCESS) {
+            failed(r, ss, rv, "connecting");
+            return OA2F_CLAIM_FAILED;
+        }
+    }
+    oa2f_lock_entry_name(key, entry);
+    got = oa2f_lock_claim(ss->conn, r->pool, entry, claim_value(r, ss), ttl_ms,
+                          max, value, len);
+    switch (got) {
+    case OA2F_CLAIM_FAILED:
+        conn_failed(ss);
+        failed(r, ss, APR_SUCCESS, "looking up and claiming an entry");
+        return got;
+    case OA2F_CLAIM_REFUSED:
+        if (!__atomic_exchange_n(&claim_refused, 1, __ATOMIC_ACQ_REL)) {
+            ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                          OA2F_LOGNO(11008) "fleet lock at %s:%d: redis "
+                                            "refused SET ... NX GET (before "
+                                            "7.0): a new token costs a "
+                                            "lookup and a lock from now on",
+                          ss->server->host, (int)ss->server->port);
+        }
+        return got;
+    case OA2F_CLAIM_TAKEN:
+        ss->claim_held = 1;
+        /* fall through */
+    case OA2F_CLAIM_BUSY:
+        ss->claim_answer = (int)got;
+        break;
+    default:
+        break;
+    }
+    worked(r, ss);
+    return got;
+}
+
+void oa2f_fleet_lock_stored(request_rec *r, const unsigned char *key)
+{
+    session_t *ss = NULL;
+
+    apr_pool_userdata_get((void **)&ss, SESSION_KEY, r->pool);
+    if (ss && !memcmp(ss->key, key, OA2F_CACHE_KEY_LEN)) {
+        ss->claim_held = 0; /* the entry took its place */
+    }
+}
+
+/* Delete our claim, only while it is still ours (it may have expired
+ * and been claimed by another, or been stored over). */
+static void claim_release(session_t *ss)
+{
+    char entry[OA2F_ENTRY_NAME_LEN + 1];
+    apr_pool_t *p = NULL;
+
+    ss->claim_held = 0;
+    if (!ss->conn
+        || apr_pool_create(&p, oa2f_lock_conn_pool(ss->conn)) != APR_SUCCESS) {
+        return; /* it expires by itself */
+    }
+    oa2f_lock_entry_name(ss->key, entry);
+    if (oa2f_lock_release(ss->conn, entry,
+                          apr_pstrcat(p, OA2F_CLAIM_PREFIX, ss->value, NULL))
+        < 0) {
+        conn_failed(ss);
+    }
+    apr_pool_destroy(p);
 }
 
 void oa2f_fleet_lock_drop(request_rec *r, const unsigned char *key)

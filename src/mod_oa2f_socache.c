@@ -21,6 +21,7 @@
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_near.h"
+#include "mod_oa2f_fleet_lock.h"
 #include "mod_oa2f_shm.h"
 #include "mod_oa2f_socache.h"
 #include "oa2f_cache_entry.h"
@@ -31,12 +32,13 @@
 #include "oa2f_near.h"
 #include "oa2f_seal.h"
 #include "oa2f_verdict.h"
+#include "oa2f_verdict.h"
 
 #define DEFAULT_CACHE_SPEC "shmcb"
 /* shmcb's own default (512 KiB) holds few answers; 8 MiB is ~4,000+. */
 #define DEFAULT_SHMCB_ARG "(8388608)"
 #define MUTEX_TYPE        "oauth2-federated-cache"
-#define CACHE_NAMESPACE   "oauth2-federated"
+#define CACHE_NAMESPACE   OA2F_CACHE_NAMESPACE
 /* The per-process copy in front of the shared cache (README "Cache"):
  * entries of up to ~2 KiB (an introspection answer with its fields is
  * typically well under 1 KiB), touched only as it fills. A threaded
@@ -470,6 +472,10 @@ static int open_value(request_rec *r, const unsigned char *key,
                           got, plain, len);
 }
 
+static int opened(request_rec *r, const unsigned char *key, unsigned char *buf,
+                  apr_size_t got, unsigned char **entry, apr_size_t *len,
+                  unsigned char **raw, apr_size_t *raw_len);
+
 /* The shared cache's value of key, opened when sealed (and as stored in
  * *raw, *raw_len when raw is not NULL); 0 on a miss, an error, or a
  * value that does not authenticate. */
@@ -503,14 +509,27 @@ static int shared_get(request_rec *r, const unsigned char *key,
         return 0;
     }
     recovered(r);
+    return opened(r, key, buf, got, entry, len, raw, raw_len);
+}
+
+/* A value read from the shared cache, opened as shared_get() says; a
+ * fleet lock's claim in its place (README "The fleet lock") is no
+ * entry. */
+static int opened(request_rec *r, const unsigned char *key, unsigned char *buf,
+                  apr_size_t got, unsigned char **entry, apr_size_t *len,
+                  unsigned char **raw, apr_size_t *raw_len)
+{
+    if (oa2f_lock_is_claim(buf, got)) {
+        return 0;
+    }
     if (!open_value(r, key, buf, got, entry, len)) {
         oa2f_stats_count(oa2f_stats(), OA2F_C_CACHE_CORRUPT);
         ap_log_rerror(
             APLOG_MARK, APLOG_WARNING, 0, r,
             OA2F_LOGNO(
                 10314) "ignoring a validation cache entry that does not "
-                       "authenticate (%u bytes): changed, truncated, "
-                       "moved, or sealed with another secret",
+                       "authenticate (%" APR_SIZE_T_FMT " bytes): changed, "
+                       "truncated, moved, or sealed with another secret",
             got);
         return 0;
     }
@@ -562,26 +581,62 @@ static int near_lookup(request_rec *r, const unsigned char *key, long long now,
     return 1;
 }
 
+/* README "The fleet lock": the fleet cache's value of key, looked up
+ * and claimed in one command; 0 on a miss (claimed, by us or another);
+ * a redis that cannot claim is read as shared_get() reads it. */
+static int claimed_get(request_rec *r, const unsigned char *key,
+                       long long claim_ttl_ms, unsigned char **entry,
+                       apr_size_t *len, unsigned char **raw,
+                       apr_size_t *raw_len)
+{
+    unsigned char *buf;
+    apr_size_t got;
+
+    switch (oa2f_fleet_lock_claim(r, key, claim_ttl_ms,
+                                  OA2F_CACHE_MAX_ENTRY + OA2F_NEAR_HEAD_LEN
+                                      + OA2F_SEAL_OVERHEAD,
+                                  &buf, &got)) {
+    case OA2F_CLAIM_FOUND:
+        return opened(r, key, buf, got, entry, len, raw, raw_len);
+    case OA2F_CLAIM_TAKEN:
+    case OA2F_CLAIM_BUSY:
+        return 0;
+    default:
+        return shared_get(r, key, entry, len, raw, raw_len);
+    }
+}
+
 int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len,
-                   oa2f_cache_found_t *found)
+                   int where, long long claim_ttl_ms, unsigned char **entry,
+                   apr_size_t *len, oa2f_cache_found_t *found)
 {
     unsigned char *plain;
     apr_size_t plen;
     const unsigned char *inner;
+    int got;
 
     memset(found, 0, sizeof(*found));
     if (!nparts) {
         return 0;
     }
-    if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
-        found->local = 1;
-        return 1;
+    if (where != OA2F_GET_FLEET) {
+        if (oa2f_local_cache_get(local_copy, key, now, r->pool, entry, len)) {
+            found->local = 1;
+            return 1;
+        }
+        if (oa2f_near_on() && near_lookup(r, key, now, entry, len, found)) {
+            return 1;
+        }
+        if (where == OA2F_GET_HERE) {
+            return 0;
+        }
     }
-    if (oa2f_near_on() && near_lookup(r, key, now, entry, len, found)) {
-        return 1;
-    }
-    if (!shared_get(r, key, &plain, &plen, &found->raw, &found->raw_len)) {
+    got = claim_ttl_ms > 0 && oa2f_fleet_claim_on()
+              ? claimed_get(r, key, claim_ttl_ms, &plain, &plen, &found->raw,
+                            &found->raw_len)
+              : shared_get(r, key, &plain, &plen, &found->raw,
+                           &found->raw_len);
+    if (!got) {
         return 0;
     }
     /* a fleet value carries the end of its entry; a bare entry (written
@@ -731,6 +786,9 @@ int oa2f_cache_put(request_rec *r, const unsigned char *key, long long until,
         return 0;
     }
     ok = store_raw(r, key, expiry, stored, stored_len);
+    if (ok && fleet) {
+        oa2f_fleet_lock_stored(r, key); /* over this request's claim */
+    }
     /* this server's own validation is kept near too, also while the
      * fleet cache is down: for its reuse time, never past the fleet
      * entry's end */

@@ -38,10 +38,13 @@ typedef struct {
  * child's copy while `now` is before its end, else from the near cache
  * (with a fleet cache), else from the shared cache, opened when sealed;
  * 0 on a miss, an error, or an entry that does not authenticate.
- * *found says where it came from. */
+ * *found says where it came from. where (oa2f_verdict.h): OA2F_GET_ALL,
+ * OA2F_GET_HERE (not the fleet cache) or OA2F_GET_FLEET (the fleet
+ * cache alone); claim_ttl_ms > 0: the fleet cache's lookup also claims
+ * key for that long (README "The fleet lock", oa2f_fleet_lock_claim()). */
 int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
-                   unsigned char **entry, apr_size_t *len,
-                   oa2f_cache_found_t *found);
+                   int where, long long claim_ttl_ms, unsigned char **entry,
+                   apr_size_t *len, oa2f_cache_found_t *found);
 
 /* Let this child answer the next lookups of key until `until` (seconds
  * since epoch; no later than the fleet entry's end) from its own copy;

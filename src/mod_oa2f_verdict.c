@@ -25,6 +25,7 @@ typedef struct {
     const char *token;            /* for its fingerprint in logs  */
     const oa2f_validation_t *out; /* the answer being made        */
     oa2f_cache_found_t found;     /* where the last lookup found it */
+    long long claim_ttl_ms;       /* README "The fleet lock"; 0: no claims */
 } baton_t;
 
 static long long clock_now(void *baton)
@@ -40,10 +41,12 @@ static int key_of(void *baton, const char *token,
 }
 
 static int get_entry(void *baton, const unsigned char *key, long long now,
-                     unsigned char **entry, apr_size_t *len, int *local)
+                     int where, unsigned char **entry, apr_size_t *len,
+                     int *local)
 {
     baton_t *b = baton;
-    int got = oa2f_cache_get(b->r, key, now, entry, len, &b->found);
+    int got = oa2f_cache_get(b->r, key, now, where, b->claim_ttl_ms, entry,
+                             len, &b->found);
 
     *local = b->found.local;
     return got;
@@ -320,9 +323,9 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
                           const char *jwks_url, const char *token,
                           oa2f_validation_t *out)
 {
-    baton_t b = {
-        r, conf, prov, hp, jwks_url, token, out, { 0, 0, 0, NULL, 0 }
-    };
+    baton_t b = { r,        conf,  prov, hp,
+                  jwks_url, token, out,  { 0, 0, 0, NULL, 0 },
+                  0 };
     oa2f_verdict_req_t vr;
 
     vr.impl = &on_httpd;
@@ -335,6 +338,10 @@ void oa2f_request_verdict(request_rec *r, const oa2f_dir_conf_t *conf,
     vr.stale_if_error = oa2f_conf_stale_if_error(conf);
     vr.reuse_cap = oa2f_revoke_reuse_cap();
     vr.fleet_lock = oa2f_fleet_lock_enabled();
+    vr.fleet_claim = vr.fleet_lock && oa2f_fleet_claim_on();
+    if (vr.fleet_claim) {
+        b.claim_ttl_ms = oa2f_lock_ttl_ms(prov->total_timeout_ms);
+    }
     /* README "Revocation": the fleet's rules before the lookup */
     if (vr.max_ttl != 0) {
         oa2f_revoke_sync(r);

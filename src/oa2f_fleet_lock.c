@@ -291,6 +291,88 @@ oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
     return OA2F_REPLY_YES;
 }
 
+/* ---- the claim (redis 7) ----------------------------------------------- */
+
+void oa2f_lock_entry_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
+                          char name[OA2F_ENTRY_NAME_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t plen = sizeof(OA2F_CACHE_NAMESPACE); /* with its ':' */
+    int i;
+
+    /* as mod_socache_redis names it: the namespace, ':', lower-case hex */
+    memcpy(name, OA2F_CACHE_NAMESPACE ":", plen);
+    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
+        name[plen + 2 * i] = hex[key[i] >> 4];
+        name[plen + 2 * i + 1] = hex[key[i] & 15];
+    }
+    name[OA2F_ENTRY_NAME_LEN] = '\0';
+}
+
+int oa2f_lock_is_claim(const unsigned char *value, apr_size_t len)
+{
+    return len >= sizeof(OA2F_CLAIM_PREFIX) - 1
+           && !memcmp(value, OA2F_CLAIM_PREFIX, sizeof(OA2F_CLAIM_PREFIX) - 1);
+}
+
+const char *oa2f_lock_req_claim(apr_pool_t *p, const char *entry,
+                                const char *claim, long long ttl_ms,
+                                apr_size_t *len)
+{
+    /* NX with GET: redis 7.0 and later */
+    const char *req = apr_pstrcat(
+        p, "*7\r\n", bulk(p, "SET"), bulk(p, entry), bulk(p, claim),
+        bulk(p, "NX"), bulk(p, "PX"),
+        bulk(p, apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)ttl_ms)),
+        bulk(p, "GET"), NULL);
+
+    *len = strlen(req);
+    return req;
+}
+
+oa2f_reply_e oa2f_lock_parse_claim(const char *buf, apr_size_t len,
+                                   apr_size_t cap, apr_size_t *off,
+                                   apr_size_t *vlen)
+{
+    long n = line_len(buf, len);
+    apr_size_t bytes = 0, head;
+    long i;
+
+    if (n < 0) {
+        return len > REPLY_MAX ? OA2F_REPLY_ERROR : OA2F_REPLY_MORE;
+    }
+    if (line_is(buf, n, "$-1") || line_is(buf, n, "_")) {
+        return OA2F_REPLY_NO;
+    }
+    if (n >= 4 && !memcmp(buf, "-ERR", 4)) {
+        return OA2F_REPLY_REFUSED;
+    }
+    /* $<length>: 1 to 9 digits, no leading zero, nothing else */
+    if (n < 2 || n > 10 || buf[0] != '$' || (n > 2 && buf[1] == '0')) {
+        return OA2F_REPLY_ERROR;
+    }
+    for (i = 1; i < n; i++) {
+        if (buf[i] < '0' || buf[i] > '9') {
+            return OA2F_REPLY_ERROR;
+        }
+        bytes = bytes * 10 + (apr_size_t)(buf[i] - '0');
+    }
+    head = (apr_size_t)n + 2;
+    if (bytes > cap || head + bytes + 2 > cap) {
+        return OA2F_REPLY_ERROR;
+    }
+    if (len < head + bytes + 2) {
+        return OA2F_REPLY_MORE;
+    }
+    if (buf[head + bytes] != '\r' || buf[head + bytes + 1] != '\n'
+        || len != head + bytes + 2) {
+        return OA2F_REPLY_ERROR; /* not the end, or more than one reply */
+    }
+    *off = head;
+    *vlen = bytes;
+    return OA2F_REPLY_YES;
+}
+
 /* ---- client ------------------------------------------------------------ */
 
 apr_status_t oa2f_lock_connect(apr_pool_t *p, oa2f_lock_proto_e proto,
@@ -384,15 +466,40 @@ static int send_all(oa2f_lock_conn_t *c, const char *req, apr_size_t len)
     return 1;
 }
 
-/* One request and its reply, parsed as `gets` (name/value/cas), as a
- * drop's (drop), or as a status; the connection is closed on any
- * error. */
-static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
-                             apr_size_t req_len, int drop,
-                             const char *gets_name, const char *gets_value,
-                             unsigned long long *cas)
+/* How a reply is parsed: as a status, a drop's, a `gets`, or a
+ * claim's (name/value/cas/claim as each needs). */
+typedef enum { PARSE_STATUS, PARSE_DROP, PARSE_GETS, PARSE_CLAIM } parse_e;
+
+typedef struct {
+    parse_e how;
+    const char *name, *value;
+    unsigned long long *cas;
+    apr_size_t data_off, data_len; /* PARSE_CLAIM: the value found */
+} parse_t;
+
+static oa2f_reply_e parse(oa2f_lock_proto_e proto, parse_t *pt,
+                          const char *buf, apr_size_t got, apr_size_t cap)
 {
-    char buf[REPLY_MAX + 1];
+    switch (pt->how) {
+    case PARSE_GETS:
+        return oa2f_lock_parse_mc_gets(buf, got, pt->name, pt->value, pt->cas);
+    case PARSE_DROP:
+        return oa2f_lock_parse_drop(proto, buf, got);
+    case PARSE_CLAIM:
+        return oa2f_lock_parse_claim(buf, got, cap, &pt->data_off,
+                                     &pt->data_len);
+    default:
+        return oa2f_lock_parse_reply(proto, buf, got);
+    }
+}
+
+/* One request and its reply into buf[0..cap), parsed as pt says; the
+ * connection is closed on any error. OA2F_REPLY_REFUSED (a claim the
+ * server does not know) keeps it: the reply was read whole. */
+static oa2f_reply_e exchange_into(oa2f_lock_conn_t *c, const char *req,
+                                  apr_size_t req_len, parse_t *pt, char *buf,
+                                  apr_size_t cap)
+{
     apr_size_t got = 0;
     oa2f_reply_e r = OA2F_REPLY_ERROR;
     apr_time_t deadline;
@@ -409,7 +516,7 @@ static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
         goto leave;
     }
     for (;;) {
-        apr_size_t n = sizeof(buf) - 1 - got;
+        apr_size_t n = cap - 1 - got;
         apr_interval_time_t left = deadline - apr_time_now();
 
         if (left <= 0) {
@@ -423,10 +530,7 @@ static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
             goto leave;
         }
         got += n;
-        r = gets_name
-                ? oa2f_lock_parse_mc_gets(buf, got, gets_name, gets_value, cas)
-            : drop ? oa2f_lock_parse_drop(c->proto, buf, got)
-                   : oa2f_lock_parse_reply(c->proto, buf, got);
+        r = parse(c->proto, pt, buf, got, cap - 1);
         if (r != OA2F_REPLY_MORE) {
             break;
         }
@@ -437,6 +541,25 @@ leave:
         return OA2F_REPLY_ERROR;
     }
     return r;
+}
+
+/* A short reply: a status line, or memcached's VALUE line and END. */
+static oa2f_reply_e exchange(oa2f_lock_conn_t *c, const char *req,
+                             apr_size_t req_len, int drop,
+                             const char *gets_name, const char *gets_value,
+                             unsigned long long *cas)
+{
+    char buf[REPLY_MAX + 1];
+    parse_t pt = { gets_name ? PARSE_GETS
+                   : drop    ? PARSE_DROP
+                             : PARSE_STATUS,
+                   gets_name,
+                   gets_value,
+                   cas,
+                   0,
+                   0 };
+
+    return exchange_into(c, req, req_len, &pt, buf, sizeof(buf));
 }
 
 oa2f_lock_e oa2f_lock_take(oa2f_lock_conn_t *c, const char *name,
@@ -505,4 +628,44 @@ int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name)
     r = exchange(c, req, len, 1, NULL, NULL, NULL);
     apr_pool_destroy(p);
     return r == OA2F_REPLY_YES ? 1 : r == OA2F_REPLY_NO ? 0 : -1;
+}
+
+oa2f_claim_e oa2f_lock_claim(oa2f_lock_conn_t *c, apr_pool_t *p,
+                             const char *entry, const char *claim,
+                             long long ttl_ms, apr_size_t max,
+                             unsigned char **value, apr_size_t *vlen)
+{
+    /* the value, its "$<length>" line and the CRLFs */
+    apr_size_t cap = max + 32;
+    parse_t pt = { PARSE_CLAIM, NULL, NULL, NULL, 0, 0 };
+    const char *req;
+    apr_size_t len;
+    oa2f_reply_e r;
+    char *buf;
+    apr_pool_t *sp;
+
+    if (!c || !c->sock || c->proto != OA2F_LOCK_REDIS || !(sp = scratch(c))) {
+        return OA2F_CLAIM_FAILED;
+    }
+    req = oa2f_lock_req_claim(sp, entry, claim, ttl_ms, &len);
+    /* the reply goes to the caller's pool: an entry is copied out of it */
+    buf = apr_palloc(p, cap + 1);
+    r = exchange_into(c, req, len, &pt, buf, cap + 1);
+    apr_pool_destroy(sp);
+    switch (r) {
+    case OA2F_REPLY_NO:
+        return OA2F_CLAIM_TAKEN;
+    case OA2F_REPLY_REFUSED:
+        return OA2F_CLAIM_REFUSED;
+    case OA2F_REPLY_YES:
+        if (oa2f_lock_is_claim((unsigned char *)buf + pt.data_off,
+                               pt.data_len)) {
+            return OA2F_CLAIM_BUSY;
+        }
+        *value = (unsigned char *)buf + pt.data_off;
+        *vlen = pt.data_len;
+        return OA2F_CLAIM_FOUND;
+    default:
+        return OA2F_CLAIM_FAILED;
+    }
 }

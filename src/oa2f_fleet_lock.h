@@ -99,7 +99,8 @@ const char *oa2f_lock_req_mc_expire(apr_pool_t *p, const char *name,
                                     apr_size_t *len);
 
 typedef enum {
-    OA2F_REPLY_MORE = -2, /* incomplete: read more                     */
+    OA2F_REPLY_REFUSED = -3, /* redis refused the command (-ERR): too old */
+    OA2F_REPLY_MORE = -2,    /* incomplete: read more                     */
     OA2F_REPLY_ERROR = -1,
     OA2F_REPLY_NO = 0, /* not stored / nil / 0 / not ours / absent   */
     OA2F_REPLY_YES = 1 /* stored / OK / 1                            */
@@ -121,6 +122,52 @@ oa2f_reply_e oa2f_lock_parse_drop(oa2f_lock_proto_e proto, const char *buf,
 oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
                                      const char *name, const char *value,
                                      unsigned long long *cas);
+
+/* ---- the claim (redis 7) ----------------------------------------------- */
+
+/* README "The fleet lock": with one redis server, the lookup of a new
+ * token's entry and the lock are one command, `SET <entry> <claim> NX
+ * PX ttl GET` on the entry's own name: it answers the entry when there
+ * is one (a hit, or another server's claim: busy), and otherwise leaves
+ * this server's claim there, which the store then overwrites. */
+
+/* The namespace mod_socache_redis and mod_socache_memcache are opened
+ * with: the entry of key is named "<namespace>:<hex of key>". */
+#define OA2F_CACHE_NAMESPACE "oauth2-federated"
+#define OA2F_ENTRY_NAME_LEN  (sizeof(OA2F_CACHE_NAMESPACE) + 64)
+
+/* What a claim's value starts with: no sealed entry (random nonce
+ * first) nor bare entry ("OA2F", "OA2N") does. */
+#define OA2F_CLAIM_PREFIX "oauth2-federated-claim:"
+
+/* The name socache gives key's entry. name has OA2F_ENTRY_NAME_LEN + 1
+ * bytes. */
+void oa2f_lock_entry_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
+                          char name[OA2F_ENTRY_NAME_LEN + 1]);
+
+/* 1 when value[0..len) is a claim, not an entry. */
+int oa2f_lock_is_claim(const unsigned char *value, apr_size_t len);
+
+/* `SET entry claim NX PX ttl_ms GET` in RESP, in p. */
+const char *oa2f_lock_req_claim(apr_pool_t *p, const char *entry,
+                                const char *claim, long long ttl_ms,
+                                apr_size_t *len);
+
+/* The reply to a claim in buf[0..len), of at most cap bytes in all: YES
+ * with the value at buf[*off..*off + *vlen); NO for nil (nothing was
+ * there: the claim is ours); REFUSED for `-ERR` (a redis before 7.0);
+ * ERROR for anything else, or a value that cannot fit in cap. */
+oa2f_reply_e oa2f_lock_parse_claim(const char *buf, apr_size_t len,
+                                   apr_size_t cap, apr_size_t *off,
+                                   apr_size_t *vlen);
+
+typedef enum {
+    OA2F_CLAIM_TAKEN,   /* nothing was there: our claim is             */
+    OA2F_CLAIM_BUSY,    /* another holder's claim is there             */
+    OA2F_CLAIM_FOUND,   /* an entry is there (*value, *vlen)           */
+    OA2F_CLAIM_REFUSED, /* the server cannot claim (before redis 7.0)  */
+    OA2F_CLAIM_FAILED   /* an error: the connection is closed          */
+} oa2f_claim_e;
 
 /* ---- client ------------------------------------------------------------ */
 
@@ -146,6 +193,13 @@ int oa2f_lock_release(oa2f_lock_conn_t *c, const char *name,
 /* Delete the lock `name` whoever holds it: 1 deleted, 0 there was
  * none, -1 an error. */
 int oa2f_lock_drop(oa2f_lock_conn_t *c, const char *name);
+
+/* Claim the entry `entry` for `claim` (ttl_ms) on a redis
+ * connection: an entry found of at most max bytes is copied into p. */
+oa2f_claim_e oa2f_lock_claim(oa2f_lock_conn_t *c, apr_pool_t *p,
+                             const char *entry, const char *claim,
+                             long long ttl_ms, apr_size_t max,
+                             unsigned char **value, apr_size_t *vlen);
 
 /* Close the connection (also done by p's cleanup). */
 void oa2f_lock_close(oa2f_lock_conn_t *c);

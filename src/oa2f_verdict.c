@@ -23,6 +23,7 @@ typedef struct {
     int local;   /* from this process's own copy */
     int clean;   /* decoded OA2F_ENTRY_CLEAN: may be kept in that copy */
     int present; /* the cache had an entry, servable or not        */
+    int counted; /* its hit or miss is counted                      */
     oa2f_claims_t *claims;
     long long validated_at;
 } found_t;
@@ -123,7 +124,7 @@ static int open_entry(const oa2f_verdict_req_t *vr, const unsigned char *key,
 /* Per-child copy, then the shared cache (the impl's get); an entry this
  * location may serve is kept in the copy for as long as it may. */
 static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
-                      long long now, found_t *f, int may_retry)
+                      long long now, found_t *f, int where, int may_retry)
 {
     unsigned char *entry;
     apr_size_t len;
@@ -133,7 +134,7 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
     f->local = 0;
     f->present = 0;
     f->claims = NULL;
-    if (!vr->impl->get(vr->baton, key, now, &entry, &len, &f->local)) {
+    if (!vr->impl->get(vr->baton, key, now, where, &entry, &len, &f->local)) {
         return;
     }
     f->present = 1;
@@ -142,7 +143,7 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
          * again after the rule by another child): the impl forgot it, so
          * the shared cache answers, once */
         if (may_retry) {
-            lookup_in(vr, key, now, f, 0);
+            lookup_in(vr, key, now, f, where, 0);
         }
         return;
     }
@@ -154,10 +155,41 @@ static void lookup_in(const oa2f_verdict_req_t *vr, const unsigned char *key,
     }
 }
 
+/* What every request reads: with fleet_claim, this server's memory. */
 static void lookup(const oa2f_verdict_req_t *vr, const unsigned char *key,
                    long long now, found_t *f)
 {
-    lookup_in(vr, key, now, f, 1);
+    lookup_in(vr, key, now, f, vr->fleet_claim ? OA2F_GET_HERE : OA2F_GET_ALL,
+              1);
+}
+
+/* What the request that is to ask reads: everything, or with
+ * fleet_claim the fleet cache alone (this server's memory was read:
+ * only this request can put key there now), its lookup claiming key. */
+static void lookup_fleet(const oa2f_verdict_req_t *vr,
+                         const unsigned char *key, long long now, found_t *f)
+{
+    lookup_in(vr, key, now, f, vr->fleet_claim ? OA2F_GET_FLEET : OA2F_GET_ALL,
+              1);
+}
+
+/* A lookup's hit or miss, counted once per request. */
+static void count_lookup(const oa2f_verdict_req_t *vr, found_t *f, int hit)
+{
+    if (f->counted) {
+        return;
+    }
+    f->counted = 1;
+    if (!hit) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
+        return;
+    }
+    if (f->local) {
+        oa2f_stats_count(vr->stats, OA2F_C_CACHE_LOCAL_HIT);
+    }
+    oa2f_stats_count(vr->stats, f->state == FOUND_NEGATIVE
+                                    ? OA2F_C_CACHE_NEG_HIT
+                                    : OA2F_C_CACHE_HIT);
 }
 
 static int servable(const found_t *f)
@@ -348,6 +380,7 @@ static int from_leader(const oa2f_verdict_req_t *vr, const unsigned char *key,
         || !servable(&got)) {
         return 0;
     }
+    got.counted = f->counted;
     *f = got;
     oa2f_stats_count(vr->stats, OA2F_C_COALESCED_SHARED);
     return 1;
@@ -385,6 +418,7 @@ static int follow(const oa2f_verdict_req_t *vr, const unsigned char *key,
     if (*role != OA2F_FLIGHT_FOLLOWER) {
         return 0;
     }
+    count_lookup(vr, f, 0);
     oa2f_stats_count(vr->stats, OA2F_C_COALESCED);
     *role = OA2F_FLIGHT_ALONE;
     if (!impl->flight_wait(vr->baton, key, impl->now_us(vr->baton) + wait_us,
@@ -431,7 +465,8 @@ static int fleet_hit(const oa2f_verdict_req_t *vr, const unsigned char *key,
 {
     found_t got;
 
-    lookup(vr, key, now_sec(vr), &got);
+    lookup_fleet(vr, key, now_sec(vr), &got);
+    got.counted = f->counted;
     if (!servable(&got)) {
         return got.present ? -1 : 0;
     }
@@ -471,6 +506,28 @@ static void ask_once(const oa2f_verdict_req_t *vr, const char *token,
 
     if (vr->fleet_lock && impl->lock_take) {
         ttl_ms = oa2f_lock_ttl_ms(vr->provider->total_timeout_ms);
+        if (vr->fleet_claim) {
+            /* the fleet cache's lookup, which also claims key: the take
+             * below then asks nothing (README "The fleet lock") */
+            found_t got;
+
+            lookup_fleet(vr, key, now_sec(vr), &got);
+            got.counted = f->counted;
+            if (servable(&got)) {
+                *f = got;
+                count_lookup(vr, f, 1);
+                from_cache(f,
+                           "cached: the provider said the token is not "
+                           "active",
+                           out);
+                return;
+            }
+            count_lookup(vr, f, 0);
+            if (got.present) {
+                got.counted = 1;
+                *f = got; /* stale here: for serve_stale() */
+            }
+        }
         lock = impl->lock_take(vr->baton, key, ttl_ms);
         if (lock == OA2F_LOCK_BUSY) {
             oa2f_stats_count(vr->stats, OA2F_C_FLEET_LOCK_WAITS);
@@ -535,20 +592,20 @@ void oa2f_verdict(const oa2f_verdict_req_t *vr, const char *token,
         ask(vr, token, out);
         return;
     }
+    f.counted = 0;
 
     lookup(vr, key, now_sec(vr), &f);
-    if (f.local && servable(&f)) {
-        oa2f_stats_count(vr->stats, OA2F_C_CACHE_LOCAL_HIT);
-    }
     if (servable(&f)) {
-        oa2f_stats_count(vr->stats, f.state == FOUND_NEGATIVE
-                                        ? OA2F_C_CACHE_NEG_HIT
-                                        : OA2F_C_CACHE_HIT);
+        count_lookup(vr, &f, 1);
         from_cache(&f, "cached: the provider said the token is not active",
                    out);
         return;
     }
-    oa2f_stats_count(vr->stats, OA2F_C_CACHE_MISS);
+    /* with fleet_claim the fleet cache is still to be read, by the one
+     * request that asks (ask_once): its hit or miss counts then */
+    if (!vr->fleet_claim) {
+        count_lookup(vr, &f, 0);
+    }
     if (!follow(vr, key, &role, &f, out)) {
         ask_once(vr, token, key, &f, role == OA2F_FLIGHT_LEADER, out);
         if (role == OA2F_FLIGHT_LEADER) {

@@ -37,6 +37,11 @@ typedef enum {
 
 /* Every function gets the baton of the oa2f_verdict_req_t it serves.
  * Times are seconds since the epoch unless named _us (microseconds). */
+/* Where an impl's get() looks. */
+#define OA2F_GET_ALL   0
+#define OA2F_GET_HERE  1
+#define OA2F_GET_FLEET 2
+
 /* What an impl's put() stored. */
 #define OA2F_PUT_HERE   1
 #define OA2F_PUT_SHARED 2
@@ -50,8 +55,12 @@ typedef struct {
      * when this process's own copy had it (valid before `now`), 0 on a
      * miss or a failure of the back end. The own copy holds only what
      * keep_local and put were given, so its entries are not checksummed
-     * again (oa2f_entry_decode_kept). */
-    int (*get)(void *baton, const unsigned char *key, long long now,
+     * again (oa2f_entry_decode_kept). where: OA2F_GET_ALL, or with the
+     * request's fleet_claim OA2F_GET_HERE (this server's own memory)
+     * and OA2F_GET_FLEET (the fleet cache alone, whose lookup also
+     * claims key for the lock_take that follows, README "The fleet
+     * lock"). */
+    int (*get)(void *baton, const unsigned char *key, long long now, int where,
                unsigned char **entry, apr_size_t *len, int *local);
     /* Let this process's own copy answer for key until `until`. */
     void (*keep_local)(void *baton, const unsigned char *key, long long until,
@@ -130,6 +139,11 @@ typedef struct {
      * at several servers; a follower then also waits for its leader's
      * wait for the lock */
     int fleet_lock;
+    /* README "The fleet lock": 1 when the fleet cache's lookup and the
+     * lock are one command (get with fleet 1 claims): then only the
+     * request that is to ask reads the fleet cache, right before its
+     * take; its followers read this server's memory */
+    int fleet_claim;
 } oa2f_verdict_req_t;
 
 /* The why of an active verdict the provider has just given (a cached

@@ -40,7 +40,7 @@ my $MEMCACHED = '/usr/bin/memcached';
 my $CURL      = '/usr/bin/curl';
 my $SLOW_MS   = 1500;
 
-plan tests => 37,
+plan tests => 45,
      need({ 'redis-server is installed' => -x $REDIS,
             'memcached is installed'    => -x $MEMCACHED,
             'curl is installed'         => -x $CURL });
@@ -100,7 +100,7 @@ sub start_httpd {
     my ($name, $port, $cache, $socache_mod) = @_;
     my $root = "$dir/$name";
     mkdir $root; mkdir "$root/logs"; mkdir "$root/htdocs";
-    for my $f ('api', 'api0', 'api3') {
+    for my $f ('api', 'api0', 'api3', 'apin') {
         open my $ok, '>', "$root/htdocs/$f" or die; print $ok "ok\n"; close $ok;
     }
     system('chmod', '-R', 'a+rX', $root);
@@ -136,6 +136,13 @@ OAuth2FederatedCacheSecret lock-fleet-secret
     AuthName "lock"
     OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/slow?ms=3000"
     OAuth2FederatedTimeout 2 4
+    Require valid-user
+</Location>
+<Location /apin>
+    AuthType oauth2-federated
+    AuthName "lock"
+    OAuth2FederatedEndpoint "http://127.0.0.1:$stub_port/inactive"
+    OAuth2FederatedNegativeCacheTTL 0
     Require valid-user
 </Location>
 <Location /status>
@@ -295,6 +302,32 @@ sub redis_commandstats {
     return \%st;
 }
 
+# The status of a request with token to url, and what redis's MONITOR saw
+# done to the token's entry (the name its claim is on: a revocation list's
+# name looks the same): each "COMMAND rest".
+sub on_entry {
+    my ($url, $token) = @_;
+    my $mpid = open(my $mfh, '-|', "exec redis-cli -p $PORT{redis} monitor")
+        or die "redis-cli monitor: $!";
+    my $ok = <$mfh>;    # "OK" once monitoring
+    my $code = $ua->get($url, Authorization => "Bearer $token")->code;
+    select(undef, undef, undef, 0.3);
+    kill 'TERM', $mpid;
+    my @seen = <$mfh>;
+    close $mfh;
+    my ($entry) = map {
+        /"SET" "(oauth2-federated:[0-9a-f]{64})" "oauth2-federated-claim:/i ? $1 : ()
+    } @seen;
+    $entry //= 'none';
+    # EVAL names its key after the script and the key count; what the
+    # script runs shows as "[0 lua]"
+    return ($code, map {
+        /lua\]/ ? ()
+            : /"EVAL" .* "1" "\Q$entry\E"/i ? 'EVAL'
+            : /"(\w+)" "\Q$entry\E"(.*)$/ ? uc($1) . $2 : ()
+    } @seen);
+}
+
 # ---- (b) redis: one provider call for the fleet -------------------------
 start_redis($PORT{redis});
 my $redis_cache = "redis:127.0.0.1:$PORT{redis}";
@@ -324,18 +357,49 @@ my @rports = ($PORT{ra}, $PORT{rb});
            fleet_lock_timeouts fleet_lock_errors);
     like($text, qr/^$fields$/m,
          'redis: the text status page has the lock counters');
-    # README "Cache": a stored verdict that outlives the lock leaves it to
-    # expire (no release, no second lookup); it expires within its ttl
-    # (total timeout 4 s + 1 s)
-    my @locks = grep { /oauth2-federated-lock/ }
-        split /\n/, `redis-cli -p $PORT{redis} --raw keys '*'`;
-    is(scalar @locks, 1, 'redis: the holder left its lock to expire');
-    my $pttl = @locks ? `redis-cli -p $PORT{redis} --raw pttl $locks[0]` : -2;
-    chomp $pttl;
-    ok($pttl > 0 && $pttl <= 5000, "redis: ... within the lock's 5 s ($pttl ms left)");
+    # README "The fleet lock": with one redis server the lookup is the
+    # lock, a claim on the entry's own name that the store overwrites: no
+    # lock key, no release, no claim left behind
+    my @keys = split /\n/, `redis-cli -p $PORT{redis} --raw keys '*'`;
+    is(scalar(grep { /oauth2-federated-lock/ } @keys), 0,
+       'redis: no lock key: the lookup claimed the entry itself');
+    my @entries = grep { /^oauth2-federated:[0-9a-f]{64}$/ } @keys;
+    is(scalar @entries, 1, 'redis: ... one entry for the token');
+    my $val = @entries
+        ? `redis-cli -p $PORT{redis} --raw get $entries[0]` : 'none';
+    ok($val !~ /^oauth2-federated-claim:/ && length($val) > 40,
+       'redis: ... which the store replaced the claim with');
     my $st = redis_commandstats();
-    ok(!exists $st->{eval} && !exists $st->{del},
-       'redis: no release was sent (' . join(', ', map { "$_ $st->{$_}" } sort keys %$st) . ')');
+    ok(!exists $st->{eval} && !exists $st->{del} && ($st->{setex} // 0) == 1,
+       'redis: one store, no release (' . join(', ', map { "$_ $st->{$_}" } sort keys %$st) . ')');
+
+    # one new token at one server: one command that looks it up and
+    # claims it, one store (README "The fleet lock"), as redis's MONITOR
+    # sees the token's entry
+    my $t1 = fake_token();
+    my ($code, @on_entries) = on_entry("http://127.0.0.1:$PORT{ra}/api", $t1);
+    is($code, 200, 'redis: a new token at one server passes');
+    is(scalar @on_entries, 2, 'redis: ... two commands on its entry: '
+       . join(', ', map { substr($_, 0, 60) } @on_entries));
+    like($on_entries[0] // '', qr/^SET "oauth2-federated-claim:[^"]+" "NX" "PX" "\d+" "GET"/,
+         'redis: ... the first looks it up and claims it (SET NX GET)');
+    like($on_entries[1] // '', qr/^(SETEX|SET) /, 'redis: ... the second stores the verdict');
+
+    # a verdict that is not stored ("not active", no negative caching):
+    # the claim is released at once, so the next server asks at once
+    my $tn = fake_token();
+    my $n0 = stub_count('/inactive');
+    ($code, @on_entries) = on_entry("http://127.0.0.1:$PORT{ra}/apin", $tn);
+    is($code, 401, 'redis: a token the provider says is not active: 401');
+    like(join(', ', map { substr($_, 0, 40) } @on_entries),
+         qr/^SET "oauth2-federated-claim:[^,]*, EVAL$/,
+         'redis: ... its claim released (compare-and-delete): '
+         . join(', ', map { substr($_, 0, 40) } @on_entries));
+    my ($codes2, $took2) = timed(sub {
+        [ $ua->get("http://127.0.0.1:$PORT{rb}/apin", Authorization => "Bearer $tn")->code ] });
+    ok($codes2->[0] == 401 && $took2 < 1.5 && stub_count('/inactive') - $n0 == 2,
+       sprintf('redis: ... server B asks at once (%d in %.2f s, %d calls)',
+               $codes2->[0], $took2, stub_count('/inactive') - $n0));
 }
 
 # ---- (b2) the lock's connections are kept between requests --------------

@@ -448,6 +448,117 @@ START_TEST(test_lock_client_redis)
 }
 END_TEST
 
+/* README "The fleet lock": the claim's name is the entry's, as
+ * mod_socache_redis names it; its request and every reply. */
+START_TEST(test_claim_wire)
+{
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+    char name[OA2F_ENTRY_NAME_LEN + 1];
+    apr_size_t len, off = 0, vlen = 0;
+    const char *req;
+    int i;
+
+    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
+        key[i] = (unsigned char)(i * 17 + 0xa0);
+    }
+    oa2f_lock_entry_name(key, name);
+    ck_assert_str_eq(name, "oauth2-federated:a0b1c2d3e4f5061728394a5b6c7d8e9f"
+                           "b0c1d2e3f405162738495a6b7c8d9eaf");
+    ck_assert_uint_eq(strlen(name), OA2F_ENTRY_NAME_LEN);
+
+    req = oa2f_lock_req_claim(ut_pool, "e", "c", 6000, &len);
+    ck_assert_str_eq(req, "*7\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\nc\r\n$2\r\nNX\r\n"
+                          "$2\r\nPX\r\n$4\r\n6000\r\n$3\r\nGET\r\n");
+    ck_assert_uint_eq(len, strlen(req));
+
+    ck_assert_int_eq(oa2f_lock_parse_claim("$-1\r\n", 5, 100, &off, &vlen),
+                     OA2F_REPLY_NO);
+    ck_assert_int_eq(oa2f_lock_parse_claim("_\r\n", 3, 100, &off, &vlen),
+                     OA2F_REPLY_NO);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$5\r\nhel", 7, 100, &off, &vlen),
+                     OA2F_REPLY_MORE);
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("$5\r\nhello\r\n", 11, 100, &off, &vlen),
+        OA2F_REPLY_YES);
+    ck_assert_uint_eq(off, 4);
+    ck_assert_uint_eq(vlen, 5);
+    /* binary values: CR LF inside are data */
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("$4\r\n\r\n\r\n\r\n", 10, 100, &off, &vlen),
+        OA2F_REPLY_YES);
+    ck_assert_uint_eq(vlen, 4);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$0\r\n\r\n", 6, 100, &off, &vlen),
+                     OA2F_REPLY_YES);
+    ck_assert_uint_eq(vlen, 0);
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("-ERR syntax error\r\n", 19, 100, &off, &vlen),
+        OA2F_REPLY_REFUSED);
+    /* anything else is an error: other errors, bad lengths, too large,
+     * the wrong end, a second reply behind it */
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("-WRONGTYPE x\r\n", 14, 100, &off, &vlen),
+        OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("+OK\r\n", 5, 100, &off, &vlen),
+                     OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$-2\r\n", 5, 100, &off, &vlen),
+                     OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$\r\n", 3, 100, &off, &vlen),
+                     OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$02\r\nlo\r\n", 9, 100, &off,
+                                           &vlen),
+                     OA2F_REPLY_ERROR);
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("$12345678901\r\n", 14, 100, &off, &vlen),
+        OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("$97\r\n", 5, 100, &off, &vlen),
+                     OA2F_REPLY_ERROR);
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("$5\r\nhelloXY", 11, 100, &off, &vlen),
+        OA2F_REPLY_ERROR);
+    ck_assert_int_eq(
+        oa2f_lock_parse_claim("$1\r\nh\r\n+OK\r\n", 12, 100, &off, &vlen),
+        OA2F_REPLY_ERROR);
+
+    ck_assert(oa2f_lock_is_claim((const unsigned char *)OA2F_CLAIM_PREFIX "x",
+                                 sizeof(OA2F_CLAIM_PREFIX)));
+    ck_assert(!oa2f_lock_is_claim((const unsigned char *)"OA2N", 4));
+}
+END_TEST
+
+/* The client: taken, busy (a claim is there), found (a copy of the
+ * value), refused (the connection stays usable), too large (failed). */
+START_TEST(test_claim_client)
+{
+    static const char *const script[] = {
+        "$-1\r\n", "$26\r\n" OA2F_CLAIM_PREFIX "him\r\n", "$5\r\nv\r\nlu\r\n",
+        "-ERR syntax error\r\n", "$40\r\n0123456789012345678901234567890123456789\r\n"
+    };
+    apr_thread_t *th;
+    server_t *sv = server(script, UT_N(script), &th);
+    oa2f_lock_conn_t *c = connect_to(sv, OA2F_LOCK_REDIS);
+    unsigned char *v = NULL;
+    apr_size_t n = 0;
+
+    ck_assert_int_eq(oa2f_lock_claim(c, ut_pool, "e", "me", 6000, 64, &v, &n),
+                     OA2F_CLAIM_TAKEN);
+    ck_assert_int_eq(oa2f_lock_claim(c, ut_pool, "e", "me", 6000, 64, &v, &n),
+                     OA2F_CLAIM_BUSY);
+    ck_assert_int_eq(oa2f_lock_claim(c, ut_pool, "e", "me", 6000, 64, &v, &n),
+                     OA2F_CLAIM_FOUND);
+    ck_assert_uint_eq(n, 5);
+    ck_assert(!memcmp(v, "v\r\nlu", 5));
+    ck_assert_int_eq(oa2f_lock_claim(c, ut_pool, "e", "me", 6000, 64, &v, &n),
+                     OA2F_CLAIM_REFUSED);
+    ck_assert_int_eq(oa2f_lock_conn_alive(c), 1);
+    ck_assert_int_eq(oa2f_lock_claim(c, ut_pool, "e", "me", 6000, 8, &v, &n),
+                     OA2F_CLAIM_FAILED);
+    ck_assert_int_eq(oa2f_lock_conn_alive(c), 0);
+    done(th);
+    ck_assert(strstr(sv->received, "$2\r\nNX\r\n$2\r\nPX\r\n$4\r\n6000\r\n"
+                                   "$3\r\nGET\r\n"));
+}
+END_TEST
+
 START_TEST(test_lock_client_memcache)
 {
     static const char *const script[] = {
@@ -540,6 +651,8 @@ Suite *fleet_lock_suite(void)
     tcase_add_test(tc, test_lock_gets_replies);
     tcase_add_test(tc, test_lock_client_redis);
     tcase_add_test(tc, test_lock_client_memcache);
+    tcase_add_test(tc, test_claim_wire);
+    tcase_add_test(tc, test_claim_client);
     tcase_add_test(tc, test_lock_client_failures);
     suite_add_tcase(s, tc);
     return s;

@@ -36,7 +36,7 @@ struct fake_t {
     /* the shared cache and this process's copy: a lookup sees an entry
      * until its `until`, as a back end that expires entries would */
     slot_t shared[SLOTS], local[SLOTS];
-    int keys, gets, puts, keeps, notes_corrupt, notes_too_large;
+    int keys, gets, fleet_gets, puts, keeps, notes_corrupt, notes_too_large;
     int notes_stale;
     apr_size_t stale_age; /* len of the last stale note      */
     long long put_until;  /* `until` of the last put         */
@@ -134,18 +134,25 @@ static int f_key(void *baton, const char *token,
 }
 
 static int f_get(void *baton, const unsigned char *key, long long now,
-                 unsigned char **entry, apr_size_t *len, int *local)
+                 int where, unsigned char **entry, apr_size_t *len,
+                 int *local)
 {
     fake_t *f = baton;
-    slot_t *s = find(f->local, key);
+    slot_t *s = where == OA2F_GET_FLEET ? NULL : find(f->local, key);
 
     f->gets++;
+    if (where == OA2F_GET_FLEET) {
+        f->fleet_gets++;
+    }
     if (f->cache_down) {
         *local = 0;
         return 0;
     }
     *local = s && s->until > now;
     if (!*local) {
+        if (where == OA2F_GET_HERE) {
+            return 0; /* this server's memory only */
+        }
         s = find(f->shared, key);
         if (!s || s->until <= now) {
             return 0;
@@ -1927,6 +1934,103 @@ START_TEST(test_reuse_cap)
 }
 END_TEST
 
+/* ---- the claim: the fleet's lookup and the lock in one command ------- */
+
+/* README "The fleet lock": with fleet_claim a new token's request reads
+ * this server's memory, then the fleet cache once (the claim), and the
+ * take that follows is that claim's answer: one lookup, no second one. */
+START_TEST(test_claim_new_token)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    loc->fleet_claim = 1;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->gets, 2);
+    ck_assert_int_eq(f->fleet_gets, 1);
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->puts, 1);
+    ck_assert_int_eq(f->releases, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 0);
+}
+END_TEST
+
+/* Another server's verdict in the fleet cache: served by the claim's
+ * lookup, no take, no call; counted as one hit, no miss. */
+START_TEST(test_claim_fleet_hit)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+    oa2f_validation_t v;
+
+    loc->fleet_claim = 1;
+    plant(f, claims(1, T0 + 3600), T0, T0 + 3600);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_str_eq(v.why, "cached");
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->fleet_gets, 1);
+    ck_assert_int_eq(f->takes, 0);
+    ck_assert_int_eq(f->keeps, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 0);
+    /* then this server's own copy answers */
+    v = ask(loc);
+    ck_assert_int_eq(f->fleet_gets, 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_HIT), 2);
+}
+END_TEST
+
+/* A follower never reads the fleet cache: its leader did, and its
+ * verdict is in this server's memory; one miss counted. */
+START_TEST(test_claim_follower)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_TAKEN };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+
+    loc->fleet_claim = 1;
+    f->role = OA2F_FLIGHT_FOLLOWER;
+    f->lands = 1;
+    f->landed_outcome = OA2F_UNREACHABLE;
+    ck_assert_int_eq(ask(loc).outcome, OA2F_UNREACHABLE);
+    ck_assert_int_eq(f->calls, 0);
+    ck_assert_int_eq(f->fleet_gets, 0);
+    ck_assert_int_eq(f->takes, 0);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+}
+END_TEST
+
+/* README "Outages": the stale entry the claim's lookup found in the fleet
+ * serves while the provider fails, as the first lookup's would. */
+START_TEST(test_claim_stale)
+{
+    static const oa2f_lock_e a[] = { OA2F_LOCK_BUSY };
+    fake_t *f = fake();
+    oa2f_verdict_req_t *loc = fleet(f, 1, a);
+    oa2f_validation_t v;
+
+    loc->fleet_claim = 1;
+    loc->max_ttl = 10;
+    loc->stale_if_error = 20;
+    plant(f, claims(1, T0 + 3600), T0 - 15, T0 + 20);
+    provider_says(f, OA2F_UNREACHABLE, NULL);
+    v = ask(loc);
+    ck_assert_int_eq(v.outcome, OA2F_OK);
+    ck_assert_int_eq(f->calls, 1);
+    /* the entry was there, so not claimed: the take asked the lock, and
+     * one poll found the entry still unservable here */
+    ck_assert_int_eq(f->takes, 1);
+    ck_assert_int_eq(f->fleet_gets, 2);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_STALE_SERVED), 1);
+    ck_assert_uint_eq(COUNT(loc, OA2F_C_CACHE_MISS), 1);
+}
+END_TEST
+
 Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdict");
@@ -1990,6 +2094,10 @@ Suite *verdict_suite(void)
     tcase_add_test(tc, test_revoked_local_newer_shared);
     tcase_add_test(tc, test_revoked_not_kept);
     tcase_add_test(tc, test_reuse_cap);
+    tcase_add_test(tc, test_claim_new_token);
+    tcase_add_test(tc, test_claim_fleet_hit);
+    tcase_add_test(tc, test_claim_follower);
+    tcase_add_test(tc, test_claim_stale);
     suite_add_tcase(s, tc);
     return s;
 }
