@@ -354,6 +354,11 @@ oa2f_lock_e oa2f_fleet_lock_take(request_rec *r, const unsigned char *key,
         ss->claim_answer = -1;
         goto answered;
     }
+    if (ss->claim_answer == OA2F_CLAIM_FAILED) {
+        /* the lock's server just failed this request: no lock */
+        ss->claim_answer = -1;
+        return OA2F_LOCK_NONE;
+    }
     ss->claim_answer = -1;
     if (!ss->conn) {
         rv = conn_borrow(ss->server, &ss->conn);
@@ -460,6 +465,7 @@ oa2f_claim_e oa2f_fleet_lock_claim(request_rec *r, const unsigned char *key,
         rv = conn_borrow(ss->server, &ss->conn);
         if (rv != APR_SUCCESS) {
             failed(r, ss, rv, "connecting");
+            ss->claim_answer = OA2F_CLAIM_FAILED;
             return OA2F_CLAIM_FAILED;
         }
     }
@@ -470,6 +476,7 @@ oa2f_claim_e oa2f_fleet_lock_claim(request_rec *r, const unsigned char *key,
     case OA2F_CLAIM_FAILED:
         conn_failed(ss);
         failed(r, ss, APR_SUCCESS, "looking up and claiming an entry");
+        ss->claim_answer = (int)got; /* no second try for the take */
         return got;
     case OA2F_CLAIM_REFUSED:
         if (!__atomic_exchange_n(&claim_refused, 1, __ATOMIC_ACQ_REL)) {

@@ -291,26 +291,25 @@ static const char *payload_of(request_rec *r, const oa2f_dir_conf_t *conf,
 /* The memo's name of this JWT: the token, and what else the JWT says
  * that is not from the verdict (issuer, audience, key, and the user a
  * location's RemoteUserField made of it, the sub of a token without one). */
-static void memo_key(const oa2f_request_state_t *st, const char *iss,
-                     const char *aud, const char *user,
-                     const oa2f_signer_t *sg,
-                     unsigned char out[SHA256_DIGEST_LENGTH])
+static int memo_key(const oa2f_request_state_t *st, const char *iss,
+                    const char *aud, const char *user, const oa2f_signer_t *sg,
+                    unsigned char out[SHA256_DIGEST_LENGTH])
 {
     const char *kid = oa2f_signer_kid(sg);
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned int n = 0;
+    int ok;
 
-    memset(out, 0, SHA256_DIGEST_LENGTH);
-    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL)
-        && EVP_DigestUpdate(c, st->token_key, sizeof(st->token_key))
-        && EVP_DigestUpdate(c, iss, strlen(iss) + 1)
-        && EVP_DigestUpdate(c, aud ? aud : "", aud ? strlen(aud) + 1 : 1)
-        && EVP_DigestUpdate(c, kid, strlen(kid) + 1)
-        && EVP_DigestUpdate(c, user ? user : "",
-                            user ? strlen(user) + 1 : 1)) {
-        EVP_DigestFinal_ex(c, out, &n);
-    }
+    ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL)
+         && EVP_DigestUpdate(c, st->token_key, sizeof(st->token_key))
+         && EVP_DigestUpdate(c, iss, strlen(iss) + 1)
+         && EVP_DigestUpdate(c, aud ? aud : "", aud ? strlen(aud) + 1 : 1)
+         && EVP_DigestUpdate(c, kid, strlen(kid) + 1)
+         && EVP_DigestUpdate(c, user ? user : "", user ? strlen(user) + 1 : 1)
+         && EVP_DigestFinal_ex(c, out, &n) && n == SHA256_DIGEST_LENGTH;
     EVP_MD_CTX_free(c);
+    /* no digest, no name: two callers must never share a JWT */
+    return ok;
 }
 
 /* Every client-sent header that a backend could take for `name`: case
@@ -363,6 +362,7 @@ void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
     const oa2f_signer_t *sg = signer();
     long long now = (long long)apr_time_sec(apr_time_now()), exp;
     unsigned char key[SHA256_DIGEST_LENGTH];
+    int named;
     const char *iss, *jwt = NULL, *payload, *why = NULL;
     int is_authz;
 
@@ -392,8 +392,9 @@ void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
                       r->server->server_hostname ? r->server->server_hostname
                                                  : "localhost",
                       NULL);
-    memo_key(st, iss, oa2f_conf_resource(conf), r->user, sg, key);
-    if (!st->has_token_key || !memo_get(r->pool, key, now, &jwt)) {
+    named = st->has_token_key
+            && memo_key(st, iss, oa2f_conf_resource(conf), r->user, sg, key);
+    if (!named || !memo_get(r->pool, key, now, &jwt)) {
         exp = now + JWT_MAX_LIFE;
         if (st->claims->expires_at > 0 && st->claims->expires_at < exp) {
             exp = st->claims->expires_at;
@@ -410,7 +411,7 @@ void oa2f_phantom_fixup(request_rec *r, const oa2f_dir_conf_t *conf,
             apr_table_unset(r->headers_in, header);
             return;
         }
-        if (st->has_token_key) {
+        if (named) {
             memo_put(key, now, exp, jwt);
         }
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,

@@ -15,7 +15,9 @@
 # t/17_resource_metadata.t OA2F_MCP_PORT (18595); the httpd of
 # t/22_first_hour.t OA2F_LOGS_PORT_BASE (18690..18691); the JWT stub and
 # the phantom-token backend of t/25_local_jwt.t and t/26_phantom.t
-# OA2F_JWT_PORT_BASE (18670..18671). Leaves no process behind.
+# OA2F_JWT_PORT_BASE (18670..18671); the redis, relay and httpd of
+# t/27_fleet_old_redis.t OA2F_OLDREDIS_PORT_BASE (18710..18712). Leaves
+# no process behind.
 set -eu
 
 cd "$(dirname "$0")/.."
