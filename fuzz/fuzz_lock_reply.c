@@ -16,7 +16,7 @@
  *  - a claim's reply (README "The fleet lock", oa2f_lock_parse_claim()):
  *    YES gives a value that lies inside the input and inside the cap,
  *    announced by its "$<length>" line and ending the input with CRLF;
- *    NO only for "$-1" / "_"; REFUSED only for "-ERR…". */
+ *    NO only for "$-1" / "_"; REFUSED only for "-ERR syntax error…". */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
@@ -101,9 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(r != OA2F_REPLY_NO || first_line_is(data, size, "$-1")
                       || first_line_is(data, size, "_"),
                   "claim: NO for another line");
-        FZ_ASSERT(r != OA2F_REPLY_REFUSED
-                      || (size >= 4 && !memcmp(data, "-ERR", 4)),
-                  "claim: REFUSED for another line");
+        FZ_ASSERT(
+            r != OA2F_REPLY_REFUSED
+                || (size >= 17 && !memcmp(data, "-ERR syntax error", 17)),
+            "claim: REFUSED for another line");
         if (r == OA2F_REPLY_YES) {
             snprintf(head, sizeof(head), "$%lu\r\n", (unsigned long)vlen);
             FZ_ASSERT(off == strlen(head) && !memcmp(data, head, off),

@@ -20,6 +20,9 @@
     "if redis.call('get',KEYS[1])==ARGV[1] then "                             \
     "return redis.call('del',KEYS[1]) else return 0 end"
 
+/* redis's answer to a SET it cannot parse */
+#define SYNTAX_ERROR "-ERR syntax error"
+
 struct oa2f_lock_conn_t {
     apr_pool_t *pool;
     oa2f_lock_proto_e proto;
@@ -344,7 +347,10 @@ oa2f_reply_e oa2f_lock_parse_claim(const char *buf, apr_size_t len,
     if (line_is(buf, n, "$-1") || line_is(buf, n, "_")) {
         return OA2F_REPLY_NO;
     }
-    if (n >= 4 && !memcmp(buf, "-ERR", 4)) {
+    /* what redis before 7.0 says to NX with GET; any other error (a
+     * full server, a refused client) is no reason to stop claiming */
+    if ((size_t)n >= sizeof(SYNTAX_ERROR) - 1
+        && !memcmp(buf, SYNTAX_ERROR, sizeof(SYNTAX_ERROR) - 1)) {
         return OA2F_REPLY_REFUSED;
     }
     /* $<length>: 1 to 9 digits, no leading zero, nothing else */

@@ -155,8 +155,9 @@ const char *oa2f_lock_req_claim(apr_pool_t *p, const char *entry,
 
 /* The reply to a claim in buf[0..len), of at most cap bytes in all: YES
  * with the value at buf[*off..*off + *vlen); NO for nil (nothing was
- * there: the claim is ours); REFUSED for `-ERR` (a redis before 7.0);
- * ERROR for anything else, or a value that cannot fit in cap. */
+ * there: the claim is ours); REFUSED for `-ERR syntax error` (a redis
+ * before 7.0); ERROR for anything else, or a value that cannot fit in
+ * cap. */
 oa2f_reply_e oa2f_lock_parse_claim(const char *buf, apr_size_t len,
                                    apr_size_t cap, apr_size_t *off,
                                    apr_size_t *vlen);

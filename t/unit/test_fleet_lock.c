@@ -498,6 +498,10 @@ START_TEST(test_claim_wire)
     ck_assert_int_eq(
         oa2f_lock_parse_claim("-WRONGTYPE x\r\n", 14, 100, &off, &vlen),
         OA2F_REPLY_ERROR);
+    ck_assert_int_eq(oa2f_lock_parse_claim("-ERR max number of clients "
+                                           "reached\r\n",
+                                           36, 100, &off, &vlen),
+                     OA2F_REPLY_ERROR);
     ck_assert_int_eq(oa2f_lock_parse_claim("+OK\r\n", 5, 100, &off, &vlen),
                      OA2F_REPLY_ERROR);
     ck_assert_int_eq(oa2f_lock_parse_claim("$-2\r\n", 5, 100, &off, &vlen),
