@@ -436,10 +436,10 @@ int oa2f_fleet_claim_on(void)
            && !__atomic_load_n(&claim_refused, __ATOMIC_RELAXED);
 }
 
-/* The claim's value: the prefix and the holder. */
-static const char *claim_value(request_rec *r, const session_t *ss)
+/* The claim's value, in p: the prefix and the holder. */
+static const char *claim_value(apr_pool_t *p, const session_t *ss)
 {
-    return apr_pstrcat(r->pool, OA2F_CLAIM_PREFIX, ss->value, NULL);
+    return apr_pstrcat(p, OA2F_CLAIM_PREFIX, ss->value, NULL);
 }
 
 oa2f_claim_e oa2f_fleet_lock_claim(request_rec *r, const unsigned char *key,
@@ -470,8 +470,8 @@ oa2f_claim_e oa2f_fleet_lock_claim(request_rec *r, const unsigned char *key,
         }
     }
     oa2f_lock_entry_name(key, entry);
-    got = oa2f_lock_claim(ss->conn, r->pool, entry, claim_value(r, ss), ttl_ms,
-                          max, value, len);
+    got = oa2f_lock_claim(ss->conn, r->pool, entry, claim_value(r->pool, ss),
+                          ttl_ms, max, value, len);
     switch (got) {
     case OA2F_CLAIM_FAILED:
         conn_failed(ss);
@@ -524,9 +524,7 @@ static void claim_release(session_t *ss)
         return; /* it expires by itself */
     }
     oa2f_lock_entry_name(ss->key, entry);
-    if (oa2f_lock_release(ss->conn, entry,
-                          apr_pstrcat(p, OA2F_CLAIM_PREFIX, ss->value, NULL))
-        < 0) {
+    if (oa2f_lock_release(ss->conn, entry, claim_value(p, ss)) < 0) {
         conn_failed(ss);
     }
     apr_pool_destroy(p);

@@ -631,11 +631,10 @@ int oa2f_cache_get(request_rec *r, const unsigned char *key, long long now,
             return 0;
         }
     }
-    got = claim_ttl_ms > 0 && oa2f_fleet_claim_on()
-              ? claimed_get(r, key, claim_ttl_ms, &plain, &plen, &found->raw,
-                            &found->raw_len)
-              : shared_get(r, key, &plain, &plen, &found->raw,
-                           &found->raw_len);
+    got = claim_ttl_ms > 0 ? claimed_get(r, key, claim_ttl_ms, &plain, &plen,
+                                         &found->raw, &found->raw_len)
+                           : shared_get(r, key, &plain, &plen, &found->raw,
+                                        &found->raw_len);
     if (!got) {
         return 0;
     }

@@ -70,15 +70,25 @@ long long oa2f_lock_wait_next(oa2f_lock_wait_t *w, long long now_us)
 
 /* ---- names -------------------------------------------------------------- */
 
+/* n bytes as lower-case hex at out (2n characters, no NUL). */
+static void put_hex(char *out, const unsigned char *in, int n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 15];
+    }
+}
+
 void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
                     char name[OA2F_LOCK_NAME_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t plen = sizeof(OA2F_LOCK_NAME_PREFIX) - 1;
-    int i;
 
     memset(md, 0, sizeof(md));
     if (ctx) {
@@ -95,10 +105,7 @@ void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
         memcpy(md, key, sizeof(md));
     }
     memcpy(name, OA2F_LOCK_NAME_PREFIX, plen);
-    for (i = 0; i < 32; i++) {
-        name[plen + 2 * i] = hex[md[i] >> 4];
-        name[plen + 2 * i + 1] = hex[md[i] & 15];
-    }
+    put_hex(name + plen, md, 32);
     name[OA2F_LOCK_NAME_LEN] = '\0';
 }
 
@@ -299,16 +306,11 @@ oa2f_reply_e oa2f_lock_parse_mc_gets(const char *buf, apr_size_t len,
 void oa2f_lock_entry_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
                           char name[OA2F_ENTRY_NAME_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     size_t plen = sizeof(OA2F_CACHE_NAMESPACE); /* with its ':' */
-    int i;
 
     /* as mod_socache_redis names it: the namespace, ':', lower-case hex */
     memcpy(name, OA2F_CACHE_NAMESPACE ":", plen);
-    for (i = 0; i < OA2F_CACHE_KEY_LEN; i++) {
-        name[plen + 2 * i] = hex[key[i] >> 4];
-        name[plen + 2 * i + 1] = hex[key[i] & 15];
-    }
+    put_hex(name + plen, key, OA2F_CACHE_KEY_LEN);
     name[OA2F_ENTRY_NAME_LEN] = '\0';
 }
 

@@ -14,11 +14,10 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use OA2FTest qw(:DEFAULT port_free wait_port start_redis);
+use OA2FTest qw(:DEFAULT port_free wait_port start_redis spawn);
 use LWP::UserAgent ();
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep);
-use POSIX ();
 
 my $REDIS = '/usr/bin/redis-server';
 plan tests => 10,
@@ -55,17 +54,11 @@ sub slurp {
 
 push @started, [ 'pid', start_redis($dir, $PORT{redis}, $VAR) ];
 
-my $relay = fork // die "fork: $!";
-if (!$relay) {
-    $ENV{OA2F_RELAY_PORT} = $PORT{relay};
-    $ENV{OA2F_RELAY_UPSTREAM} = $PORT{redis};
-    $ENV{OA2F_PARENT_PID} = getppid();
-    $ENV{OA2F_SERVER_LIFETIME} = 300;
-    open STDIN, '<', '/dev/null';
-    open STDOUT, '>>', "$dir/relay.log";
-    open STDERR, '>&', \*STDOUT;
-    exec('node', "$FindBin::Bin/servers/redis-relay.js") or POSIX::_exit(127);
-}
+my $relay = do {
+    local @ENV{qw(OA2F_RELAY_PORT OA2F_RELAY_UPSTREAM OA2F_PARENT_PID OA2F_SERVER_LIFETIME)}
+        = ($PORT{relay}, $PORT{redis}, $$, 300);
+    spawn("$dir/relay.log", 'node', "$FindBin::Bin/servers/redis-relay.js");
+};
 push @started, [ 'pid', $relay ];
 wait_port($PORT{relay}) or die 'redis-relay.js did not come up: ' . slurp("$dir/relay.log");
 

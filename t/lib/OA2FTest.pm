@@ -29,7 +29,7 @@ our @EXPORT = qw(
     extra_httpd_head stop_started prom_parse
 );
 # Private servers of a test (README "Tests"): import by name.
-our @EXPORT_OK = qw(port_free wait_port start_redis start_memcached stop_child);
+our @EXPORT_OK = qw(port_free wait_port start_redis start_memcached stop_child spawn);
 
 my %SECRET = (
     'app-read'  => 'app-read-secret',
