@@ -164,10 +164,13 @@ apr_size_t oa2f_json_top_members(const char *s, apr_size_t len,
     return n;
 }
 
-struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
-                                           const char **why)
+/* The parse behind oa2f_json_parse_object; *members (when not NULL) the
+ * top-level member count of the one scan that looks for single quotes. */
+static struct json_object *parse_object(const char *json, apr_size_t len,
+                                        const char **why, apr_size_t *members)
 {
     int single_quote;
+    apr_size_t n;
     struct json_tokener *tok;
     struct json_object *obj;
     apr_size_t used;
@@ -206,7 +209,7 @@ struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
         json_object_put(obj);
         return NULL;
     }
-    oa2f_json_top_members(json, len, &single_quote);
+    n = oa2f_json_top_members(json, len, &single_quote);
     if (single_quote) {
         *why = "the answer is not JSON";
         json_object_put(obj);
@@ -216,6 +219,31 @@ struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
         *why = "the answer is JSON but not an object";
         json_object_put(obj);
         return NULL;
+    }
+    if (members) {
+        *members = n;
+    }
+    return obj;
+}
+
+struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
+                                           const char **why)
+{
+    return parse_object(json, len, why, NULL);
+}
+
+struct json_object *oa2f_json_parse_unique(const char *json, apr_size_t len,
+                                           const char **why, int *repeated)
+{
+    apr_size_t n = 0;
+    struct json_object *obj = parse_object(json, len, why, &n);
+
+    *repeated = 0;
+    if (obj && n != (apr_size_t)json_object_object_length(obj)) {
+        *why = "the answer repeats a member";
+        *repeated = 1;
+        json_object_put(obj);
+        obj = NULL;
     }
     return obj;
 }

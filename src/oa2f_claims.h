@@ -66,6 +66,13 @@ struct json_object;
 struct json_object *oa2f_json_parse_object(const char *json, apr_size_t len,
                                            const char **why);
 
+/* oa2f_json_parse_object that also refuses an object with a repeated
+ * top-level member (json-c keeps the last of them, another reader the
+ * first: RFC 8259 §4, RFC 7515 §4, RFC 7519 §4), with *repeated = 1 for
+ * that case alone. One scan of the text serves both checks. */
+struct json_object *oa2f_json_parse_unique(const char *json, apr_size_t len,
+                                           const char **why, int *repeated);
+
 /* Members of the top-level object of JSON text s[0..len), counted
  * outside strings; *single_quote says whether a ' appears outside one
  * (no JSON text has one there). */

@@ -47,6 +47,9 @@ typedef struct {
     apr_size_t sig_len;
     const char *payload; /* decoded payload JSON text */
     apr_size_t payload_len;
+    /* the payload as parsed by oa2f_jws_parse (one object, no repeated
+     * member), put by a cleanup on its pool; NULL in a hand-made one */
+    struct json_object *body;
 } oa2f_jws_t;
 
 /* Opaque: a parsed key set (EVP_PKEYs freed by a cleanup on the pool

@@ -22,11 +22,18 @@ static const oa2f_jose_alg_t algs[] = {
     { "EdDSA", OA2F_KTY_OKP, NULL, NULL, 0, 0 },
 };
 
+#define NALGS (sizeof(algs) / sizeof(algs[0]))
+typedef char algs_counted[NALGS == OA2F_JOSE_ALG_COUNT ? 1 : -1];
+
+/* The digest of each algorithm, fetched on first need, for the life of
+ * the process (index as algs). */
+static EVP_MD *alg_md[NALGS];
+
 const oa2f_jose_alg_t *oa2f_jose_alg_find(const char *name)
 {
     apr_size_t i;
 
-    for (i = 0; name && i < sizeof(algs) / sizeof(algs[0]); i++) {
+    for (i = 0; name && i < NALGS; i++) {
         if (strcmp(algs[i].name, name) == 0) {
             return &algs[i];
         }
@@ -113,16 +120,104 @@ static int raw_to_der(const unsigned char *sig, apr_size_t n,
     return len;
 }
 
+/* *slot, or v stored there if it is still empty; v is freed by `drop`
+ * when another thread was first. */
+static void *first_stored(void **slot, void *v, void (*drop)(void *))
+{
+    void *none = NULL;
+
+    if (!__atomic_compare_exchange_n(slot, &none, v, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        drop(v);
+        return none;
+    }
+    return v;
+}
+
+static void drop_md(void *v)
+{
+    EVP_MD_free(v);
+}
+
+static void drop_ctx(void *v)
+{
+    EVP_PKEY_CTX_free(v);
+}
+
+static EVP_MD *md_of(apr_size_t i)
+{
+    EVP_MD *md = __atomic_load_n(&alg_md[i], __ATOMIC_ACQUIRE);
+
+    if (md || !algs[i].md || !(md = EVP_MD_fetch(NULL, algs[i].md, NULL))) {
+        return md;
+    }
+    return first_stored((void **)&alg_md[i], md, drop_md);
+}
+
+/* k's verification context for a, made and kept in r on first use; NULL
+ * for EdDSA (it hashes inside the signature scheme) or a failure. */
+static EVP_PKEY_CTX *ready_ctx(const oa2f_jose_alg_t *a, EVP_PKEY *k,
+                               oa2f_jose_ready_t *r)
+{
+    apr_size_t i = (apr_size_t)(a - algs);
+    EVP_PKEY_CTX *c = __atomic_load_n(&r->ctx[i], __ATOMIC_ACQUIRE);
+    OSSL_PARAM params[4];
+    EVP_MD *md;
+
+    if (c || !(md = md_of(i)) || !pkey_fits(a, k)) {
+        return c;
+    }
+    c = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL);
+    if (!c || EVP_PKEY_verify_init_ex(c, rsa_params(a, params)) != 1
+        || EVP_PKEY_CTX_set_signature_md(c, md) <= 0) {
+        EVP_PKEY_CTX_free(c);
+        return NULL;
+    }
+    return first_stored((void **)&r->ctx[i], c, drop_ctx);
+}
+
+void oa2f_jose_ready_free(oa2f_jose_ready_t *r)
+{
+    for (apr_size_t i = 0; i < NALGS; i++) {
+        EVP_PKEY_CTX_free(r->ctx[i]);
+        r->ctx[i] = NULL;
+    }
+}
+
+/* The signature check with a ready context: hash, then verify the
+ * digest with a copy of it (a context is one thread's at a time). */
+static int verify_ready(const oa2f_jose_alg_t *a, EVP_PKEY_CTX *ready,
+                        const void *data, apr_size_t len,
+                        const unsigned char *sig, apr_size_t sig_len)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_PKEY_CTX *c;
+    int ok;
+
+    if (EVP_Digest(data, len, digest, &n, md_of((apr_size_t)(a - algs)), NULL)
+            != 1
+        || !(c = EVP_PKEY_CTX_dup(ready))) {
+        return 0;
+    }
+    ok = EVP_PKEY_verify(c, sig, sig_len, digest, n) == 1;
+    EVP_PKEY_CTX_free(c);
+    return ok;
+}
+
 int oa2f_jose_alg_verify(const oa2f_jose_alg_t *a, EVP_PKEY *k,
-                         const void *data, apr_size_t len,
-                         const unsigned char *sig, apr_size_t sig_len)
+                         oa2f_jose_ready_t *ready, const void *data,
+                         apr_size_t len, const unsigned char *sig,
+                         apr_size_t sig_len)
 {
     OSSL_PARAM params[4];
     EVP_MD_CTX *ctx = NULL;
+    EVP_PKEY_CTX *rc = NULL;
     unsigned char *der = NULL;
     int ok = 0, der_len;
 
-    if (!k || !pkey_fits(a, k)) {
+    /* a ready context was made for k only after k fitted a */
+    if (!k || !((ready && (rc = ready_ctx(a, k, ready))) || pkey_fits(a, k))) {
         goto leave;
     }
     if (a->kty == OA2F_KTY_EC) {
@@ -139,6 +234,10 @@ int oa2f_jose_alg_verify(const oa2f_jose_alg_t *a, EVP_PKEY *k,
     else if (sig_len != (apr_size_t)EVP_PKEY_get_size(k)) {
         /* RSA: the modulus' size (RFC 8017 §8.1.2, §8.2.2); EdDSA: 64
          * or 114 bytes (RFC 8032 §5.1.7, §5.2.7) */
+        goto leave;
+    }
+    if (rc) {
+        ok = verify_ready(a, rc, data, len, sig, sig_len);
         goto leave;
     }
     ctx = EVP_MD_CTX_new();

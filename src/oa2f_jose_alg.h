@@ -27,11 +27,29 @@ const oa2f_jose_alg_t *oa2f_jose_alg_find(const char *name);
 int oa2f_jose_alg_fits(const oa2f_jose_alg_t *a, oa2f_kty_e kty,
                        const char *crv);
 
+/* How many algorithms the allow-list has. */
+#define OA2F_JOSE_ALG_COUNT 10
+
+/* A key's verifiers, one per algorithm, each made once, on its first
+ * use, and kept with the key (zeroed with it; oa2f_jose_ready_free when
+ * the key goes). Checking a signature then copies a context that is
+ * ready instead of looking the algorithm up in OpenSSL again: that
+ * lookup takes OpenSSL's global locks and costs more than an RSA
+ * verification. Shared by threads: each slot is filled once, atomically,
+ * and only read after that. */
+typedef struct {
+    EVP_PKEY_CTX *ctx[OA2F_JOSE_ALG_COUNT];
+} oa2f_jose_ready_t;
+
+void oa2f_jose_ready_free(oa2f_jose_ready_t *r);
+
 /* 1 when sig is a valid signature by k of data[0..len) under a; ES*
- * signatures are raw r||s of exactly 2 * coord_len bytes. */
+ * signatures are raw r||s of exactly 2 * coord_len bytes. `ready` is
+ * k's (see above), or NULL to make nothing ahead. */
 int oa2f_jose_alg_verify(const oa2f_jose_alg_t *a, EVP_PKEY *k,
-                         const void *data, apr_size_t len,
-                         const unsigned char *sig, apr_size_t sig_len);
+                         oa2f_jose_ready_t *ready, const void *data,
+                         apr_size_t len, const unsigned char *sig,
+                         apr_size_t sig_len);
 
 /* The signature of data[0..len) by private key k under a, in p (ES*
  * as raw r||s), or NULL. */

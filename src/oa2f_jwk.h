@@ -19,6 +19,9 @@ typedef struct {
     const char *kid;            /* NULL when absent                   */
     const oa2f_jose_alg_t *alg; /* the JWK's own alg, NULL when absent */
     EVP_PKEY *pkey;
+    /* its verifiers, made on first use: a cache that checking through a
+     * const set fills (oa2f_jose_alg.h) */
+    oa2f_jose_ready_t ready;
 } oa2f_jwk_t;
 
 /* The key set of oa2f_jose.h: keys (oa2f_jwk_t) in document order, and

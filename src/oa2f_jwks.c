@@ -19,6 +19,7 @@ static apr_status_t free_keys(void *data)
 
     for (i = 0; i < set->keys->nelts; i++) {
         oa2f_jwk_t *k = &APR_ARRAY_IDX(set->keys, i, oa2f_jwk_t);
+        oa2f_jose_ready_free(&k->ready);
         EVP_PKEY_free(k->pkey);
         k->pkey = NULL;
     }
@@ -84,6 +85,7 @@ static int drop_shared_kids(apr_pool_t *p, oa2f_jwks_t *set, const char **why)
         oa2f_jwk_t *k = &APR_ARRAY_IDX(keys, i, oa2f_jwk_t);
         if (gone[i]) {
             APR_ARRAY_PUSH(set->unusable_kids, const char *) = k->kid;
+            oa2f_jose_ready_free(&k->ready);
             EVP_PKEY_free(k->pkey);
             k->pkey = NULL;
             dropped++;

@@ -60,16 +60,15 @@ int oa2f_jws_shape(const char *tok, apr_size_t len)
 static struct json_object *object_of(const char *s, apr_size_t len)
 {
     const char *ignored;
-    struct json_object *o = oa2f_json_parse_object(s, len, &ignored);
-    int single_quote;
+    int repeated;
 
-    if (o
-        && oa2f_json_top_members(s, len, &single_quote)
-               != (apr_size_t)json_object_object_length(o)) {
-        json_object_put(o);
-        o = NULL;
-    }
-    return o;
+    return oa2f_json_parse_unique(s, len, &ignored, &repeated);
+}
+
+static apr_status_t put_body(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
 }
 
 /* Is it meant as a JOSE object at all? Its first segment, read
@@ -253,7 +252,9 @@ oa2f_jose_rc_e oa2f_jws_parse(apr_pool_t *p, const char *tok, apr_size_t len,
         *why = "the JWS payload is not one JSON object";
         return OA2F_JOSE_MALFORMED;
     }
-    json_object_put(body);
+    /* kept for oa2f_jwt_claims, which would otherwise parse it again */
+    apr_pool_cleanup_register(p, body, put_body, apr_pool_cleanup_null);
+    jws->body = body;
     sig = oa2f_b64url_decode(p, tok + dots[1] + 1, len - dots[1] - 1, &slen);
     if (!sig) {
         *why = "the JWS signature is not base64url";
@@ -278,9 +279,9 @@ static int key_fits(const oa2f_jwk_t *k, const oa2f_jose_alg_t *a)
 static int check_with(const oa2f_jwk_t *k, const oa2f_jose_alg_t *a,
                       const oa2f_jws_t *jws)
 {
-    return oa2f_jose_alg_verify(a, k->pkey, jws->signing_input,
-                                jws->signing_input_len, jws->sig,
-                                jws->sig_len);
+    return oa2f_jose_alg_verify(a, k->pkey, (oa2f_jose_ready_t *)&k->ready,
+                                jws->signing_input, jws->signing_input_len,
+                                jws->sig, jws->sig_len);
 }
 
 oa2f_jose_rc_e oa2f_jws_verify(const oa2f_jws_t *jws, const oa2f_jwks_t *set,

@@ -127,7 +127,7 @@ oa2f_jose_rc_e oa2f_jwt_claims(apr_pool_t *p, const oa2f_jws_t *jws,
     struct json_object *obj;
     const char *ignored;
     long long now, exp = 0;
-    int leeway, single_quote;
+    int leeway, repeated = 0;
     oa2f_jose_rc_e rc = OA2F_JOSE_BAD_CLAIMS;
     oa2f_claims_t *c;
 
@@ -139,15 +139,13 @@ oa2f_jose_rc_e oa2f_jwt_claims(apr_pool_t *p, const oa2f_jws_t *jws,
         *why = "the JWT typ is not an accepted one";
         return OA2F_JOSE_BAD_CLAIMS;
     }
-    obj = oa2f_json_parse_object(jws->payload, jws->payload_len, &ignored);
+    obj = jws->body ? json_object_get(jws->body)
+                    : oa2f_json_parse_unique(jws->payload, jws->payload_len,
+                                             &ignored, &repeated);
     if (!obj) {
-        *why = "the JWT payload is not a JSON object";
+        *why = repeated ? "the JWT repeats a claim"
+                        : "the JWT payload is not a JSON object";
         return OA2F_JOSE_BAD_CLAIMS;
-    }
-    if (oa2f_json_top_members(jws->payload, jws->payload_len, &single_quote)
-        != (apr_size_t)json_object_object_length(obj)) {
-        *why = "the JWT repeats a claim";
-        goto leave;
     }
     if ((rc = check_times(obj, now, leeway, &exp, why)) != OA2F_JOSE_OK) {
         goto leave;

@@ -4,6 +4,7 @@
  * allow-list, and hostile tokens each with its exact result. */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 #include <openssl/evp.h>
 
 #include "unit.h"
@@ -36,10 +37,12 @@
     "KTUJqPP3-Kg6NU1Q"
 /* RFC 7515 A.4: ES512 over the payload "Payload" */
 #define A4_X                                                                  \
-    "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9" \
+    "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_"                \
+    "NjFZ6OvLFV1jSfS9"                                                        \
     "tsz4qUxcWceqwQGk"
 #define A4_Y                                                                  \
-    "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZ" \
+    "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-"                          \
+    "x3S1WDhjDly79ajL4Kkd0AZMaZ"                                              \
     "mh9ubmf63e3kyMj2"
 #define A4_INPUT "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA"
 #define A4_SIG                                                                \
@@ -58,7 +61,6 @@
     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g" \
     "7sVvpAr_MuM0KAg"
 
-
 /* RFC 7520 §4.1-4.3: the JOSE cookbook's text payload, signed by the
  * keys of its figures 1 (P-521) and 3 (RSA), which share their kid. */
 #define C_PAYLOAD                                                             \
@@ -68,16 +70,20 @@
     "G9mZiB0by4"
 #define C_KID "bilbo.baggins@hobbiton.example"
 #define C_RSA                                                                 \
-    "{\"kty\":\"RSA\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"n\":\"n4EPtAOCc9" \
+    "{\"kty\":\"RSA\",\"kid\":\"" C_KID                                       \
+    "\",\"use\":\"sig\",\"n\":\"n4EPtAOCc9"                                   \
     "AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0V" \
     "EiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHH" \
     "ig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3" \
     "uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSn" \
     "bLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw\",\"e\":\"AQAB\"}"
 #define C_EC                                                                  \
-    "{\"kty\":\"EC\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"crv\":\"P-521\","      \
-    "\"x\":\"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_oJXu9A5RkTKqjqv" \
-    "jyekWF-7ytDyRXYgCF5cj0Kt\",\"y\":\"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34" \
+    "{\"kty\":\"EC\",\"kid\":\"" C_KID                                        \
+    "\",\"use\":\"sig\",\"crv\":\"P-521\","                                   \
+    "\"x\":\"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_"               \
+    "oJXu9A5RkTKqjqv"                                                         \
+    "jyekWF-7ytDyRXYgCF5cj0Kt\",\"y\":"                                       \
+    "\"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34"                                 \
     "kfmC6pV5OhQHiraVySsUdaQkAgDPrwQrJmbnX9cwlGfP-HqHZR1\"}"
 #define C41_INPUT                                                             \
     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ" \
@@ -107,8 +113,8 @@
 
 #define A2_JWK "{\"kty\":\"RSA\",\"n\":\"" UT_A2_N "\",\"e\":\"AQAB\"}"
 #define A3_JWK                                                                \
-    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" UT_A3_X "\",\"y\":\"" UT_A3_Y \
-    "\"}"
+    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" UT_A3_X                      \
+    "\",\"y\":\"" UT_A3_Y "\"}"
 
 #define PAYLOAD "{\"iss\":\"https://as.example.com\",\"exp\":4102444800}"
 
@@ -173,8 +179,8 @@ END_TEST
 START_TEST(test_b64url_strict)
 {
     static const char *const bad[] = {
-        "QQ==", "QQ=", "Q",    "QUJDR", "QR",   "QUJ", "QUJ+", "QU/D",
-        "QU D", "QU\n", " QUJD", "QUJD ", "QU.D", "Q\x80JD",
+        "QQ==", "QQ=",  "Q",    "QUJDR", "QR",    "QUJ",  "QUJ+",
+        "QU/D", "QU D", "QU\n", " QUJD", "QUJD ", "QU.D", "Q\x80JD",
     };
     apr_size_t len;
     int i;
@@ -218,8 +224,7 @@ START_TEST(test_b64url_every_byte)
             s[at] = (char)c;
             d = oa2f_b64url_decode(ut_pool, s, 8, &len);
             FAIL_IF((d != NULL) != (value >= 0), "byte %d at %d", c, at);
-            FAIL_IF(d && len != 6, "byte %d at %d: %d bytes", c, at,
-                    (int)len);
+            FAIL_IF(d && len != 6, "byte %d at %d: %d bytes", c, at, (int)len);
         }
         for (at = 0; at < 3; at++) {
             char s[8] = "QUJDQUI";
@@ -250,9 +255,9 @@ START_TEST(test_rfc7515_a2_rs256)
                      "\"http://example.com/is_root\":true}");
     ck_assert_int_eq(jws->sig_len, 256);
     ck_assert_str_eq(jws->signing_input, "eyJhbGciOiJSUzI1NiJ9." UT_A_PAYLOAD);
-    ck_assert_int_eq(oa2f_jws_verify(jws, ut_jwks(ut_jwks_doc(A2_JWK, NULL)),
-                                     &why),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        oa2f_jws_verify(jws, ut_jwks(ut_jwks_doc(A2_JWK, NULL)), &why),
+        OA2F_JOSE_OK);
     ck_assert_ptr_null(why);
 }
 END_TEST
@@ -263,9 +268,9 @@ START_TEST(test_rfc7515_a2_sign)
 {
     const char *input = "eyJhbGciOiJSUzI1NiJ9." UT_A_PAYLOAD;
     apr_size_t n = 0;
-    unsigned char *sig =
-        oa2f_jose_alg_sign(ut_pool, oa2f_jose_alg_find("RS256"),
-                           ut_rfc7515_rsa(), input, strlen(input), &n);
+    unsigned char *sig = oa2f_jose_alg_sign(
+        ut_pool, oa2f_jose_alg_find("RS256"), ut_rfc7515_rsa(), input,
+        strlen(input), &n);
 
     ck_assert_ptr_nonnull(sig);
     ck_assert_str_eq(oa2f_b64url_encode(ut_pool, sig, n), A2_SIG);
@@ -293,10 +298,10 @@ START_TEST(test_rfc7515_a4_es512)
     const char *why;
 
     ck_assert_int_eq(n, 132);
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES512", NULL, A4_INPUT, sig,
-                                                n),
-                                     ut_jwks(ut_jwks_doc(jwk, NULL)), &why),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("ES512", NULL, A4_INPUT, sig, n),
+                        ut_jwks(ut_jwks_doc(jwk, NULL)), &why),
+        OA2F_JOSE_OK);
     ck_assert_int_eq(parse_rc(A4_INPUT "." A4_SIG), OA2F_JOSE_MALFORMED);
 }
 END_TEST
@@ -304,10 +309,9 @@ END_TEST
 START_TEST(test_rfc8037_a4_sign)
 {
     apr_size_t n = 0;
-    unsigned char *sig =
-        oa2f_jose_alg_sign(ut_pool, oa2f_jose_alg_find("EdDSA"),
-                           ut_rfc8037_ed25519(), E4_INPUT, strlen(E4_INPUT),
-                           &n);
+    unsigned char *sig = oa2f_jose_alg_sign(
+        ut_pool, oa2f_jose_alg_find("EdDSA"), ut_rfc8037_ed25519(), E4_INPUT,
+        strlen(E4_INPUT), &n);
 
     ck_assert_ptr_nonnull(sig);
     ck_assert_str_eq(oa2f_b64url_encode(ut_pool, sig, n), E4_SIG);
@@ -323,15 +327,15 @@ START_TEST(test_rfc8037_a5_verify)
     const char *why;
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(jwk, NULL));
 
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT, sig,
-                                                n),
-                                     set, &why),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT, sig, n), set,
+                        &why),
+        OA2F_JOSE_OK);
     /* the same signature over another input */
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("EdDSA", NULL,
-                                                E4_INPUT "A", sig, n),
-                                     set, &why),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT "A", sig, n), set,
+                        &why),
+        OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -410,8 +414,8 @@ static void round_trip(const char *alg, EVP_PKEY *k)
     const char *tok = tok_hdr(alg, k, hdr);
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(k, "k1", alg), NULL));
     oa2f_jwks_t *bare = ut_jwks(ut_jwks_doc(ut_jwk(k, NULL, NULL), NULL));
-    const char *nokid = tok_hdr(alg, k, apr_psprintf(ut_pool,
-                                                     "{\"alg\":\"%s\"}", alg));
+    const char *nokid = tok_hdr(
+        alg, k, apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", alg));
 
     ck_assert_msg(check(tok, set) == OA2F_JOSE_OK, "%s with kid", alg);
     ck_assert_msg(check(nokid, bare) == OA2F_JOSE_OK, "%s without kid", alg);
@@ -473,23 +477,26 @@ START_TEST(test_pss_salt_length)
     const char *input = apr_pstrcat(ut_pool, ut_b64("{\"alg\":\"PS256\"}"),
                                     ".", ut_b64(PAYLOAD), NULL);
 
-    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
-                                       ut_sign("PS256", k, input, 0, 32), NULL),
-                           set),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        check(apr_pstrcat(ut_pool, input, ".",
+                          ut_sign("PS256", k, input, 0, 32), NULL),
+              set),
+        OA2F_JOSE_OK);
     ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
                                        ut_sign("PS256", k, input, 0, 0), NULL),
                            set),
                      OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
-                                       ut_sign("PS256", k, input, 0, 64), NULL),
-                           set),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        check(apr_pstrcat(ut_pool, input, ".",
+                          ut_sign("PS256", k, input, 0, 64), NULL),
+              set),
+        OA2F_JOSE_BAD_SIGNATURE);
     /* a PKCS #1 v1.5 signature under PS256, and the reverse */
-    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
-                                       ut_sign("RS256", k, input, 0, -1), NULL),
-                           set),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        check(apr_pstrcat(ut_pool, input, ".",
+                          ut_sign("RS256", k, input, 0, -1), NULL),
+              set),
+        OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -517,8 +524,8 @@ static void every_char(const char *tok, const oa2f_jwks_t *set)
             }
             t[i] = repl[j];
             rc = check(t, set);
-            FAIL_IF(rc == OA2F_JOSE_OK, "accepted with char %d = %c",
-                    (int)i, repl[j]);
+            FAIL_IF(rc == OA2F_JOSE_OK, "accepted with char %d = %c", (int)i,
+                    repl[j]);
         }
         t[i] = was;
     }
@@ -526,8 +533,7 @@ static void every_char(const char *tok, const oa2f_jwks_t *set)
 
 /* Each byte of the signature (every bit of it with all_bits, else one
  * bit per byte) and each byte of the signing input changed. */
-static void every_flip(const char *tok, const oa2f_jwks_t *set,
-                       int all_bits)
+static void every_flip(const char *tok, const oa2f_jwks_t *set, int all_bits)
 {
     oa2f_jws_t *jws = NULL, copy;
     unsigned char *sig;
@@ -605,8 +611,8 @@ START_TEST(test_every_change_others)
     keys[4] = ut_keygen("ED448", NULL);
     for (i = 0; i < UT_N(algs); i++) {
         const char *hdr = apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i]);
-        oa2f_jwks_t *set =
-            ut_jwks(ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
+        oa2f_jwks_t *set = ut_jwks(
+            ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
         const char *tok = tok_hdr(algs[i], keys[i], hdr);
         every_flip(tok, set, 0);
         if (!strcmp(algs[i], "EdDSA") && i == 3) {
@@ -645,9 +651,9 @@ START_TEST(test_alg_hmac)
 
     ck_assert_int_eq(parse_rc(A1_TOKEN), OA2F_JOSE_UNSUPPORTED);
     for (i = 0; i < UT_N(hs); i++) {
-        ck_assert_int_eq(parse_rc(b64hdr(apr_psprintf(
-                             ut_pool, "{\"alg\":\"%s\"}", hs[i]))),
-                         OA2F_JOSE_UNSUPPORTED);
+        ck_assert_int_eq(
+            parse_rc(b64hdr(apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", hs[i]))),
+            OA2F_JOSE_UNSUPPORTED);
     }
 }
 END_TEST
@@ -655,14 +661,14 @@ END_TEST
 START_TEST(test_alg_unknown)
 {
     static const char *const algs[] = {
-        "rs256", "RS1",   "RS255",  "ES256K", "Ed25519", "EDDSA",
-        "PS",    "ES521", "RSA-OAEP", "dir",  "RS256 ",  "HS256",
+        "rs256", "RS1",   "RS255",    "ES256K", "Ed25519", "EDDSA",
+        "PS",    "ES521", "RSA-OAEP", "dir",    "RS256 ",  "HS256",
     };
     int i;
 
     for (i = 0; i < UT_N(algs); i++) {
-        ck_assert_msg(parse_rc(b64hdr(apr_psprintf(
-                          ut_pool, "{\"alg\":\"%s\"}", algs[i])))
+        ck_assert_msg(parse_rc(b64hdr(
+                          apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i])))
                           == OA2F_JOSE_UNSUPPORTED,
                       "%s", algs[i]);
     }
@@ -753,8 +759,9 @@ START_TEST(test_jwe)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, jwe_hdr, "....", NULL)),
                      OA2F_JOSE_MALFORMED);
     /* a JWE header in three parts */
-    ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"enc\":\"A256GCM\"}")),
-                     OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(
+        parse_rc(b64hdr("{\"alg\":\"RS256\",\"enc\":\"A256GCM\"}")),
+        OA2F_JOSE_MALFORMED);
 }
 END_TEST
 
@@ -766,9 +773,9 @@ START_TEST(test_dots)
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, A2_TOKEN, ".x", NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD,
-                                          NULL)),
-                     OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(
+        parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, NULL)),
+        OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, "..", NULL)),
@@ -791,8 +798,8 @@ START_TEST(test_padding)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, "=.", UT_A_PAYLOAD, ".",
                                           A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h1, "=.", UT_A_PAYLOAD,
-                                          ".", A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h1, "=.", UT_A_PAYLOAD, ".",
+                                          A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, "==.",
                                           A2_SIG, NULL)),
@@ -804,15 +811,15 @@ START_TEST(test_padding)
     /* unused bits set in the last character of the signature: "Rw" of
      * A.2 spelled "Rx" decodes to the same bytes */
     ck_assert_int_eq(
-        parse_rc(apr_pstrcat(ut_pool, apr_pstrmemdup(ut_pool, A2_TOKEN,
-                                                     strlen(A2_TOKEN) - 1),
-                             "x", NULL)),
+        parse_rc(apr_pstrcat(
+            ut_pool, apr_pstrmemdup(ut_pool, A2_TOKEN, strlen(A2_TOKEN) - 1),
+            "x", NULL)),
         OA2F_JOSE_MALFORMED);
     /* the standard alphabet */
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, ".",
-                                          "cC4hiUPoj9Eetdgtv3hF80EGrhuB//dz",
-                                          NULL)),
-                     OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(
+        parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, ".",
+                             "cC4hiUPoj9Eetdgtv3hF80EGrhuB//dz", NULL)),
+        OA2F_JOSE_MALFORMED);
 }
 END_TEST
 
@@ -833,11 +840,11 @@ START_TEST(test_whitespace)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, " .", UT_A_PAYLOAD, ".",
                                           A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD,
-                                          "\n.", A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, "\n.",
+                                          A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".\t", UT_A_PAYLOAD,
-                                          ".", A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".\t", UT_A_PAYLOAD, ".",
+                                          A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, "eyJhbGciOiJS UzI1NiJ9.",
                                           UT_A_PAYLOAD, ".", A2_SIG, NULL)),
@@ -881,9 +888,9 @@ START_TEST(test_not_jws)
         "...",
         "..",
         "eyJ.eyJ.eyJ",
-        "W10.e30.c2ln",           /* header [] */
-        "ImFiYyI.e30.c2ln",       /* header "abc" */
-        "eyJhbGciOiJSUzI1NiJ9",   /* a header, no dots */
+        "W10.e30.c2ln",         /* header [] */
+        "ImFiYyI.e30.c2ln",     /* header "abc" */
+        "eyJhbGciOiJSUzI1NiJ9", /* a header, no dots */
         "xyz=.abc.def",
         "gho_16C7e42F292c6912E7710c838347Ae178B4a",
         "ya29.a0AfH6SMBx-example_opaque.token",
@@ -914,8 +921,9 @@ START_TEST(test_header_not_object)
         OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":1}")),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}")),
-                     OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(
+        parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}")),
+        OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"typ\":true}")),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\"} x")),
@@ -926,8 +934,9 @@ END_TEST
 START_TEST(test_payload_not_object)
 {
     static const char *const bodies[] = {
-        "", "[]", "\"abc\"", "42", "null", "{", "{\"a\":1}x",
-        "{\"exp\":1,\"exp\":2}", "{'a':1}", "Payload",
+        "",        "[]",      "\"abc\"",    "42",
+        "null",    "{",       "{\"a\":1}x", "{\"exp\":1,\"exp\":2}",
+        "{'a':1}", "Payload",
     };
     const char *h = ut_b64("{\"alg\":\"RS256\"}");
     int i;
@@ -944,9 +953,9 @@ END_TEST
 START_TEST(test_header_fields)
 {
     oa2f_jws_t *jws = NULL;
-    const char *tok =
-        b64hdr("{\"alg\":\"ES256\",\"kid\":\"key-1\",\"typ\":\"at+jwt\","
-               "\"jku\":\"https://evil.example/jwks\"}");
+    const char *tok = b64hdr(
+        "{\"alg\":\"ES256\",\"kid\":\"key-1\",\"typ\":\"at+jwt\","
+        "\"jku\":\"https://evil.example/jwks\"}");
 
     ck_assert_int_eq(parse(tok, &jws), OA2F_JOSE_OK);
     ck_assert_str_eq(jws->alg, "ES256");
@@ -966,10 +975,10 @@ START_TEST(test_shape)
         const char *tok;
         int shape;
     } cases[] = {
-        { A2_TOKEN, 1 },      { "a.b.c", 1 },    { "..", 1 },
-        { "a.b", 0 },         { "a.b.c.d", 0 },  { "a.b.c=", 0 },
-        { "a.b .c", 0 },      { "a+b.c.d", 0 },  { "", 0 },
-        { "a.b.c\n", 0 },     { "a/b.c.d", 0 },  { "a.b.c.d.e", 0 },
+        { A2_TOKEN, 1 },  { "a.b.c", 1 },   { "..", 1 },
+        { "a.b", 0 },     { "a.b.c.d", 0 }, { "a.b.c=", 0 },
+        { "a.b .c", 0 },  { "a+b.c.d", 0 }, { "", 0 },
+        { "a.b.c\n", 0 }, { "a/b.c.d", 0 }, { "a.b.c.d.e", 0 },
     };
     int i;
 
@@ -990,25 +999,25 @@ START_TEST(test_kid_of_ec_key_with_rs256)
 {
     EVP_PKEY *ec = ut_keygen("EC", "P-256");
     EVP_PKEY *rsa = ut_rfc7515_rsa();
-    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(ec, "ec1", NULL),
-                                           ut_jwk(rsa, "rsa1", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(
+        ut_jwks_doc(ut_jwk(ec, "ec1", NULL), ut_jwk(rsa, "rsa1", NULL), NULL));
 
-    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
-                                   "{\"alg\":\"RS256\",\"kid\":\"ec1\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(check(tok_hdr("ES256", ec,
-                                   "{\"alg\":\"ES256\",\"kid\":\"rsa1\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"ec1\"}"),
+              set),
+        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("ES256", ec, "{\"alg\":\"ES256\",\"kid\":\"rsa1\"}"),
+              set),
+        OA2F_JOSE_KEY_MISMATCH);
     ck_assert_int_eq(check(tok_hdr("EdDSA", ut_rfc8037_ed25519(),
                                    "{\"alg\":\"EdDSA\",\"kid\":\"ec1\"}"),
                            set),
                      OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
-                                   "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}"),
-                           set),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}"),
+              set),
+        OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1016,29 +1025,28 @@ START_TEST(test_curve_must_fit)
 {
     EVP_PKEY *p384 = ut_keygen("EC", "P-384");
     EVP_PKEY *p256 = ut_keygen("EC", "P-256");
-    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(p384, "a", NULL),
-                                           ut_jwk(p256, "b", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(
+        ut_jwks_doc(ut_jwk(p384, "a", NULL), ut_jwk(p256, "b", NULL), NULL));
 
     /* ES256 needs P-256, whatever the signature */
-    ck_assert_int_eq(check(tok_hdr("ES384", p384,
-                                   "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(check(tok_hdr("ES384", p384,
-                                   "{\"alg\":\"ES512\",\"kid\":\"a\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(check(tok_hdr("ES384", p384,
-                                   "{\"alg\":\"ES384\",\"kid\":\"a\"}"),
-                           set),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        check(tok_hdr("ES384", p384, "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
+              set),
+        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("ES384", p384, "{\"alg\":\"ES512\",\"kid\":\"a\"}"),
+              set),
+        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("ES384", p384, "{\"alg\":\"ES384\",\"kid\":\"a\"}"),
+              set),
+        OA2F_JOSE_OK);
     /* without kid, only the P-256 key is tried for ES256 */
     ck_assert_int_eq(check(tok_hdr("ES256", p256, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
-    ck_assert_int_eq(check(tok_hdr("RS256", ut_rfc7515_rsa(),
-                                   "{\"alg\":\"RS256\"}"),
-                           set),
-                     OA2F_JOSE_NO_KEY);
+    ck_assert_int_eq(
+        check(tok_hdr("RS256", ut_rfc7515_rsa(), "{\"alg\":\"RS256\"}"), set),
+        OA2F_JOSE_NO_KEY);
 }
 END_TEST
 
@@ -1047,21 +1055,18 @@ START_TEST(test_jwk_alg_must_fit)
     EVP_PKEY *rsa = ut_rfc7515_rsa();
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(rsa, "r", "RS256"), NULL));
 
-    ck_assert_int_eq(check(tok_hdr("PS256", rsa,
-                                   "{\"alg\":\"PS256\",\"kid\":\"r\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(check(tok_hdr("RS512", rsa,
-                                   "{\"alg\":\"RS512\",\"kid\":\"r\"}"),
-                           set),
-                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("PS256", rsa, "{\"alg\":\"PS256\",\"kid\":\"r\"}"), set),
+        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(
+        check(tok_hdr("RS512", rsa, "{\"alg\":\"RS512\",\"kid\":\"r\"}"), set),
+        OA2F_JOSE_KEY_MISMATCH);
     /* without kid: no key fits */
     ck_assert_int_eq(check(tok_hdr("PS256", rsa, "{\"alg\":\"PS256\"}"), set),
                      OA2F_JOSE_NO_KEY);
-    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
-                                   "{\"alg\":\"RS256\",\"kid\":\"r\"}"),
-                           set),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"r\"}"), set),
+        OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1075,10 +1080,11 @@ START_TEST(test_es_der_refused)
 
     ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".", der, NULL), set),
                      OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
-                                       ut_sign("ES256", k, input, 0, -1), NULL),
-                           set),
-                     OA2F_JOSE_OK);
+    ck_assert_int_eq(
+        check(apr_pstrcat(ut_pool, input, ".",
+                          ut_sign("ES256", k, input, 0, -1), NULL),
+              set),
+        OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1090,23 +1096,20 @@ START_TEST(test_es_zero_and_lengths)
     const char *why;
     const char *input = "eyJhbGciOiJFUzI1NiJ9.e30";
 
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
-                                                64),
-                                     set, &why),
-                     OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 0),
-                                     set, &why),
-                     OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
-                                                66),
-                                     set, &why),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 64), set, &why),
+        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 0), set, &why),
+        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 66), set, &why),
+        OA2F_JOSE_BAD_SIGNATURE);
     /* r and s above the group order */
     memset(zero, 0xff, sizeof(zero));
-    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
-                                                64),
-                                     set, &why),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 64), set, &why),
+        OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -1136,18 +1139,17 @@ START_TEST(test_no_kid_several_keys)
 {
     EVP_PKEY *a = ut_keygen("EC", "P-256");
     EVP_PKEY *b = ut_keygen("EC", "P-256");
-    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(a, "a", NULL),
-                                           ut_jwk(b, "b", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(
+        ut_jwks_doc(ut_jwk(a, "a", NULL), ut_jwk(b, "b", NULL), NULL));
 
     ck_assert_int_eq(check(tok_hdr("ES256", b, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
     ck_assert_int_eq(check(tok_hdr("ES256", a, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
     /* with a kid, only that key */
-    ck_assert_int_eq(check(tok_hdr("ES256", b,
-                                   "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
-                           set),
-                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(
+        check(tok_hdr("ES256", b, "{\"alg\":\"ES256\",\"kid\":\"a\"}"), set),
+        OA2F_JOSE_BAD_SIGNATURE);
     ck_assert_int_eq(check(tok_hdr("ES256", ut_keygen("EC", "P-256"),
                                    "{\"alg\":\"ES256\"}"),
                            set),
@@ -1185,12 +1187,11 @@ START_TEST(test_embedded_key_ignored)
     EVP_PKEY *mine = ut_keygen("EC", "P-256");
     EVP_PKEY *evil = ut_keygen("EC", "P-256");
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(mine, "mine", NULL), NULL));
-    const char *hdr =
-        apr_pstrcat(ut_pool, "{\"alg\":\"ES256\",\"jwk\":",
-                    ut_jwk(evil, NULL, NULL),
-                    ",\"jku\":\"https://evil.example/jwks\",\"x5u\":"
-                    "\"https://evil.example/cert\",\"x5c\":[\"MIIB\"]}",
-                    NULL);
+    const char *hdr = apr_pstrcat(
+        ut_pool, "{\"alg\":\"ES256\",\"jwk\":", ut_jwk(evil, NULL, NULL),
+        ",\"jku\":\"https://evil.example/jwks\",\"x5u\":"
+        "\"https://evil.example/cert\",\"x5c\":[\"MIIB\"]}",
+        NULL);
 
     ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
                      OA2F_JOSE_BAD_SIGNATURE);
@@ -1204,6 +1205,168 @@ START_TEST(test_embedded_key_ignored)
     ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
                      OA2F_JOSE_BAD_SIGNATURE);
     ck_assert_int_eq(check(tok_hdr("ES256", mine, hdr), set), OA2F_JOSE_OK);
+}
+END_TEST
+
+/* ---- ready verifiers (oa2f_jose_alg.h) -------------------------------- */
+
+/* The token with its signature's last character changed. */
+static const char *spoiled(const char *tok)
+{
+    char *bad = apr_pstrdup(ut_pool, tok);
+    char *last = bad + strlen(bad) - 2; /* keep the unused bits clear */
+
+    *last = *last == 'A' ? 'B' : 'A';
+    return bad;
+}
+
+static const oa2f_jwk_t *first_key(const oa2f_jwks_t *set)
+{
+    return (const oa2f_jwk_t *)set->keys->elts;
+}
+
+/* A key's verifier for an algorithm is made on its first check and the
+ * same one serves every later check, good or bad; EdDSA has none. */
+START_TEST(test_ready_made_once)
+{
+    static const char *const algs[] = { "RS256", "PS384", "ES256", "ES512" };
+    EVP_PKEY *keys[] = { ut_rfc7515_rsa(), ut_rfc7515_rsa(),
+                         ut_keygen("EC", "P-256"), ut_keygen("EC", "P-521") };
+    int i;
+
+    for (i = 0; i < UT_N(algs); i++) {
+        const oa2f_jose_alg_t *a = oa2f_jose_alg_find(algs[i]);
+        const char *hdr = apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i]);
+        const char *tok = tok_hdr(algs[i], keys[i], hdr);
+        oa2f_jwks_t *set = ut_jwks(
+            ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
+        const oa2f_jwk_t *k = first_key(set);
+        size_t at = (size_t)(a - oa2f_jose_alg_find("RS256"));
+        EVP_PKEY_CTX *made;
+
+        ck_assert_ptr_null(k->ready.ctx[at]);
+        ck_assert_msg(check(tok, set) == OA2F_JOSE_OK, "%s", algs[i]);
+        made = k->ready.ctx[at];
+        ck_assert_msg(made != NULL, "%s: no verifier kept", algs[i]);
+        ck_assert_msg(check(spoiled(tok), set) == OA2F_JOSE_BAD_SIGNATURE,
+                      "%s spoiled", algs[i]);
+        ck_assert_msg(check(tok, set) == OA2F_JOSE_OK, "%s again", algs[i]);
+        ck_assert_msg(k->ready.ctx[at] == made, "%s: made twice", algs[i]);
+        for (size_t j = 0; j < OA2F_JOSE_ALG_COUNT; j++) {
+            ck_assert_msg(j == at || !k->ready.ctx[j], "%s: slot %zu", algs[i],
+                          j);
+        }
+    }
+    {
+        EVP_PKEY *ed = ut_keygen("ED25519", NULL);
+        oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(ed, NULL, NULL), NULL));
+        const char *tok = tok_hdr("EdDSA", ed, "{\"alg\":\"EdDSA\"}");
+
+        ck_assert_int_eq(check(tok, set), OA2F_JOSE_OK);
+        ck_assert_int_eq(check(spoiled(tok), set), OA2F_JOSE_BAD_SIGNATURE);
+        for (size_t j = 0; j < OA2F_JOSE_ALG_COUNT; j++) {
+            ck_assert_ptr_null(first_key(set)->ready.ctx[j]);
+        }
+    }
+}
+END_TEST
+
+/* A key of another type makes no verifier and passes nothing, asked
+ * directly (past the key-fits check of oa2f_jws_verify). */
+START_TEST(test_ready_wrong_type)
+{
+    EVP_PKEY *rsa = ut_rfc7515_rsa(), *ec = ut_keygen("EC", "P-256");
+    const char *tok = tok_hdr("ES256", ec, "{\"alg\":\"ES256\"}");
+    oa2f_jws_t *jws = NULL;
+    oa2f_jose_ready_t ready;
+    const oa2f_jose_alg_t *es = oa2f_jose_alg_find("ES256");
+
+    memset(&ready, 0, sizeof(ready));
+    ck_assert_int_eq(parse(tok, &jws), OA2F_JOSE_OK);
+    ck_assert_int_eq(oa2f_jose_alg_verify(es, rsa, &ready, jws->signing_input,
+                                          jws->signing_input_len, jws->sig,
+                                          jws->sig_len),
+                     0);
+    for (size_t j = 0; j < OA2F_JOSE_ALG_COUNT; j++) {
+        ck_assert_ptr_null(ready.ctx[j]);
+    }
+    ck_assert_int_eq(oa2f_jose_alg_verify(es, ec, &ready, jws->signing_input,
+                                          jws->signing_input_len, jws->sig,
+                                          jws->sig_len),
+                     1);
+    oa2f_jose_ready_free(&ready);
+    ck_assert_ptr_null(ready.ctx[es - oa2f_jose_alg_find("RS256")]);
+}
+END_TEST
+
+typedef struct {
+    apr_pool_t *pool;
+    const oa2f_jwks_t *set;
+    const char *good, *bad;
+    int wrong;
+} checker_t;
+
+static void *APR_THREAD_FUNC checker(apr_thread_t *t, void *data)
+{
+    checker_t *c = data;
+    int i;
+
+    for (i = 0; i < 150; i++) {
+        const char *tok = (i % 3 == 2) ? c->bad : c->good;
+        oa2f_jose_rc_e want = (i % 3 == 2) ? OA2F_JOSE_BAD_SIGNATURE
+                                           : OA2F_JOSE_OK;
+        oa2f_jws_t *jws = NULL;
+        const char *why;
+
+        if (oa2f_jws_parse(c->pool, tok, strlen(tok), &jws, &why)
+                != OA2F_JOSE_OK
+            || oa2f_jws_verify(jws, c->set, &why) != want) {
+            c->wrong++;
+        }
+        apr_pool_clear(c->pool);
+    }
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* Threads that check tokens with one key at once, from its first check
+ * on (who makes the verifier is a race one of them wins): every answer
+ * is right, under ASan and valgrind without a leak or a bad access. */
+START_TEST(test_ready_threads)
+{
+    static const char *const algs[] = { "RS256", "ES256" };
+    EVP_PKEY *keys[] = { ut_rfc7515_rsa(), ut_keygen("EC", "P-256") };
+    int i, n;
+
+    for (i = 0; i < UT_N(algs); i++) {
+        oa2f_jwks_t *set = ut_jwks(
+            ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
+        const char *good = tok_hdr(
+            algs[i], keys[i],
+            apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i]));
+        checker_t c[4];
+        apr_thread_t *t[4];
+        apr_status_t rv;
+
+        for (n = 0; n < 4; n++) {
+            c[n].set = set;
+            c[n].good = good;
+            c[n].bad = spoiled(good);
+            c[n].wrong = 0;
+            ck_assert_int_eq(apr_pool_create(&c[n].pool, ut_pool),
+                             APR_SUCCESS);
+        }
+        for (n = 0; n < 4; n++) {
+            ck_assert_int_eq(
+                apr_thread_create(&t[n], NULL, checker, &c[n], ut_pool),
+                APR_SUCCESS);
+        }
+        for (n = 0; n < 4; n++) {
+            apr_thread_join(&rv, t[n]);
+            ck_assert_msg(c[n].wrong == 0, "%s: thread %d: %d wrong answers",
+                          algs[i], n, c[n].wrong);
+        }
+    }
 }
 END_TEST
 
@@ -1235,6 +1398,13 @@ Suite *jose_suite(void)
     tcase_add_test(tc, test_round_trip_ec);
     tcase_add_test(tc, test_round_trip_eddsa);
     tcase_add_test(tc, test_pss_salt_length);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("ready verifiers");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_ready_made_once);
+    tcase_add_test(tc, test_ready_wrong_type);
+    tcase_add_test(tc, test_ready_threads);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("every change");
