@@ -37,12 +37,10 @@
     "KTUJqPP3-Kg6NU1Q"
 /* RFC 7515 A.4: ES512 over the payload "Payload" */
 #define A4_X                                                                  \
-    "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_"                \
-    "NjFZ6OvLFV1jSfS9"                                                        \
+    "AekpBQ8ST8a8VcfVOTNl353vSrDCLLJXmPk06wTjxrrjcBpXp5EOnYG_NjFZ6OvLFV1jSfS9" \
     "tsz4qUxcWceqwQGk"
 #define A4_Y                                                                  \
-    "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-"                          \
-    "x3S1WDhjDly79ajL4Kkd0AZMaZ"                                              \
+    "ADSmRA43Z1DSNx_RvcLI87cdL07l6jQyyBXMoxVg_l2Th-x3S1WDhjDly79ajL4Kkd0AZMaZ" \
     "mh9ubmf63e3kyMj2"
 #define A4_INPUT "eyJhbGciOiJFUzUxMiJ9.UGF5bG9hZA"
 #define A4_SIG                                                                \
@@ -61,6 +59,7 @@
     "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g" \
     "7sVvpAr_MuM0KAg"
 
+
 /* RFC 7520 §4.1-4.3: the JOSE cookbook's text payload, signed by the
  * keys of its figures 1 (P-521) and 3 (RSA), which share their kid. */
 #define C_PAYLOAD                                                             \
@@ -70,20 +69,16 @@
     "G9mZiB0by4"
 #define C_KID "bilbo.baggins@hobbiton.example"
 #define C_RSA                                                                 \
-    "{\"kty\":\"RSA\",\"kid\":\"" C_KID                                       \
-    "\",\"use\":\"sig\",\"n\":\"n4EPtAOCc9"                                   \
+    "{\"kty\":\"RSA\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"n\":\"n4EPtAOCc9" \
     "AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0V" \
     "EiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHH" \
     "ig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3" \
     "uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSn" \
     "bLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw\",\"e\":\"AQAB\"}"
 #define C_EC                                                                  \
-    "{\"kty\":\"EC\",\"kid\":\"" C_KID                                        \
-    "\",\"use\":\"sig\",\"crv\":\"P-521\","                                   \
-    "\"x\":\"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_"               \
-    "oJXu9A5RkTKqjqv"                                                         \
-    "jyekWF-7ytDyRXYgCF5cj0Kt\",\"y\":"                                       \
-    "\"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34"                                 \
+    "{\"kty\":\"EC\",\"kid\":\"" C_KID "\",\"use\":\"sig\",\"crv\":\"P-521\","      \
+    "\"x\":\"AHKZLLOsCOzz5cY97ewNUajB957y-C-U88c3v13nmGZx6sYl_oJXu9A5RkTKqjqv" \
+    "jyekWF-7ytDyRXYgCF5cj0Kt\",\"y\":\"AdymlHvOiLxXkEhayXQnNCvDX4h9htZaCJN34" \
     "kfmC6pV5OhQHiraVySsUdaQkAgDPrwQrJmbnX9cwlGfP-HqHZR1\"}"
 #define C41_INPUT                                                             \
     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ" \
@@ -113,8 +108,8 @@
 
 #define A2_JWK "{\"kty\":\"RSA\",\"n\":\"" UT_A2_N "\",\"e\":\"AQAB\"}"
 #define A3_JWK                                                                \
-    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" UT_A3_X                      \
-    "\",\"y\":\"" UT_A3_Y "\"}"
+    "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" UT_A3_X "\",\"y\":\"" UT_A3_Y \
+    "\"}"
 
 #define PAYLOAD "{\"iss\":\"https://as.example.com\",\"exp\":4102444800}"
 
@@ -179,8 +174,8 @@ END_TEST
 START_TEST(test_b64url_strict)
 {
     static const char *const bad[] = {
-        "QQ==", "QQ=",  "Q",    "QUJDR", "QR",    "QUJ",  "QUJ+",
-        "QU/D", "QU D", "QU\n", " QUJD", "QUJD ", "QU.D", "Q\x80JD",
+        "QQ==", "QQ=", "Q",    "QUJDR", "QR",   "QUJ", "QUJ+", "QU/D",
+        "QU D", "QU\n", " QUJD", "QUJD ", "QU.D", "Q\x80JD",
     };
     apr_size_t len;
     int i;
@@ -224,7 +219,8 @@ START_TEST(test_b64url_every_byte)
             s[at] = (char)c;
             d = oa2f_b64url_decode(ut_pool, s, 8, &len);
             FAIL_IF((d != NULL) != (value >= 0), "byte %d at %d", c, at);
-            FAIL_IF(d && len != 6, "byte %d at %d: %d bytes", c, at, (int)len);
+            FAIL_IF(d && len != 6, "byte %d at %d: %d bytes", c, at,
+                    (int)len);
         }
         for (at = 0; at < 3; at++) {
             char s[8] = "QUJDQUI";
@@ -255,9 +251,9 @@ START_TEST(test_rfc7515_a2_rs256)
                      "\"http://example.com/is_root\":true}");
     ck_assert_int_eq(jws->sig_len, 256);
     ck_assert_str_eq(jws->signing_input, "eyJhbGciOiJSUzI1NiJ9." UT_A_PAYLOAD);
-    ck_assert_int_eq(
-        oa2f_jws_verify(jws, ut_jwks(ut_jwks_doc(A2_JWK, NULL)), &why),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(oa2f_jws_verify(jws, ut_jwks(ut_jwks_doc(A2_JWK, NULL)),
+                                     &why),
+                     OA2F_JOSE_OK);
     ck_assert_ptr_null(why);
 }
 END_TEST
@@ -268,9 +264,9 @@ START_TEST(test_rfc7515_a2_sign)
 {
     const char *input = "eyJhbGciOiJSUzI1NiJ9." UT_A_PAYLOAD;
     apr_size_t n = 0;
-    unsigned char *sig = oa2f_jose_alg_sign(
-        ut_pool, oa2f_jose_alg_find("RS256"), ut_rfc7515_rsa(), input,
-        strlen(input), &n);
+    unsigned char *sig =
+        oa2f_jose_alg_sign(ut_pool, oa2f_jose_alg_find("RS256"),
+                           ut_rfc7515_rsa(), input, strlen(input), &n);
 
     ck_assert_ptr_nonnull(sig);
     ck_assert_str_eq(oa2f_b64url_encode(ut_pool, sig, n), A2_SIG);
@@ -298,10 +294,10 @@ START_TEST(test_rfc7515_a4_es512)
     const char *why;
 
     ck_assert_int_eq(n, 132);
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("ES512", NULL, A4_INPUT, sig, n),
-                        ut_jwks(ut_jwks_doc(jwk, NULL)), &why),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES512", NULL, A4_INPUT, sig,
+                                                n),
+                                     ut_jwks(ut_jwks_doc(jwk, NULL)), &why),
+                     OA2F_JOSE_OK);
     ck_assert_int_eq(parse_rc(A4_INPUT "." A4_SIG), OA2F_JOSE_MALFORMED);
 }
 END_TEST
@@ -309,9 +305,10 @@ END_TEST
 START_TEST(test_rfc8037_a4_sign)
 {
     apr_size_t n = 0;
-    unsigned char *sig = oa2f_jose_alg_sign(
-        ut_pool, oa2f_jose_alg_find("EdDSA"), ut_rfc8037_ed25519(), E4_INPUT,
-        strlen(E4_INPUT), &n);
+    unsigned char *sig =
+        oa2f_jose_alg_sign(ut_pool, oa2f_jose_alg_find("EdDSA"),
+                           ut_rfc8037_ed25519(), E4_INPUT, strlen(E4_INPUT),
+                           &n);
 
     ck_assert_ptr_nonnull(sig);
     ck_assert_str_eq(oa2f_b64url_encode(ut_pool, sig, n), E4_SIG);
@@ -327,15 +324,15 @@ START_TEST(test_rfc8037_a5_verify)
     const char *why;
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(jwk, NULL));
 
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT, sig, n), set,
-                        &why),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT, sig,
+                                                n),
+                                     set, &why),
+                     OA2F_JOSE_OK);
     /* the same signature over another input */
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("EdDSA", NULL, E4_INPUT "A", sig, n), set,
-                        &why),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("EdDSA", NULL,
+                                                E4_INPUT "A", sig, n),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -414,8 +411,8 @@ static void round_trip(const char *alg, EVP_PKEY *k)
     const char *tok = tok_hdr(alg, k, hdr);
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(k, "k1", alg), NULL));
     oa2f_jwks_t *bare = ut_jwks(ut_jwks_doc(ut_jwk(k, NULL, NULL), NULL));
-    const char *nokid = tok_hdr(
-        alg, k, apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", alg));
+    const char *nokid = tok_hdr(alg, k, apr_psprintf(ut_pool,
+                                                     "{\"alg\":\"%s\"}", alg));
 
     ck_assert_msg(check(tok, set) == OA2F_JOSE_OK, "%s with kid", alg);
     ck_assert_msg(check(nokid, bare) == OA2F_JOSE_OK, "%s without kid", alg);
@@ -477,26 +474,23 @@ START_TEST(test_pss_salt_length)
     const char *input = apr_pstrcat(ut_pool, ut_b64("{\"alg\":\"PS256\"}"),
                                     ".", ut_b64(PAYLOAD), NULL);
 
-    ck_assert_int_eq(
-        check(apr_pstrcat(ut_pool, input, ".",
-                          ut_sign("PS256", k, input, 0, 32), NULL),
-              set),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
+                                       ut_sign("PS256", k, input, 0, 32), NULL),
+                           set),
+                     OA2F_JOSE_OK);
     ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
                                        ut_sign("PS256", k, input, 0, 0), NULL),
                            set),
                      OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(
-        check(apr_pstrcat(ut_pool, input, ".",
-                          ut_sign("PS256", k, input, 0, 64), NULL),
-              set),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
+                                       ut_sign("PS256", k, input, 0, 64), NULL),
+                           set),
+                     OA2F_JOSE_BAD_SIGNATURE);
     /* a PKCS #1 v1.5 signature under PS256, and the reverse */
-    ck_assert_int_eq(
-        check(apr_pstrcat(ut_pool, input, ".",
-                          ut_sign("RS256", k, input, 0, -1), NULL),
-              set),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
+                                       ut_sign("RS256", k, input, 0, -1), NULL),
+                           set),
+                     OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -524,8 +518,8 @@ static void every_char(const char *tok, const oa2f_jwks_t *set)
             }
             t[i] = repl[j];
             rc = check(t, set);
-            FAIL_IF(rc == OA2F_JOSE_OK, "accepted with char %d = %c", (int)i,
-                    repl[j]);
+            FAIL_IF(rc == OA2F_JOSE_OK, "accepted with char %d = %c",
+                    (int)i, repl[j]);
         }
         t[i] = was;
     }
@@ -533,7 +527,8 @@ static void every_char(const char *tok, const oa2f_jwks_t *set)
 
 /* Each byte of the signature (every bit of it with all_bits, else one
  * bit per byte) and each byte of the signing input changed. */
-static void every_flip(const char *tok, const oa2f_jwks_t *set, int all_bits)
+static void every_flip(const char *tok, const oa2f_jwks_t *set,
+                       int all_bits)
 {
     oa2f_jws_t *jws = NULL, copy;
     unsigned char *sig;
@@ -611,8 +606,8 @@ START_TEST(test_every_change_others)
     keys[4] = ut_keygen("ED448", NULL);
     for (i = 0; i < UT_N(algs); i++) {
         const char *hdr = apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i]);
-        oa2f_jwks_t *set = ut_jwks(
-            ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
+        oa2f_jwks_t *set =
+            ut_jwks(ut_jwks_doc(ut_jwk(keys[i], NULL, NULL), NULL));
         const char *tok = tok_hdr(algs[i], keys[i], hdr);
         every_flip(tok, set, 0);
         if (!strcmp(algs[i], "EdDSA") && i == 3) {
@@ -651,9 +646,9 @@ START_TEST(test_alg_hmac)
 
     ck_assert_int_eq(parse_rc(A1_TOKEN), OA2F_JOSE_UNSUPPORTED);
     for (i = 0; i < UT_N(hs); i++) {
-        ck_assert_int_eq(
-            parse_rc(b64hdr(apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", hs[i]))),
-            OA2F_JOSE_UNSUPPORTED);
+        ck_assert_int_eq(parse_rc(b64hdr(apr_psprintf(
+                             ut_pool, "{\"alg\":\"%s\"}", hs[i]))),
+                         OA2F_JOSE_UNSUPPORTED);
     }
 }
 END_TEST
@@ -661,14 +656,14 @@ END_TEST
 START_TEST(test_alg_unknown)
 {
     static const char *const algs[] = {
-        "rs256", "RS1",   "RS255",    "ES256K", "Ed25519", "EDDSA",
-        "PS",    "ES521", "RSA-OAEP", "dir",    "RS256 ",  "HS256",
+        "rs256", "RS1",   "RS255",  "ES256K", "Ed25519", "EDDSA",
+        "PS",    "ES521", "RSA-OAEP", "dir",  "RS256 ",  "HS256",
     };
     int i;
 
     for (i = 0; i < UT_N(algs); i++) {
-        ck_assert_msg(parse_rc(b64hdr(
-                          apr_psprintf(ut_pool, "{\"alg\":\"%s\"}", algs[i])))
+        ck_assert_msg(parse_rc(b64hdr(apr_psprintf(
+                          ut_pool, "{\"alg\":\"%s\"}", algs[i])))
                           == OA2F_JOSE_UNSUPPORTED,
                       "%s", algs[i]);
     }
@@ -759,9 +754,8 @@ START_TEST(test_jwe)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, jwe_hdr, "....", NULL)),
                      OA2F_JOSE_MALFORMED);
     /* a JWE header in three parts */
-    ck_assert_int_eq(
-        parse_rc(b64hdr("{\"alg\":\"RS256\",\"enc\":\"A256GCM\"}")),
-        OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"enc\":\"A256GCM\"}")),
+                     OA2F_JOSE_MALFORMED);
 }
 END_TEST
 
@@ -773,9 +767,9 @@ START_TEST(test_dots)
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, A2_TOKEN, ".x", NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(
-        parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, NULL)),
-        OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD,
+                                          NULL)),
+                     OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, "..", NULL)),
@@ -798,8 +792,8 @@ START_TEST(test_padding)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, "=.", UT_A_PAYLOAD, ".",
                                           A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h1, "=.", UT_A_PAYLOAD, ".",
-                                          A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h1, "=.", UT_A_PAYLOAD,
+                                          ".", A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, "==.",
                                           A2_SIG, NULL)),
@@ -811,15 +805,15 @@ START_TEST(test_padding)
     /* unused bits set in the last character of the signature: "Rw" of
      * A.2 spelled "Rx" decodes to the same bytes */
     ck_assert_int_eq(
-        parse_rc(apr_pstrcat(
-            ut_pool, apr_pstrmemdup(ut_pool, A2_TOKEN, strlen(A2_TOKEN) - 1),
-            "x", NULL)),
+        parse_rc(apr_pstrcat(ut_pool, apr_pstrmemdup(ut_pool, A2_TOKEN,
+                                                     strlen(A2_TOKEN) - 1),
+                             "x", NULL)),
         OA2F_JOSE_MALFORMED);
     /* the standard alphabet */
-    ck_assert_int_eq(
-        parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, ".",
-                             "cC4hiUPoj9Eetdgtv3hF80EGrhuB//dz", NULL)),
-        OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, ".",
+                                          "cC4hiUPoj9Eetdgtv3hF80EGrhuB//dz",
+                                          NULL)),
+                     OA2F_JOSE_MALFORMED);
 }
 END_TEST
 
@@ -840,11 +834,11 @@ START_TEST(test_whitespace)
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, " .", UT_A_PAYLOAD, ".",
                                           A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD, "\n.",
-                                          A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".", UT_A_PAYLOAD,
+                                          "\n.", A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".\t", UT_A_PAYLOAD, ".",
-                                          A2_SIG, NULL)),
+    ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, h, ".\t", UT_A_PAYLOAD,
+                                          ".", A2_SIG, NULL)),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(apr_pstrcat(ut_pool, "eyJhbGciOiJS UzI1NiJ9.",
                                           UT_A_PAYLOAD, ".", A2_SIG, NULL)),
@@ -888,9 +882,9 @@ START_TEST(test_not_jws)
         "...",
         "..",
         "eyJ.eyJ.eyJ",
-        "W10.e30.c2ln",         /* header [] */
-        "ImFiYyI.e30.c2ln",     /* header "abc" */
-        "eyJhbGciOiJSUzI1NiJ9", /* a header, no dots */
+        "W10.e30.c2ln",           /* header [] */
+        "ImFiYyI.e30.c2ln",       /* header "abc" */
+        "eyJhbGciOiJSUzI1NiJ9",   /* a header, no dots */
         "xyz=.abc.def",
         "gho_16C7e42F292c6912E7710c838347Ae178B4a",
         "ya29.a0AfH6SMBx-example_opaque.token",
@@ -921,9 +915,8 @@ START_TEST(test_header_not_object)
         OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":1}")),
                      OA2F_JOSE_MALFORMED);
-    ck_assert_int_eq(
-        parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}")),
-        OA2F_JOSE_MALFORMED);
+    ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":\"a\\u0000b\"}")),
+                     OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\",\"typ\":true}")),
                      OA2F_JOSE_MALFORMED);
     ck_assert_int_eq(parse_rc(b64hdr("{\"alg\":\"RS256\"} x")),
@@ -934,9 +927,8 @@ END_TEST
 START_TEST(test_payload_not_object)
 {
     static const char *const bodies[] = {
-        "",        "[]",      "\"abc\"",    "42",
-        "null",    "{",       "{\"a\":1}x", "{\"exp\":1,\"exp\":2}",
-        "{'a':1}", "Payload",
+        "", "[]", "\"abc\"", "42", "null", "{", "{\"a\":1}x",
+        "{\"exp\":1,\"exp\":2}", "{'a':1}", "Payload",
     };
     const char *h = ut_b64("{\"alg\":\"RS256\"}");
     int i;
@@ -953,9 +945,9 @@ END_TEST
 START_TEST(test_header_fields)
 {
     oa2f_jws_t *jws = NULL;
-    const char *tok = b64hdr(
-        "{\"alg\":\"ES256\",\"kid\":\"key-1\",\"typ\":\"at+jwt\","
-        "\"jku\":\"https://evil.example/jwks\"}");
+    const char *tok =
+        b64hdr("{\"alg\":\"ES256\",\"kid\":\"key-1\",\"typ\":\"at+jwt\","
+               "\"jku\":\"https://evil.example/jwks\"}");
 
     ck_assert_int_eq(parse(tok, &jws), OA2F_JOSE_OK);
     ck_assert_str_eq(jws->alg, "ES256");
@@ -975,10 +967,10 @@ START_TEST(test_shape)
         const char *tok;
         int shape;
     } cases[] = {
-        { A2_TOKEN, 1 },  { "a.b.c", 1 },   { "..", 1 },
-        { "a.b", 0 },     { "a.b.c.d", 0 }, { "a.b.c=", 0 },
-        { "a.b .c", 0 },  { "a+b.c.d", 0 }, { "", 0 },
-        { "a.b.c\n", 0 }, { "a/b.c.d", 0 }, { "a.b.c.d.e", 0 },
+        { A2_TOKEN, 1 },      { "a.b.c", 1 },    { "..", 1 },
+        { "a.b", 0 },         { "a.b.c.d", 0 },  { "a.b.c=", 0 },
+        { "a.b .c", 0 },      { "a+b.c.d", 0 },  { "", 0 },
+        { "a.b.c\n", 0 },     { "a/b.c.d", 0 },  { "a.b.c.d.e", 0 },
     };
     int i;
 
@@ -999,25 +991,25 @@ START_TEST(test_kid_of_ec_key_with_rs256)
 {
     EVP_PKEY *ec = ut_keygen("EC", "P-256");
     EVP_PKEY *rsa = ut_rfc7515_rsa();
-    oa2f_jwks_t *set = ut_jwks(
-        ut_jwks_doc(ut_jwk(ec, "ec1", NULL), ut_jwk(rsa, "rsa1", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(ec, "ec1", NULL),
+                                           ut_jwk(rsa, "rsa1", NULL), NULL));
 
-    ck_assert_int_eq(
-        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"ec1\"}"),
-              set),
-        OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(
-        check(tok_hdr("ES256", ec, "{\"alg\":\"ES256\",\"kid\":\"rsa1\"}"),
-              set),
-        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
+                                   "{\"alg\":\"RS256\",\"kid\":\"ec1\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("ES256", ec,
+                                   "{\"alg\":\"ES256\",\"kid\":\"rsa1\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
     ck_assert_int_eq(check(tok_hdr("EdDSA", ut_rfc8037_ed25519(),
                                    "{\"alg\":\"EdDSA\",\"kid\":\"ec1\"}"),
                            set),
                      OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(
-        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}"),
-              set),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
+                                   "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}"),
+                           set),
+                     OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1025,28 +1017,29 @@ START_TEST(test_curve_must_fit)
 {
     EVP_PKEY *p384 = ut_keygen("EC", "P-384");
     EVP_PKEY *p256 = ut_keygen("EC", "P-256");
-    oa2f_jwks_t *set = ut_jwks(
-        ut_jwks_doc(ut_jwk(p384, "a", NULL), ut_jwk(p256, "b", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(p384, "a", NULL),
+                                           ut_jwk(p256, "b", NULL), NULL));
 
     /* ES256 needs P-256, whatever the signature */
-    ck_assert_int_eq(
-        check(tok_hdr("ES384", p384, "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
-              set),
-        OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(
-        check(tok_hdr("ES384", p384, "{\"alg\":\"ES512\",\"kid\":\"a\"}"),
-              set),
-        OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(
-        check(tok_hdr("ES384", p384, "{\"alg\":\"ES384\",\"kid\":\"a\"}"),
-              set),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(check(tok_hdr("ES384", p384,
+                                   "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("ES384", p384,
+                                   "{\"alg\":\"ES512\",\"kid\":\"a\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("ES384", p384,
+                                   "{\"alg\":\"ES384\",\"kid\":\"a\"}"),
+                           set),
+                     OA2F_JOSE_OK);
     /* without kid, only the P-256 key is tried for ES256 */
     ck_assert_int_eq(check(tok_hdr("ES256", p256, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
-    ck_assert_int_eq(
-        check(tok_hdr("RS256", ut_rfc7515_rsa(), "{\"alg\":\"RS256\"}"), set),
-        OA2F_JOSE_NO_KEY);
+    ck_assert_int_eq(check(tok_hdr("RS256", ut_rfc7515_rsa(),
+                                   "{\"alg\":\"RS256\"}"),
+                           set),
+                     OA2F_JOSE_NO_KEY);
 }
 END_TEST
 
@@ -1055,18 +1048,21 @@ START_TEST(test_jwk_alg_must_fit)
     EVP_PKEY *rsa = ut_rfc7515_rsa();
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(rsa, "r", "RS256"), NULL));
 
-    ck_assert_int_eq(
-        check(tok_hdr("PS256", rsa, "{\"alg\":\"PS256\",\"kid\":\"r\"}"), set),
-        OA2F_JOSE_KEY_MISMATCH);
-    ck_assert_int_eq(
-        check(tok_hdr("RS512", rsa, "{\"alg\":\"RS512\",\"kid\":\"r\"}"), set),
-        OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("PS256", rsa,
+                                   "{\"alg\":\"PS256\",\"kid\":\"r\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
+    ck_assert_int_eq(check(tok_hdr("RS512", rsa,
+                                   "{\"alg\":\"RS512\",\"kid\":\"r\"}"),
+                           set),
+                     OA2F_JOSE_KEY_MISMATCH);
     /* without kid: no key fits */
     ck_assert_int_eq(check(tok_hdr("PS256", rsa, "{\"alg\":\"PS256\"}"), set),
                      OA2F_JOSE_NO_KEY);
-    ck_assert_int_eq(
-        check(tok_hdr("RS256", rsa, "{\"alg\":\"RS256\",\"kid\":\"r\"}"), set),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(check(tok_hdr("RS256", rsa,
+                                   "{\"alg\":\"RS256\",\"kid\":\"r\"}"),
+                           set),
+                     OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1080,11 +1076,10 @@ START_TEST(test_es_der_refused)
 
     ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".", der, NULL), set),
                      OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(
-        check(apr_pstrcat(ut_pool, input, ".",
-                          ut_sign("ES256", k, input, 0, -1), NULL),
-              set),
-        OA2F_JOSE_OK);
+    ck_assert_int_eq(check(apr_pstrcat(ut_pool, input, ".",
+                                       ut_sign("ES256", k, input, 0, -1), NULL),
+                           set),
+                     OA2F_JOSE_OK);
 }
 END_TEST
 
@@ -1096,20 +1091,23 @@ START_TEST(test_es_zero_and_lengths)
     const char *why;
     const char *input = "eyJhbGciOiJFUzI1NiJ9.e30";
 
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 64), set, &why),
-        OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 0), set, &why),
-        OA2F_JOSE_BAD_SIGNATURE);
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 66), set, &why),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
+                                                64),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 0),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
+                                                66),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
     /* r and s above the group order */
     memset(zero, 0xff, sizeof(zero));
-    ck_assert_int_eq(
-        oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero, 64), set, &why),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(oa2f_jws_verify(ut_jws_raw("ES256", NULL, input, zero,
+                                                64),
+                                     set, &why),
+                     OA2F_JOSE_BAD_SIGNATURE);
 }
 END_TEST
 
@@ -1139,17 +1137,18 @@ START_TEST(test_no_kid_several_keys)
 {
     EVP_PKEY *a = ut_keygen("EC", "P-256");
     EVP_PKEY *b = ut_keygen("EC", "P-256");
-    oa2f_jwks_t *set = ut_jwks(
-        ut_jwks_doc(ut_jwk(a, "a", NULL), ut_jwk(b, "b", NULL), NULL));
+    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(a, "a", NULL),
+                                           ut_jwk(b, "b", NULL), NULL));
 
     ck_assert_int_eq(check(tok_hdr("ES256", b, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
     ck_assert_int_eq(check(tok_hdr("ES256", a, "{\"alg\":\"ES256\"}"), set),
                      OA2F_JOSE_OK);
     /* with a kid, only that key */
-    ck_assert_int_eq(
-        check(tok_hdr("ES256", b, "{\"alg\":\"ES256\",\"kid\":\"a\"}"), set),
-        OA2F_JOSE_BAD_SIGNATURE);
+    ck_assert_int_eq(check(tok_hdr("ES256", b,
+                                   "{\"alg\":\"ES256\",\"kid\":\"a\"}"),
+                           set),
+                     OA2F_JOSE_BAD_SIGNATURE);
     ck_assert_int_eq(check(tok_hdr("ES256", ut_keygen("EC", "P-256"),
                                    "{\"alg\":\"ES256\"}"),
                            set),
@@ -1187,11 +1186,12 @@ START_TEST(test_embedded_key_ignored)
     EVP_PKEY *mine = ut_keygen("EC", "P-256");
     EVP_PKEY *evil = ut_keygen("EC", "P-256");
     oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(mine, "mine", NULL), NULL));
-    const char *hdr = apr_pstrcat(
-        ut_pool, "{\"alg\":\"ES256\",\"jwk\":", ut_jwk(evil, NULL, NULL),
-        ",\"jku\":\"https://evil.example/jwks\",\"x5u\":"
-        "\"https://evil.example/cert\",\"x5c\":[\"MIIB\"]}",
-        NULL);
+    const char *hdr =
+        apr_pstrcat(ut_pool, "{\"alg\":\"ES256\",\"jwk\":",
+                    ut_jwk(evil, NULL, NULL),
+                    ",\"jku\":\"https://evil.example/jwks\",\"x5u\":"
+                    "\"https://evil.example/cert\",\"x5c\":[\"MIIB\"]}",
+                    NULL);
 
     ck_assert_int_eq(check(tok_hdr("ES256", evil, hdr), set),
                      OA2F_JOSE_BAD_SIGNATURE);
