@@ -24,10 +24,107 @@ static EVP_CIPHER *gcm_alg;
 static EVP_KDF *hkdf_alg;
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
+/* Each thread keeps one context per direction with its key already
+ * expanded: a value then costs setting its nonce, not a context's
+ * allocation, the key schedule and GHASH's tables. */
+typedef struct {
+    EVP_CIPHER_CTX *ctx[2]; /* [0] opens, [1] seals */
+    int keyed[2];
+    unsigned char key[2][OA2F_SEAL_KEY_LEN];
+} ready_t;
+
+static pthread_key_t ready_key;
+static int have_ready_key;
+
+static void ready_free(void *v)
+{
+    ready_t *rd = v;
+
+    if (rd) {
+        EVP_CIPHER_CTX_free(rd->ctx[0]);
+        EVP_CIPHER_CTX_free(rd->ctx[1]);
+        OPENSSL_clear_free(rd, sizeof(*rd));
+    }
+}
+
 static void fetch_algs(void)
 {
     gcm_alg = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
     hkdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    have_ready_key = pthread_key_create(&ready_key, ready_free) == 0;
+}
+
+/* httpd unloads the module at a restart: no thread may later call a
+ * destructor that is gone, and the key is not left to leak. */
+__attribute__((destructor)) static void drop_ready_key(void)
+{
+    if (have_ready_key) {
+        ready_free(pthread_getspecific(ready_key));
+        pthread_key_delete(ready_key);
+        have_ready_key = 0;
+    }
+}
+
+/* This thread's context for direction enc (1 seals) under k, set for
+ * nonce; NULL when none can be made (the caller makes its own). */
+static EVP_CIPHER_CTX *ready_ctx(const oa2f_seal_key_t *k, int enc,
+                                 const unsigned char *nonce)
+{
+    ready_t *rd;
+    int fresh;
+
+    if (!have_ready_key) {
+        return NULL;
+    }
+    rd = pthread_getspecific(ready_key);
+    if (!rd) {
+        rd = OPENSSL_zalloc(sizeof(*rd));
+        if (!rd || pthread_setspecific(ready_key, rd) != 0) {
+            OPENSSL_free(rd);
+            return NULL;
+        }
+    }
+    if (!rd->ctx[enc] && !(rd->ctx[enc] = EVP_CIPHER_CTX_new())) {
+        return NULL;
+    }
+    fresh = !rd->keyed[enc]
+            || CRYPTO_memcmp(rd->key[enc], k->key, OA2F_SEAL_KEY_LEN) != 0;
+    if (fresh) {
+        rd->keyed[enc] = 0;
+        if (EVP_CipherInit_ex2(rd->ctx[enc], gcm_alg, k->key, NULL, enc, NULL)
+            != 1) {
+            return NULL;
+        }
+        memcpy(rd->key[enc], k->key, OA2F_SEAL_KEY_LEN);
+        rd->keyed[enc] = 1;
+    }
+    /* the key stays; the nonce restarts GCM's state (counter, GHASH) */
+    if (EVP_CipherInit_ex2(rd->ctx[enc], NULL, NULL, nonce, enc, NULL) != 1) {
+        rd->keyed[enc] = 0;
+        return NULL;
+    }
+    return rd->ctx[enc];
+}
+
+/* A context for one value: this thread's ready one, else a new one
+ * (*own set: the caller frees it). */
+static EVP_CIPHER_CTX *ctx_for(const oa2f_seal_key_t *k, int enc,
+                               const unsigned char *nonce, int *own)
+{
+    EVP_CIPHER_CTX *ctx = ready_ctx(k, enc, nonce);
+
+    *own = 0;
+    if (ctx) {
+        return ctx;
+    }
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx
+        && EVP_CipherInit_ex2(ctx, gcm_alg, k->key, nonce, enc, NULL) != 1) {
+        EVP_CIPHER_CTX_free(ctx);
+        return NULL;
+    }
+    *own = ctx != NULL;
+    return ctx;
 }
 
 int oa2f_hkdf_sha256(const unsigned char *ikm, apr_size_t ikm_len,
@@ -100,7 +197,7 @@ int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
 {
     EVP_CIPHER_CTX *ctx;
     unsigned char *o, *nonce, *ct;
-    int n = 0, m = 0, ok;
+    int n = 0, m = 0, ok, own;
 
     pthread_once(&fetch_once, fetch_algs);
     /* EVP lengths are int */
@@ -117,16 +214,17 @@ int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
     if (RAND_bytes(nonce, OA2F_SEAL_NONCE_LEN) != 1) {
         return 0;
     }
-    ctx = EVP_CIPHER_CTX_new();
-    ok = ctx && EVP_EncryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
-         && put_aad(ctx, o, aad, aad_len)
+    ctx = ctx_for(k, 1, nonce, &own);
+    ok = ctx && put_aad(ctx, o, aad, aad_len)
          && (len == 0 || EVP_EncryptUpdate(ctx, ct, &n, plain, (int)len) == 1)
          && EVP_EncryptFinal_ex(ctx, ct + n, &m) == 1
          && (apr_size_t)n + (apr_size_t)m == len
          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, OA2F_SEAL_TAG_LEN,
                                 ct + len)
                 == 1;
-    EVP_CIPHER_CTX_free(ctx);
+    if (own) {
+        EVP_CIPHER_CTX_free(ctx);
+    }
     if (!ok) {
         return 0;
     }
@@ -144,7 +242,7 @@ int oa2f_unseal(apr_pool_t *p, const oa2f_seal_key_t *k,
     const unsigned char *nonce, *ct;
     unsigned char tag[OA2F_SEAL_TAG_LEN], *o;
     apr_size_t ct_len;
-    int n = 0, m = 0, ok;
+    int n = 0, m = 0, ok, own;
 
     if (len < OA2F_SEAL_OVERHEAD || memcmp(sealed, MAGIC, 4) != 0
         || sealed[4] != VERSION) {
@@ -160,9 +258,8 @@ int oa2f_unseal(apr_pool_t *p, const oa2f_seal_key_t *k,
     /* the ctrl wants a writable tag */
     memcpy(tag, ct + ct_len, OA2F_SEAL_TAG_LEN);
     o = apr_palloc(p, ct_len + 1);
-    ctx = EVP_CIPHER_CTX_new();
-    ok = ctx && EVP_DecryptInit_ex2(ctx, gcm_alg, k->key, nonce, NULL) == 1
-         && put_aad(ctx, sealed, aad, aad_len)
+    ctx = ctx_for(k, 0, nonce, &own);
+    ok = ctx && put_aad(ctx, sealed, aad, aad_len)
          && (ct_len == 0
              || EVP_DecryptUpdate(ctx, o, &n, ct, (int)ct_len) == 1)
          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, OA2F_SEAL_TAG_LEN,
@@ -170,7 +267,9 @@ int oa2f_unseal(apr_pool_t *p, const oa2f_seal_key_t *k,
                 == 1
          && EVP_DecryptFinal_ex(ctx, o + n, &m) == 1
          && (apr_size_t)n + (apr_size_t)m == ct_len;
-    EVP_CIPHER_CTX_free(ctx);
+    if (own) {
+        EVP_CIPHER_CTX_free(ctx);
+    }
     if (!ok) {
         /* never leave unauthenticated plaintext behind in the pool */
         OPENSSL_cleanse(o, ct_len);

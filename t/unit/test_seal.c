@@ -401,6 +401,32 @@ START_TEST(test_other_secret)
 }
 END_TEST
 
+/* A thread keeps its contexts keyed (oa2f_seal.c): changing keys from
+ * one value to the next, in both directions, re-keys them every time. */
+START_TEST(test_key_switch)
+{
+    const oa2f_seal_key_t *k[2] = {key_of(SECRET), key_of(SECRET "2")};
+    const unsigned char *aad = aad_of("tok");
+    unsigned char *plain = run(5, 200), *s[2], *back;
+    apr_size_t slen[2], plen;
+    int i, j;
+
+    for (i = 0; i < 6; i++) {
+        s[i % 2] = seal(k[i % 2], aad, plain, 200, &slen[i % 2]);
+        s[(i + 1) % 2] = seal(k[(i + 1) % 2], aad, plain, 200,
+                              &slen[(i + 1) % 2]);
+        for (j = 0; j < 4; j++) {
+            int key = (i + j) % 2, value = (i + j / 2) % 2;
+
+            FAIL_IF(oa2f_unseal(ut_pool, k[key], aad, OA2F_CACHE_KEY_LEN,
+                                s[value], slen[value], &back, &plen)
+                        != (key == value),
+                    "round %d: key %d opening value %d", i, key, value);
+        }
+    }
+}
+END_TEST
+
 /* A fresh nonce per seal: the same value never seals the same twice. */
 START_TEST(test_fresh_nonce)
 {
@@ -564,7 +590,8 @@ START_TEST(test_threads)
     int i;
 
     for (i = 0; i < THREADS; i++) {
-        w[i].k = key_of(SECRET);
+        /* two keys: each thread's contexts keep their own */
+        w[i].k = key_of(i % 2 ? SECRET "2" : SECRET);
         w[i].id = i;
         w[i].failures = 0;
         ck_assert_int_eq(pthread_create(&t[i], NULL, worker, &w[i]), 0);
@@ -598,6 +625,7 @@ Suite *seal_suite(void)
     tcase_add_test(tc, test_every_truncation);
     tcase_add_test(tc, test_other_aad);
     tcase_add_test(tc, test_other_secret);
+    tcase_add_test(tc, test_key_switch);
     tcase_add_test(tc, test_fresh_nonce);
     tcase_add_test(tc, test_layout);
     tcase_add_test(tc, test_not_sealed);
