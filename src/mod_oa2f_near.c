@@ -1,70 +1,24 @@
-/* The near cache (see the header) on httpd's shmcb socache, the
- * provider the default cache uses (mod_oa2f_socache.c loads it when no
- * LoadModule line did). Lookups that miss here go to the fleet cache;
+/* The near cache (see the header) in one shared-memory segment per
+ * server, read and written by every child without a lock
+ * (oa2f_near_table.h). Lookups that miss here go to the fleet cache;
  * nothing here is a verdict before mod_oa2f_socache.c has opened it with
  * the fleet's seal and the verdict policy has judged it (README
- * "Revocation" included). A failure of this cache is a miss. */
+ * "Revocation" included). */
 #include <apr_strings.h>
-#include <apr_global_mutex.h>
-#include <ap_provider.h>
-#include <ap_socache.h>
-#include <util_mutex.h>
+#include <apr_shm.h>
 
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_near.h"
-#include "oa2f_cache_entry.h"
-#include "oa2f_cache_parts.h"
 #include "oa2f_near.h"
-#include "oa2f_seal.h"
+#include "oa2f_near_table.h"
 
-#define NEAR_PROVIDER  "shmcb"
-#define NEAR_NAMESPACE "oauth2-federated-near"
-/* the cache's mutex type (mod_oa2f_socache.c), another instance */
-#define MUTEX_TYPE     "oauth2-federated-cache"
-#define MUTEX_INSTANCE "near"
-
-typedef struct {
-    const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
-} near_t;
-
-/* This generation's view: nparts 0 when there is no near cache. Split
- * like a sized default cache (oa2f_cache_parts.h): up to 8 parts of at
- * least 1 MiB, each with its own mutex, so that lookups rarely queue on
- * one lock and each scans a smaller shmcb index. */
-static near_t *near[OA2F_CACHE_PARTS_MAX];
-static apr_global_mutex_t *near_mutex[OA2F_CACHE_PARTS_MAX];
-static int nparts;
+/* This generation's view: NULL when there is no near cache. */
+static oa2f_near_table_t *table;
 
 int oa2f_near_on(void)
 {
-    return nparts > 0;
-}
-
-/* The part of a key: a byte neither the fleet cache's parts (the last)
- * nor the per-child copy (the first four) pick by. */
-static int part_of(const unsigned char *key)
-{
-    return key[OA2F_CACHE_KEY_LEN - 2] % nparts;
-}
-
-int oa2f_near_check_config(apr_pool_t *pconf, server_rec *s, int fleet)
-{
-    (void)pconf;
-    if (!fleet || oa2f_srv_near_cache(s) == 0) {
-        return OK;
-    }
-    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, NEAR_PROVIDER,
-                            AP_SOCACHE_PROVIDER_VERSION)) {
-        ap_log_error(
-            APLOG_MARK, APLOG_CRIT, 0, s,
-            OA2F_LOGNO(10903) "OAuth2FederatedNearCache: the near cache needs "
-                              "the shmcb socache provider (is "
-                              "socache_shmcb_module loaded?), or set it Off");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return OK;
+    return table != NULL;
 }
 
 /* A name for the instance that changes with everything its values
@@ -85,50 +39,35 @@ static const char *instance_key(apr_pool_t *ptemp, server_rec *s,
                         (apr_int64_t)bytes, hex);
 }
 
-/* One part's shmcb, created once per parent and found again after a
- * graceful restart. */
-static int open_part(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
-                     const char *ukey, const char *args, near_t **out)
+/* The table's segment, created once per parent and found again after a
+ * graceful restart (README "Cache": near entries survive it). */
+static int open_table(server_rec *s, const char *ukey, apr_size_t bytes)
 {
     apr_pool_t *pp = s->process->pool;
-    near_t *n = NULL;
+    oa2f_near_table_t *t = NULL;
+    apr_shm_t *shm;
+    apr_status_t rv;
 
-    apr_pool_userdata_get((void **)&n, ukey, pp);
-    if (!n) {
-        const char *err;
-        /* a near entry is a sealed fleet value, typically under 1 KiB:
-         * shmcb sizes its index by these */
-        struct ap_socache_hints hints = { OA2F_CACHE_KEY_LEN, 768,
-                                          apr_time_from_sec(30) };
-
-        n = apr_pcalloc(pp, sizeof(*n));
-        n->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP,
-                                         NEAR_PROVIDER,
-                                         AP_SOCACHE_PROVIDER_VERSION);
-        if (!n->provider) {
-            return oa2f_near_check_config(pconf, s, 1);
-        }
-        err = n->provider->create(&n->instance, args, ptemp, pp);
-        if (!err
-            && n->provider->init(n->instance, NEAR_NAMESPACE, &hints, s, pp)
-                   != APR_SUCCESS) {
-            err = "cannot initialise the shared memory";
-        }
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         OA2F_LOGNO(10901) "OAuth2FederatedNearCache %s: %s",
-                         args, err);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        apr_pool_userdata_set(n, ukey, apr_pool_cleanup_null, pp);
+    apr_pool_userdata_get((void **)&t, ukey, pp);
+    if (t) {
+        table = t;
+        return OK;
     }
-    /* the provider's module may have been reloaded at a new address */
-    n->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, NEAR_PROVIDER,
-                                     AP_SOCACHE_PROVIDER_VERSION);
-    if (!n->provider) {
-        return oa2f_near_check_config(pconf, s, 1);
+    rv = apr_shm_create(&shm, bytes, NULL, pp);
+    if (rv == APR_SUCCESS) {
+        t = oa2f_near_table_init(apr_shm_baseaddr_get(shm),
+                                 apr_shm_size_get(shm));
     }
-    *out = n;
+    if (!t) {
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, rv, s,
+            OA2F_LOGNO(10901) "OAuth2FederatedNearCache %" APR_SIZE_T_FMT
+                              ": cannot create the shared memory",
+            bytes);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_userdata_set(t, ukey, apr_pool_cleanup_null, pp);
+    table = t;
     return OK;
 }
 
@@ -136,127 +75,44 @@ int oa2f_near_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                           int fleet, const char *fleet_spec)
 {
     long long bytes = oa2f_srv_near_cache(s);
-    const char *args, *ukey;
-    int n;
+    int rc;
 
-    nparts = 0;
-    memset(near, 0, sizeof(near));
-    memset(near_mutex, 0, sizeof(near_mutex));
+    (void)pconf;
+    table = NULL;
     if (!fleet || bytes == 0) {
         return OK;
     }
-    args = apr_psprintf(ptemp, "(%" APR_INT64_T_FMT ")", (apr_int64_t)bytes);
-    ukey = instance_key(ptemp, s, bytes, fleet_spec);
-    n = oa2f_cache_parts(NEAR_PROVIDER, args);
-    for (int i = 0; i < n; i++) {
-        int rc = open_part(pconf, ptemp, s,
-                           apr_psprintf(ptemp, "%s:%d/%d", ukey, i, n),
-                           oa2f_cache_part_args(ptemp, args, i, n), &near[i]);
-        apr_status_t rv;
-
-        if (rc != OK) {
-            return rc;
-        }
-        if (near[i]->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-            rv = ap_global_mutex_create(
-                &near_mutex[i], NULL, MUTEX_TYPE,
-                apr_psprintf(ptemp, "%s%d", MUTEX_INSTANCE, i), s, pconf, 0);
-            if (rv != APR_SUCCESS) {
-                return HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
+    rc = open_table(s, instance_key(ptemp, s, bytes, fleet_spec),
+                    (apr_size_t)bytes);
+    if (rc != OK) {
+        return rc;
     }
-    nparts = n;
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                 OA2F_LOGNO(10900) "near cache: shmcb of %" APR_INT64_T_FMT
-                                   " bytes in %d part%s in front of %s",
-                 (apr_int64_t)bytes, n, n == 1 ? "" : "s", fleet_spec);
+    ap_log_error(
+        APLOG_MARK, APLOG_DEBUG, 0, s,
+        OA2F_LOGNO(
+            10900) "near cache: %" APR_INT64_T_FMT
+                   " bytes of shared memory (values up to %" APR_SIZE_T_FMT
+                   " bytes) in front of %s",
+        (apr_int64_t)bytes, oa2f_near_table_value_max(table), fleet_spec);
     return OK;
 }
 
-void oa2f_near_child_init(apr_pool_t *p, server_rec *s)
-{
-    for (int i = 0; i < nparts; i++) {
-        apr_status_t rv;
-
-        if (!near_mutex[i]) {
-            continue;
-        }
-        rv = apr_global_mutex_child_init(
-            &near_mutex[i], apr_global_mutex_lockfile(near_mutex[i]), p);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                         OA2F_LOGNO(10904) "cannot attach the near cache's "
-                                           "mutex; the near cache is off in "
-                                           "this process");
-            nparts = 0;
-        }
-    }
-}
-
-static int lock(int i)
-{
-    return !near_mutex[i]
-           || apr_global_mutex_lock(near_mutex[i]) == APR_SUCCESS;
-}
-
-static void unlock(int i)
-{
-    if (near_mutex[i]) {
-        apr_global_mutex_unlock(near_mutex[i]);
-    }
-}
-
-int oa2f_near_get(request_rec *r, const unsigned char *key,
+int oa2f_near_get(request_rec *r, const unsigned char *key, long long now,
                   unsigned char **value, apr_size_t *len)
 {
-    unsigned int got = OA2F_CACHE_MAX_ENTRY + OA2F_NEAR_HEAD_LEN
-                       + OA2F_SEAL_OVERHEAD;
-    unsigned char *buf;
-    apr_status_t rv;
-    int i;
-
-    if (!nparts) {
-        return 0;
-    }
-    /* allocated before locking: a new pool block is not free */
-    buf = apr_palloc(r->pool, got);
-    i = part_of(key);
-    if (!lock(i)) {
-        return 0;
-    }
-    rv = near[i]->provider->retrieve(near[i]->instance, r->server, key,
-                                     OA2F_CACHE_KEY_LEN, buf, &got, r->pool);
-    unlock(i);
-    if (rv != APR_SUCCESS) {
-        return 0;
-    }
-    *value = buf;
-    *len = got;
-    return 1;
+    return oa2f_near_table_get(table, key, now, r->pool, value, len);
 }
 
 int oa2f_near_put(request_rec *r, const unsigned char *key, long long until,
                   const unsigned char *value, apr_size_t len)
 {
-    apr_time_t expiry = apr_time_from_sec(until);
-    apr_status_t rv;
-    int i;
-
-    if (!nparts || expiry <= apr_time_now()) {
+    if (!table) {
         return 0;
     }
-    i = part_of(key);
-    if (!lock(i)) {
-        return 0;
-    }
-    /* socache's store takes a buffer it does not change as non-const */
-    rv = near[i]->provider->store(
-        near[i]->instance, r->server, key, OA2F_CACHE_KEY_LEN, expiry,
-        (unsigned char *)value, (unsigned int)len, r->pool);
-    unlock(i);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+    if (!oa2f_near_table_put(table, key,
+                             (long long)apr_time_sec(apr_time_now()), until,
+                             value, len)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       OA2F_LOGNO(10902) "near cache: entry of %" APR_SIZE_T_FMT
                                         " bytes not kept",
                       len);
@@ -267,16 +123,6 @@ int oa2f_near_put(request_rec *r, const unsigned char *key, long long until,
 
 void oa2f_near_drop(request_rec *r, const unsigned char *key)
 {
-    int i;
-
-    if (!nparts) {
-        return;
-    }
-    i = part_of(key);
-    if (!lock(i)) {
-        return;
-    }
-    near[i]->provider->remove(near[i]->instance, r->server, key,
-                              OA2F_CACHE_KEY_LEN, r->pool);
-    unlock(i);
+    (void)r;
+    oa2f_near_table_drop(table, key);
 }

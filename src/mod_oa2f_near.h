@@ -1,7 +1,7 @@
 /* The near cache (README "Cache"): with a redis or memcache cache, this
- * server's own shmcb copy of fleet entries, sized by
- * OAuth2FederatedNearCache. It holds the fleet's sealed values as they
- * are (oa2f_near.h inside, oa2f_seal.h around), so that what it answers
+ * server's own shared-memory copy of fleet entries, sized by
+ * OAuth2FederatedNearCache (oa2f_near_table.h). It holds the fleet's
+ * sealed values as they are (oa2f_near.h inside, oa2f_seal.h around), so that what it answers
  * is opened and judged exactly like what the fleet answers. */
 #ifndef MOD_OA2F_NEAR_H
 #define MOD_OA2F_NEAR_H
@@ -10,25 +10,18 @@
 
 #include "oa2f_keyer.h"
 
-/* check_config: with a fleet cache and the near cache on, the shmcb
- * provider must be there. OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
-int oa2f_near_check_config(apr_pool_t *pconf, server_rec *s, int fleet);
-
-/* post_config: the shmcb instance (found again after a graceful
- * restart) and its mutex when fleet and the directive is not Off; off
- * otherwise. OK or HTTP_INTERNAL_SERVER_ERROR (logged). */
+/* post_config: the table (found again after a graceful restart) when
+ * fleet and the directive is not Off; off otherwise. OK or
+ * HTTP_INTERNAL_SERVER_ERROR (logged). */
 int oa2f_near_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s,
                           int fleet, const char *fleet_spec);
-
-/* child_init: re-attach the mutex (off in this process if it fails). */
-void oa2f_near_child_init(apr_pool_t *p, server_rec *s);
 
 /* 1 when this process has a near cache. */
 int oa2f_near_on(void);
 
-/* 1 and key's sealed value (*value[0..*len), in r->pool) while it has
- * not expired; 0 on a miss or an error (errors are misses). */
-int oa2f_near_get(request_rec *r, const unsigned char *key,
+/* 1 and key's sealed value (*value[0..*len), in r->pool) while now is
+ * before its end; 0 on a miss. */
+int oa2f_near_get(request_rec *r, const unsigned char *key, long long now,
                   unsigned char **value, apr_size_t *len);
 
 /* Keep value (sealed, as the fleet holds it) for key until `until`

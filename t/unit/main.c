@@ -78,6 +78,7 @@ int main(int argc, char **argv)
     srunner_add_suite(sr, jwt_suite());
     srunner_add_suite(sr, signer_suite());
     srunner_add_suite(sr, near_suite());
+    srunner_add_suite(sr, near_table_suite());
     srunner_set_tap(sr, "-");
 
     srunner_run_all(sr, CK_SILENT);

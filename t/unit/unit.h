@@ -56,5 +56,6 @@ Suite *jwks_suite(void);
 Suite *jwt_suite(void);
 Suite *signer_suite(void);
 Suite *near_suite(void);
+Suite *near_table_suite(void);
 
 #endif
