@@ -1,6 +1,8 @@
 /* Provider answers (json-c) into one normalised oa2f_claims_t. */
-#include <string.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
+#include <string.h>
 #include <json-c/json.h>
 #include <apr_strings.h>
 
@@ -166,6 +168,36 @@ apr_size_t oa2f_json_top_members(const char *s, apr_size_t len,
 
 /* The parse behind oa2f_json_parse_object; *members (when not NULL) the
  * top-level member count of the one scan that looks for single quotes. */
+/* json-c puts the thread in a C numeric locale around each parse
+ * (duplocale, newlocale, uselocale). Started from the global locale
+ * that takes glibc's locale lock and allocates twice; started from the
+ * C locale object it is neither, so each parse runs in it (numbers and
+ * strings parse the same: JSON is locale-free, RFC 8259 §6). */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static struct json_object *parse_in_c_locale(struct json_tokener *tok,
+                                             const char *json, int len)
+{
+    struct json_object *obj;
+    locale_t was = (locale_t)0;
+
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale) {
+        was = uselocale(c_locale);
+    }
+    obj = json_tokener_parse_ex(tok, json, len);
+    if (c_locale && was) {
+        uselocale(was);
+    }
+    return obj;
+}
+
 static struct json_object *parse_object(const char *json, apr_size_t len,
                                         const char **why, apr_size_t *members)
 {
@@ -189,7 +221,7 @@ static struct json_object *parse_object(const char *json, apr_size_t len,
         return NULL;
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    obj = json_tokener_parse_ex(tok, json, (int)len);
+    obj = parse_in_c_locale(tok, json, (int)len);
     if (!obj) {
         enum json_tokener_error err = json_tokener_get_error(tok);
         *why = (err == json_tokener_continue) ? "the answer is truncated JSON"

@@ -12,6 +12,27 @@
 /* Keys tried for a token without kid. */
 #define MAX_TRIES 8
 
+/* JWS headers repeat: one issuer signs with a few keys, one typ. Each
+ * thread keeps the last header segment that passed check_header, with
+ * what was taken from it, so that the next token with exactly the same
+ * bytes skips their decode and parse (the checks are a function of
+ * those bytes alone). A longer header, kid or typ is never kept. */
+#define MEMO_SEG_MAX 512
+#define MEMO_ALG_MAX 16
+#define MEMO_KID_MAX 256
+#define MEMO_TYP_MAX 64
+
+typedef struct {
+    apr_size_t seg_len; /* 0: nothing kept */
+    char seg[MEMO_SEG_MAX];
+    char alg[MEMO_ALG_MAX];
+    char kid[MEMO_KID_MAX];
+    char typ[MEMO_TYP_MAX];
+    int has_kid, has_typ;
+} header_memo_t;
+
+static __thread header_memo_t memo;
+
 const char *oa2f_jose_rc_name(oa2f_jose_rc_e rc)
 {
     switch (rc) {
@@ -189,6 +210,38 @@ static oa2f_jose_rc_e broken(apr_pool_t *p, const char *tok, apr_size_t len,
     return OA2F_JOSE_MALFORMED;
 }
 
+/* jws's header fields from the memo, when seg is the one kept. */
+static int header_from_memo(apr_pool_t *p, const char *seg, apr_size_t len,
+                            oa2f_jws_t *jws)
+{
+    if (len == 0 || len != memo.seg_len || memcmp(seg, memo.seg, len) != 0) {
+        return 0;
+    }
+    jws->alg = apr_pstrdup(p, memo.alg);
+    jws->kid = memo.has_kid ? apr_pstrdup(p, memo.kid) : NULL;
+    jws->typ = memo.has_typ ? apr_pstrdup(p, memo.typ) : NULL;
+    return 1;
+}
+
+/* Keep seg and the fields check_header took from it, if they fit. */
+static void header_to_memo(const char *seg, apr_size_t len,
+                           const oa2f_jws_t *jws)
+{
+    memo.seg_len = 0;
+    if (len > MEMO_SEG_MAX || strlen(jws->alg) >= MEMO_ALG_MAX
+        || (jws->kid && strlen(jws->kid) >= MEMO_KID_MAX)
+        || (jws->typ && strlen(jws->typ) >= MEMO_TYP_MAX)) {
+        return;
+    }
+    memcpy(memo.seg, seg, len);
+    strcpy(memo.alg, jws->alg);
+    memo.has_kid = jws->kid != NULL;
+    strcpy(memo.kid, jws->kid ? jws->kid : "");
+    memo.has_typ = jws->typ != NULL;
+    strcpy(memo.typ, jws->typ ? jws->typ : "");
+    memo.seg_len = len;
+}
+
 oa2f_jose_rc_e oa2f_jws_parse(apr_pool_t *p, const char *tok, apr_size_t len,
                               oa2f_jws_t **out, const char **why)
 {
@@ -228,19 +281,22 @@ oa2f_jose_rc_e oa2f_jws_parse(apr_pool_t *p, const char *tok, apr_size_t len,
                                  : "the JWS has other than three parts",
                       why);
     }
-    hdr = oa2f_b64url_decode(p, tok, dots[0], &hlen);
-    if (!hdr) {
-        return broken(p, tok, len, "the JWS header is not base64url", why);
-    }
-    if (!(h = object_of((const char *)hdr, hlen))) {
-        return broken(p, tok, len, "the JWS header is not one JSON object",
-                      why);
-    }
     jws = apr_pcalloc(p, sizeof(*jws));
-    rc = check_header(p, h, jws, why);
-    json_object_put(h);
-    if (rc != OA2F_JOSE_OK) {
-        return rc;
+    if (!header_from_memo(p, tok, dots[0], jws)) {
+        hdr = oa2f_b64url_decode(p, tok, dots[0], &hlen);
+        if (!hdr) {
+            return broken(p, tok, len, "the JWS header is not base64url", why);
+        }
+        if (!(h = object_of((const char *)hdr, hlen))) {
+            return broken(p, tok, len, "the JWS header is not one JSON object",
+                          why);
+        }
+        rc = check_header(p, h, jws, why);
+        json_object_put(h);
+        if (rc != OA2F_JOSE_OK) {
+            return rc;
+        }
+        header_to_memo(tok, dots[0], jws);
     }
     payload = oa2f_b64url_decode(p, tok + dots[0] + 1, dots[1] - dots[0] - 1,
                                  &plen);

@@ -2,6 +2,7 @@
 #include <limits.h>
 #include <string.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,13 +25,21 @@ static EVP_CIPHER *gcm_alg;
 static EVP_KDF *hkdf_alg;
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
+/* Nonces a thread draws from the DRBG at once. */
+#define NONCE_BATCH 32
+
 /* Each thread keeps one context per direction with its key already
  * expanded: a value then costs setting its nonce, not a context's
- * allocation, the key schedule and GHASH's tables. */
+ * allocation, the key schedule and GHASH's tables. Its nonces come
+ * from one draw per NONCE_BATCH values: RAND_bytes takes a global lock
+ * and sets up the DRBG's cipher on each call. */
 typedef struct {
     EVP_CIPHER_CTX *ctx[2]; /* [0] opens, [1] seals */
     int keyed[2];
     unsigned char key[2][OA2F_SEAL_KEY_LEN];
+    unsigned char nonces[NONCE_BATCH][OA2F_SEAL_NONCE_LEN];
+    unsigned used;  /* nonces of the batch given out */
+    pid_t drawn_by; /* a forked copy of a batch is never used */
 } ready_t;
 
 static pthread_key_t ready_key;
@@ -65,13 +74,10 @@ __attribute__((destructor)) static void drop_ready_key(void)
     }
 }
 
-/* This thread's context for direction enc (1 seals) under k, set for
- * nonce; NULL when none can be made (the caller makes its own). */
-static EVP_CIPHER_CTX *ready_ctx(const oa2f_seal_key_t *k, int enc,
-                                 const unsigned char *nonce)
+/* This thread's state, made on first use; NULL when none can be had. */
+static ready_t *this_thread(void)
 {
     ready_t *rd;
-    int fresh;
 
     if (!have_ready_key) {
         return NULL;
@@ -83,6 +89,46 @@ static EVP_CIPHER_CTX *ready_ctx(const oa2f_seal_key_t *k, int enc,
             OPENSSL_free(rd);
             return NULL;
         }
+        rd->used = NONCE_BATCH;
+    }
+    return rd;
+}
+
+/* A random 96-bit nonce per value (NIST SP 800-38D §8.2.2): values are
+ * written by many processes with no shared counter. Each nonce of a
+ * batch is given out once, and only in the process that drew it. */
+static int new_nonce(unsigned char *nonce)
+{
+    ready_t *rd = this_thread();
+    pid_t pid;
+
+    if (!rd) {
+        return RAND_bytes(nonce, OA2F_SEAL_NONCE_LEN) == 1;
+    }
+    pid = getpid();
+    if (rd->used >= NONCE_BATCH || rd->drawn_by != pid) {
+        rd->used = NONCE_BATCH;
+        if (RAND_bytes(rd->nonces[0], sizeof(rd->nonces)) != 1) {
+            return 0;
+        }
+        rd->used = 0;
+        rd->drawn_by = pid;
+    }
+    memcpy(nonce, rd->nonces[rd->used], OA2F_SEAL_NONCE_LEN);
+    rd->used++;
+    return 1;
+}
+
+/* This thread's context for direction enc (1 seals) under k, set for
+ * nonce; NULL when none can be made (the caller makes its own). */
+static EVP_CIPHER_CTX *ready_ctx(const oa2f_seal_key_t *k, int enc,
+                                 const unsigned char *nonce)
+{
+    ready_t *rd = this_thread();
+    int fresh;
+
+    if (!rd) {
+        return NULL;
     }
     if (!rd->ctx[enc] && !(rd->ctx[enc] = EVP_CIPHER_CTX_new())) {
         return NULL;
@@ -209,9 +255,7 @@ int oa2f_seal(apr_pool_t *p, const oa2f_seal_key_t *k,
     o[4] = VERSION;
     nonce = o + OA2F_SEAL_HEAD_LEN;
     ct = nonce + OA2F_SEAL_NONCE_LEN;
-    /* a random 96-bit nonce per value (NIST SP 800-38D §8.2.2): values
-     * are written by many processes with no shared counter */
-    if (RAND_bytes(nonce, OA2F_SEAL_NONCE_LEN) != 1) {
+    if (!new_nonce(nonce)) {
         return 0;
     }
     ctx = ctx_for(k, 1, nonce, &own);

@@ -1,6 +1,7 @@
 /* oa2f_claims.c: provider answers into oa2f_claims_t (README "What the
  * backend receives", "Providers"; docs/providers.md §2.3, §2.4, §8 edge
  * cases 1-5, 10, 19, 20, 21). */
+#include <locale.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <apr_strings.h>
@@ -140,6 +141,33 @@ START_TEST(test_parse_object_len)
     ck_assert_ptr_nonnull(o);
     json_object_put(o);
     ck_assert_ptr_null(oa2f_json_parse_object("{\"a\":1}", 6, &why));
+}
+END_TEST
+
+/* A parse runs in the C locale and leaves the thread's locale as it
+ * found it: the global one, or one the thread had chosen. */
+START_TEST(test_parse_keeps_locale)
+{
+    const char *why = NULL;
+    struct json_object *o;
+    locale_t own = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t before;
+
+    ck_assert_ptr_nonnull(own);
+    before = uselocale((locale_t)0);
+    o = oa2f_json_parse_object("{\"exp\":1.5e3}", 13, &why);
+    ck_assert_ptr_nonnull(o);
+    json_object_put(o);
+    ck_assert(uselocale((locale_t)0) == before);
+    own = newlocale(LC_NUMERIC_MASK, "POSIX", own);
+    ck_assert_ptr_nonnull(own);
+    uselocale(own);
+    o = oa2f_json_parse_object("{\"exp\":1.5e3}", 13, &why);
+    ck_assert_ptr_nonnull(o);
+    json_object_put(o);
+    ck_assert(uselocale((locale_t)0) == own);
+    uselocale(before);
+    freelocale(own);
 }
 END_TEST
 
@@ -598,6 +626,7 @@ Suite *claims_suite(void)
     tcase_add_loop_test(tc, test_parse_object, 0, UT_N(parse_cases));
     tcase_add_test(tc, test_parse_object_len);
     tcase_add_test(tc, test_parse_object_depth);
+    tcase_add_test(tc, test_parse_keeps_locale);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("members");

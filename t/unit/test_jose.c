@@ -870,6 +870,50 @@ START_TEST(test_oversize)
 }
 END_TEST
 
+/* A header seen before is taken from the thread's memo (oa2f_jws.c):
+ * only the same bytes give the same fields; one byte more or other is
+ * read afresh, and a refused header is never kept. */
+START_TEST(test_header_memo)
+{
+    EVP_PKEY *k = ut_rfc7515_rsa();
+    oa2f_jwks_t *set = ut_jwks(ut_jwks_doc(ut_jwk(k, "k1", NULL), NULL));
+    const char *h1 = "{\"alg\":\"RS256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}";
+    const char *t1 = tok_hdr("RS256", k, h1);
+    oa2f_jws_t *a = NULL, *b = NULL;
+    int round;
+
+    for (round = 0; round < 2; round++) {
+        ck_assert_int_eq(parse(t1, &a), OA2F_JOSE_OK);
+        ck_assert_str_eq(a->alg, "RS256");
+        ck_assert_str_eq(a->kid, "k1");
+        ck_assert_str_eq(a->typ, "at+jwt");
+        ck_assert_int_eq(check(t1, set), OA2F_JOSE_OK);
+        /* as long, one letter other: refused, and t1 still reads */
+        ck_assert_int_eq(
+            parse_rc(b64hdr("{\"alg\":\"HS256\",\"kid\":\"k1\",\"typ\":"
+                            "\"at+jwt\"}")),
+            OA2F_JOSE_UNSUPPORTED);
+        ck_assert_int_eq(
+            parse_rc(b64hdr("{\"alg\":\"RS256\",\"kid\":\"k1\",\"crit\":"
+                            "[\"a\"]}")),
+            OA2F_JOSE_UNSUPPORTED);
+    }
+    /* another kid, then none, then no typ: each as written */
+    ck_assert_int_eq(
+        parse(tok_hdr("RS256", k, "{\"alg\":\"RS256\",\"kid\":\"k2\"}"), &b),
+        OA2F_JOSE_OK);
+    ck_assert_str_eq(b->kid, "k2");
+    ck_assert_ptr_null(b->typ);
+    ck_assert_int_eq(parse(tok_hdr("RS256", k, "{\"alg\":\"RS256\"}"), &b),
+                     OA2F_JOSE_OK);
+    ck_assert_ptr_null(b->kid);
+    ck_assert_int_eq(parse(t1, &a), OA2F_JOSE_OK);
+    ck_assert_str_eq(a->kid, "k1");
+    ck_assert_str_eq(a->typ, "at+jwt");
+    ck_assert_int_eq(check(t1, set), OA2F_JOSE_OK);
+}
+END_TEST
+
 START_TEST(test_not_jws)
 {
     static const char *const opaque[] = {
@@ -1427,6 +1471,7 @@ Suite *jose_suite(void)
     tcase_add_test(tc, test_whitespace);
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_not_jws);
+    tcase_add_test(tc, test_header_memo);
     tcase_add_test(tc, test_header_not_object);
     tcase_add_test(tc, test_payload_not_object);
     tcase_add_test(tc, test_header_fields);

@@ -1,7 +1,10 @@
 /* oa2f_seal.c: sealed cache values, AES-256-GCM (NIST SP 800-38D) under
  * a key from HKDF-SHA-256 (RFC 5869), bound to the cache key. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include <apr_strings.h>
 
@@ -454,6 +457,82 @@ START_TEST(test_fresh_nonce)
 }
 END_TEST
 
+/* The nonce of a sealed value. */
+static void nonce_of(const unsigned char *sealed, unsigned char *out)
+{
+    memcpy(out, sealed + OA2F_SEAL_HEAD_LEN, OA2F_SEAL_NONCE_LEN);
+}
+
+static int cmp_nonce(const void *a, const void *b)
+{
+    return memcmp(a, b, OA2F_SEAL_NONCE_LEN);
+}
+
+/* Nonces come from batches (oa2f_seal.c): across several batches on one
+ * thread, none is given out twice. */
+#define MANY_SEALS 200
+
+START_TEST(test_nonces_distinct)
+{
+    static unsigned char seen[MANY_SEALS][OA2F_SEAL_NONCE_LEN];
+    const oa2f_seal_key_t *k = key_of(SECRET);
+    const unsigned char *aad = aad_of("tok");
+    apr_size_t len, slen;
+    unsigned char *plain = entry(&len);
+    int i;
+
+    for (i = 0; i < MANY_SEALS; i++) {
+        nonce_of(seal(k, aad, plain, len, &slen), seen[i]);
+    }
+    qsort(seen, MANY_SEALS, OA2F_SEAL_NONCE_LEN, cmp_nonce);
+    for (i = 1; i < MANY_SEALS; i++) {
+        ck_assert_msg(memcmp(seen[i - 1], seen[i], OA2F_SEAL_NONCE_LEN) != 0,
+                      "a nonce given out twice");
+    }
+}
+END_TEST
+
+/* A forked child (httpd's children) never uses what is left of its
+ * parent's batch: its next nonce is not the parent's next one. */
+START_TEST(test_nonces_after_fork)
+{
+    const oa2f_seal_key_t *k = key_of(SECRET);
+    const unsigned char *aad = aad_of("tok");
+    apr_size_t len, slen;
+    unsigned char *plain = entry(&len);
+    unsigned char mine[OA2F_SEAL_NONCE_LEN], child[OA2F_SEAL_NONCE_LEN];
+    int fd[2], status;
+    pid_t pid;
+
+    /* a batch is started, not used up */
+    seal(k, aad, plain, len, &slen);
+    ck_assert_int_eq(pipe(fd), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        unsigned char *s;
+        apr_size_t n;
+
+        close(fd[0]);
+        if (!oa2f_seal(ut_pool, k, aad, OA2F_CACHE_KEY_LEN, plain, len, &s,
+                       &n)
+            || write(fd[1], s + OA2F_SEAL_HEAD_LEN, OA2F_SEAL_NONCE_LEN)
+                   != OA2F_SEAL_NONCE_LEN) {
+            _exit(1);
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    ck_assert_int_eq(read(fd[0], child, sizeof(child)), sizeof(child));
+    close(fd[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    nonce_of(seal(k, aad, plain, len, &slen), mine);
+    ck_assert_msg(memcmp(mine, child, sizeof(mine)) != 0,
+                  "the child sealed with its parent's next nonce");
+}
+END_TEST
+
 /* The layout, read with OpenSSL directly: AES-256-GCM under the derived
  * key, nonce after the head, tag at the end, and the head authenticated
  * before the caller's aad. */
@@ -627,6 +706,8 @@ Suite *seal_suite(void)
     tcase_add_test(tc, test_other_secret);
     tcase_add_test(tc, test_key_switch);
     tcase_add_test(tc, test_fresh_nonce);
+    tcase_add_test(tc, test_nonces_distinct);
+    tcase_add_test(tc, test_nonces_after_fork);
     tcase_add_test(tc, test_layout);
     tcase_add_test(tc, test_not_sealed);
     tcase_add_test(tc, test_threads);
