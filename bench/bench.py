@@ -16,6 +16,7 @@ scenario. Raw outputs go to bench/out/, the tables to bench/out/summary.md.
 Standard library only.
 """
 import atexit
+import concurrent.futures
 import datetime
 import http.client
 import json
@@ -111,10 +112,10 @@ SCENARIOS = [x for s in SCENARIOS for x in SCENARIO_GROUPS.get(s.strip(), [s.str
 FLEET_MANY = [int(x) for x in env_str("BENCH_FLEET_MANY", "2000,20000", "2000,5000").split(",")
               if x.strip()]
 FLEET_CROSS_N = env_int("BENCH_FLEET_CROSS_N", 200, 100)   # tokens per round, A then B
-FLEET_NEAR_CACHE = env_str("BENCH_FLEET_NEAR_CACHE", "")     # "" = the default (8 MiB), not written
+FLEET_NEAR_CACHE = env_str("BENCH_FLEET_NEAR_CACHE", "")     # "": the default (fleet-many: sized for its tokens)
 JWT_MANY = env_int("BENCH_JWT_MANY", 2000, 1000)
-JWT_COLD_TOKENS = env_int("BENCH_JWT_COLD_TOKENS", 60000, 20000)  # per round, shared by the configs
-JWT_ALG = env_str("BENCH_JWT_ALG", "ES256")                  # ES256 or RS256: the issuer's key
+JWT_COLD_TOKENS = env_int("BENCH_JWT_COLD_TOKENS", 120000, 20000)  # per round, shared by the configs
+JWT_ALG = env_str("BENCH_JWT_ALG", "RS256")                  # ES256 or RS256: the issuer's key
 JWT_WARM = env_int("BENCH_JWT_WARM", 3, 2)                   # s: jwt-many / phantom-many warm-up
 PHANTOM_MANY = env_int("BENCH_PHANTOM_MANY", 2000, 1000)
 # the redis / memcached of the fleet scenarios and the plain-HTTP JWKS
@@ -1248,8 +1249,8 @@ def fleet_conf(inst):
         near = ""
         if n == "oauth2_federated_nonear":
             near = "OAuth2FederatedNearCache Off\n"
-        elif FLEET_NEAR_CACHE:
-            near = f"OAuth2FederatedNearCache {FLEET_NEAR_CACHE}\n"
+        elif FLEET_NEAR_CACHE or fleet_near_sized:
+            near = f"OAuth2FederatedNearCache {FLEET_NEAR_CACHE or fleet_near_sized}\n"
         return c + oa2f_conf(spec, server_extra=near)
     if n == "auth_openidc":
         return c + anchor_body(n).replace(
@@ -1458,10 +1459,31 @@ def warm_fleet_many(c, u, n, envx):
     return {"calls": got, "seconds": round(time.time() - t0, 1)}
 
 
+# The near cache of fleet-many's default row, sized for its working set
+# as README "Cache" says to (0 = the default is written nowhere).
+fleet_near_sized = 0
+
+
+def near_bytes_for(n):
+    """OAuth2FederatedNearCache for n tokens: 1.5 KiB each (README: an
+    entry takes 0.7-1.5 KiB), a power of two, 0 when the default 8 MiB
+    already is that much."""
+    need = 1 << max(23, (n * 1536 - 1).bit_length())
+    return 0 if need == 8 << 20 else need
+
+
 def scenario_fleet_many():
+    global fleet_near_sized
     for n in FLEET_MANY:
         key = f"fleet-many-{n}"
         os.makedirs(os.path.join(RAW, key), exist_ok=True)
+        fleet_near_sized = 0 if FLEET_NEAR_CACHE else near_bytes_for(n)
+        labels = dict(XLABEL["fleet"])
+        if fleet_near_sized:
+            for c in ("oauth2_federated", "oauth2_federated_memcache"):
+                XLABEL["fleet"][c] = XLABEL["fleet"][c].replace(
+                    "near cache (default)",
+                    f"near cache {fleet_near_sized >> 20} MiB for {n:,} tokens")
         units, skipped = fleet_start(key)
         prefix = {c: f"tokf{RUN_ID}{i}x" for i, c in enumerate(FLEET_CONFIGS)}
 
@@ -1475,6 +1497,8 @@ def scenario_fleet_many():
         x_record(key, "fleet", "xthroughput", units, skipped, FLEET_CONFIGS,
                  f"{n:,} distinct cached tokens cycled, scope location, {DURATION} s per run; "
                  + fleet_note(), trials=trials, warm=warm, many=n, error_log_lines=errs)
+        XLABEL["fleet"].update(labels)
+        fleet_near_sized = 0
 
 
 def scenario_fleet_cold():
@@ -1804,8 +1828,13 @@ def scenario_jwt_cold():
     cache); warm-ups use another set."""
     key = "jwt-cold"
     jwt_material()
-    files = {r: mint(f"cold-r{r}", JWT_COLD_TOKENS) for r in range(1, ROUNDS + 1)}
-    wfile = mint("cold-warm", max(1000, JWT_COLD_TOKENS // 4))
+    # one node process per file, two at a time (RS256 mints slowly)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = {r: pool.submit(mint, f"cold-r{r}", JWT_COLD_TOKENS)
+                for r in range(1, ROUNDS + 1)}
+        warm = pool.submit(mint, "cold-warm", max(1000, JWT_COLD_TOKENS // 4))
+        files = {r: j.result() for r, j in jobs.items()}
+        wfile = warm.result()
     units, skipped = jwt_start(key)
 
     def load(c, u, rnd, d, raw, w):
@@ -2156,11 +2185,12 @@ def xtargets():
         elif d["kind"] == "xthroughput":
             tr = d["trials"]
             for c in subj:
-                if "baseline" in d["configs"] and "cold" not in key:
+                floor, whose = baseline_target(key)
+                if "baseline" in d["configs"] and floor:
                     r = med(round_ratios(tr, c, "baseline"))
                     if r is not None:
-                        out.append((f"{key}, {d['labels'][c]}: × baseline", r >= 0.90,
-                                    f"{r:.2f} × baseline (0.90 is the cached-path target of issue 5)"))
+                        out.append((f"{key}, {d['labels'][c]}: × baseline", r >= floor,
+                                    f"{r:.2f} × baseline ({floor:.2f} is {whose})"))
                 for a in d["anchors"]:
                     r = med(round_ratios(tr, c, a))
                     if r is not None:
@@ -2184,6 +2214,19 @@ def xtargets():
                     out.append((f"{key}: the cached path keeps its speed with ForwardJWT", r >= 0.90,
                                 f"{r:.2f} × the same module without ForwardJWT"))
     return out
+
+
+def baseline_target(key):
+    """The least ratio to the baseline a scenario must reach, and whose
+    target it is; (None, None): judged against the anchors only."""
+    if key == "jwt-cold":
+        alg = results.get("settings", {}).get("jwt_alg", JWT_ALG)
+        return 0.50, f"the cold JWT target of issue 16, {alg}"
+    if key.startswith("phantom"):
+        return 0.85, "the phantom-token target of issue 16"
+    if "cold" in key:
+        return None, None
+    return 0.90, "the cached-path target of issue 5"
 
 
 def memory_table(data):
