@@ -49,8 +49,9 @@
 #define LOCAL_SLOTS_PREFORK  1024
 #define LOCAL_ENTRY_MAX      2000
 /* Derived keys this child remembers (oa2f_key_memo.h), 64 bytes each:
- * a threaded child, 2 MiB (half of a 20,000-token working set still
- * finds its key there, direct-mapped); a prefork child, 256 KiB. */
+ * a threaded child, 2 MiB (in sets of four ways, nearly all of a
+ * 20,000-token working set finds its key there); a prefork child,
+ * 256 KiB. */
 #define KEY_MEMO_SLOTS_THREADED 32768
 #define KEY_MEMO_SLOTS_PREFORK  4096
 
@@ -664,7 +665,13 @@ void oa2f_cache_keep(request_rec *r, const unsigned char *key, long long until,
     long long now = (long long)apr_time_sec(apr_time_now());
     long long keep = oa2f_near_keep_until(until, found->fleet_until);
 
-    oa2f_local_cache_put(local_copy, key, now, keep, entry, len);
+    if (found->near) {
+        /* the near cache keeps answering it at little cost */
+        oa2f_local_cache_offer(local_copy, key, now, keep, entry, len);
+    }
+    else {
+        oa2f_local_cache_put(local_copy, key, now, keep, entry, len);
+    }
     /* README "Cache": a fleet entry this server judged good is kept near
      * as the fleet holds it, sealed, as long as this location may reuse
      * it and the fleet keeps it; the part of a fleet entry past its reuse

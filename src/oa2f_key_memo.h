@@ -4,11 +4,11 @@
  * token (oa2f_keyer.h): a copy of an OpenSSL hash state and three or four
  * SHA-256 compressions on every request. A hot token is seen again and
  * again by the same child, so the child remembers (keyer, token) → key
- * in a small lock-free table. The token itself is not kept: a slot holds
- * a 128-bit SipHash-2-4 tag of it under a random per-process key
- * (collisions need ~2^64 tokens and cannot be aimed at without the key),
- * the keyer it was derived with, and the key. Readers never block; a
- * torn read is a miss. */
+ * in a lock-free table of 4-way sets. The token itself is not kept: a
+ * slot holds a 128-bit SipHash-2-4 tag of it under a random per-process
+ * key (collisions need ~2^64 tokens and cannot be aimed at without the
+ * key), the keyer it was derived with, and the key. Readers never block;
+ * a torn read is a miss. */
 #ifndef OA2F_KEY_MEMO_H
 #define OA2F_KEY_MEMO_H
 

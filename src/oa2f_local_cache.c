@@ -19,17 +19,22 @@ typedef struct {
 /* What a lookup and the choice of a victim read without touching the
  * slots; hints only: the slot's seqlock and its full key decide. */
 typedef struct {
-    unsigned int tag[WAYS];   /* a word of the key; 0: never written     */
-    unsigned int born[WAYS];  /* the table's store count when written    */
-    long long until[WAYS];    /* copy of the slot's until                */
-    unsigned char used[WAYS]; /* hit since it was written               */
-} set_t;
+    long long until[WAYS];     /* copy of the slot's until               */
+    unsigned int tag[WAYS];    /* a word of the key; 0: never written    */
+    unsigned short born[WAYS]; /* the set's store count when written     */
+    unsigned char used[WAYS];  /* hit since it was written               */
+    /* the clock of `born`, per set: a count shared by the child's
+     * threads would be one more line that every store moves between
+     * cores */
+    unsigned short stores;
+} __attribute__((aligned(64))) set_t;
+
+_Static_assert(sizeof(set_t) == 128, "a set's header is two cache lines");
 
 struct oa2f_local_cache_t {
     unsigned sets;
     apr_size_t entry_max;
     apr_size_t stride;
-    unsigned int stores; /* the clock of `born` */
     set_t *head;
     unsigned char *mem;
 };
@@ -154,12 +159,14 @@ int oa2f_local_cache_get(oa2f_local_cache_t *lc, const unsigned char *key,
  * 4. all were hit: they start over unproven (a second chance, as in
  *    CLOCK) and the oldest goes. */
 static int victim(oa2f_local_cache_t *lc, unsigned set,
-                  const unsigned char *key, unsigned int tag, long long now)
+                  const unsigned char *key, unsigned int tag, long long now,
+                  int *unproven)
 {
     set_t *h = &lc->head[set];
     int newest = -1, oldest = 0;
-    unsigned int nb = 0, ob = 0;
+    unsigned short nb = 0, ob = 0;
 
+    *unproven = 0;
     for (int w = 0; w < WAYS; w++) {
         if (__atomic_load_n(&h->tag[w], __ATOMIC_RELAXED) == tag
             && memcmp(slot_at(lc, set, w)->key, key, OA2F_CACHE_KEY_LEN)
@@ -168,7 +175,7 @@ static int victim(oa2f_local_cache_t *lc, unsigned set,
         }
     }
     for (int w = 0; w < WAYS; w++) {
-        unsigned int born = __atomic_load_n(&h->born[w], __ATOMIC_RELAXED);
+        unsigned short born = __atomic_load_n(&h->born[w], __ATOMIC_RELAXED);
 
         if (!__atomic_load_n(&h->tag[w], __ATOMIC_RELAXED)
             || __atomic_load_n(&h->until[w], __ATOMIC_RELAXED) <= now) {
@@ -176,16 +183,17 @@ static int victim(oa2f_local_cache_t *lc, unsigned set,
         }
         /* born counts stores and may wrap: compare differences */
         if (!__atomic_load_n(&h->used[w], __ATOMIC_RELAXED)
-            && (newest < 0 || (int)(born - nb) > 0)) {
+            && (newest < 0 || (short)(born - nb) > 0)) {
             newest = w;
             nb = born;
         }
-        if (w == 0 || (int)(born - ob) < 0) {
+        if (w == 0 || (short)(born - ob) < 0) {
             oldest = w;
             ob = born;
         }
     }
     if (newest >= 0) {
+        *unproven = 1;
         return newest;
     }
     for (int w = 0; w < WAYS; w++) {
@@ -194,31 +202,51 @@ static int victim(oa2f_local_cache_t *lc, unsigned set,
     return oldest;
 }
 
-void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
-                          long long now, long long until,
-                          const unsigned char *buf, apr_size_t len)
+/* A thread's own pseudo-random numbers (xorshift32): which offers are
+ * taken needs no quality, only no shared state. */
+static unsigned int offer_draw(void)
+{
+    static __thread unsigned int x;
+
+    if (!x) {
+        x = (unsigned int)(apr_uintptr_t)&x | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+static int store(oa2f_local_cache_t *lc, const unsigned char *key,
+                 long long now, long long until, const unsigned char *buf,
+                 apr_size_t len, int offer)
 {
     unsigned set;
     unsigned int tag, seq;
+    unsigned short born;
     set_t *h;
     slot_t *s;
-    int w;
+    int w, unproven;
 
     if (!lc || len == 0 || len > lc->entry_max || until <= now) {
-        return;
+        return 0;
     }
     set = set_of(lc, key);
     tag = tag_of(key);
     h = &lc->head[set];
-    w = victim(lc, set, key, tag, now);
+    w = victim(lc, set, key, tag, now, &unproven);
+    if (offer && unproven && offer_draw() % OA2F_LOCAL_OFFER_ONE_IN) {
+        return 0;
+    }
     s = slot_at(lc, set, w);
     if (!oa2f_seq_write_begin(&s->seq, &seq)) {
-        return; /* another writer is here: skip */
+        return 0; /* another writer is here: skip */
     }
     __atomic_store_n(&h->tag[w], tag, __ATOMIC_RELAXED);
-    __atomic_store_n(&h->born[w],
-                     __atomic_add_fetch(&lc->stores, 1, __ATOMIC_RELAXED),
-                     __ATOMIC_RELAXED);
+    /* racing stores to one set may take the same count: a hint */
+    born = (unsigned short)(__atomic_load_n(&h->stores, __ATOMIC_RELAXED) + 1);
+    __atomic_store_n(&h->stores, born, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->born[w], born, __ATOMIC_RELAXED);
     __atomic_store_n(&h->until[w], until, __ATOMIC_RELAXED);
     __atomic_store_n(&h->used[w], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&s->len, (unsigned int)len, __ATOMIC_RELAXED);
@@ -226,6 +254,21 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
     memcpy(s->key, key, OA2F_CACHE_KEY_LEN);
     memcpy(s->data, buf, len);
     oa2f_seq_write_end(&s->seq, seq);
+    return 1;
+}
+
+void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
+                          long long now, long long until,
+                          const unsigned char *buf, apr_size_t len)
+{
+    store(lc, key, now, until, buf, len, 0);
+}
+
+int oa2f_local_cache_offer(oa2f_local_cache_t *lc, const unsigned char *key,
+                           long long now, long long until,
+                           const unsigned char *buf, apr_size_t len)
+{
+    return store(lc, key, now, until, buf, len, 1);
 }
 
 void oa2f_local_cache_drop(oa2f_local_cache_t *lc, const unsigned char *key)

@@ -44,6 +44,18 @@ void oa2f_local_cache_put(oa2f_local_cache_t *lc, const unsigned char *key,
                           long long now, long long until,
                           const unsigned char *buf, apr_size_t len);
 
+/* As oa2f_local_cache_put, for an entry a table behind this one holds
+ * too (the near cache): a store that would only displace an entry not
+ * hit since it was stored is made one time in OA2F_LOCAL_OFFER_ONE_IN.
+ * Under a working set larger than the table, the set's newest way
+ * turns over on each store and is mostly replaced before its next use;
+ * copying every such entry in costs more than the few hits it buys.
+ * 1 when stored. */
+#define OA2F_LOCAL_OFFER_ONE_IN 4
+int oa2f_local_cache_offer(oa2f_local_cache_t *lc, const unsigned char *key,
+                           long long now, long long until,
+                           const unsigned char *buf, apr_size_t len);
+
 /* Forget key's entry (README "Revocation"); a store racing it may
  * skip the forget: the revocation rules cover that. */
 void oa2f_local_cache_drop(oa2f_local_cache_t *lc, const unsigned char *key);

@@ -1,4 +1,5 @@
 /* oa2f_key_memo.c: the per-process memo of derived cache keys. */
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -65,6 +66,55 @@ START_TEST(key_memo_tag_keys_differ_per_memo)
 }
 END_TEST
 
+/* A memo of one set of four ways: four tokens all stay; a token seen
+ * again (proven) keeps its way while a stream of new tokens passes
+ * through the set, so a working set larger than the memo keeps a stable
+ * part of itself. Direct-mapped, the four would evict each other. */
+static int memo_has(oa2f_key_memo_t *m, const char *tok)
+{
+    unsigned long long tag[2];
+    unsigned char got[OA2F_CACHE_KEY_LEN];
+
+    return oa2f_key_memo_get(m, NULL, tok, strlen(tok), tag, got)
+           && got[0] == (unsigned char)tok[strlen(tok) - 1];
+}
+
+static void memo_add(oa2f_key_memo_t *m, const char *tok)
+{
+    unsigned long long tag[2];
+    unsigned char key[OA2F_CACHE_KEY_LEN];
+
+    oa2f_key_memo_get(m, NULL, tok, strlen(tok), tag, key);
+    memset(key, 0, sizeof(key));
+    key[0] = (unsigned char)tok[strlen(tok) - 1];
+    oa2f_key_memo_put(m, NULL, tag, key);
+}
+
+START_TEST(key_memo_ways_keep_proven_keys)
+{
+    oa2f_key_memo_t *m = oa2f_key_memo_create(ut_pool, 4);
+    static const char *const four[] = { "tok-a", "tok-b", "tok-c", "tok-d" };
+    char name[16];
+    int i, round;
+
+    for (i = 0; i < 4; i++) {
+        memo_add(m, four[i]);
+    }
+    for (i = 0; i < 4; i++) {
+        ck_assert_msg(memo_has(m, four[i]), "%s lost", four[i]);
+    }
+    /* all four are proven by the hits above; a stream of tokens seen
+     * once each passes through one way, the one left unproven */
+    for (round = 0; round < 50; round++) {
+        snprintf(name, sizeof(name), "new-%d%c", round, 'A' + round % 26);
+        memo_add(m, name);
+        ck_assert_int_ge(memo_has(m, "tok-a") + memo_has(m, "tok-b")
+                             + memo_has(m, "tok-c") + memo_has(m, "tok-d"),
+                         3);
+    }
+}
+END_TEST
+
 Suite *key_memo_suite(void)
 {
     Suite *s = suite_create("key_memo");
@@ -73,6 +123,7 @@ Suite *key_memo_suite(void)
     tcase_add_test(tc, siphash_reference_vectors);
     tcase_add_test(tc, key_memo_remembers_per_keyer_and_token);
     tcase_add_test(tc, key_memo_tag_keys_differ_per_memo);
+    tcase_add_test(tc, key_memo_ways_keep_proven_keys);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -235,11 +235,12 @@ static unsigned int hr_next(unsigned int *x)
     return *x;
 }
 
-static double hit_rate(unsigned keys, int cycled)
+static double hit_rate_of(unsigned keys, int cycled, int offer,
+                          unsigned long *stores)
 {
     oa2f_local_cache_t *lc = oa2f_local_cache_create(ut_pool, HR_SLOTS, 16);
-    unsigned char *all = apr_palloc(ut_pool, (apr_size_t)keys
-                                                 * OA2F_CACHE_KEY_LEN);
+    unsigned char *all = apr_palloc(ut_pool,
+                                    (apr_size_t)keys * OA2F_CACHE_KEY_LEN);
     unsigned int x = 2463534242u;
     unsigned long hits = 0, lookups = 0;
     unsigned rounds = keys > 4 * HR_SLOTS ? 4 : 12;
@@ -252,13 +253,19 @@ static double hit_rate(unsigned keys, int cycled)
     for (unsigned r = 0; r < rounds; r++) {
         for (unsigned i = 0; i < keys; i++) {
             unsigned k = cycled ? i : hr_next(&x) % keys;
-            const unsigned char *key = all + (apr_size_t)k * OA2F_CACHE_KEY_LEN;
+            const unsigned char *key = all
+                                       + (apr_size_t)k * OA2F_CACHE_KEY_LEN;
             unsigned char *buf;
             apr_size_t len;
             int hit = oa2f_local_cache_get(lc, key, 100, p, &buf, &len);
 
-            if (!hit) {
+            if (!hit && offer) {
+                *stores += (unsigned long)oa2f_local_cache_offer(lc, key, 100,
+                                                                 200, key, 16);
+            }
+            else if (!hit) {
                 oa2f_local_cache_put(lc, key, 100, 200, key, 16);
+                *stores += 1;
             }
             if (r > 0) {
                 lookups++;
@@ -269,6 +276,13 @@ static double hit_rate(unsigned keys, int cycled)
     }
     apr_pool_destroy(p);
     return 100.0 * (double)hits / (double)lookups;
+}
+
+static double hit_rate(unsigned keys, int cycled)
+{
+    unsigned long stores = 0;
+
+    return hit_rate_of(keys, cycled, 0, &stores);
 }
 
 START_TEST(test_local_hit_rate_above_slots)
@@ -293,6 +307,33 @@ START_TEST(test_local_hit_rate_above_slots)
 }
 END_TEST
 
+/* Offers (entries the near cache holds too) fill a table as stores do,
+ * keep its hit rate under working sets larger than it, and copy far
+ * fewer entries in: the turnover of each set's newest way is skipped
+ * three times in four. */
+START_TEST(test_local_offers_skip_turnover)
+{
+    unsigned long put2 = 0, put20 = 0, off2 = 0, off20 = 0, offfit = 0;
+    double p2 = hit_rate_of(2 * HR_SLOTS, 1, 0, &put2);
+    double p20 = hit_rate_of(20 * HR_SLOTS, 1, 0, &put20);
+    double o2 = hit_rate_of(2 * HR_SLOTS, 1, 1, &off2);
+    double o20 = hit_rate_of(20 * HR_SLOTS, 1, 1, &off20);
+    double fit = hit_rate_of(HR_SLOTS / 2, 1, 1, &offfit);
+
+    fprintf(stderr,
+            "# local copy offers, %u slots: hit rate %.1f %% / %.1f %% (2x / "
+            "20x cycled; stores %.1f %% / %.1f %%), %lu / %lu / %lu / %lu "
+            "copies in (2x put, 2x offer, 20x put, 20x offer)\n",
+            HR_SLOTS, o2, o20, p2, p20, put2, off2, put20, off20);
+    ck_assert(fit >= 95.0);
+    ck_assert(o2 >= p2 - 5.0);
+    ck_assert(o20 >= p20 - 1.0);
+    ck_assert_uint_le(off2 * 2, put2);
+    ck_assert_uint_le(off20 * 2, put20);
+    ck_assert_uint_gt(off20, 0);
+}
+END_TEST
+
 Suite *local_cache_suite(void)
 {
     Suite *s = suite_create("local_cache");
@@ -304,6 +345,7 @@ Suite *local_cache_suite(void)
     tcase_add_test(tc, test_local_too_large_or_empty_skipped);
     tcase_add_test(tc, test_local_no_torn_reads);
     tcase_add_test(tc, test_local_hit_rate_above_slots);
+    tcase_add_test(tc, test_local_offers_skip_turnover);
     suite_add_tcase(s, tc);
     return s;
 }
