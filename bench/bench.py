@@ -40,6 +40,10 @@ BUILT_SO = os.environ.get("BENCH_MODULE") or os.path.join(ROOT, ".libs", "mod_oa
 # the instances load a private copy, so that a rebuild during the run does
 # not change the module under them
 MODULE_SO = os.path.join(OUT, "mod_oauth2_federated.so")
+# a second build for an A/B comparison in the same interleaved rounds: the
+# fleet configuration oauth2_federated_b loads it (bench/README.md)
+BUILT_B_SO = os.environ.get("BENCH_MODULE_B")
+MODULE_B_SO = os.path.join(OUT, "mod_oauth2_federated_b.so")
 HZ = os.sysconf("SC_CLK_TCK")
 QUICK = "--quick" in sys.argv[1:]
 
@@ -163,6 +167,7 @@ XLABEL = {
         "oauth2_federated": "mod_oauth2_federated, redis, near cache (default)",
         "oauth2_federated_nonear": "mod_oauth2_federated, redis, `NearCache Off`",
         "oauth2_federated_memcache": "mod_oauth2_federated, memcached, near cache (default)",
+        "oauth2_federated_b": "mod_oauth2_federated from BENCH_MODULE_B, redis, near cache (default)",
         "auth_openidc": "mod_auth_openidc, redis",
         "mod_oauth2": "mod_oauth2, redis",
     },
@@ -181,7 +186,7 @@ XLABEL = {
     },
 }
 XSHORT = {"baseline": "base", "oauth2_federated": "oa2f", "oauth2_federated_nonear": "nonear",
-          "oauth2_federated_memcache": "mc", "auth_openidc": "openidc", "mod_oauth2": "oauth2",
+          "oauth2_federated_memcache": "mc", "oauth2_federated_b": "oa2fb", "auth_openidc": "openidc", "mod_oauth2": "oauth2",
           "oauth2_federated_jwt": "oa2fjwt", "auth_openidc_jwt": "oidcjwt",
           "mod_oauth2_jwt": "oa2jwt", "oauth2_federated_phantom": "phantom"}
 XKIND = {c: ("baseline" if family(c) == "baseline" else "oa2f" if family(c) == "oauth2_federated"
@@ -1251,7 +1256,11 @@ def fleet_conf(inst):
             near = "OAuth2FederatedNearCache Off\n"
         elif FLEET_NEAR_CACHE or fleet_near_sized:
             near = f"OAuth2FederatedNearCache {FLEET_NEAR_CACHE or fleet_near_sized}\n"
-        return c + oa2f_conf(spec, server_extra=near)
+        conf = oa2f_conf(spec, server_extra=near)
+        if n == "oauth2_federated_b":
+            conf = conf.replace(f"LoadModule oauth2_federated_module {MODULE_SO}\n",
+                                f"LoadModule oauth2_federated_module {MODULE_B_SO}\n")
+        return c + conf
     if n == "auth_openidc":
         return c + anchor_body(n).replace(
             "OIDCCacheType shm\n",
@@ -1480,7 +1489,7 @@ def scenario_fleet_many():
         fleet_near_sized = 0 if FLEET_NEAR_CACHE else near_bytes_for(n)
         labels = dict(XLABEL["fleet"])
         if fleet_near_sized:
-            for c in ("oauth2_federated", "oauth2_federated_memcache"):
+            for c in ("oauth2_federated", "oauth2_federated_memcache", "oauth2_federated_b"):
                 XLABEL["fleet"][c] = XLABEL["fleet"][c].replace(
                     "near cache (default)",
                     f"near cache {fleet_near_sized >> 20} MiB for {n:,} tokens")
@@ -2445,6 +2454,10 @@ def copy_module():
     """The module under test goes to bench/out (BENCH_MODULE may be there)."""
     if not (os.path.exists(MODULE_SO) and os.path.samefile(BUILT_SO, MODULE_SO)):
         shutil.copy2(BUILT_SO, MODULE_SO)
+    if "oauth2_federated_b" in FLEET_CONFIGS:
+        if not BUILT_B_SO:
+            sys.exit("bench: the configuration oauth2_federated_b needs BENCH_MODULE_B")
+        shutil.copy2(BUILT_B_SO, MODULE_B_SO)
 
 
 def main():
