@@ -10,6 +10,7 @@
 #include "mod_oa2f_private.h"
 #include "mod_oa2f_config.h"
 #include "mod_oa2f_near.h"
+#include "oa2f_hex.h"
 #include "oa2f_near.h"
 #include "oa2f_near_table.h"
 
@@ -32,9 +33,8 @@ static const char *instance_key(apr_pool_t *ptemp, server_rec *s,
 
     oa2f_cache_key(oa2f_srv_cache_secret(s), "oauth2-federated:near",
                    fleet_spec, h);
-    for (int i = 0; i < 8; i++) {
-        apr_snprintf(hex + 2 * i, 3, "%02x", h[i]);
-    }
+    oa2f_hex_lower(hex, h, 8);
+    hex[16] = '\0';
     return apr_psprintf(ptemp, "oauth2-federated-near:%" APR_INT64_T_FMT ":%s",
                         (apr_int64_t)bytes, hex);
 }

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "oa2f_fleet_lock.h"
+#include "oa2f_hex.h"
 
 #define DERIVATION "oauth2-federated fleet lock"
 /* a reply we read: a status line, or memcached's VALUE line, our value
@@ -70,18 +71,6 @@ long long oa2f_lock_wait_next(oa2f_lock_wait_t *w, long long now_us)
 
 /* ---- names -------------------------------------------------------------- */
 
-/* n bytes as lower-case hex at out (2n characters, no NUL). */
-static void put_hex(char *out, const unsigned char *in, int n)
-{
-    static const char hex[] = "0123456789abcdef";
-    int i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex[in[i] >> 4];
-        out[2 * i + 1] = hex[in[i] & 15];
-    }
-}
-
 void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
                     char name[OA2F_LOCK_NAME_LEN + 1])
 {
@@ -105,7 +94,7 @@ void oa2f_lock_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
         memcpy(md, key, sizeof(md));
     }
     memcpy(name, OA2F_LOCK_NAME_PREFIX, plen);
-    put_hex(name + plen, md, 32);
+    oa2f_hex_lower(name + plen, md, 32);
     name[OA2F_LOCK_NAME_LEN] = '\0';
 }
 
@@ -310,7 +299,7 @@ void oa2f_lock_entry_name(const unsigned char key[OA2F_CACHE_KEY_LEN],
 
     /* as mod_socache_redis names it: the namespace, ':', lower-case hex */
     memcpy(name, OA2F_CACHE_NAMESPACE ":", plen);
-    put_hex(name + plen, key, OA2F_CACHE_KEY_LEN);
+    oa2f_hex_lower(name + plen, key, OA2F_CACHE_KEY_LEN);
     name[OA2F_ENTRY_NAME_LEN] = '\0';
 }
 

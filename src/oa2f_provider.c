@@ -5,6 +5,7 @@
 
 #include "oa2f_provider.h"
 #include "oa2f_dialect.h"
+#include "oa2f_hex.h"
 #include "oa2f_http.h"
 
 int oa2f_provider_has_credentials(const oa2f_provider_t *p)
@@ -16,15 +17,10 @@ static const char *sha256_hex_of(apr_pool_t *pool, const void *data,
                                  apr_size_t len)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    static const char hex[] = "0123456789abcdef";
     char *out = apr_palloc(pool, 2 * SHA256_DIGEST_LENGTH + 1);
-    int i;
 
     SHA256(data, len, md);
-    for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
+    oa2f_hex_lower(out, md, SHA256_DIGEST_LENGTH);
     out[2 * SHA256_DIGEST_LENGTH] = '\0';
     return out;
 }

@@ -87,12 +87,23 @@ START_TEST(identity_covers_trust_context)
 }
 END_TEST
 
+/* The digest is SHA-256 in lower-case hex (FIPS 180-2 appendix B.1,
+ * "abc"), as sha256sum writes it. */
+START_TEST(digest_is_lower_hex_sha256)
+{
+    ck_assert_str_eq(
+        oa2f_provider_digest(ut_pool, "abc", 3),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+END_TEST
+
 Suite *provider_suite(void)
 {
     Suite *s = suite_create("provider");
     TCase *tc = ut_tcase("identity");
 
     tcase_add_test(tc, identity_covers_trust_context);
+    tcase_add_test(tc, digest_is_lower_hex_sha256);
     suite_add_tcase(s, tc);
     return s;
 }
