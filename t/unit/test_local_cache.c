@@ -322,8 +322,8 @@ START_TEST(test_local_offers_skip_turnover)
 
     fprintf(stderr,
             "# local copy offers, %u slots: hit rate %.1f %% / %.1f %% (2x / "
-            "20x cycled; stores %.1f %% / %.1f %%), %lu / %lu / %lu / %lu "
-            "copies in (2x put, 2x offer, 20x put, 20x offer)\n",
+            "20x cycled; every miss stored: %.1f %% / %.1f %%), %lu / %lu / "
+            "%lu / %lu copies in (2x put, 2x offer, 20x put, 20x offer)\n",
             HR_SLOTS, o2, o20, p2, p20, put2, off2, put20, off20);
     ck_assert(fit >= 95.0);
     ck_assert(o2 >= p2 - 5.0);
