@@ -1373,10 +1373,16 @@ def log_trial(scn, rnd, c, r):
 def x_rounds(scn, units, load, duration, after=None):
     """The interleaved rounds of a new throughput scenario: per round each
     configuration gets a warm-up run (load(..., warm=True)) and a measured
-    one. load(c, unit, rnd, seconds, raw, warm) -> wrk result."""
+    one, the order rotated by one each round. load(c, unit, rnd, seconds,
+    raw, warm) -> wrk result."""
     trials = {c: [] for c in units}
+    order = list(units.items())
     for rnd in range(1, ROUNDS + 1):
-        for c, u in units.items():
+        # each round starts one configuration later: none always runs
+        # right after another (the second of two like rows did better
+        # in every A/B run of a fixed order; bench/RESULTS.md)
+        k = (rnd - 1) % len(order)
+        for c, u in order[k:] + order[:k]:
             if WARMUP > 0:
                 load(c, u, rnd, WARMUP, None, True)
             raw = os.path.join(RAW, scn, f"r{rnd}-{c}.txt")
@@ -1555,8 +1561,13 @@ def scenario_fleet_cross():
     key = "fleet-cross"
     units, skipped = fleet_start(key)
     trials = {c: [] for c in units}
+    order = list(units.items())
     for rnd in range(1, ROUNDS + 1):
-        for c, u in units.items():
+        # each round starts one configuration later: none always runs
+        # right after another (the second of two like rows did better
+        # in every A/B run of a fixed order; bench/RESULTS.md)
+        k = (rnd - 1) % len(order)
+        for c, u in order[k:] + order[:k]:
             toks = [f"tokx{RUN_ID}{u.short}r{rnd}n{i:05d}Qm7Zk3Lr2Vt5Ws8Nb4Hc6" for i in
                     range(FLEET_CROSS_N)]
             s0 = istats()
@@ -2335,7 +2346,7 @@ def summary_md(cmdline, t_total):
                  f"the × columns are medians of the per-round ratios (each round's "
                  f"configurations run back to back)"
                  + ("; the fleet, JWT and phantom-token scenarios name their own configurations "
-                    "in their tables." if any(str(d.get("kind", "")).startswith("x")
+                    "in their tables and rotate their order by one each round." if any(str(d.get("kind", "")).startswith("x")
                                               for d in S.values()) else "."))
     lines.append("")
     desc = {
