@@ -2346,8 +2346,9 @@ def summary_md(cmdline, t_total):
                  f"the × columns are medians of the per-round ratios (each round's "
                  f"configurations run back to back)"
                  + ("; the fleet, JWT and phantom-token scenarios name their own configurations "
-                    "in their tables and rotate their order by one each round." if any(str(d.get("kind", "")).startswith("x")
-                                              for d in S.values()) else "."))
+                    "in their tables and rotate their order by one each round."
+                    if any(str(d.get("kind", "")).startswith("x") for d in S.values())
+                    else "."))
     lines.append("")
     desc = {
         "hot": f"one cached token, `Require valid-user`, {DURATION} s per run",
