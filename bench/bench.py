@@ -186,7 +186,8 @@ XLABEL = {
     },
 }
 XSHORT = {"baseline": "base", "oauth2_federated": "oa2f", "oauth2_federated_nonear": "nonear",
-          "oauth2_federated_memcache": "mc", "oauth2_federated_b": "oa2fb", "auth_openidc": "openidc", "mod_oauth2": "oauth2",
+          "oauth2_federated_memcache": "mc", "oauth2_federated_b": "oa2fb",
+          "auth_openidc": "openidc", "mod_oauth2": "oauth2",
           "oauth2_federated_jwt": "oa2fjwt", "auth_openidc_jwt": "oidcjwt",
           "mod_oauth2_jwt": "oa2jwt", "oauth2_federated_phantom": "phantom"}
 XKIND = {c: ("baseline" if family(c) == "baseline" else "oa2f" if family(c) == "oauth2_federated"
@@ -1370,19 +1371,24 @@ def log_trial(scn, rnd, c, r):
         + (f"  NON-2XX {r['non2xx']}" if r["non2xx"] else ""))
 
 
+def rotated(units, rnd):
+    """units' (name, unit) pairs in round rnd's order: each round starts
+    one configuration later, so that none always runs right after another
+    (the second of two like rows did better in every A/B run of a fixed
+    order; bench/RESULTS.md)."""
+    order = list(units.items())
+    k = (rnd - 1) % len(order)
+    return order[k:] + order[:k]
+
+
 def x_rounds(scn, units, load, duration, after=None):
     """The interleaved rounds of a new throughput scenario: per round each
     configuration gets a warm-up run (load(..., warm=True)) and a measured
     one, the order rotated by one each round. load(c, unit, rnd, seconds,
     raw, warm) -> wrk result."""
     trials = {c: [] for c in units}
-    order = list(units.items())
     for rnd in range(1, ROUNDS + 1):
-        # each round starts one configuration later: none always runs
-        # right after another (the second of two like rows did better
-        # in every A/B run of a fixed order; bench/RESULTS.md)
-        k = (rnd - 1) % len(order)
-        for c, u in order[k:] + order[:k]:
+        for c, u in rotated(units, rnd):
             if WARMUP > 0:
                 load(c, u, rnd, WARMUP, None, True)
             raw = os.path.join(RAW, scn, f"r{rnd}-{c}.txt")
@@ -1561,13 +1567,8 @@ def scenario_fleet_cross():
     key = "fleet-cross"
     units, skipped = fleet_start(key)
     trials = {c: [] for c in units}
-    order = list(units.items())
     for rnd in range(1, ROUNDS + 1):
-        # each round starts one configuration later: none always runs
-        # right after another (the second of two like rows did better
-        # in every A/B run of a fixed order; bench/RESULTS.md)
-        k = (rnd - 1) % len(order)
-        for c, u in order[k:] + order[:k]:
+        for c, u in rotated(units, rnd):
             toks = [f"tokx{RUN_ID}{u.short}r{rnd}n{i:05d}Qm7Zk3Lr2Vt5Ws8Nb4Hc6" for i in
                     range(FLEET_CROSS_N)]
             s0 = istats()
